@@ -1,0 +1,46 @@
+"""``allo.customize``: compile a kernel to MLIR and return its :class:`Schedule`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .schedule import Schedule, Partition  # noqa: F401
+
+
+def customize(
+    fn: Callable | str,
+    verbose: bool = False,
+    enable_tensor: bool = False,
+    lower_linalg: bool = False,
+    global_vars: dict | None = None,
+    instantiate: list | None = None,
+    context: Any = None,
+    typing_rule_set: str = "default",
+    unroll: bool = True,
+) -> Schedule:
+    """Parse ``fn``'s source, build typed MLIR for it and every kernel it calls.
+
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[4]) -> int32[4]:
+    ...     B: int32[4] = 0
+    ...     for i in range(4):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> s = customize(inc)
+    >>> s.top_func_name
+    'inc'
+    """
+    from .ir.builder import build_module
+
+    built = build_module(
+        fn,
+        instantiate=instantiate,
+        global_vars=global_vars,
+        context=context,
+        enable_tensor=enable_tensor,
+        lower_linalg=lower_linalg,
+        typing_rule_set=typing_rule_set,
+        unroll=unroll,
+        verbose=verbose,
+    )
+    return Schedule(built)

@@ -1,0 +1,156 @@
+"""The AlloError exception family.
+
+Every error the library raises for bad user input is a subclass of :class:`AlloError`.
+Frontend errors carry a source location and render it in one fixed format::
+
+    <message>
+      File "<absolute source path>", Line: <n>, in <kernel function name>
+        <first line of the offending statement, stripped>
+
+No other module formats user-facing locations; they call :func:`located` or build a
+:class:`FrontendError` subclass with ``filename``/``lineno``/``func_name``/``source``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+
+class AlloError(Exception):
+    """Root of every error raised by ``allo`` for bad input or a failed build."""
+
+
+# --------------------------------------------------------------------------- frontend
+
+
+class FrontendError(AlloError, SystemExit):
+    """An error found while ``allo.customize`` compiles kernel source.
+
+    It is also a ``SystemExit`` (Allo printed and exited); ``self.code`` holds
+    ``"<ClassName>: <message>"`` so an uncaught error prints it and exits with status 1.
+
+    >>> e = AlloSyntaxError("bad", filename="/k.py", lineno=3, func_name="k", source="x = 1")
+    >>> print(e)
+    bad
+      File "/k.py", Line: 3, in k
+        x = 1
+    """
+
+    def __init__(
+        self,
+        message: str,
+        filename: str | None = None,
+        lineno: int | None = None,
+        func_name: str | None = None,
+        source: str | None = None,
+    ):
+        self.message = message
+        self.filename = filename
+        self.lineno = lineno
+        self.func_name = func_name
+        self.source = source
+        text = self._render()
+        Exception.__init__(self, text)
+        self.code = f"{type(self).__name__}: {text}"
+
+    def _render(self) -> str:
+        if self.lineno is None:
+            return self.message
+        src = (self.source or "").strip().splitlines()
+        first = src[0].strip() if src else ""
+        return (
+            f"{self.message}\n"
+            f'  File "{self.filename}", Line: {self.lineno}, in {self.func_name}\n'
+            f"    {first}"
+        )
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def with_location(self, filename, lineno, func_name, source):
+        """Return a copy of this error located at the given statement (first one wins)."""
+        if self.lineno is not None:
+            return self
+        return type(self)(self.message, filename, lineno, func_name, source)
+
+
+class AlloSyntaxError(FrontendError):
+    """Unsupported construct, undefined name, scope violation, misuse of compile-time constructs."""
+
+
+class AlloTypeError(FrontendError, TypeError):
+    """Unknown or malformed types, type/shape mismatches, operators without a typing rule."""
+
+
+class DTypeError(AlloError, TypeError):
+    """Invalid type construction at Python level (``Int(2.5)``, ``Float(24, 8)``)."""
+
+
+class DTypeWarning(UserWarning):
+    """Widths numpy cannot hold, or an argument converted at the numpy boundary."""
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+class ScheduleError(AlloError, ValueError):
+    """Illegal primitive, bad argument value or failed legality check."""
+
+
+class LoopNotFoundError(ScheduleError, AttributeError, RuntimeError):
+    """Unknown function, stage or loop name, or an ambiguous loop name."""
+
+
+class BufferNotFoundError(ScheduleError, RuntimeError):
+    """Unknown buffer."""
+
+
+class LayoutConflictError(ScheduleError):
+    """Two incompatible memory layouts meet in one alias class."""
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class BuildError(AlloError, RuntimeError):
+    """Unknown target/mode, a construct the target cannot express, or a failed tool run."""
+
+
+class ToolNotFoundError(BuildError):
+    """A call needs an executable, header package or environment variable that is missing."""
+
+
+class ArgumentError(AlloError, TypeError, ValueError):
+    """Wrong call arguments at the numpy boundary."""
+
+
+class SimulationError(AlloError, RuntimeError):
+    """A C-simulation/emulation executable failed at run time."""
+
+
+class DeadlockError(SimulationError):
+    """Dataflow simulator: every unfinished kernel instance is blocked on a stream."""
+
+
+def warn(message: str, category=UserWarning, stacklevel: int = 3) -> None:
+    """Emit a library warning (one place, so tests can filter consistently)."""
+    warnings.warn(message, category, stacklevel=stacklevel)
+
+
+__all__ = [
+    "AlloError",
+    "FrontendError",
+    "AlloSyntaxError",
+    "AlloTypeError",
+    "DTypeError",
+    "DTypeWarning",
+    "ScheduleError",
+    "LoopNotFoundError",
+    "BufferNotFoundError",
+    "LayoutConflictError",
+    "BuildError",
+    "ToolNotFoundError",
+    "ArgumentError",
+    "SimulationError",
+    "DeadlockError",
+]

@@ -1,0 +1,1 @@
+"""Types, the AST-to-MLIR builder, typing rules and conversions."""

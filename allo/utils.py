@@ -1,0 +1,49 @@
+"""Small helpers users call around the numpy boundary (``backends.md`` §11.2)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+
+def get_np_struct_type(bits: int) -> np.dtype:
+    """Structured dtype of ``ceil(bits / 8)`` one-byte fields ``f0, f1, ...`` (f0 least significant).
+
+    >>> get_np_struct_type(16)
+    dtype([('f0', 'u1'), ('f1', 'u1')])
+    """
+    n_bytes = (bits + 7) // 8
+    return np.dtype({"names": [f"f{i}" for i in range(n_bytes)],
+                     "formats": ["u1"] * n_bytes,
+                     "offsets": list(range(n_bytes)),
+                     "itemsize": n_bytes})
+
+
+np_supported_types = {
+    "bf16": np.uint16, "f16": np.float16, "f32": np.float32, "f64": np.float64,
+    "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64,
+    "ui1": np.bool_, "ui8": np.uint8, "ui16": np.uint16, "ui32": np.uint32, "ui64": np.uint64,
+}
+
+
+def get_bitwidth_from_type(dtype: str) -> int:
+    """``"ui17"`` → 17, ``"fixed(8, 3)"`` → 8, ``"f32"`` → 32."""
+    m = re.match(r"^u?i(\d+)$", dtype) or re.match(r"^u?fixed\((\d+),", dtype) or re.match(r"^b?f(\d+)$", dtype)
+    if not m:
+        raise ValueError(f"Unsupported type {dtype}")
+    return int(m.group(1))
+
+
+def construct_kernel_name(prefix: str, ids) -> str:
+    """``construct_kernel_name("mm", (1, 2)) == "mm_1_2"``."""
+    return "_".join([prefix] + [str(i) for i in ids])
+
+
+def parse_kernel_name(name: str):
+    """``parse_kernel_name("mm_1_2") == ("mm", (1, 2))``."""
+    parts = name.split("_")
+    ids = []
+    while parts and parts[-1].isdigit():
+        ids.insert(0, int(parts.pop()))
+    return "_".join(parts), tuple(ids)
