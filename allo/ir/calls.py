@@ -216,7 +216,8 @@ class CallMixin:
         call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
         for tmp, arg in copy_back:
             mem.copy_converted(tmp, arg, self.convert_val)
-        results = [Val(r, t.dtype, t.shape) for r, t in zip(call.results, callee.results)]
+        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
+                   for r, t in zip(call.results, callee.results)]
         if not results:
             return Val(None, None, const=None, extra={"call": call, "void": True})
         if len(results) == 1:

@@ -457,3 +457,40 @@ class ExprMixin:
 
     def expr_JoinedStr(self, node):
         raise AlloSyntaxError('Unsupported node "JoinedStr"')
+
+
+def _array_elem_type(op, a: Val, b: Val):
+    ta, tb = a.dtype, b.dtype
+    if a.is_const and isinstance(a.const, int) and tb.is_float:
+        ta = tb
+    if b.is_const and isinstance(b.const, int) and ta.is_float:
+        tb = ta
+    return result_type(op, ta, tb)
+
+
+class ArrayOpsMixin:
+    """Element-wise operators on arrays with numpy broadcasting (language.md §6.1)."""
+
+    def array_binary(self, op, a: Val, b: Val) -> Val:
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            raise AlloTypeError("comparison of arrays is not supported")
+        shape = mem.broadcast_shape(tuple(a.shape), tuple(b.shape))
+        if shape is None:
+            raise AlloTypeError(f"Shape mismatch, got {tuple(a.shape)} and {tuple(b.shape)}, "
+                                "and cannot be broadcasted")
+        rt = _array_elem_type(op, a, b)
+        out = Val(mem.alloc(rt, shape), rt, shape)
+
+        def element(v: Val, ivs):
+            if not v.is_array:
+                return v
+            idx = mem.base_indices(v, mem.broadcast_indices(tuple(v.shape), shape, ivs))
+            return Val(mem.load(v, idx, v.dtype), v.dtype)
+
+        def body(ivs):
+            r = self.scalar_binary(op, element(a, ivs), element(b, ivs))
+            mem.store(self.materialize(r, rt), out, ivs)
+
+        mem.elements(shape, body)
+        out.extra["fresh"] = True
+        return out

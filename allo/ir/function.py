@@ -11,7 +11,7 @@ from . import memory as mem
 from .access import AccessMixin
 from .annotations import ParsedType, parse_annotation
 from .calls import CallMixin
-from .expressions import ExprMixin
+from .expressions import ArrayOpsMixin, ExprMixin
 from .loops import LoopMixin
 from .statements import StatementMixin
 from .symbols import Scopes, Sym
@@ -49,7 +49,7 @@ class NestedKernel:
         self.__name__ = name
 
 
-class FunctionBuilder(StatementMixin, LoopMixin, AccessMixin, CallMixin, ExprMixin):
+class FunctionBuilder(StatementMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",

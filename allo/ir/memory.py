@@ -133,9 +133,9 @@ def mul_index(v: Val, k: int) -> Val:
 
 def add_index(a: Val, b: Val) -> Val:
     fa, fb = affine_of(a), affine_of(b)
+    if fa is not None and fa.const_value() == 0:
+        return b
     if fa is not None and fb is not None:
-        if fa.kind == "const" and fa.args[0] == 0:
-            return b if b.affine is not None or b.is_const else Val(None, index_t, affine=fb)
         return Val(None, index_t, affine=Affine("add", fa, fb))
     return Val(arith_d.AddIOp(index_value(a), index_value(b)).result, index_t)
 

@@ -139,8 +139,16 @@ class StatementMixin:
             self.initialize_array(buf, init)
 
     def name_buffer(self, v: Val, name: str):
+        """Give a fresh buffer its source name: ``name`` on its alloc or single-result call;
+        ``names`` (one entry per result, "" when unnamed) on a multi-result call."""
         owner = v.value.owner
         opv = owner.opview if hasattr(owner, "opview") else owner
+        if len(opv.results) > 1:
+            old = opv.attributes["names"] if "names" in opv.attributes else None
+            names = [ir.StringAttr(a).value for a in old] if old is not None else [""] * len(opv.results)
+            names[v.value.result_number] = name
+            opv.attributes["names"] = ir.ArrayAttr.get([ir.StringAttr.get(n) for n in names])
+            return
         opv.attributes["name"] = ir.StringAttr.get(name)
 
     def initialize_array(self, buf: Val, init: Val):
@@ -152,6 +160,9 @@ class StatementMixin:
             mem.copy_whole(glob, buf)
             return
         if init.is_array:
+            if init.extra.get("global") and tuple(init.shape) != tuple(buf.shape):
+                raise AlloTypeError(f"`{init.name}` shape mismatch, got {tuple(init.shape)} "
+                                    f"and {tuple(buf.shape)}")
             self.copy_into(buf, init)
             return
         scalar = self.materialize(init, buf.dtype)

@@ -103,7 +103,7 @@ class PyEnv:
                     return frame_locals[name]
             if isinstance(fn, pytypes.FunctionType) and name in fn.__globals__:
                 return fn.__globals__[name]
-        if name in _BUILTIN_NAMES:
+        if hasattr(builtins, name):
             return getattr(builtins, name)
         if default is _MISSING:
             raise KeyError(name)

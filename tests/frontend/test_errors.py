@@ -1,0 +1,372 @@
+"""Bad kernels raise the right AlloError subclass, pointing at the user's line (language.md §0.1, §13)."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import allo
+from allo.ir.types import Fixed, Int, float32, int8, int32, uint8
+from allo.errors import AlloSyntaxError, AlloTypeError, FrontendError
+
+G_ARR = np.arange(4, dtype=np.int32)
+
+
+def expected_line(fn):
+    """Absolute line of the statement marked ``# ERR`` (or the ``def`` line)."""
+    lines, start = inspect.getsourcelines(fn)
+    for k, line in enumerate(lines):
+        if "# ERR" in line:
+            return start + k
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith("def "):
+            return start + k
+    raise AssertionError("no marker")
+
+
+def check(fn, cls, fragment, **kw):
+    with pytest.raises(cls) as info:
+        allo.customize(fn, **kw)
+    err = info.value
+    assert fragment in str(err), str(err)
+    assert isinstance(err, FrontendError)
+    assert err.lineno == expected_line(fn), str(err)
+    assert err.filename == __file__
+    assert f"Line: {err.lineno}" in str(err)
+    assert "allo/ir" not in str(err) and "torch_mlir" not in str(err)
+    return err
+
+
+# ----------------------------------------------------------------------------- syntax
+
+
+def k_lambda_inside(A: int32[4]):
+    f = lambda x: x  # ERR  # noqa: E731
+
+
+def k_try(A: int32[4]):
+    try:  # ERR
+        A[0] = 1
+    except Exception:
+        pass
+
+
+def k_with(A: int32[4]):
+    with open("x"):  # ERR
+        A[0] = 1
+
+
+def k_break(A: int32[4]):
+    for i in range(4):
+        break  # ERR
+
+
+def k_continue(A: int32[4]):
+    for i in range(4):
+        continue  # ERR
+
+
+def k_class(A: int32[4]):
+    class Foo:  # ERR
+        pass
+
+
+def k_undefined(A: int32[4]):
+    A[0] = undefined_thing + 1  # ERR  # noqa: F821
+
+
+def k_scope(A: int32[4]):
+    for i in range(4):
+        tmp: int32 = A[i]
+    A[0] = tmp  # ERR  # noqa: F821
+
+
+def k_shadow(A: int32[4]):
+    for A in range(4):  # ERR
+        pass
+
+
+def k_assign_iv(A: int32[4]):
+    for i in range(4):
+        i = 3  # ERR
+
+
+def k_print(A: int32[4]):
+    print(A)  # ERR
+
+
+def k_np_call(A: float32[4]):
+    A[0] = np.sum(A)  # ERR
+
+
+def k_chained_assign(A: int32[4]):
+    a = b = 0  # ERR
+
+
+def k_chained_cmp(A: int32[4]):
+    if 0 < A[0] < 3:  # ERR
+        A[1] = 1
+
+
+def k_for_else(A: int32[4]):
+    for i in range(4):  # ERR
+        A[i] = 0
+    else:
+        A[0] = 1
+
+
+def k_negative_step(A: int32[4]):
+    for i in range(3, 0, -1):  # ERR
+        A[i] = 0
+
+
+def k_for_list(A: int32[4]):
+    for x in [1, 2, 3]:  # ERR
+        A[0] = x
+
+
+def k_grid_count(A: int32[4, 4]):
+    for i in allo.grid(4, 4):  # ERR
+        A[i, 0] = 0
+
+
+def k_matmul_op(A: int32[4, 4], B: int32[4, 4]) -> int32[4, 4]:
+    return A @ B  # ERR
+
+
+def k_return_in_loop(A: int32[4]) -> int32:
+    for i in range(4):
+        return A[i]  # ERR
+
+
+def k_meta_else(A: int32[4]):
+    with allo.meta_else():  # ERR
+        A[0] = 1
+
+
+def k_meta_runtime(A: int32[4]):
+    with allo.meta_if(A[0] > 1):  # ERR
+        A[0] = 1
+
+
+def k_constexpr_noinit(A: int32[4]):
+    n: allo.ir.types.ConstExpr[int32]  # ERR
+
+
+def k_bad_expr(A: int32[4]):
+    A[0] + 1  # ERR
+
+
+def k_unknown_allo(A: int32[4]):
+    B = allo.matmul_error(A, A)  # ERR
+
+
+def k_is(A: int32[4]):
+    if A[0] is A[1]:  # ERR
+        A[0] = 2
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (k_lambda_inside, 'Unsupported node "Lambda"'),
+    (k_try, 'Unsupported node "Try"'),
+    (k_with, "Unsupported meta function"),
+    (k_break, 'Unsupported node "Break"'),
+    (k_continue, 'Unsupported node "Continue"'),
+    (k_class, 'Unsupported node "ClassDef"'),
+    (k_undefined, "is not defined"),
+    (k_scope, "name 'tmp' is not defined in this scope"),
+    (k_shadow, "Please choose a different name for the loop iterator"),
+    (k_assign_iv, "cannot assign to loop variable 'i'"),
+    (k_print, "Unsupported function call `print`"),
+    (k_np_call, "Unsupported function call"),
+    (k_chained_assign, "chained assignment not supported"),
+    (k_chained_cmp, "chained comparisons are not supported"),
+    (k_for_else, "'else' clause for 'for' not supported in Allo kernels"),
+    (k_negative_step, "Step in for loop range should be positive, got: -1"),
+    (k_for_list, "Unsupported for loop"),
+    (k_grid_count, "grid expects 2 loop variables"),
+    (k_matmul_op, "use allo.matmul"),
+    (k_return_in_loop, "return inside a loop or a run-time 'if' is not supported"),
+    (k_meta_else, "Unmatched allo.meta_else()"),
+    (k_meta_runtime, "meta_if condition must be a compile-time constant"),
+    (k_constexpr_noinit, "ConstExpr variable 'n' must be initialized"),
+    (k_bad_expr, "Unsupported expression"),
+    (k_unknown_allo, "Unsupported function call or attribute method `.matmul_error`"),
+    (k_is, 'Unsupported node "Is"'),
+])
+def test_syntax_errors(fn, fragment):
+    check(fn, AlloSyntaxError, fragment)
+
+
+# ----------------------------------------------------------------------------- types
+
+
+def k_missing_annotation(A: int32[4], b):
+    A[0] = b
+
+
+def k_unknown_type(A: "Undefined[4]"):
+    pass
+
+
+def k_bad_redeclare(A: int32[4]):
+    x: int32 = 0
+    x: float32 = 1.0  # ERR
+
+
+def k_shape_list(A: int32[2, 2]):
+    B: int32[2, 2] = [[1, 2, 3], [4, 5, 6]]  # ERR
+
+
+def k_broadcast(A: int32[4, 3], B: int32[2]) -> int32[4, 3]:
+    return A + B  # ERR
+
+
+def helper4(X: int32[4]) -> int32[4]:
+    return X
+
+
+def k_arg_shape(A: int32[8]) -> int32[4]:
+    return helper4(A)  # ERR
+
+
+def k_arg_dtype(A: int8[4]) -> int32[4]:
+    return helper4(A)  # ERR
+
+
+def k_missing_return(A: int32[4]) -> int32:
+    A[0] = 1
+
+
+def k_mismatch_sig(A: int32[4]) -> int32:
+    return  # ERR
+
+
+def k_no_result(A: int32[4]):
+    return A[0]  # ERR
+
+
+def k_return_shape(A: int32[4]) -> int32[8]:
+    return A  # ERR
+
+
+def k_bit_float(a: float32) -> float32:
+    b = a[0]  # ERR
+    return a
+
+
+def k_reverse_float(a: float32) -> float32:
+    b = a.reverse()  # ERR
+    return a
+
+
+def k_bitcast_24(a: Int(24)) -> float32:
+    return a.bitcast()  # ERR
+
+
+def k_neg_index(A: int32[4]):
+    A[-1] = 0  # ERR
+
+
+def k_out_of_range(A: int32[4]):
+    A[4] = 0  # ERR
+
+
+def k_shift_float(a: float32) -> float32:
+    return a << 1  # ERR
+
+
+def k_bit_and_fixed(a: Fixed(8, 3)) -> Fixed(8, 3):
+    return a & a  # ERR
+
+
+def k_slice_width(a: int32, b: int32) -> int32:
+    return a[b:3]  # ERR
+
+
+def k_slice_order(a: int32) -> int32:
+    return a[4:2]  # ERR
+
+
+def k_zero_dim(A: int32[0]):
+    pass
+
+
+def k_np_shape(A: int32[5]):
+    B: int32[5] = G_ARR  # ERR
+
+
+def k_template_nogen(A: int32[4]) -> int32[4]:
+    return A
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (k_missing_annotation, "missing type annotation for parameter 'b'"),
+    (k_unknown_type, "Unsupported type `Undefined`"),
+    (k_bad_redeclare, "Invalid assignment to x, type mismatch"),
+    (k_shape_list, "Shape mismatch, got (2, 3) and (2, 2)"),
+    (k_broadcast, "cannot be broadcasted"),
+    (k_arg_shape, "Argument 0 of helper4 shape mismatch, got (8,) and (4,)"),
+    (k_arg_dtype, "dtype mismatch"),
+    (k_missing_return, "Missing return statement"),
+    (k_mismatch_sig, "Mismatch in function signature"),
+    (k_no_result, "Return value should have a dtype in function signature"),
+    (k_return_shape, "return shape mismatch"),
+    (k_bit_float, "Can only access bit (slice) for integers"),
+    (k_reverse_float, "Can only reverse integers"),
+    (k_bitcast_24, "Unsupported bitwidth 24"),
+    (k_neg_index, "Unsupported negative index"),
+    (k_out_of_range, "Index out of range"),
+    (k_shift_float, "operator '<<' is not defined for types f32"),
+    (k_bit_and_fixed, "is not defined for types"),
+    (k_slice_width, "cannot infer the width of the bit slice"),
+    (k_slice_order, "upper bound must be greater than lower bound"),
+    (k_zero_dim, "positive"),
+    (k_np_shape, "`G_ARR` shape mismatch"),
+])
+def test_type_errors(fn, fragment):
+    check(fn, AlloTypeError, fragment)
+
+
+def test_customize_lambda():
+    with pytest.raises(AlloSyntaxError, match="Lambda"):
+        allo.customize(lambda x: x)
+
+
+def test_error_is_systemexit_and_allo_error():
+    for cls in (SystemExit, allo.AlloError):
+        with pytest.raises(cls):
+            allo.customize(k_print)
+    try:
+        allo.customize(k_print)
+    except SystemExit as err:
+        assert err.code.startswith("AlloSyntaxError: ")
+        assert "print(A)" in err.code
+
+
+def test_message_format():
+    err = check(k_print, AlloSyntaxError, "print")
+    lines = str(err).splitlines()
+    assert lines[1] == f'  File "{__file__}", Line: {err.lineno}, in k_print'
+    assert lines[2] == "    print(A)  # ERR"
+    assert (err.func_name, err.source) == ("k_print", "print(A)  # ERR")
+
+
+def test_error_in_callee_points_at_callee():
+    def bad_callee(A: int32[4]):
+        A[0] = nothing_here  # ERR  # noqa: F821
+
+    def top(A: int32[4]):
+        bad_callee(A)
+
+    with pytest.raises(AlloSyntaxError) as info:
+        allo.customize(top)
+    assert info.value.lineno == expected_line(bad_callee)
+    assert info.value.func_name == "bad_callee"
+
+
+def test_uint8_param_ok():
+    def fine(A: uint8[4]) -> uint8[4]:
+        return A
+
+    allo.customize(fine)
