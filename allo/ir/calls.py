@@ -60,6 +60,10 @@ class CallMixin:
             return self.call_allo_builtin(name, node)
         if target is getattr(lang, "grid", None) or target is getattr(lang, "reduction", None):
             raise AlloSyntaxError("allo.grid/allo.reduction can only be used as for-loop iterables")
+        from .function import NestedKernel  # noqa: PLC0415
+
+        if isinstance(target, NestedKernel):
+            return self.call_kernel(target, node)
         if self._is_ip(target):
             return self.call_ip(target, node)
         if isinstance(target, pytypes.FunctionType):

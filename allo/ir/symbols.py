@@ -85,8 +85,13 @@ class PyEnv:
         if name in self.extra:
             return self.extra[name]
         if self.global_vars is not None:
+            # decision: global_vars replaces closures and caller frames; the kernel's module
+            # globals still resolve names it does not define (types such as int32)
             if name in self.global_vars:
                 return self.global_vars[name]
+            fn = self.fn
+            if isinstance(fn, pytypes.FunctionType) and name in fn.__globals__:
+                return fn.__globals__[name]
         else:
             fn = self.fn
             if isinstance(fn, pytypes.FunctionType):

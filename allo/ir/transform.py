@@ -36,6 +36,8 @@ BOUND_ATTRS = frozenset({"lowerBoundMap", "upperBoundMap", "step", "operandSegme
 
 def substitute_expr(expr, dims: Sequence, syms: Sequence):
     """``expr`` with dimension ``k`` replaced by ``dims[k]`` and symbol ``k`` by ``syms[k]``."""
+    # The bindings may label a simplified expression with the builder's class.
+    expr = expr.maybe_downcast()
     if isinstance(expr, ir.AffineDimExpr):
         return dims[expr.position]
     if isinstance(expr, ir.AffineSymbolExpr):
@@ -77,7 +79,7 @@ def constant_bounds(loop_op) -> tuple[int, int, int] | None:
     ub_map = op.attributes["upperBoundMap"].value
     if len(lb_map.results) != 1 or len(ub_map.results) != 1:
         return None
-    lb, ub = lb_map.results[0], ub_map.results[0]
+    lb, ub = lb_map.results[0].maybe_downcast(), ub_map.results[0].maybe_downcast()
     if not isinstance(lb, ir.AffineConstantExpr) or not isinstance(ub, ir.AffineConstantExpr):
         return None
     return lb.value, ub.value, op.attributes["step"].value

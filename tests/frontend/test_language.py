@@ -307,7 +307,7 @@ def test_float_to_int_truncates_and_wraps():
 
 
 def test_unsigned_compare_and_shift():
-    def ucmp(a: uint32, b: uint32) -> (bool, uint32):
+    def ucmp(a: uint32, b: uint32) -> (abool, uint32):
         return a > b, a >> 4
 
     lt, sh = run(ucmp, 0xFFFFFFFF, 1)
