@@ -9,7 +9,7 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import cast, constant, tag
 from .types import Float, Index, Int, UInt, bool as bool_t, float16, float32, float64, index as index_t
-from .values import Affine, Val
+from .values import Affine, Val, combine_linear, linear_form
 
 
 def _res(op):
@@ -131,11 +131,11 @@ class AccessMixin:
     def _slice_width(self, sl: ast.Slice, width):
         lo = mem.as_index(self.visit_expr(sl.lower), self.convert) if sl.lower is not None else self._idx_const(0)
         hi = mem.as_index(self.visit_expr(sl.upper), self.convert) if sl.upper is not None else self._idx_const(width)
-        fl, fh = mem.affine_of(lo), mem.affine_of(hi)
         diff = None
+        fl, fh = linear_form(lo), linear_form(hi)
         if fl is not None and fh is not None:
-            diff_expr = Affine("add", fh, Affine("mul", fl, -1))
-            diff = _simplified_const(diff_expr)
+            terms, const = combine_linear(fh, fl, -1)
+            diff = None if terms else const
         if diff is None:
             raise AlloTypeError("cannot infer the width of the bit slice")
         if diff <= 0:
@@ -215,33 +215,3 @@ class AccessMixin:
             raise AlloTypeError("Unsupported bitwidth for index")
         raise AlloTypeError(f"cannot bitcast {t}")
 
-
-def _simplified_const(expr: Affine):
-    """Constant value of ``hi - lo`` when the induction variables cancel out."""
-    c = expr.const_value()
-    if c is not None:
-        return c
-    terms = {}
-    const = [0]
-
-    def walk(e, k):
-        if e.kind == "const":
-            const[0] += k * e.args[0]
-        elif e.kind == "iv":
-            key = id(e.args[0]) if not hasattr(e.args[0], "__hash__") else e.args[0]
-            terms[key] = terms.get(key, 0) + k
-        elif e.kind == "add":
-            walk(e.args[0], k)
-            walk(e.args[1], k)
-        elif e.kind == "mul":
-            walk(e.args[0], k * e.args[1])
-        else:
-            raise ValueError
-
-    try:
-        walk(expr, 1)
-    except (ValueError, TypeError):
-        return None
-    if any(v != 0 for v in terms.values()):
-        return None
-    return const[0]

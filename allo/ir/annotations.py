@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError
+from . import types as _types
 from .types import AlloType, ConstExpr, Stateful, Stream, TypeAnnotation
 
 
@@ -71,6 +72,9 @@ def parse_annotation(node, env: dict) -> ParsedType:
         inner.constexpr = True
         return inner
     value = _eval(node, env, node)
+    # decision: Python's builtin scalar names work as annotations
+    value = {bool: _types.bool, int: _types.int32, float: _types.float32}.get(value, value) \
+        if isinstance(value, type) else value
     if isinstance(value, Stream):
         return ParsedType(value, ())
     if isinstance(value, TypeAnnotation):

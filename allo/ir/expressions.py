@@ -16,7 +16,7 @@ from .symbols import is_usable_global
 from .types import (AlloType, Fixed, Float, Index, Int, UFixed, UInt, bool as bool_t,
                     float32, float64, index as index_t, int32)
 from .typing_rules import common_type, cpp_style_result_type, neg_type, result_type
-from .values import Affine, Val
+from .values import Affine, Val, combine_linear, linear_form
 
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
         ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
@@ -24,7 +24,7 @@ _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _SIGNED_PRED = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
 _UNSIGNED_PRED = {"==": 0, "!=": 1, "<": 6, "<=": 7, ">": 8, ">=": 9}
-_FLOAT_PRED = {"==": 1, ">": 2, ">=": 3, "<": 4, "<=": 5, "!=": 14}  # oeq ogt oge olt ole une
+_FLOAT_PRED = {"==": 1, ">": 2, ">=": 3, "<": 4, "<=": 5, "!=": 13}  # oeq ogt oge olt ole une
 
 
 def literal_type(value) -> AlloType:
@@ -203,7 +203,11 @@ class ExprMixin:
         y = mem.index_value(b) if bi else constant(b.const, index_t)
         cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "*": arith_d.MulIOp,
                "//": arith_d.FloorDivSIOp, "/": arith_d.DivSIOp, "%": arith_d.RemSIOp}[op]
-        return Val(_res(cls(x, y)), index_t)
+        out = Val(_res(cls(x, y)), index_t)
+        la, lb = linear_form(a), linear_form(b)
+        if op in ("+", "-") and la is not None and lb is not None:
+            out.extra["linear"] = combine_linear(la, lb, 1 if op == "+" else -1)
+        return out
 
     def _rule(self, op, a, b):
         if self.typing_rule_set == "cpp-style":
@@ -364,7 +368,7 @@ class ExprMixin:
             return v.value
         if v.dtype.is_float:
             zero = constant(0.0, v.dtype)
-            return _res(arith_d.CmpFOp(14, v.value, zero))
+            return _res(arith_d.CmpFOp(13, v.value, zero))  # une: NaN is true
         x = self.materialize(v)
         zero = constant(0, v.dtype)
         return _res(arith_d.CmpIOp(1, x, zero))

@@ -1,0 +1,138 @@
+"""Element-wise whole-array builtins: ``add/sub/mul/div/power``, math functions, ``abs``,
+``relu``, ``gelu`` (language.md §6.2, types from §4.3 and §5).
+
+Each op is one affine loop nest over the (broadcast) result shape, named as a stage by the
+op's ``op_name``. ``allo.add/sub/mul/div`` compute in the R-CMP type of both operands (an int
+literal next to a float array takes the float type, as for operators); integer ``div``
+truncates toward zero.
+
+>>> # C = allo.add(A, 1)     # A: int8[4] -> C: int32[4] (R-CMP of int8 and the int32 literal)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._mlir import arith_d, math_d
+from ..errors import AlloTypeError
+from . import memory as mem
+from .casting import constant
+from .tensor_arith import binary_in
+from .tensor_emit import OpEmitter, max_value
+from .types import AlloType, Index
+from .typing_rules import common_type, result_type
+from .values import Val
+
+_MATH_OPS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
+             "log10": math_d.Log10Op, "sqrt": math_d.SqrtOp, "sin": math_d.SinOp,
+             "cos": math_d.CosOp, "tan": math_d.TanOp, "tanh": math_d.TanhOp}
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_GELU_C = math.sqrt(2 / math.pi)
+
+
+def _operand_types(x: Val, y: Val) -> tuple:
+    """Operand types for typing; an int literal next to a float takes the float type."""
+    ta, tb = x.dtype, y.dtype
+    if x.is_const and isinstance(x.const, int) and tb.is_float:
+        ta = tb
+    if y.is_const and isinstance(y.const, int) and ta.is_float:
+        tb = ta
+    return ta, tb
+
+
+def broadcast_or_raise(a: tuple, b: tuple) -> tuple:
+    """numpy broadcasting of two shapes, else the §6.1 shape error."""
+    shape = mem.broadcast_shape(tuple(a), tuple(b))
+    if shape is None:
+        raise AlloTypeError(f"Shape mismatch, got {tuple(a)} and {tuple(b)}, and cannot be broadcasted")
+    return shape
+
+
+def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
+    """One loop nest computing ``out[ivs] = compute(*elements as rt)`` over the broadcast shape.
+
+    With no array input the result is a scalar Val (no loops).
+    """
+    shape: tuple = ()
+    for v in inputs:
+        shape = broadcast_or_raise(shape, tuple(v.shape))
+    if not shape:
+        return Val(compute(*[fb.materialize(v, rt) for v in inputs]), rt)
+    em = OpEmitter(fb, op, name)
+    out = em.fresh(rt, shape)
+
+    def body(ivs):
+        values = [em.load_broadcast(v, shape, ivs, rt) for v in inputs]
+        em.store(compute(*values), out, ivs)
+
+    em.nest(shape, body)
+    return out
+
+
+def arith_op(fb, op: str, p: dict) -> Val:
+    """``allo.add/sub/mul/div(x, y)``: element-wise in R-CMP, broadcasting, scalars allowed."""
+    x, y = p["x"], p["y"]
+    ta, tb = _operand_types(x, y)
+    rt = common_type(ta, tb)
+    sym = _SYMBOL[op]
+    return _pointwise(fb, op, [x, y], rt, lambda a, b: binary_in(fb, sym, a, b, rt), p["name"])
+
+
+def power_op(fb, op: str, p: dict) -> Val:
+    """``allo.power(x, y)``: ``x ** y`` element-wise in the R-POW float type."""
+    x, y = p["x"], p["y"]
+    ta, tb = _operand_types(x, y)
+    rt = result_type("**", ta, tb)
+    return _pointwise(fb, op, [x, y], rt, lambda a, b: math_d.PowFOp(a, b).result, p["name"])
+
+
+def math_op(fb, op: str, p: dict) -> Val:
+    """``allo.exp/log/.../tanh(x)``: float element type (non-floats converted, §4.3)."""
+    x = p["x"]
+    rt = fb.float_of(x)
+    cls = _MATH_OPS[op]
+    return _pointwise(fb, op, [x], rt, lambda a: cls(a).result, p["name"])
+
+
+def abs_op(fb, op: str, p: dict) -> Val:
+    """``allo.abs(x)``: absolute value in the type of ``x`` (``abs(MIN)`` wraps)."""
+    x = p["x"]
+    t = x.dtype
+    return _pointwise(fb, op, [x], t, lambda a: fb.abs_(Val(a, t)).value, p["name"])
+
+
+def relu_op(fb, op: str, p: dict) -> Val:
+    """``allo.relu(x)``: ``max(x, 0)`` in the type of ``x``."""
+    x = p["x"]
+    t = x.dtype
+    if isinstance(t, Index):
+        raise AlloTypeError("allo.relu is not defined for index arrays")
+
+    def relu(a):
+        zero = constant(0.0 if t.is_float else 0, t)
+        return max_value(a, zero, t)
+
+    return _pointwise(fb, op, [x], t, relu, p["name"])
+
+
+def gelu_op(fb, op: str, p: dict) -> Val:
+    """``allo.gelu(x)``: ``0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))`` in a float type."""
+    x = p["x"]
+    rt = fb.float_of(x)
+
+    def gelu(a):
+        def c(v):
+            return constant(v, rt)
+
+        cube = arith_d.MulFOp(arith_d.MulFOp(a, a).result, a).result
+        inner = arith_d.AddFOp(a, arith_d.MulFOp(c(0.044715), cube).result).result
+        th = math_d.TanhOp(arith_d.MulFOp(c(_GELU_C), inner).result).result
+        half_x = arith_d.MulFOp(c(0.5), a).result
+        return arith_d.MulFOp(half_x, arith_d.AddFOp(c(1.0), th).result).result
+
+    return _pointwise(fb, op, [x], rt, gelu, p["name"])
+
+
+OPS = {"add": arith_op, "sub": arith_op, "mul": arith_op, "div": arith_op, "power": power_op,
+       "abs": abs_op, "relu": relu_op, "gelu": gelu_op,
+       **{name: math_op for name in _MATH_OPS}}
