@@ -310,6 +310,11 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         mb.in_progress.add(key)
         fb.build(ip)
         mb.in_progress.discard(key)
+        try:
+            module.operation.verify()
+        except ir.MLIRError as err:  # a frontend bug, reported without an MLIR dump
+            first = str(err).splitlines()[0] if str(err) else "verification failed"
+            raise AlloSyntaxError(f"internal error: the generated IR is invalid ({first})") from None
         if verbose:
             print(module)
     return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs)

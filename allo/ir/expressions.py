@@ -495,6 +495,8 @@ class ArrayOpsMixin:
             r = self.scalar_binary(op, element(a, ivs), element(b, ivs))
             mem.store(self.materialize(r, rt), out, ivs)
 
-        mem.elements(shape, body)
+        from .tensor_emit import operator_nest  # named stage, like allo.add (schedule.md §1.1)
+
+        operator_nest(self, op, shape, body)
         out.extra["fresh"] = True
         return out

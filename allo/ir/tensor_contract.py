@@ -29,17 +29,16 @@ from .values import Val
 
 
 def _cast_kind(src: AlloType, dst: AlloType):
-    """How a linalg named op must convert ``src`` to ``dst`` to match Allo exactly.
+    """How a linalg named op (a sum of products) must convert ``src`` to ``dst`` to be exact.
 
     ``"any"`` (identity or truncation/extension either cast gives), ``"signed"``,
     ``"unsigned"``, or ``None`` when no linalg cast is exact (fixed point, index, narrowing
     floats, float to integer).
     """
+    if not isinstance(src, (Int, UInt, Float)) or not isinstance(dst, (Int, UInt, Float)):
+        return None  # fixed point: a raw product has twice the fraction bits; index
     if src == dst:
         return "any"
-    if src.is_fixed or dst.is_fixed or not isinstance(src, (Int, UInt, Float)) \
-            or not isinstance(dst, (Int, UInt, Float)):
-        return None
     if isinstance(dst, Float):
         if isinstance(src, Float):
             return "any" if src.bits <= dst.bits and {src.name, dst.name} != {"f16", "bf16"} else None
@@ -66,7 +65,10 @@ def linalg_cast(srcs: list, dst: AlloType):
     kinds.discard("any")
     if len(kinds) > 1:
         return None
-    return kinds.pop() if kinds else "signed"
+    if kinds:
+        return kinds.pop()
+    # no extension needed: name the signedness of the result (informative for readers/emitters)
+    return "unsigned" if isinstance(dst, UInt) else "signed"
 
 
 def _linalg_ok(em: OpEmitter, operands: list) -> bool:
@@ -245,7 +247,8 @@ def pool_op(fb, op: str, p: dict) -> Val:
     em = OpEmitter(fb, op, p["name"])
     out = em.fresh(rt, (nb, c, h - kh + 1, w - kw + 1))
     em.fill(out, lowest_value(rt) if is_max else _zero(rt))
-    fits = isinstance(rt, (Int, Fixed, Float)) if is_max else not isinstance(rt, Val) and (
+    # max_signed orders raw bits as signed; sums are sign-agnostic (raw adds of one scale)
+    fits = isinstance(rt, (Int, Fixed, Float)) if is_max else (
         isinstance(rt, (Int, UInt, Float)) or rt.is_fixed)
     if fits and _linalg_ok(em, [X]):
         window = win if mem.is_plain(win) else Val(mem.alloc(rt, swin), rt, swin)

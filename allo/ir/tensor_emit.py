@@ -194,3 +194,15 @@ def copy_plain(src: Val, dst: Val, op_name: str):
     op = memref_d.CopyOp(src.value, dst.value)
     op.attributes["op_name"] = ir.StringAttr.get(op_name)
     return op
+
+
+_OPERATOR_KINDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
+                   "**": "power", "<<": "shl", ">>": "shr", "&": "and", "|": "or", "^": "xor"}
+
+
+def operator_nest(fb, op: str, shape: tuple, body: Callable[[list], None]) -> list:
+    """The loop nest of an array operator (``A + B``): a stage named like ``allo.add``'s.
+
+    >>> # fb.array_binary("+", A, B) emits its loops through operator_nest(fb, "+", shape, body)
+    """
+    return OpEmitter(fb, _OPERATOR_KINDS.get(op, "elementwise")).nest(shape, body)

@@ -4,14 +4,15 @@ The primitives rebuild loops with the MLIR Python bindings: new ``affine.for`` o
 created next to the old ones, the old body is moved into them, and every use of an old
 induction variable is rewritten as an affine expression of the new ones
 (:func:`replace_iv`). Affine accesses get their maps composed (``A[i]`` becomes
-``A[o * 4 + t]``); any other user reads one ``affine.apply`` placed at the top of the new
-innermost body. Locations and attributes of every moved op are kept (``schedule.md`` G6).
+``A[o * 4 + t]``); any other user reads an ``affine.apply`` placed right before it.
+Locations and attributes of every moved op are kept (``schedule.md`` G6).
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():
 ...     d0, d1 = ir.AffineExpr.get_dim(0), ir.AffineExpr.get_dim(1)
-...     str(substitute_expr(d0 * 2 + 1, [d1 * 4 + d0], []))
-'d1 * 8 + d0 * 2 + 1'
+...     e = substitute_expr(d0 * 2 + 1, [d1 * 4 + d0], [])
+...     str(ir.AffineExpr.simplify_affine_expr(e, 2, 0))
+'d0 * 2 + d1 * 8 + 1'
 """
 
 from __future__ import annotations
@@ -149,31 +150,29 @@ def str_attr(value: str):
 # --------------------------------------------------------------------------- IV rewriting
 
 
-def replace_iv(old_iv: ir.Value, new_values: Sequence[ir.Value], expr, apply_block: ir.Block) -> None:
+def replace_iv(old_iv: ir.Value, new_values: Sequence[ir.Value], expr) -> None:
     """Replace every use of ``old_iv`` by ``expr`` over ``new_values`` (dims ``d0..``).
 
-    Users with an affine map get the expression composed into their map; all other users
-    read one ``affine.apply`` created at the start of ``apply_block`` (which must dominate
-    every use, e.g. the body of the new innermost loop).
+    Users with an affine map get the expression composed into their map; every other user
+    reads an ``affine.apply`` placed right before it (so loop bodies stay perfectly nested
+    wherever the induction variable is only used deeper inside).
     """
-    if isinstance(expr, ir.AffineDimExpr):
-        old_iv.replace_all_uses_with(new_values[expr.position])
+    if isinstance(expr.maybe_downcast(), ir.AffineDimExpr):
+        old_iv.replace_all_uses_with(new_values[expr.maybe_downcast().position])
         return
     owners: list[ir.Operation] = []
     for use in old_iv.uses:
         owner = use.owner.operation
         if owner not in owners:
             owners.append(owner)
-    apply_value = None
+    amap = ir.AffineMap.get(len(new_values), 0, [expr])
     for owner in owners:
         if owner.name in MAP_OPERAND_PREFIX:
             _compose_into_map_op(owner, old_iv, new_values, expr)
             continue
-        if apply_value is None:
-            amap = ir.AffineMap.get(len(new_values), 0, [expr])
-            with ir.InsertionPoint.at_block_begin(apply_block), owner.location:
-                apply_value = affine_d.AffineApplyOp(amap, list(new_values)).result
-        owner.replace_uses_of_with(old_iv, apply_value)
+        with ir.InsertionPoint(owner), owner.location:
+            value = affine_d.AffineApplyOp(amap, list(new_values)).result
+        owner.replace_uses_of_with(old_iv, value)
 
 
 def _compose_into_map_op(op: ir.Operation, old_iv, new_values, expr) -> ir.Operation:

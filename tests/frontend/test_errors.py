@@ -370,3 +370,72 @@ def test_uint8_param_ok():
         return A
 
     allo.customize(fine)
+
+
+def k_recursive(A: int32[4]):
+    k_recursive(A)  # ERR
+
+
+def k_kwargs_call(A: int32[4]) -> int32[4]:
+    return helper4(X=A)  # ERR
+
+
+def k_walrus(A: int32[4]):
+    if (n := A[0]) > 1:  # ERR
+        A[1] = n
+
+
+def k_listcomp(A: int32[4]):
+    B = [A[i] for i in range(4)]  # ERR
+
+
+def k_in(A: int32[4]):
+    if A[0] in A:  # ERR
+        A[1] = 0
+
+
+def k_constexpr_reassign(A: int32[4]):
+    n: allo.ir.types.ConstExpr[int32] = 4
+    n = 5  # ERR
+
+
+def k_capture(A: int32[4]):
+    B: int32[4] = 0
+
+    def inner(X: int32[4]):
+        X[0] = B[0]  # ERR
+
+    inner(A)
+
+
+def k_fn_name_conflict(A: int32[4]):
+    def A(X: int32[4]):  # ERR
+        pass
+
+
+def k_arg_name_conflict(A: int32[4]):
+    def inner(A: int32[4]):  # ERR
+        pass
+
+
+G_DICT = {"a": 1}
+
+
+def k_global_obj(A: int32[4]):
+    A[0] = G_DICT  # ERR
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (k_recursive, "recursive call to 'k_recursive'"),
+    (k_kwargs_call, "keyword arguments"),
+    (k_walrus, 'Unsupported node "NamedExpr"'),
+    (k_listcomp, 'Unsupported node "ListComp"'),
+    (k_in, 'Unsupported node "In"'),
+    (k_constexpr_reassign, "cannot assign to ConstExpr variable 'n'"),
+    (k_capture, "nested function 'inner' cannot capture run-time variable 'B'"),
+    (k_fn_name_conflict, "Function name 'A' conflicts with an existing symbol"),
+    (k_arg_name_conflict, "Argument name 'A' conflicts with an existing symbol"),
+    (k_global_obj, "Unsupported global variable `G_DICT`"),
+])
+def test_more_syntax_errors(fn, fragment):
+    check(fn, AlloSyntaxError, fragment)
