@@ -12,6 +12,7 @@ from .casting import constant, tag
 from .types import (AlloType, Fixed, Float, Index, Int, UFixed, UInt, float32, float64,
                     index as index_t, int32)
 from .typing_rules import common_type, result_type
+from .expressions import operand_types
 from .values import Val
 
 _MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
@@ -111,11 +112,7 @@ class CallMixin:
         for nxt in args[1:]:
             if acc.is_array or nxt.is_array:
                 raise AlloTypeError(f"{which}() expects scalars")
-            ta, tb = acc.dtype, nxt.dtype
-            if acc.is_const and isinstance(acc.const, int) and tb.is_float:
-                ta = tb
-            if nxt.is_const and isinstance(nxt.const, int) and ta.is_float:
-                tb = ta
+            ta, tb = operand_types(acc, nxt)
             rt = common_type(ta, tb)
             x, y = self.materialize(acc, rt), self.materialize(nxt, rt)
             if rt.is_float:
@@ -170,11 +167,6 @@ class CallMixin:
 
             return self.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
                 self.min_max("max", [args[0], const_val(0.0)])
-        if name in ("add", "sub", "mul", "div") and not any(a.is_array for a in args):
-            a, b = args
-            rt = common_type(a.dtype, b.dtype)
-            return self.binary({"add": "+", "sub": "-", "mul": "*", "div": "/"}[name],
-                               Val(self.materialize(a, rt), rt), Val(self.materialize(b, rt), rt))
         if name in ARRAY_BUILTINS:
             return self.builtin_op(name, args, kwargs)
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")

@@ -44,6 +44,17 @@ def literal_type(value) -> AlloType:
     raise AlloTypeError(f"unsupported constant {value!r}")
 
 
+def operand_types(a: Val, b: Val):
+    """Operand types for the typing rules: an int literal next to a float takes the float
+    type (``float16 + 1`` is ``float16``)."""
+    ta, tb = a.dtype, b.dtype
+    if a.is_const and isinstance(a.const, int) and tb.is_float:
+        ta = tb
+    if b.is_const and isinstance(b.const, int) and ta.is_float:
+        tb = ta
+    return ta, tb
+
+
 def const_val(value) -> Val:
     if isinstance(value, np.generic):
         value = value.item()
@@ -217,12 +228,7 @@ class ExprMixin:
         return result_type(op, a, b)
 
     def scalar_binary(self, op, a: Val, b: Val) -> Val:
-        ta, tb = a.dtype, b.dtype
-        # an int literal next to a float takes the float type (float16 + 1 is float16)
-        if a.is_const and isinstance(a.const, int) and tb.is_float:
-            ta = tb
-        if b.is_const and isinstance(b.const, int) and ta.is_float:
-            tb = ta
+        ta, tb = operand_types(a, b)
         if op in ("==", "!=", "<", "<=", ">", ">="):
             return self.compare(op, a, b, ta, tb)
         rt = self._rule(op, ta, tb)
@@ -419,11 +425,7 @@ class ExprMixin:
     def expr_IfExp(self, node):
         cond = self.truth(self.visit_expr(node.test))
         a, b = self.visit_expr(node.body), self.visit_expr(node.orelse)
-        ta, tb = a.dtype, b.dtype
-        if a.is_const and isinstance(a.const, int) and tb.is_float:
-            ta = tb
-        if b.is_const and isinstance(b.const, int) and ta.is_float:
-            tb = ta
+        ta, tb = operand_types(a, b)
         rt = common_type(ta, tb)
         x, y = self.materialize(a, rt), self.materialize(b, rt)
         return Val(_res(tag(arith_d.SelectOp(cond, x, y), rt)), rt)
@@ -464,12 +466,7 @@ class ExprMixin:
 
 
 def _array_elem_type(op, a: Val, b: Val):
-    ta, tb = a.dtype, b.dtype
-    if a.is_const and isinstance(a.const, int) and tb.is_float:
-        ta = tb
-    if b.is_const and isinstance(b.const, int) and ta.is_float:
-        tb = ta
-    return result_type(op, ta, tb)
+    return result_type(op, *operand_types(a, b))
 
 
 class ArrayOpsMixin:

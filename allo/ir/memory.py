@@ -67,15 +67,22 @@ def _set_name(op, key: str, name: str | None):
         op.attributes[key] = ir.StringAttr.get(name)
 
 
+def _affine_access(indices: list):
+    """``(map, operands)`` when every index is affine, else ``None``."""
+    forms = [affine_of(i) for i in indices]
+    if any(f is None for f in forms):
+        return None
+    ivs = []
+    for f in forms:
+        f.ivs(ivs)
+    return ir.AffineMap.get(len(ivs), 0, [f.to_expr(ivs) for f in forms]), ivs
+
+
 def load(buf: Val, indices: list, dtype: AlloType):
     """Load ``buf[indices]`` (indices are index Vals on the *base* memref)."""
-    forms = [affine_of(i) for i in indices]
-    if all(f is not None for f in forms):
-        ivs = []
-        for f in forms:
-            f.ivs(ivs)
-        amap = ir.AffineMap.get(len(ivs), 0, [f.to_expr(ivs) for f in forms])
-        op = affine_d.AffineLoadOp(dtype.build(), buf.value, ivs, amap)
+    access = _affine_access(indices)
+    if access is not None:
+        op = affine_d.AffineLoadOp(dtype.build(), buf.value, access[1], access[0])
     else:
         op = memref_d.LoadOp(buf.value, [index_value(i) for i in indices])
     _set_name(op, "from", buf.name)
@@ -84,13 +91,10 @@ def load(buf: Val, indices: list, dtype: AlloType):
 
 
 def store(value, buf: Val, indices: list):
-    forms = [affine_of(i) for i in indices]
-    if all(f is not None for f in forms):
-        ivs = []
-        for f in forms:
-            f.ivs(ivs)
-        amap = ir.AffineMap.get(len(ivs), 0, [f.to_expr(ivs) for f in forms])
-        op = affine_d.AffineStoreOp(value, buf.value, ivs, amap)
+    """Store ``value`` to ``buf[indices]`` (affine when the indices are)."""
+    access = _affine_access(indices)
+    if access is not None:
+        op = affine_d.AffineStoreOp(value, buf.value, access[1], access[0])
     else:
         op = memref_d.StoreOp(value, buf.value, [index_value(i) for i in indices])
     _set_name(op, "to", buf.name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .._mlir import arith_d
 from .casting import cast, tag
-from .types import AlloType, Fixed, Float, Index, Int, UFixed, UInt
+from .types import AlloType, Index, Int, UInt
 from .values import Val
 
 _DIRECT_INT = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "*": arith_d.MulIOp}
@@ -53,20 +53,8 @@ def accumulate(fb, acc, a: Val, b: Val, rt: AlloType):
 
 
 def add_in(fb, acc, v: Val, rt: AlloType):
-    """``acc + v`` converted to ``rt`` (sums of pools, softmax, layernorm, bias terms)."""
+    """``acc + v`` converted to ``rt`` (the sums of ``sumpool`` and the bias of ``linear``)."""
     if v.dtype == rt and (_is_plain_int(rt) or rt.is_fixed):
         return tag(arith_d.AddIOp(acc, v.value), rt).result
     total = fb.scalar_binary("+", Val(acc, rt), v)
     return fb.materialize(total, rt)
-
-
-def is_float(t: AlloType) -> bool:
-    return isinstance(t, Float)
-
-
-def is_signed_kind(t: AlloType) -> bool:
-    return isinstance(t, (Int, Fixed))
-
-
-def is_unsigned_kind(t: AlloType) -> bool:
-    return isinstance(t, (UInt, UFixed))

@@ -211,7 +211,9 @@ def conv2d_op(fb, op: str, p: dict) -> Val:
     em = OpEmitter(fb, op, p["name"])
     out = em.fresh(rt, (nb, f, h - kh + 1, w - kw + 1))
     em.fill(out, _zero(rt))
-    if linalg_cast([X.dtype, Wt.dtype], rt) == "signed" and _linalg_ok(em, [X, Wt]):
+    # linalg.conv_2d_nchw_fchw always sign-extends (it has no cast attribute)
+    if all(_cast_kind(t, rt) in ("any", "signed") for t in (X.dtype, Wt.dtype)) \
+            and _linalg_ok(em, [X, Wt]):
         _named_op(em, linalg_d.Conv2DNchwFchwOp, [X, Wt], out)
         return out
 
