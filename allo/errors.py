@@ -7,7 +7,7 @@ Frontend errors carry a source location and render it in one fixed format::
       File "<absolute source path>", Line: <n>, in <kernel function name>
         <first line of the offending statement, stripped>
 
-No other module formats user-facing locations; they call :func:`located` or build a
+No other module formats frontend locations; they build a
 :class:`FrontendError` subclass with ``filename``/``lineno``/``func_name``/``source``.
 """
 

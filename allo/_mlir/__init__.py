@@ -17,6 +17,7 @@ from torch_mlir.dialects import (  # noqa: F401
     scf as scf_d,
     tensor as tensor_d,
     bufferization as bufferization_d,
+    llvm as llvm_d,
 )
 from torch_mlir.runtime import (  # noqa: F401
     get_ranked_memref_descriptor,

@@ -16,7 +16,11 @@ def build_module(schedule, target=None, mode=None, project=None, configs=None,
     if target is None or target == "llvm":
         from .llvm import LLVMModule
 
-        return LLVMModule(schedule.module, schedule.top_func_name)
+        built = getattr(schedule, "built", None)
+        func_args = getattr(schedule, "func_args", None) or {}
+        return LLVMModule(schedule.module, schedule.top_func_name,
+                          ext_libs=getattr(built, "ext_libs", None),
+                          arg_names=func_args.get(schedule.top_func_name))
     if target in HLS_TARGETS:
         from .hls import build_hls
 

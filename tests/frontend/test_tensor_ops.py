@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import (Fixed, Int, UInt, float32, float64, int8, int16, int32, uint8)
+from allo.ir.types import (Fixed, Int, UInt, float32, float64, int8, int16, int32, numpy_dtype,
+                           uint8)
 
 RNG = np.random.default_rng(7)
 
@@ -216,6 +217,38 @@ def test_elementwise_types_are_rcmp():
     a, b = np.array([-128, 127, -1, 0, 5, -60], np.int8), np.array([255, 255, 0, 1, 250, 7], np.uint8)
     np.testing.assert_array_equal(mod(a, b), wrap(a.astype(object) + b.astype(object), 9))
     np.testing.assert_array_equal(build(lit)[1](a), a.astype(np.int64) * 1000)
+
+
+TYPE_PAIRS = [(int8, int8), (int8, uint8), (uint8, uint8), (int16, int32), (UInt(32), int8),
+              (Int(5), UInt(3))]
+
+
+@pytest.mark.parametrize("ta,tb", TYPE_PAIRS, ids=[f"{a}-{b}" for a, b in TYPE_PAIRS])
+def test_arith_builtins_bit_exact_over_type_pairs(ta, tb):
+    from allo.ir.typing_rules import common_type
+
+    rt = common_type(ta, tb)
+
+    def k(A: ta[8], B: tb[8]) -> (rt[8], rt[8], rt[8], rt[8]):
+        return allo.add(A, B), allo.sub(A, B), allo.mul(A, B), allo.div(A, B)
+
+    def values(t):
+        lo = 0 if isinstance(t, UInt) else -(1 << (t.bits - 1))
+        hi = (1 << t.bits) if isinstance(t, UInt) else (1 << (t.bits - 1))
+        v = [lo, hi - 1, 0, 1] + RNG.integers(lo, hi, 4).tolist()
+        return v
+
+    a, b = values(ta), values(tb)
+    b = [x if x != 0 else 1 for x in b]
+    signed = not isinstance(rt, UInt)
+    refs = [wrap([x + y for x, y in zip(a, b)], rt.bits, signed),
+            wrap([x - y for x, y in zip(a, b)], rt.bits, signed),
+            wrap([x * y for x, y in zip(a, b)], rt.bits, signed),
+            wrap([abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1) for x, y in zip(a, b)],
+                 rt.bits, signed)]
+    outs = build(k)[1](np.array(a, numpy_dtype(ta)), np.array(b, numpy_dtype(tb)))
+    for out, ref in zip(outs, refs):
+        np.testing.assert_array_equal(np.asarray(out).astype(object), ref.astype(object))
 
 
 def test_int_add_wraps_in_rcmp_type():
@@ -505,3 +538,20 @@ def test_uint_and_int_result_annotations_at_the_boundary():
 
     a, b = np.array([15, 3, 7, 0], np.uint8), np.array([15, 5, 2, 9], np.uint8)
     np.testing.assert_array_equal(build(k)[1](a, b), (a.astype(np.int64) * b) % 16)
+
+
+def test_scalar_add_sub_mul_div_use_rcmp_and_wrap():
+    # on scalars too, allo.add/sub/mul/div compute in R-CMP: int8 with int8 stays int8 (wraps)
+    def k(a: int8, b: int8, x: float32) -> (int32, int32, int32, int32, float32):
+        c = allo.add(a, b)
+        d = allo.mul(a, b)
+        e = allo.div(a, -b)
+        f = allo.sub(a, 1000)
+        r1: int32 = c
+        r2: int32 = d
+        r3: int32 = e
+        return r1, r2, r3, f, allo.div(x, 4)
+
+    s_add, s_mul, s_div, s_sub, f_div = build(k)[1](100, 100, 3.0)
+    assert (s_add, s_mul, s_div, s_sub) == (-56, 16, -1, -900)
+    assert f_div == pytest.approx(0.75)

@@ -1,0 +1,1 @@
+"""Analyses over the scheduled IR: loop nests and stages, dependences, layouts, dataflow."""

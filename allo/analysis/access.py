@@ -1,0 +1,283 @@
+"""Affine access analysis: array subscripts as linear forms over the values they depend on.
+
+The memory primitives (``buffer_at``, ``reuse_at``, ``reshape``) need to know, for every
+load/store of a buffer, how each subscript depends on the loop variables around it. A
+subscript of an ``affine.load``/``affine.store`` is one result of its affine map applied to
+its operands; :func:`subscripts` turns each result into a :class:`LinearForm`
+``c_0 + sum(c_v * v)`` over *atoms* (loop induction variables, function arguments, other
+SSA values), looking through ``affine.apply`` operands. Results that are not linear (they
+use ``mod``/``floordiv``) are reported as ``None``.
+
+>>> from allo._mlir import ir, new_context
+>>> with new_context():
+...     m = ir.Module.parse('''func.func @f(%A: memref<8x8xi32>) {
+...       affine.for %i = 0 to 6 {
+...         %v = affine.load %A[%i * 2 + 1, 3] : memref<8x8xi32>
+...       }
+...       return }''')
+...     load = [op for op in walk_ops(m.body.operations[0]) if op.name == "affine.load"][0]
+...     forms = subscripts(load)
+>>> [f.const for f in forms], [sorted(f.coeffs.values()) for f in forms]
+([1, 3], [[2], []])
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from .._mlir import ir
+
+LOAD_OPS = frozenset({"affine.load", "memref.load"})
+STORE_OPS = frozenset({"affine.store", "memref.store"})
+
+
+class LinearForm:
+    """``const + sum(coeff * atom)`` with integer coefficients and SSA-value atoms."""
+
+    __slots__ = ("coeffs", "const")
+
+    def __init__(self, coeffs: dict | None = None, const: int = 0):
+        self.coeffs = {k: c for k, c in (coeffs or {}).items() if c != 0}
+        self.const = const
+
+    def __add__(self, other: "LinearForm") -> "LinearForm":
+        coeffs = dict(self.coeffs)
+        for atom, c in other.coeffs.items():
+            coeffs[atom] = coeffs.get(atom, 0) + c
+        return LinearForm(coeffs, self.const + other.const)
+
+    def scaled(self, k: int) -> "LinearForm":
+        return LinearForm({a: c * k for a, c in self.coeffs.items()}, self.const * k)
+
+    def split(self, pred: Callable[[ir.Value], bool]) -> tuple["LinearForm", "LinearForm"]:
+        """``(part over atoms satisfying pred, the rest including the constant)``."""
+        yes = {a: c for a, c in self.coeffs.items() if pred(a)}
+        no = {a: c for a, c in self.coeffs.items() if not pred(a)}
+        return LinearForm(yes), LinearForm(no, self.const)
+
+    def coeff(self, atom: ir.Value) -> int:
+        return self.coeffs.get(atom, 0)
+
+    def key(self) -> tuple:
+        """A hashable identity: two forms with equal keys are the same function."""
+        return (frozenset(self.coeffs.items()), self.const)
+
+    def __eq__(self, other):
+        return isinstance(other, LinearForm) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def __repr__(self):
+        terms = [f"{c}*<{a.get_name()}>" for a, c in self.coeffs.items()]
+        return " + ".join(terms + [str(self.const)])
+
+
+def walk_ops(root) -> Iterator[ir.Operation]:
+    """Every operation nested in ``root`` (not ``root`` itself), in program pre-order."""
+    for region in root.operation.regions:
+        for block in region.blocks:
+            for op in block.operations:
+                op = op.operation
+                yield op
+                yield from walk_ops(op)
+
+
+def is_nested_in(op, ancestor) -> bool:
+    """True when ``op`` lies (strictly) inside ``ancestor``'s regions."""
+    target = ancestor.operation
+    parent = op.operation.parent
+    while parent is not None:
+        if parent == target:
+            return True
+        if parent.name == "func.func":
+            return False
+        parent = parent.parent
+    return False
+
+
+def defining_op(value: ir.Value):
+    """The operation producing ``value``, or ``None`` for a block argument."""
+    owner = value.owner
+    return owner.operation if isinstance(owner, (ir.Operation, ir.OpView)) else None
+
+
+def affine_expr_form(expr, operands: list, n_dims: int) -> LinearForm | None:
+    """Linear form of an affine expression whose dims/symbols are ``operands``."""
+    expr = expr.maybe_downcast() if hasattr(expr, "maybe_downcast") else expr
+    if isinstance(expr, ir.AffineConstantExpr):
+        return LinearForm(const=expr.value)
+    if isinstance(expr, ir.AffineDimExpr):
+        return value_form(operands[expr.position])
+    if isinstance(expr, ir.AffineSymbolExpr):
+        return value_form(operands[n_dims + expr.position])
+    if isinstance(expr, ir.AffineAddExpr):
+        lhs = affine_expr_form(expr.lhs, operands, n_dims)
+        rhs = affine_expr_form(expr.rhs, operands, n_dims)
+        return None if lhs is None or rhs is None else lhs + rhs
+    if isinstance(expr, ir.AffineMulExpr):
+        lhs = affine_expr_form(expr.lhs, operands, n_dims)
+        rhs = affine_expr_form(expr.rhs, operands, n_dims)
+        if lhs is None or rhs is None:
+            return None
+        if not rhs.coeffs:
+            return lhs.scaled(rhs.const)
+        if not lhs.coeffs:
+            return rhs.scaled(lhs.const)
+        return None
+    return None  # mod, floordiv, ceildiv
+
+
+def value_form(value: ir.Value) -> LinearForm | None:
+    """Linear form of an index value, looking through ``affine.apply`` and constants."""
+    op = defining_op(value)
+    if op is not None and op.name == "affine.apply":
+        amap = ir.AffineMapAttr(op.attributes["map"]).value
+        return affine_expr_form(amap.results[0], list(op.operands), amap.n_dims)
+    if op is not None and op.name == "arith.constant" and isinstance(value.type, ir.IndexType):
+        return LinearForm(const=ir.IntegerAttr(op.attributes["value"]).value)
+    return LinearForm({value: 1})
+
+
+def access_memref(op) -> ir.Value:
+    """The buffer operand of a load or store."""
+    op = op.operation
+    return op.operands[1] if op.name in STORE_OPS else op.operands[0]
+
+
+def index_operands(op) -> list:
+    """The map operands (affine) or index operands (memref) of a load/store."""
+    op = op.operation
+    start = 2 if op.name in STORE_OPS else 1
+    return list(op.operands)[start:]
+
+
+def access_map(op) -> ir.AffineMap | None:
+    """The affine map of an ``affine.load``/``affine.store`` (``None`` for memref ops)."""
+    op = op.operation
+    if op.name not in ("affine.load", "affine.store"):
+        return None
+    return ir.AffineMapAttr(op.attributes["map"]).value
+
+
+def subscripts(op) -> list[LinearForm | None]:
+    """One linear form per subscript of a load/store (``None`` where not linear)."""
+    amap = access_map(op)
+    operands = index_operands(op)
+    if amap is None:
+        return [value_form(v) for v in operands]
+    return [affine_expr_form(e, operands, amap.n_dims) for e in amap.results]
+
+
+def constant_bounds(loop) -> tuple[int, int, int] | None:
+    """``(lower, upper, step)`` of an ``affine.for`` with constant bounds, else ``None``."""
+    loop = loop.operation
+    if loop.name != "affine.for":
+        return None
+    bounds = []
+    for key in ("lowerBoundMap", "upperBoundMap"):
+        amap = ir.AffineMapAttr(loop.attributes[key]).value
+        if amap.n_inputs or len(amap.results) != 1:
+            return None
+        expr = amap.results[0].maybe_downcast()
+        if not isinstance(expr, ir.AffineConstantExpr):
+            return None
+        bounds.append(expr.value)
+    step = ir.IntegerAttr(loop.attributes["step"]).value
+    return bounds[0], bounds[1], step
+
+
+def trip_count(bounds: tuple[int, int, int]) -> int:
+    lower, upper, step = bounds
+    return max(0, -(-(upper - lower) // step))
+
+
+def induction_var(loop) -> ir.Value:
+    return loop.operation.regions[0].blocks[0].arguments[0]
+
+
+def expr_from_form(form: LinearForm, dim_of: dict) -> ir.AffineExpr:
+    """Build ``form`` as an affine expression; ``dim_of`` maps atoms to dim positions."""
+    expr = None
+    for atom, c in form.coeffs.items():
+        term = ir.AffineDimExpr.get(dim_of[atom])
+        if c != 1:
+            term = ir.AffineExpr.get_mul(term, ir.AffineConstantExpr.get(c))
+        expr = term if expr is None else ir.AffineExpr.get_add(expr, term)
+    if expr is None:
+        return ir.AffineConstantExpr.get(form.const)
+    if form.const:
+        expr = ir.AffineExpr.get_add(expr, ir.AffineConstantExpr.get(form.const))
+    return expr
+
+
+class OperandList:
+    """Collects distinct SSA values as the dims of an affine map being built."""
+
+    def __init__(self):
+        self.values: list = []
+        self.position: dict = {}
+
+    def dim(self, value: ir.Value) -> int:
+        if value not in self.position:
+            self.position[value] = len(self.values)
+            self.values.append(value)
+        return self.position[value]
+
+    def expr(self, form: LinearForm) -> ir.AffineExpr:
+        for atom in form.coeffs:
+            self.dim(atom)
+        return expr_from_form(form, self.position)
+
+    def map(self, results: list) -> ir.AffineMap:
+        return ir.AffineMap.get(len(self.values), 0, results)
+
+
+def element_type_tag(value: ir.Value) -> str | None:
+    """The Allo element type string of a buffer (``"ui8"``, ``"fixed(8, 3)"``) when the
+    IR carries one (docs/ir.md type tags), else ``None`` (the default for the MLIR type)."""
+    owner = value.owner
+    if isinstance(owner, ir.Block):
+        func = owner.owner.operation if owner.owner is not None else None
+        if func is None or func.name != "func.func" or "allo.itypes" not in func.attributes:
+            return None
+        tags = [ir.StringAttr(a).value for a in ir.ArrayAttr(func.attributes["allo.itypes"])]
+        return tags[value.arg_number] if value.arg_number < len(tags) else None
+    op = owner.operation
+    if "allo.type" in op.attributes:
+        return ir.StringAttr(op.attributes["allo.type"]).value
+    if op.name == "func.call":
+        callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+        module_body = op.parent
+        while module_body is not None and module_body.name != "builtin.module":
+            module_body = module_body.parent
+        if module_body is None:
+            return None
+        for fop in module_body.regions[0].blocks[0].operations:
+            fop = fop.operation
+            if fop.name == "func.func" and ir.StringAttr(fop.attributes["sym_name"]).value == callee:
+                if "allo.otypes" not in fop.attributes:
+                    return None
+                tags = [ir.StringAttr(a).value for a in ir.ArrayAttr(fop.attributes["allo.otypes"])]
+                return tags[value.result_number] if value.result_number < len(tags) else None
+    return None
+
+
+def tag_new_load(op, elem_tag: str | None) -> None:
+    """Give a load created by a primitive the ``allo.type`` tag its value needs."""
+    if elem_tag is None:
+        return
+    from ..ir.casting import tag
+    from ..ir.types import type_from_str
+
+    tag(op, type_from_str(elem_tag))
+
+
+def tag_new_buffer(op, elem_tag: str | None) -> None:
+    """Give a buffer created by a primitive the tags of its element type (docs/ir.md)."""
+    if elem_tag is None:
+        return
+    from ..ir.casting import tag_buffer
+    from ..ir.types import type_from_str
+
+    tag_buffer(op, type_from_str(elem_tag))

@@ -1,0 +1,253 @@
+"""``HLSModule``: emitted Vitis HLS C++, its project, and the ways to run it (``backends.md`` §4).
+
+>>> import allo
+>>> from allo._mlir import ir, new_context
+>>> with new_context():
+...     m = ir.Module.parse("func.func @inc(%a: i32) -> i32 { %c = arith.constant 1 : i32 "
+...                         "%r = arith.addi %a, %c : i32 return %r : i32 }")
+>>> mod = HLSModule(m, "inc")
+>>> "int32_t v3 = v0 + v2;" in mod.hls_code
+True
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from ..._mlir import ir
+from ...errors import ArgumentError, BuildError
+from ...passes.arg_analysis import analyze_arg_load_store
+from ..config import DEFAULT_CONFIG, PART_NUMBER
+from .csim import CSimRunner
+from .emitter import EmitOptions, ModuleEmitter
+from .prepare import prepare_module
+from .project import project_files, write_project
+from .toolchain import tool_not_found
+
+PLATFORM_MODES = {
+    "vivado_hls": None,  # '|'-joined subset of VHLS_STEPS
+    "vitis_hls": ("csim", "csyn", "sw_emu", "hw_emu", "hw"),
+    "pynq": ("csim", "csyn", "impl"),
+}
+VHLS_STEPS = ("csim", "csyn", "csynth", "cosim", "impl", "debug", "custom")
+WRAP_IO_PLATFORMS = ("vitis_hls", "pynq")
+
+
+def check_mode(platform: str, mode: str | None, target: str | None = None) -> None:
+    """``BuildError`` for a mode the platform does not know (``backends.md`` §1.2)."""
+    if mode is None:
+        return
+    allowed = PLATFORM_MODES[platform]
+    if allowed is None:
+        parts = str(mode).split("|")
+        if all(p in VHLS_STEPS for p in parts) and parts:
+            return
+        expected = ", ".join(VHLS_STEPS) + " (joined by '|')"
+    else:
+        if mode in allowed:
+            return
+        expected = ", ".join(allowed)
+    raise BuildError(f"Invalid mode '{mode}' for target '{target or platform}'; "
+                     f"expected one of {expected}")
+
+
+def merge_configs(configs: dict | None, mode: str | None) -> dict:
+    """``configs`` over ``DEFAULT_CONFIG``, with ``mode`` taken from the argument."""
+    merged = dict(DEFAULT_CONFIG)
+    for key, value in (configs or {}).items():
+        if key not in ("device", "frequency", "mode", "num_output_args", "hbm_mapping",
+                       "mappings"):
+            raise BuildError(f"Unknown configuration key '{key}'")
+        merged[key] = value
+    if mode is not None:
+        merged["mode"] = mode
+    if merged["device"] not in PART_NUMBER:
+        raise BuildError(f"Unknown device '{merged['device']}'; known devices: "
+                         + ", ".join(PART_NUMBER))
+    freq = merged["frequency"]
+    if isinstance(freq, bool) or not isinstance(freq, (int, float)) or freq <= 0:
+        raise BuildError(f"configs['frequency'] must be a positive number of MHz, got {freq!r}")
+    return merged
+
+
+class HLSModule:
+    """Vitis HLS C++ for a module; ``mod.hls_code`` is the translation unit.
+
+    ``allo.HLSModule(mod, top_func_name, platform="vivado_hls", mode=None, project=None,
+    ext_libs=None, configs=None, func_args=None, wrap_io=True)``; ``mod`` is an MLIR module
+    (never modified) or its text. With ``project`` (or a ``mode``) the project directory is
+    written; calling the module runs it in that mode (``mode="csim"``: g++ C simulation,
+    ``mod(*inputs, *outputs)``).
+    """
+
+    def __init__(self, mod, top_func_name: str, platform: str = "vivado_hls", mode=None,
+                 project=None, ext_libs=None, configs=None, func_args=None, wrap_io=True,
+                 target: str | None = None):
+        if platform not in PLATFORM_MODES:
+            raise BuildError(f"HLS platform '{platform}' is not supported by this backend")
+        self.top_func_name = top_func_name
+        self.platform = platform
+        self.mode = mode
+        self.target = target or platform
+        check_mode(platform, mode, self.target)
+        if project is not None and mode is None:
+            raise BuildError("mode must be specified when project is specified")
+        self.configs = merge_configs(configs, mode)
+        self.func_args = dict(func_args or {})
+        self.ext_libs = list(ext_libs or [])
+        wrap = bool(wrap_io) and platform in WRAP_IO_PLATFORMS
+        self.wrap_io = wrap
+        # B3: everything is emitted before any file is written
+        self.module, self._buffers = prepare_module(mod, top_func_name, wrap,
+                                                    self.configs.get("mappings"))
+        self._check_vitis_interface()
+        ip_sources = self._ip_sources()
+        options = EmitOptions(vitis=platform in WRAP_IO_PLATFORMS, pynq=platform == "pynq",
+                              func_args=self.func_args, ip_headers=sorted(ip_sources))
+        emitter = ModuleEmitter(self.module, top_func_name, options)
+        self.hls_code = emitter.emit()
+        self._sig = emitter.signature(top_func_name)
+        self.top_cname = self._sig.cname
+        self.args = self._c_args()
+        self.configs["_param_names"] = self.func_args.get(top_func_name, [])
+        files = project_files(platform, self.top_cname, self.hls_code, self._sig, self.module,
+                              self.configs, ip_sources)
+        self.configs.pop("_param_names", None)
+        self.host_code = files.get("host.cpp", "")
+        self.project = None
+        if project is not None or mode is not None:
+            self.project = os.path.abspath(project) if project is not None else \
+                tempfile.mkdtemp(prefix="allo_hls_")
+            write_project(self.project, files)
+        self._csim = None
+
+    # ------------------------------------------------------------------ checks
+    def _check_vitis_interface(self) -> None:
+        if self.platform != "vitis_hls":
+            return
+        if self.top_func_name == "kernel":
+            raise BuildError("'kernel' is a reserved name in Vitis; rename the top function")
+        if self.mode not in ("sw_emu", "hw_emu", "hw") or "num_output_args" in self.configs:
+            return
+        func = _find_func(self.module, self.top_func_name)
+        ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
+        if ftype.results:
+            return
+        dirs = analyze_arg_load_store(self.module)[self.top_func_name]
+        seen_output = False
+        for d in dirs:
+            if d in ("out", "both"):
+                seen_output = True
+            elif d == "in" and seen_output:
+                raise BuildError("Output arguments must appear at the end.")
+
+    def _ip_sources(self) -> dict:
+        sources = {}
+        for lib in self.ext_libs:
+            path = getattr(lib, "impl", None) or str(lib)
+            name = os.path.basename(path)
+            with open(path, encoding="utf-8") as f:
+                sources[name] = f.read()
+        return sources
+
+    def _c_args(self) -> list:
+        out = []
+        for p in self._sig.params:
+            if p.kind == "scalar":
+                out.append((p.ctype.spelling, ()))
+            else:
+                out.append((p.array.elem.spelling, tuple(p.array.shape)))
+        for r in self._sig.results:
+            if r.kind == "scalar":
+                out.append((r.ctype.spelling, ()))
+            elif r.kind == "array":
+                out.append((r.array.elem.spelling, tuple(r.array.shape)))
+        return out
+
+    # ------------------------------------------------------------------ presentation
+    def __str__(self) -> str:
+        return self.hls_code
+
+    def __repr__(self) -> str:
+        if self.mode is None:
+            return self.hls_code
+        return f"HLSModule({self.top_func_name}, {self.mode}, {self.project})"
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, *args):
+        if self.mode is None:
+            raise BuildError("built for code generation only (mode=None)")
+        if self.mode == "csim":
+            return self._run_csim(args)
+        if self.platform == "vitis_hls" and self.mode == "csyn":
+            if args:
+                raise ArgumentError("csyn runs synthesis only; call the module without arguments")
+            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+        if self.platform == "vitis_hls":
+            return self._run_vitis(args)
+        if self.platform == "pynq":
+            if args:
+                raise ArgumentError(f"mode '{self.mode}' takes no arguments")
+            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+        return self._run_vivado_hls(args)
+
+    def _run_csim(self, args):
+        if self._csim is None:
+            dirs = analyze_arg_load_store(self.module)[self.top_func_name]
+            written = [d in ("out", "both", "func") for d in dirs]
+            written += [True] * len(self._sig.results)
+            self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
+                                    written)
+        return self._csim(*args)
+
+    def _run_tool(self, tool: str, cmd: list, requirement: str):
+        if shutil.which(tool) is None:
+            raise tool_not_found(self.target, self.mode, requirement, self.project)
+        proc = subprocess.run(cmd, cwd=self.project, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+            raise BuildError(f"{' '.join(cmd)} failed in {self.project}:\n{tail}")
+        return None
+
+    def _run_vivado_hls(self, args):
+        if args:
+            raise ArgumentError(f"mode '{self.mode}' runs the Vivado HLS flow and takes no "
+                                "arguments")
+        self._run_tool("vivado_hls", ["vivado_hls", "-f", "run.tcl"], "'vivado_hls' on PATH")
+        if self.mode != "custom" and "csyn" in self.mode:
+            from ..report import parse_xml
+
+            print(parse_xml(self.project, "Vivado HLS", top=self.top_cname).display())
+        return None
+
+    def _run_vitis(self, args):
+        from .vitis_run import run_vitis_emulation
+
+        return run_vitis_emulation(self, args)
+
+
+def _find_func(module, name: str):
+    for op in module.body.operations:
+        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == name:
+            return op
+    raise BuildError(f"top function '{name}' not found in the module")
+
+
+def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, configs=None,
+              wrap_io: bool = True, target: str | None = None) -> HLSModule:
+    """``s.build(target=<hls target>, ...)``: an :class:`HLSModule` of the schedule's module.
+
+    The schedule is not changed (B1): the module is copied before anything is lowered.
+    """
+    built = getattr(schedule, "built", None)
+    ext_libs = list(getattr(built, "ext_libs", None) or getattr(schedule, "ext_libs", None) or [])
+    return HLSModule(schedule.module, schedule.top_func_name, platform=platform, mode=mode,
+                     project=project, ext_libs=ext_libs, configs=configs,
+                     func_args=getattr(schedule, "func_args", None), wrap_io=wrap_io,
+                     target=target)
+
+
+__all__ = ["HLSModule", "build_hls"]

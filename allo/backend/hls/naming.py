@@ -1,0 +1,92 @@
+"""Valid, collision-free C++ identifiers for names taken from user programs.
+
+Function-local names follow ``backends.md`` §3.3: source names are kept (sanitized), a name
+used twice in one function becomes ``name1``, ``name2``, ...; every other value is ``v<k>``
+with ``k`` the number of names given so far in the function.
+
+>>> scope = NameScope(reserved={"gemm"})
+>>> scope.source_name("i"), scope.source_name("i"), scope.fresh(), scope.source_name("gemm")
+('i', 'i1', 'v2', 'gemm1')
+"""
+
+from __future__ import annotations
+
+import re
+
+CPP_KEYWORDS = frozenset("""
+alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
+char32_t class compl concept const consteval constexpr constinit const_cast continue co_await
+co_return co_yield decltype default delete do double dynamic_cast else enum explicit export
+extern false float for friend goto if inline int long mutable namespace new noexcept not
+not_eq nullptr operator or or_eq private protected public register reinterpret_cast requires
+return short signed sizeof static static_assert static_cast struct switch template this
+thread_local throw true try typedef typeid typename union unsigned using virtual void volatile
+wchar_t while xor xor_eq
+""".split())
+
+# Names the generated code or its headers define at namespace scope (a user function or
+# global with one of these names would clash, or silently call our definition).
+LIBRARY_NAMES = frozenset("""
+main std hls half min max abs fabs exp exp2 log log2 log10 sqrt sin cos tan tanh pow fmod
+floor ceil round copysign isnan isinf signbit printf puts exit abort malloc free memcpy memset
+ap_int ap_uint ap_fixed ap_ufixed ap_int_base ap_fixed_base int8_t int16_t int32_t int64_t
+uint8_t uint16_t uint32_t uint64_t size_t NULL INFINITY NAN assert errno kernel_top
+""".split())
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def sanitize(name: str) -> str:
+    """Turn ``name`` into a C++ identifier: invalid characters become ``_``; keywords get ``_``.
+
+    >>> sanitize("i.outer"), sanitize("3d"), sanitize("class"), sanitize("")
+    ('i_outer', '_3d', 'class_', '_')
+    """
+    text = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not text or text[0].isdigit():
+        text = "_" + text
+    if text in CPP_KEYWORDS or text in LIBRARY_NAMES:
+        text += "_"
+    assert _IDENT.match(text)
+    return text
+
+
+class NameScope:
+    """Names of one C++ function body (or of the module's namespace scope)."""
+
+    def __init__(self, reserved=()):
+        self.taken: set[str] = set(reserved)
+        self.count = 0
+
+    def _claim(self, name: str) -> str:
+        self.taken.add(name)
+        self.count += 1
+        return name
+
+    def source_name(self, name: str) -> str:
+        """The sanitized source name, suffixed ``1``, ``2``, ... when already used."""
+        base = sanitize(name)
+        if base not in self.taken:
+            return self._claim(base)
+        k = 1
+        while f"{base}{k}" in self.taken:
+            k += 1
+        return self._claim(f"{base}{k}")
+
+    def fresh(self) -> str:
+        """``v<k>``, ``k`` = the number of names given so far (skipping taken spellings)."""
+        name = f"v{self.count}"
+        while name in self.taken:
+            name += "_"
+        return self._claim(name)
+
+    def temp(self, base: str) -> str:
+        """A helper name derived from ``base`` that does not count as a value name."""
+        name = sanitize(base)
+        k = 0
+        candidate = name
+        while candidate in self.taken:
+            k += 1
+            candidate = f"{name}{k}"
+        self.taken.add(candidate)
+        return candidate

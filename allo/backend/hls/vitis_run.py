@@ -1,0 +1,61 @@
+"""Running a ``vitis_hls`` module in ``sw_emu``/``hw_emu``/``hw`` through the XRT host program.
+
+Needs ``v++`` on PATH and the ``XDEVICE`` environment variable (the platform); without them
+the call raises ``ToolNotFoundError`` while the project stays usable elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+
+from ...errors import ArgumentError, SimulationError
+from .csim import _copy_back, _to_container
+from .toolchain import tool_not_found
+
+REQUIREMENT = "'v++' on PATH and the XDEVICE environment variable"
+
+
+def run_vitis_emulation(mod, args) -> None:
+    """Write ``input<i>.data``, build/run the host, read outputs into the trailing arguments."""
+    device = os.environ.get("XDEVICE")
+    if shutil.which("v++") is None or not device:
+        raise tool_not_found(mod.target, mod.mode, REQUIREMENT, mod.project)
+    sig = mod._sig
+    n_params = len(sig.params)
+    n_results = len([r for r in sig.results if r.kind != "alias"])
+    if len(args) != n_params + n_results:
+        raise ArgumentError(f"expected {n_params + n_results} arguments (inputs then outputs), "
+                            f"got {len(args)}")
+    for i, p in enumerate(sig.params):
+        ct = p.ctype if p.kind == "scalar" else p.array.elem
+        shape = () if p.kind == "scalar" else p.array.shape
+        data = _to_container(args[i], ct, shape, i, "scalar" if p.kind == "scalar" else "array")
+        data.tofile(os.path.join(mod.project, f"input{i}.data"))
+    xsa = os.path.splitext(os.path.basename(device))[0]
+    xclbin = os.path.join(mod.project, f"build_dir.{mod.mode}.{xsa}", f"{mod.top_cname}.xclbin")
+    if os.path.isfile(xclbin) and os.path.isfile(os.path.join(mod.project, "host_exe")):
+        env = dict(os.environ)
+        if mod.mode in ("sw_emu", "hw_emu"):
+            env["XCL_EMULATION_MODE"] = mod.mode
+        cmd = ["./host_exe", xclbin]
+    else:
+        env = None
+        cmd = ["make", "run", f"TARGET={mod.mode}", f"PLATFORM={device}"]
+    proc = subprocess.run(cmd, cwd=mod.project, capture_output=True, text=True, env=env,
+                          check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise SimulationError(f"{' '.join(cmd)} failed in {mod.project}:\n{tail}")
+    outs = [r for r in sig.results if r.kind != "alias"]
+    for j, r in enumerate(outs):
+        name = "output.data" if len(outs) == 1 else f"output{j}.data"
+        ct = r.ctype if r.kind == "scalar" else r.array.elem
+        shape = () if r.kind == "scalar" else r.array.shape
+        template = _to_container(np.zeros(max(1, int(np.prod(shape or (1,))))), ct, (None,), 0,
+                                 "result_array")
+        raw = np.fromfile(os.path.join(mod.project, name), dtype=template.dtype)
+        _copy_back(args[n_params + j], raw, ct)

@@ -1,0 +1,152 @@
+"""Value encodings at the numpy boundary: fixed point raw bits, wide integers, wrapping.
+
+Fixed point crosses as real values: an input becomes ``raw = trunc(x · 2^F)`` wrapped to W
+bits (backends.md §2.2; unlike the in-kernel floor), a result comes back as ``raw / 2^F`` in
+``float64``. Integers wider than 64 bits cross as structured byte arrays
+(:func:`allo.utils.get_np_struct_type`, ``f0`` least significant).
+
+>>> import numpy as np
+>>> from allo.ir.types import Fixed
+>>> fixed_to_raw(np.array([1.3, -1.3]), Fixed(8, 3))
+array([10, -10], dtype=int8)
+>>> raw_to_fixed(np.array([10, -10], np.int8), Fixed(8, 3))
+array([ 1.25, -1.25])
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..ir.types import AlloType, Fixed, Int, UFixed, UInt, container_bits
+
+
+def is_signed(t: AlloType) -> bool:
+    return not isinstance(t, (UInt, UFixed))
+
+
+def wrap_int(value: int, bits: int, signed: bool) -> int:
+    """``value`` modulo ``2**bits``, in the signed or unsigned range."""
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+# --------------------------------------------------------------------------- wide integers
+
+
+def int_to_bytes_array(values, bits: int, signed: bool, dtype: np.dtype) -> np.ndarray:
+    """Python ints (nested sequence or array of objects) → structured array of ``dtype``."""
+    flat = np.asarray(values, dtype=object).reshape(-1)
+    nbytes = dtype.itemsize
+    raw = bytearray()
+    for v in flat:
+        raw += (wrap_int(int(v), bits, signed) & ((1 << (8 * nbytes)) - 1)).to_bytes(
+            nbytes, "little")
+    return np.frombuffer(bytes(raw), dtype=dtype).reshape(np.shape(values)).copy()
+
+
+def bytes_array_to_ints(arr: np.ndarray, signed: bool) -> list:
+    """Structured (or void) array → flat list of Python ints of its full container width."""
+    nbytes = arr.dtype.itemsize
+    data = np.ascontiguousarray(arr).view(np.uint8).reshape(-1, nbytes) if arr.size else []
+    out = []
+    for row in data:
+        out.append(int.from_bytes(bytes(row), "little", signed=signed))
+    return out
+
+
+def wide_int_array_from_ints(arr: np.ndarray, bits: int, signed: bool,
+                             dtype: np.dtype) -> np.ndarray:
+    """An integer/bool numpy array → structured container array (values wrapped to ``bits``)."""
+    return int_to_bytes_array(arr.astype(object), bits, signed, dtype)
+
+
+# --------------------------------------------------------------------------- fixed point
+
+
+def _container(t: AlloType) -> np.dtype:
+    width = container_bits(t.bits)
+    return np.dtype(f"{'' if is_signed(t) else 'u'}int{width}")
+
+
+def fixed_scalar_to_raw(value, t: AlloType) -> int:
+    """A real number → the wrapped raw integer of ``t`` (truncation toward zero)."""
+    scaled = Fraction(value) * (1 << t.fracs)
+    raw = int(scaled)  # int() of a Fraction truncates toward zero
+    return wrap_int(raw, t.bits, is_signed(t))
+
+
+def _wrap_float_integers(raw: np.ndarray, bits: int, signed: bool, dtype: np.dtype):
+    """Integral float64 values → their two's complement ``bits``-bit wrap, as ``dtype``."""
+    reduced = np.fmod(raw, 2.0 ** bits) if bits < 1024 else raw
+    high = np.floor(reduced / 2.0 ** 32)
+    low = reduced - high * 2.0 ** 32  # exact: both parts fit in 53 bits
+    combined = (high.astype(np.int64).astype(np.uint64) << np.uint64(32)) + \
+        low.astype(np.uint64)
+    full = (1 << 64) - 1
+    mask = (1 << bits) - 1 if bits < 64 else full
+    combined = np.asarray(combined & np.uint64(mask), dtype=np.uint64)
+    if signed and bits < 64:
+        negative = (combined & np.uint64(1 << (bits - 1))) != 0
+        combined = np.where(negative, combined | np.uint64(full ^ mask), combined)
+    if signed:
+        return np.asarray(combined, dtype=np.uint64).view(np.int64).astype(dtype)
+    return combined.astype(dtype)
+
+
+def fixed_to_raw(values: np.ndarray, t: AlloType) -> np.ndarray:
+    """Real values (any real dtype) → raw container array of ``t`` (see module doc)."""
+    signed = is_signed(t)
+    if container_bits(t.bits) > 64:
+        from .signature import storage_dtype
+
+        raws = [fixed_scalar_to_raw(float(v) if not isinstance(v, (int, np.integer)) else int(v), t)
+                for v in np.asarray(values).reshape(-1).tolist()]
+        return int_to_bytes_array(np.array(raws, dtype=object).reshape(np.shape(values)),
+                                  t.bits, signed, storage_dtype(t))
+    dtype = _container(t)
+    raw = np.multiply(np.asarray(values, dtype=np.float64), 2.0 ** t.fracs)
+    np.trunc(raw, out=raw)
+    if t.bits <= 52:  # fast path: every wrapped value is an exact float64 integer
+        if raw.size and (raw.min() <= -2.0 ** 62 or raw.max() >= 2.0 ** 62):
+            np.fmod(raw, 2.0 ** t.bits, out=raw)
+        ints = raw.astype(np.int64)
+        mask = (1 << t.bits) - 1
+        if signed:
+            half = 1 << (t.bits - 1)
+            ints += half
+            ints &= mask
+            ints -= half
+        else:
+            ints &= mask
+        return ints.astype(dtype)
+    return _wrap_float_integers(raw, t.bits, signed, dtype)
+
+
+def raw_to_fixed(raw: np.ndarray, t: AlloType) -> np.ndarray:
+    """Raw container array of ``t`` → ``float64`` values ``raw / 2^F``."""
+    if raw.dtype.names is not None:
+        ints = bytes_array_to_ints(raw, is_signed(t))
+        values = np.array([float(Fraction(v, 1 << t.fracs)) for v in ints], dtype=np.float64)
+        return values.reshape(raw.shape)
+    return np.ldexp(raw.astype(np.float64), -t.fracs)
+
+
+def wrap_int_array(arr: np.ndarray, t: AlloType, dtype: np.dtype) -> np.ndarray:
+    """Integer/bool array → ``dtype`` container array, values wrapped to ``t.bits``."""
+    out = arr.astype(dtype, casting="unsafe")
+    bits = t.bits
+    if dtype == np.bool_ or bits >= dtype.itemsize * 8:
+        return out
+    unsigned_view = out.view(f"u{dtype.itemsize}")
+    unsigned_view &= np.array((1 << bits) - 1, dtype=unsigned_view.dtype)
+    if isinstance(t, (Int, Fixed)):
+        sign = np.array(1 << (bits - 1), dtype=unsigned_view.dtype)
+        fill = np.array(((1 << (dtype.itemsize * 8)) - 1) ^ ((1 << bits) - 1),
+                        dtype=unsigned_view.dtype)
+        negative = (unsigned_view & sign) != 0
+        unsigned_view[negative] |= fill
+    return out

@@ -1,0 +1,297 @@
+"""HLS projects (backends.md §1.2–§1.3, §4): files, scripts, modes, tool errors, determinism."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import allo
+from allo.ir.types import int32
+
+from helpers import check_csim
+
+
+def vadd(A: int32[4, 5], B: int32[4, 5]) -> int32[4, 5]:
+    C: int32[4, 5]
+    for i, j in allo.grid(4, 5):
+        C[i, j] = A[i, j] + B[i, j]
+    return C
+
+
+def inner2d(X: int32[4, 5]):
+    for i, j in allo.grid(4, 5):
+        X[i, j] += 1
+
+
+def passes2d(X: int32[4, 5]):
+    inner2d(X)
+
+
+def kernel(A: int32[4]) -> int32[4]:
+    return A
+
+
+VITIS_FILES = {"kernel.cpp", "kernel.h", "host.cpp", "host_utils.h", "run.tcl", "Makefile",
+               "utils.mk", "makefile_us_alveo.mk", "makefile_versal_alveo.mk",
+               "makefile_zynqmp.mk", "xrt.ini", "description.json", "hls.cfg", "hls_pre.tcl"}
+
+
+def _read(project, name):
+    with open(os.path.join(project, name), encoding="utf-8") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("mode", ["csim", "csyn", "sw_emu", "hw_emu", "hw"])
+def test_every_vitis_mode_builds_without_vitis(tmp_path, mode):
+    project = str(tmp_path / f"{mode}.prj")
+    mod = allo.customize(vadd).build(target="vitis_hls", mode=mode, project=project)
+    assert VITIS_FILES <= set(os.listdir(project))
+    assert _read(project, "kernel.cpp") == mod.hls_code
+    assert repr(mod) == f"HLSModule(vadd, {mode}, {project})"
+    tcl = _read(project, "run.tcl")
+    assert "Copyright Allo authors" in "\n".join(tcl.splitlines()[:6])
+    assert "set_top vadd" in tcl and "set_part {xcu280-fsvh2892-2L-e}" in tcl
+    assert "create_clock -period 3.33" in tcl
+    step = {"csim": "csim_design -O", "csyn": "csynth_design", "sw_emu": "csim_design -O",
+            "hw_emu": "cosim_design", "hw": "export_design -flow impl"}[mode]
+    assert step in tcl
+    assert "create_clock -period 3.3333 -name default" in _read(project, "hls_pre.tcl")
+    assert "--kernel_frequency 300" in _read(project, "description.json")
+    header = _read(project, "kernel.h")
+    assert "#ifndef KERNEL_H" in header and 'extern "C"' in header and "int32_t *v0" in header
+
+
+@pytest.mark.skipif(shutil.which("vitis_hls") is not None, reason="Vitis HLS is installed")
+def test_csyn_without_vitis_names_the_tool(tmp_path):
+    project = str(tmp_path / "p")
+    mod = allo.customize(vadd).build(target="vitis_hls", mode="csyn", project=project)
+    with pytest.raises(allo.ToolNotFoundError) as info:
+        mod()
+    msg = str(info.value)
+    assert "vitis_hls mode 'csyn' needs 'vitis_hls' on PATH, which was not found" in msg
+    assert os.path.abspath(project) in msg
+
+
+@pytest.mark.skipif(shutil.which("v++") is not None, reason="Vitis is installed")
+def test_hw_emu_without_vitis_names_the_tool(tmp_path):
+    project = str(tmp_path / "p")
+    mod = allo.customize(vadd).build(target="vitis_hls", mode="hw_emu", project=project)
+    A = np.zeros((4, 5), np.int32)
+    with pytest.raises(allo.ToolNotFoundError, match=r"'v\+\+' on PATH and the XDEVICE"):
+        mod(A, A, A.copy())
+
+
+def test_vhls_project_files_and_steps(tmp_path):
+    project = str(tmp_path / "v.prj")
+    allo.customize(vadd).build(target="vhls", mode="csim|csynth", project=project,
+                               configs={"device": "zedboard", "frequency": 125})
+    assert {"kernel.cpp", "run.tcl", "Makefile"} <= set(os.listdir(project))
+    tcl = _read(project, "run.tcl")
+    lines = tcl.splitlines()
+    order = ["set hls_prj out.prj", "open_project ${hls_prj} -reset",
+             "open_solution -reset solution1 -flow_target vivado", "set_top vadd",
+             "# Add design and testbench files", "add_files kernel.cpp",
+             'add_files -tb host.cpp -cflags "-std=gnu++0x"', 'open_solution "solution1"',
+             "set_part {xc7z020clg484-1}", "create_clock -period 8.00", "csim_design -O",
+             "csynth_design", "exit"]
+    positions = [lines.index(x) for x in order]
+    assert positions == sorted(positions)
+    make = _read(project, "Makefile")
+    for target in ("csim:", "vivado_hls:", "vitis_hls:", "clean:"):
+        assert target in make
+
+
+def test_embedded_devices_export_an_ip(tmp_path):
+    project = str(tmp_path / "p")
+    allo.customize(vadd).build(target="vhls", mode="impl", project=project,
+                               configs={"device": "pynqz2"})
+    assert "export_design -rtl verilog -format ip_catalog" in _read(project, "run.tcl")
+
+
+def test_hbm_mapping_writes_cfg_and_makefile_flag(tmp_path):
+    project = str(tmp_path / "p")
+    allo.customize(vadd).build(target="vitis_hls", mode="hw", project=project,
+                               configs={"hbm_mapping": {"A": 2, "output_0": "DDR[1]"}})
+    cfg = _read(project, "vadd.cfg")
+    assert "[connectivity]" in cfg
+    assert "sp=vadd_1.v0:HBM[2]" in cfg and "sp=vadd_1.v2:DDR[1]" in cfg
+    assert "VPP_LDFLAGS := --config vadd.cfg" in _read(project, "makefile_us_alveo.mk")
+
+
+def test_mode_and_configuration_errors(tmp_path):
+    s = allo.customize(vadd)
+    with pytest.raises(allo.BuildError, match="mode must be specified when project is specified"):
+        s.build(target="vhls", project=str(tmp_path / "x"))
+    with pytest.raises(allo.BuildError, match="Invalid mode 'sw_emu' for target"):
+        s.build(target="vhls", mode="sw_emu")
+    with pytest.raises(allo.BuildError, match="Invalid mode 'impl' for target 'vitis_hls'"):
+        s.build(target="vitis_hls", mode="impl")
+    with pytest.raises(allo.BuildError, match="u280"):
+        s.build(target="vhls", mode="csim", configs={"device": "nope"})
+    with pytest.raises(allo.BuildError, match="Target foo is not supported"):
+        s.build(target="foo")
+    with pytest.raises(allo.BuildError, match="reserved"):
+        allo.customize(kernel).build(target="vitis_hls")
+    assert not (tmp_path / "x").exists()
+
+
+def writes_then_reads(O: int32[4], I: int32[4]):
+    for i in range(4):
+        O[i] = I[i] * 2
+
+
+def test_outputs_must_come_last_for_emulation(tmp_path):
+    s = allo.customize(writes_then_reads)
+    with pytest.raises(allo.BuildError, match="Output arguments must appear at the end."):
+        s.build(target="vitis_hls", mode="sw_emu", project=str(tmp_path / "a"))
+    s.build(target="vitis_hls", mode="csim", project=str(tmp_path / "b"))
+    s.build(target="vitis_hls", mode="sw_emu", project=str(tmp_path / "c"),
+            configs={"num_output_args": 1})
+
+
+def test_mode_without_project_uses_a_temporary_directory():
+    mod = allo.customize(vadd).build(target="vhls", mode="csim")
+    assert mod.project and os.path.isdir(mod.project)
+    assert os.path.isfile(os.path.join(mod.project, "kernel.cpp"))
+    shutil.rmtree(mod.project)
+
+
+def _snapshot(root):
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            path = os.path.join(dirpath, f)
+            with open(path, "rb") as fh:
+                out[os.path.relpath(path, root)] = fh.read()
+    return out
+
+
+@pytest.mark.csim
+def test_nothing_written_outside_the_project_and_deterministic(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("ALLO_CACHE_DIR", str(tmp_path / "cache"))
+    s = allo.customize(vadd)
+    mod = s.build(target="vitis_hls", mode="csim", project="a.prj")
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    if allo.backend.hls.is_available("csim"):
+        out = np.zeros((4, 5), np.int32)
+        mod(A, A, out)
+        np.testing.assert_array_equal(out, 2 * A)
+    s.build(target="vitis_hls", mode="csim", project="b.prj")
+    assert sorted(os.listdir(work)) == ["a.prj", "b.prj"]
+    a = {k: v for k, v in _snapshot(work / "a.prj").items() if not k.startswith("csim")}
+    b = _snapshot(work / "b.prj")
+    assert a == b
+    assert mod.project == str(work / "a.prj")
+
+
+def test_rebuild_keeps_other_files(tmp_path):
+    project = tmp_path / "p"
+    allo.customize(vadd).build(target="vhls", mode="csim", project=str(project))
+    (project / "notes.txt").write_text("mine")
+    allo.customize(vadd).build(target="vhls", mode="csim", project=str(project))
+    assert (project / "notes.txt").read_text() == "mine"
+
+
+def test_vitis_without_wrap_io_linearizes_top_arrays():
+    code = allo.customize(vadd).build(target="vitis_hls", wrap_io=False).hls_code
+    assert "int32_t *v0" in code and "int32_t *v2" in code
+    assert "v0[(i) * 5 + (j)]" in code
+    assert "#pragma HLS interface m_axi port=v2 offset=slave bundle=gmem2" in code
+    with pytest.raises(allo.BuildError, match="wrap_io"):
+        allo.customize(passes2d).build(target="vitis_hls", wrap_io=False)
+    # with wrap_io the same design is fine
+    assert "load_buf0(v0, buf0);" in allo.customize(passes2d).build(target="vitis_hls").hls_code
+
+
+@pytest.mark.csim
+def test_vitis_csim_with_and_without_wrap_io():
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    B = (A * 7) % 5
+    check_csim(allo.customize(vadd), A, B, target="vitis_hls")
+    check_csim(allo.customize(vadd), A, B, target="vitis_hls", wrap_io=False)
+    X = A.copy()
+    check_csim(allo.customize(passes2d), X, target="vitis_hls")
+
+
+@pytest.mark.csim
+def test_csim_argument_errors():
+    mod = allo.customize(vadd).build(target="vhls", mode="csim")
+    A = np.zeros((4, 5), np.int32)
+    with pytest.raises(allo.ArgumentError, match=r"expected 3 arguments \(inputs then outputs\), got 2"):
+        mod(A, A)
+    with pytest.raises(allo.ArgumentError, match="np.asarray"):
+        mod(A.tolist(), A, A)
+    with pytest.raises(allo.ArgumentError, match="elements"):
+        mod(np.zeros(7, np.int32), A, A)
+    flat_out = np.zeros(20, np.int32)
+    mod(np.ones((4, 5), np.int32), np.ones(20, np.int32), flat_out)
+    np.testing.assert_array_equal(flat_out, 2)
+
+
+def divide(A: int32[4], B: int32[4]) -> int32[4]:
+    C: int32[4]
+    for i in range(4):
+        C[i] = A[i] / B[i]
+    return C
+
+
+@pytest.mark.csim
+def test_compile_errors_and_crashes(tmp_path):
+    if not allo.backend.hls.is_available("csim"):
+        pytest.skip("needs g++ and the hls4ml headers")
+    project = tmp_path / "p"
+    mod = allo.customize(divide).build(target="vhls", mode="csim", project=str(project))
+    A = np.array([7, -7, 9, 1], np.int32)
+    out = np.zeros(4, np.int32)
+    mod(A, np.array([2, 2, 3, 1], np.int32), out)
+    np.testing.assert_array_equal(out, [3, -3, 3, 1])
+    # a crash of the simulated program never takes Python down
+    with pytest.raises(allo.SimulationError, match="failed with signal"):
+        mod(A, np.array([2, 0, 3, 1], np.int32), out)
+    mod(A, np.array([1, 1, 1, 1], np.int32), out)  # the next call starts a fresh process
+    np.testing.assert_array_equal(out, A)
+    # g++ diagnostics and the file's path are reported
+    bad = allo.customize(divide).build(target="vhls", mode="csim", project=str(tmp_path / "q"))
+    kernel_cpp = tmp_path / "q" / "kernel.cpp"
+    kernel_cpp.write_text(kernel_cpp.read_text() + "\nthis is not C++;\n")
+    with pytest.raises(allo.BuildError) as info:
+        bad(A, A, out)
+    assert str(kernel_cpp) in str(info.value) and "error" in str(info.value)
+
+
+def test_missing_toolchain_is_a_tool_not_found_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALLO_AP_TYPES_DIR", str(tmp_path / "no_headers"))
+    mod = allo.customize(divide).build(target="vhls", mode="csim", project=str(tmp_path / "p"))
+    with pytest.raises(allo.ToolNotFoundError) as info:
+        mod(np.ones(4, np.int32), np.ones(4, np.int32), np.zeros(4, np.int32))
+    assert "vivado_hls mode 'csim' needs the Python package 'hls4ml' (pip install \"allo[hls]\")" \
+        in str(info.value)
+    assert not allo.backend.hls.is_available("csim")
+
+
+def scaled(A: int32[4, 5], k: int32) -> int32[4, 5]:
+    B: int32[4, 5]
+    for i, j in allo.grid(4, 5):
+        B[i, j] = A[i, j] * k
+    return B
+
+
+@pytest.mark.parametrize("mode", ["csim", "impl"])
+def test_pynq_project(tmp_path, mode):
+    project = str(tmp_path / "p")
+    mod = allo.customize(scaled).build(target="pynq", mode=mode, project=project,
+                                       configs={"device": "pynqz2"})
+    assert {"kernel.cpp", "kernel.h", "run.tcl", "block_design.tcl"} <= set(os.listdir(project))
+    code = mod.hls_code
+    assert "#pragma HLS interface m_axi port=v0 offset=slave bundle=gmem0" in code
+    assert "#pragma HLS interface s_axilite port=v0 bundle=control" in code
+    assert "#pragma HLS interface s_axilite port=v1 bundle=control" in code
+    if mode == "csim" and allo.backend.hls.is_available("csim"):
+        A = np.arange(20, dtype=np.int32).reshape(4, 5)
+        out = np.zeros((4, 5), np.int32)
+        mod(A, 3, out)
+        np.testing.assert_array_equal(out, 3 * A)

@@ -1,0 +1,18 @@
+"""Project-wide pytest options.
+
+``--update-golden`` rewrites the golden files compared by tests (for instance the emitted
+HLS C++ under ``tests/backend/hls/golden/``) instead of failing on a difference.
+"""
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files instead of comparing against them")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    """Whether ``--update-golden`` was given."""
+    return bool(request.config.getoption("--update-golden"))

@@ -1,0 +1,176 @@
+"""compute_at: merging depths, guards, chaining, follow-ups, legality."""
+
+import numpy as np
+
+import allo
+from allo.ir.types import int32
+
+from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
+import loop_kernels as K
+
+
+def twostep(X: int32[6, 12]) -> int32[6, 12]:
+    T: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def twostep_ref(X):
+    return (X * 3 + 1).astype(np.int32)
+
+
+def three(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
+    B: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6):
+        B[i, j, m] = A[i, j, m] + 1
+    C: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6, name="C"):
+        C[i, j, m] = B[i, j, m] * 2
+    D: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6, name="D"):
+        D[i, j, m] = C[i, j, m] - A[i, j, m]
+    return D
+
+
+def three_ref(A):
+    return (((A + 1) * 2) - A).astype(np.int32)
+
+
+def neighbour(X: int32[7, 12]) -> int32[6, 12]:
+    T: int32[7, 12] = 0
+    for a, b in allo.grid(7, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a + 1, b] + 1
+    return U
+
+
+def larger_producer(X: int32[8, 12]) -> int32[6, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def mixed_bounds(X: int32[8, 12]) -> int32[8, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(8, 10, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[8, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def test_compute_at_depth_2_spec_example():
+    s = allo.customize(twostep)
+    n = s.get_loops()
+    s.compute_at(n.mul.b, n.add.b)
+    assert [name for name, _ in s.get_loops()] == ["add"]
+    assert list(s.get_loops().add.loops) == ["a", "b"]
+    text = str(s.module)
+    assert text.index('to = "T"') < text.index('from = "T"')
+    assert_cpu_matches(s, twostep_ref, K.rand_int((6, 12)))
+    assert_replay_identical(twostep, s)
+
+
+def test_compute_at_depth_1_keeps_producer_inner_loop():
+    s = allo.customize(twostep)
+    s.compute_at("mul.a", "add.a")
+    band = s.get_loops().add
+    assert [name for name, _ in band] == ["a", "b", "b"]
+    try:
+        band.b
+        raise AssertionError("two sibling loops b must be ambiguous")
+    except allo.LoopNotFoundError as err:
+        assert "ambiguous" in str(err)
+    assert_cpu_matches(s, twostep_ref, K.rand_int((6, 12), seed=2))
+
+
+def test_compute_at_three_stages_chained_and_followups():
+    s = allo.customize(three)
+    loops = s.get_loops()
+    s.compute_at(loops.S_i_j_m_0.m, loops.C.m)
+    s.compute_at(loops.C.j, loops.D.j)  # into an already merged stage, depth 2
+    assert [name for name, _ in s.get_loops()] == ["D"]
+    A = K.rand_int((4, 5, 6))
+    assert_cpu_matches(s, three_ref, A)
+    s.fuse("D.i", "D.j")
+    s.split("D.i_j_fused", 3)
+    assert_cpu_matches(s, three_ref, A)
+    assert_replay_identical(three, s)
+
+
+def test_compute_at_depth_3_then_reorder():
+    s = allo.customize(three)
+    s.compute_at("C.m", "D.m")
+    s.reorder("D.j", "D.i")
+    assert list(s.get_loops().D.loops) == ["j", "i", "m"]
+    assert_cpu_matches(s, three_ref, K.rand_int((4, 5, 6), seed=5))
+
+
+def test_compute_at_larger_producer_is_guarded():
+    s = allo.customize(larger_producer)
+    s.compute_at("mul.b", "add.b")
+    assert "affine.if" in str(s.module)
+    X = K.rand_int((8, 12))
+    assert_cpu_matches(s, lambda X: (X[:6] * 3 + 1).astype(np.int32), X)
+
+
+def test_compute_at_errors():
+    s = allo.customize(neighbour)
+    assert_refused(s, allo.ScheduleError, "compute_at would reverse a dependence",
+                   "compute_at", "mul.a", "add.a")
+    s2 = allo.customize(mixed_bounds)
+    assert_refused(s2, allo.ScheduleError, "loop bounds are not consistently larger or smaller",
+                   "compute_at", "mul.b", "add.b")
+    s3 = allo.customize(twostep)
+    assert_refused(s3, allo.ScheduleError, "must come before", "compute_at", "add.b", "mul.b")
+    assert_refused(s3, allo.ScheduleError, "depth", "compute_at", "mul.a", "add.b")
+    assert_refused(s3, allo.ScheduleError, "two different stages", "compute_at", "mul.a",
+                   "mul.b")
+    assert_refused(s3, allo.LoopNotFoundError, "not found", "compute_at", "mul.zz", "add.b")
+
+
+def test_compute_at_in_callee_then_reorder_by_handle():
+    s = allo.customize(K.stages_top)
+    s.compute_at("stages_callee:prod.b", "stages_callee:cons.b")
+    loops = s.get_loops("stages_callee")
+    assert [name for name, _ in loops] == ["cons"]
+    s.reorder(loops.cons.b, loops.cons.a)
+    assert list(s.get_loops("stages_callee").cons.loops) == ["b", "a"]
+    assert_cpu_matches(s, K.stages_top_ref, K.rand_int((4, 6)))
+    assert_replay_identical(K.stages_top, s)
+
+
+def larger_consumer(X: int32[8, 12]) -> int32[8, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(4, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def larger_consumer_ref(X):
+    T = np.zeros((8, 12), np.int32)
+    T[:4] = X[:4] * 3
+    return (T + 1).astype(np.int32)
+
+
+def test_compute_at_larger_consumer_guards_producer():
+    s = allo.customize(larger_consumer)
+    s.compute_at("mul.b", "add.b")
+    text = str(s.module)
+    assert text.count("affine.if") == 1
+    assert text.index("affine.if") < text.index('to = "T"') < text.index('to = "U"')
+    assert_cpu_matches(s, larger_consumer_ref, K.rand_int((8, 12)))
