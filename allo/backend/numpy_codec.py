@@ -7,8 +7,8 @@ bits (backends.md §2.2; unlike the in-kernel floor), a result comes back as ``r
 
 >>> import numpy as np
 >>> from allo.ir.types import Fixed
->>> fixed_to_raw(np.array([1.3, -1.3]), Fixed(8, 3))
-array([10, -10], dtype=int8)
+>>> fixed_to_raw(np.array([1.3, -1.3]), Fixed(8, 3)).tolist()
+[10, -10]
 >>> raw_to_fixed(np.array([10, -10], np.int8), Fixed(8, 3))
 array([ 1.25, -1.25])
 """

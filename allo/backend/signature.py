@@ -91,9 +91,9 @@ class Signature:
 
 
 def _shape_of(type_: "ir.Type"):
-    if not isinstance(type_, ir.MemRefType):
+    if not isinstance(type_, (ir.MemRefType, ir.RankedTensorType)):
         return None
-    mtype = ir.MemRefType(type_)
+    mtype = ir.ShapedType(type_)
     return tuple(None if mtype.is_dynamic_dim(i) else mtype.shape[i] for i in range(mtype.rank))
 
 

@@ -5,9 +5,11 @@
 
 from .arg_analysis import analyze_arg_load_store, analyze_arg_load_store_in_func  # noqa: F401
 from .io_buffers import generate_input_output_buffers  # noqa: F401
+from .allo_ops import lower_allo_ops  # noqa: F401
 
 __all__ = [
     "analyze_arg_load_store",
     "analyze_arg_load_store_in_func",
     "generate_input_output_buffers",
+    "lower_allo_ops",
 ]

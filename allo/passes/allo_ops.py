@@ -247,7 +247,7 @@ def lower_allo_ops(module: "ir.Module") -> None:
     >>> lower_allo_ops(m); "arith.shrui" in str(m)
     True
     """
-    with module.context:
+    with module.context, ir.Location.unknown():
         for op in collect_ops(module.operation, lambda o: o.name.startswith("allo.")):
             lower = _LOWERINGS.get(op.name)
             if lower is None:
@@ -327,7 +327,7 @@ def insert_arith_guards(module: "ir.Module") -> None:
     carry the unit attribute ``allo.guarded``; constant safe operands need no guard.
     """
     names = _SHIFTS | _SIGNED_DIVS | _UNSIGNED_DIVS
-    with module.context:
+    with module.context, ir.Location.unknown():
         for op in collect_ops(module.operation, lambda o: o.name in names):
             if ab.GUARDED_ATTR in op.attributes:
                 continue

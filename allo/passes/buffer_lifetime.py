@@ -116,7 +116,7 @@ def _static_bytes(type_: "ir.MemRefType"):
 
 def manage_buffer_lifetimes(module: "ir.Module") -> None:
     """Promote small local buffers to the stack and free the other local buffers (module doc)."""
-    with module.context:
+    with module.context, ir.Location.unknown():
         _manage(module)
 
 

@@ -63,7 +63,7 @@ def _check_param(t: "ir.Type") -> None:
 
 def add_entry_wrapper(module: "ir.Module", top: str) -> None:
     """Add :data:`ENTRY_NAME` calling ``top`` (module doc) and make other functions private."""
-    with module.context:
+    with module.context, ir.Location.unknown():
         _add_entry(module, top)
 
 

@@ -315,7 +315,7 @@ def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None
     (the top function when the numpy boundary checked its arguments).
     """
     counter = [0]
-    with module.context:
+    with module.context, ir.Location.unknown():
         _permute_all(module, distinct_args_of, counter)
     return counter[0]
 

@@ -79,7 +79,7 @@ def map_memref_types(module: "ir.Module", convert: Callable[["ir.MemRefType"], "
                     op.attributes[attr_name] = ir.TypeAttr.get(new)
         return ir.WalkResult.ADVANCE
 
-    with module.context:
+    with module.context, ir.Location.unknown():
         module.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
 
 
@@ -110,7 +110,7 @@ def _needs_container(element: "ir.Type") -> int | None:
 
 def legalize_memref_int_widths(module: "ir.Module") -> None:
     """Store every odd-width integer memref element in its container width (see module doc)."""
-    with module.context:
+    with module.context, ir.Location.unknown():
         _legalize(module)
 
 

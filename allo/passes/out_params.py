@@ -97,7 +97,7 @@ def _hoistable_allocs(returns, moved, new_args) -> dict:
 def results_to_out_params(module: "ir.Module", top: str) -> list:
     """Rewrite ``top`` (module doc); returns, per original result, ``("out", param index)``
     or ``("result", new result index)``."""
-    with module.context:
+    with module.context, ir.Location.unknown():
         return _convert(module, top)
 
 

@@ -17,7 +17,7 @@ from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op han
 from .constants import dense_values, scalar_literal
 from .cpp_types import CType
 from .function import FunctionEmitter, has_attr, str_attr
-from .naming import NameScope, sanitize
+from .naming import NameScope
 from .ops_memory import buffer_elem_ctype, memref_shape, stream_depth_of
 from .pragmas import array_pragmas, function_pragmas
 from .values import Array, stream_spelling

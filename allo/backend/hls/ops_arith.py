@@ -162,7 +162,8 @@ def emit_int_cast(fe, op):
     name = op.operation.name
     src = fe.scalar(a).ctype
     cr = fe.result_ctype(op)
-    signed = {"arith.extsi": True, "arith.extui": False, "arith.index_castui": False}.get(
+    signed = {"arith.extsi": True, "arith.extui": False, "arith.index_cast": True,
+              "arith.index_castui": False}.get(
         name, src.signed)
     if cr.kind == "bool" and src.width > 1:
         expr = f"({fe.view(a, src.signed, 0)} & 1)"
@@ -347,7 +348,8 @@ def emit_allo_cast(fe, op):
             expr = f"({expr} & 1)"
     elif cur.name == "f16" and dst.kind == "fixed":
         expr = f"(float){expr}"
-    elif src.kind == "fixed" and dst.kind == "float" and dst.name == "f16":
+    elif src.kind == "fixed" and dst.kind == "float" and (src.width <= 53 or dst.name == "f16"):
+        # exact in double, so the one rounding happens when the double is narrowed
         expr = f"{expr}.to_double()"
     fe.define(op.result, expr, op, dst)
 

@@ -349,3 +349,19 @@ def test_runtime_bounds_while_loops_and_scalar_results():
     for _ in range(4):
         expected = expected * 3 - 7
     assert int(acc) == expected and bool(pos) == (expected > 0)
+
+
+def wide_fixed_to_float(X: Fixed(40, 10)[6]) -> (float32[6], float16[6], float64[6]):
+    A: float32[6]
+    B: float16[6]
+    C: float64[6]
+    for i in range(6):
+        A[i] = X[i]
+        B[i] = X[i]
+        C[i] = X[i]
+    return A, B, C
+
+
+def test_wide_fixed_point_to_float_rounds_once():
+    X = np.array([123456789.123, -98765432.75, 0.0009765625, 65504.5, 3.0000001, -1.0])
+    check_csim(allo.customize(wide_fixed_to_float), X)

@@ -12,7 +12,7 @@ from allo._mlir import ir, new_context
 from allo.backend.hls import is_available
 from allo.backend.hls.toolchain import SHIM_DIR, ap_types_dir
 from allo.ir.types import (Fixed, Int, UFixed, UInt, bool as abool, bfloat16, float16, float32,
-                           float64, int8, int16, int32, int64, uint8, uint16)
+                           float64, int32, uint16)
 
 
 def compiles(code: str, tmp_path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 import allo
 from allo.backend.hls import is_available
-from allo.ir.types import float32, int32
+from allo.ir.types import int32
 
 needs_gxx = pytest.mark.skipif(not is_available("csim"), reason="needs g++ and hls4ml headers")
 

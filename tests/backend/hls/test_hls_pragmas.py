@@ -5,7 +5,7 @@ import pytest
 
 import allo
 from allo._mlir import ir, new_context
-from allo.ir.types import float32, int32
+from allo.ir.types import int32
 
 from helpers import check_csim
 
