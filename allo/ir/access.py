@@ -8,7 +8,7 @@ from .._mlir import arith_d, ir
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import cast, constant, tag
-from .types import Float, Index, Int, UInt, bool as bool_t, float16, float32, float64, index as index_t
+from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64, index as index_t
 from .values import Affine, Val, combine_linear, linear_form
 
 
@@ -28,6 +28,8 @@ class AccessMixin:
         base = self.visit_expr(node.value)
         if base.value is None and base.dtype is None:
             return self.compile_time_subscript(base, node)
+        if isinstance(base.dtype, Struct):
+            return self.read_struct_field(base, node.slice)
         if base.is_array:
             view = self.index_array(base, self.subscript_items(node))
             if view.is_array:

@@ -131,8 +131,10 @@ class ExprMixin:
             return Val(None, None, const=sym.py)
         if sym.kind == "iv":
             return sym.val
-        if sym.kind == "func":
+        if sym.kind in ("func",):
             return Val(None, None, const=sym.py)
+        if sym.kind == "struct":
+            return sym.val
         v = sym.val
         if v.is_array or not sym.in_memory:
             return v

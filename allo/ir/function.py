@@ -14,8 +14,9 @@ from .calls import CallMixin
 from .expressions import ArrayOpsMixin, ExprMixin
 from .loops import LoopMixin
 from .statements import StatementMixin
+from .structs import StructMixin
 from .symbols import Scopes, Sym
-from .types import Fixed, Int, UFixed, UInt
+from .types import Fixed, Int, Struct, UFixed, UInt
 from .values import Val
 
 
@@ -49,7 +50,7 @@ class NestedKernel:
         self.__name__ = name
 
 
-class FunctionBuilder(StatementMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
+class FunctionBuilder(StatementMixin, StructMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
@@ -103,6 +104,8 @@ class FunctionBuilder(StatementMixin, LoopMixin, AccessMixin, CallMixin, ArrayOp
                 if arg.annotation is None:
                     raise AlloTypeError(f"missing type annotation for parameter '{arg.arg}'")
                 pt = parse_annotation(arg.annotation, env)
+                if isinstance(pt.dtype, Struct):
+                    raise AlloTypeError("structs are not supported at the function boundary")
                 if pt.stateful:
                     raise AlloSyntaxError(f"Function parameter '{arg.arg}' cannot be Stateful")
                 params.append((arg.arg, pt))

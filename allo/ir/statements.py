@@ -13,7 +13,7 @@ from .annotations import eval_compile_time, parse_annotation
 from .casting import constant
 from .expressions import const_val
 from .symbols import Sym
-from .types import Index, UInt, bool as bool_t, index as index_t
+from .types import Index, Struct, UInt, bool as bool_t, index as index_t
 from .values import Affine, Val
 
 _LOOP_KW = ("name", "pipeline", "unroll")
@@ -79,6 +79,8 @@ class StatementMixin:
             return self.declare_constexpr(name, ptype, node)
         if ptype.stateful:
             return self.declare_stateful(name, ptype, node)
+        if isinstance(ptype.dtype, Struct):
+            return self.declare_struct(name, ptype, node.value)
         if ptype.shape:
             return self.declare_array(name, ptype, node.value)
         return self.declare_scalar(name, ptype, node.value)
@@ -292,6 +294,10 @@ class StatementMixin:
 
     def assign_subscript(self, target, value: Val):
         base = self.visit_expr(target.value)
+        if isinstance(base.dtype, Struct):
+            buf = self.struct_field(base, target.slice)
+            mem.store(self.materialize(value, buf.dtype), buf, [])
+            return None
         if base.is_array:
             view = self.index_array(base, self.subscript_items(target))
             if view.is_array:

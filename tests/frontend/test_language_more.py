@@ -417,3 +417,31 @@ def add1(A: int32[4]) -> int32[4]:
 """
     s = allo.customize(src, global_vars={"int32": int32})
     np.testing.assert_array_equal(s.build()(np.arange(4, dtype=np.int32)), np.arange(1, 5))
+
+
+POINT = T.Struct({"x": int32, "y": float32})
+PACKED = T.Struct({"lo": uint8, "hi": T.uint8})
+
+
+def test_struct_locals():
+    def k(a: int32, b: float32) -> float32:
+        pt: POINT = {"x": a, "y": b}
+        pt["x"] = pt["x"] * 2
+        return pt["x"] + pt["y"]
+
+    assert run(k, 3, 0.5) == 6.5
+
+    def unpack(v: T.uint16) -> int32:
+        p: PACKED = v
+        return p["hi"] * 1000 + p["lo"]
+
+    assert run(unpack, 0x0102) == 1 * 1000 + 2
+    with pytest.raises(allo.DTypeError, match="z is not in struct"):
+        POINT.z
+
+    def bad(a: int32) -> int32:
+        pt: POINT = {"z": a}
+        return a
+
+    with pytest.raises(allo.AlloTypeError, match="z is not in struct"):
+        allo.customize(bad)
