@@ -19,9 +19,6 @@ from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403
 from . import dsl  # noqa: F401
 from .customize import customize, Schedule, Partition  # noqa: F401
-try:  # TEMP until the CPU backend lands
-    from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
 from .backend.hls import HLSModule, IPModule  # noqa: F401

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .._mlir import arith_d, ir, llvm_d, math_d
 from ..errors import BuildError
-from ..ir.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, type_from_str
+from ..ir.types import AlloType, Fixed, Float, Index, Int, UFixed, type_from_str
 from . import arith_builder as ab
 from .ir_walk import collect_ops, constant_int, string_attr
 

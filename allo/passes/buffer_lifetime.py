@@ -127,7 +127,6 @@ def _manage(module):
         if not f.regions[0].blocks:
             continue
         entry = f.regions[0].blocks[0]
-        first = next(block_ops(entry))
         candidates = collect_ops(f, lambda o: o.name in ("memref.alloc", "func.call"))
         for op in candidates:
             if op.name == "func.call":
@@ -142,13 +141,15 @@ def _manage(module):
                 mtype = ir.MemRefType(value.type)
                 size = _static_bytes(mtype)
                 if op.name == "memref.alloc" and size is not None and size <= STACK_LIMIT_BYTES:
-                    _to_stack(op, first)
+                    _to_stack(op, entry)
                 else:
                     _free_at_block_end(op, value)
 
 
-def _to_stack(alloc: "ir.Operation", first: "ir.Operation") -> None:
-    with ir.InsertionPoint(first), alloc.location:
+def _to_stack(alloc: "ir.Operation", entry: "ir.Block") -> None:
+    # insert at the entry block's start, looked up afresh: the previous first op may be an
+    # alloc this pass has just replaced and erased
+    with ir.InsertionPoint.at_block_begin(entry), alloc.location:
         alloca = memref_d.AllocaOp(alloc.results[0].type, [], [])
     for name in ("name", "allo.type", "unsigned"):
         if name in alloc.attributes:

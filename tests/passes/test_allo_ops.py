@@ -252,12 +252,10 @@ def shift_kernel(op_name, kind):
 @pytest.mark.parametrize("kind", ["i8", "i12", "i33"])
 def test_shifts_by_width_or_more(kind):
     raws = sample_raw(kind, 12)
-    width = int(kind[1:])
     assert run_elementwise(shift_kernel("shli", kind), kind, kind, raws) == [0] * len(raws)
     assert run_elementwise(shift_kernel("shrui", kind), kind, kind, raws) == [0] * len(raws)
     assert run_elementwise(shift_kernel("shrsi", kind), kind, kind, raws) == \
         [-1 if r < 0 else 0 for r in raws]
-    _ = width
 
 
 def test_runtime_shift_amounts_are_guarded():

@@ -337,3 +337,8 @@ def mm_top(A: int32[4, 5], B: int32[5, 6]) -> int32[4, 6]:
 
 def mm_top_ref(A, B):
     return (A.astype(np.int64) @ B.astype(np.int64)).astype(np.int32)
+
+
+def blur_caller(P: int32[6, 12]) -> int32[6, 10]:
+    Q = blur1d(P)
+    return Q

@@ -179,3 +179,13 @@ def test_window_first_then_line_buffer_feeding_it():
     assert (lb.name, _decl(s, lb.name)) == ("S_y_x_0_reuse_0", "memref<3x12xi32>")
     assert str(s.module).count('from = "P"') == 1
     assert_cpu_matches(s, K.box3_ref, P)
+
+
+def test_in_a_callee_by_function_prefix_returns_a_handle_of_that_function():
+    s = allo.customize(K.blur_caller)
+    P = K.rand_int((6, 12), seed=8)
+    buf = s.reuse_at("blur1d:P", "blur1d:x")
+    assert buf == MockBuffer("blur1d", "S_y_x_0_reuse_1")
+    s.partition(buf)
+    assert_cpu_matches(s, K.blur1d_ref, P)
+    assert_replay_identical(K.blur_caller, s)
