@@ -370,7 +370,7 @@ def allo_type_from_mlir_type(mlir_type) -> AlloType:
     if isinstance(mlir_type, ir.IndexType) or str(mlir_type) == "index":
         return Index()
     text = str(mlir_type)
-    if ir.IntegerType.isinstance(mlir_type):
+    if isinstance(mlir_type, ir.IntegerType):
         return Int(ir.IntegerType(mlir_type).width)
     if text in ("f16", "bf16", "f32", "f64"):
         return type_from_str(text)

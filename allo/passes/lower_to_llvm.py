@@ -29,6 +29,7 @@ from .entry_wrapper import add_entry_wrapper
 from .ir_walk import collect_ops
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
+from .narrow_ints import narrow_integer_arithmetic
 
 __all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
 
@@ -95,6 +96,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
             run_pipeline(module, BUFFERIZE_PIPELINE, "bufferizing tensors")
         run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
         insert_arith_guards(module)
+        narrow_integer_arithmetic(module)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)

@@ -375,12 +375,14 @@ class ModuleEmitter:
         lines += ["  " + p for p in function_pragmas(func_op)]
         param_pragmas = []
         for k, spec in enumerate(sig.params):
-            if spec.kind != "scalar":
+            # a pointer (an m_axi port of a Vitis top, a dynamic-shape array) is not an
+            # array the tool can partition or bind: its layout lives on the callee side
+            if spec.kind == "stream" or (spec.kind == "array" and spec.array.form == "array"):
                 param_pragmas += array_pragmas(spec.name, block.arguments[k].type,
                                                spec.kind == "stream")
         ftype = ir.FunctionType(ir.TypeAttr(func_op.attributes["function_type"]).value)
         for r, t in zip(sig.results, ftype.results):
-            if r.kind == "array":
+            if r.kind == "array" and r.array.form == "array":
                 param_pragmas += array_pragmas(r.name, t)
         if param_pragmas:
             lines += ["  " + p for p in param_pragmas]

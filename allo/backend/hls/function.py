@@ -81,6 +81,7 @@ class FunctionEmitter:
         self.statics_emitted: set[str] = set()
         self.yield_targets: list = []  # variables the innermost yield assigns
         self.while_stack: list = []  # result variables of the enclosing scf.while ops
+        self.labels: set[str] = set()  # loop labels given so far (function-scoped in C++)
 
     # ------------------------------------------------------------------ output
     def line(self, text: str, op=None) -> None:
@@ -90,6 +91,20 @@ class FunctionEmitter:
             ln = source_line(op)
             out += "\t//" + (f" L{ln}" if ln is not None else "")
         self.lines.append(out)
+
+    def loop_label(self, base: str) -> str:
+        """A loop label unique in this function: ``base``, else ``base1``, ``base2``, ...
+
+        C++ labels share one namespace per function, so two loops whose stage and variable
+        names concatenate to the same text (stage ``p`` with loop ``x``, and a loop ``p_x``)
+        must not both be ``l_p_x``.
+        """
+        label, k = base, 0
+        while label in self.labels:
+            k += 1
+            label = f"{base}{k}"
+        self.labels.add(label)
+        return label
 
     def blank(self) -> None:
         self.lines.append("")

@@ -12,7 +12,7 @@ from .cpp_types import CType
 from .function import handles, int_attr, str_attr
 from .naming import sanitize
 from .ops_memory import emit_copy_loops
-from .pragmas import loop_pragmas
+from .pragmas import array_pragmas, loop_pragmas
 from .values import Array, Scalar
 
 
@@ -55,7 +55,7 @@ def _loop_header(fe, op, iv_value, lb: str, ub: str, step: str):
     name = fe.scope.source_name(_iv_source_name(fe, loop_name)) if loop_name else \
         fe.scope.fresh()
     stage = str_attr(op, "op_name")
-    label = "l_" + (sanitize(stage) + "_" if stage else "") + name
+    label = fe.loop_label("l_" + (sanitize(stage) + "_" if stage else "") + name)
     fe.bind(iv_value, Scalar(name, CType.default_for(iv_value.type)))
     inc = f"{name}++" if step == "1" else f"{name} += {step}"
     fe.line(f"{label}: for (int {name} = {lb}; {name} < {ub}; {inc}) {{", op)
@@ -272,6 +272,13 @@ def emit_call(fe, op):
         else:
             arr = Array(fe.scope.fresh(), spec.array.elem, spec.array.shape)
             fe.line(arr.declaration() + ";", op)
+            # a call result is a local array of the caller: it carries the layout of its
+            # alias class (schedule.md §7) like any other local
+            pragmas = array_pragmas(arr.name, result.type)
+            for p in pragmas:
+                fe.line(p)
+            if pragmas:
+                fe.blank()
         fe.bind(result, arr)
         args.append(arr.name)
     fe.line(f"{sig.cname}({', '.join(args)});", op)

@@ -287,7 +287,8 @@ def emit_copy_loops(fe, src: Array, dst: Array, op) -> None:
     for extent in shape:
         iv = fe.scope.fresh()
         ivs.append(iv)
-        fe.line(f"l_{iv}: for (int {iv} = 0; {iv} < {extent}; {iv}++) {{", op)
+        fe.line(f"{fe.loop_label('l_' + iv)}: for (int {iv} = 0; {iv} < {extent}; {iv}++) {{",
+                op)
         fe.indent += 1
     value = Scalar(src.access(ivs), src.elem)
     fe.line(f"{dst.access(ivs)} = {fe.convert_for_store(value, dst.elem)};", op)
