@@ -30,6 +30,8 @@ class AccessMixin:
             return self.compile_time_subscript(base, node)
         if isinstance(base.dtype, Struct):
             return self.read_struct_field(base, node.slice)
+        if "streams" in base.extra:
+            return self.stream_element(base, self.subscript_items(node))
         if base.is_array:
             view = self.index_array(base, self.subscript_items(node))
             if view.is_array:

@@ -91,6 +91,14 @@ class CallMixin:
         return None
 
     def call_method(self, owner: Val, attr: str, node):
+        if "stream" in owner.extra or "streams" in owner.extra:
+            if node.keywords:
+                raise AlloSyntaxError("keyword arguments are not supported here")
+            if attr == "put":
+                return self.stream_put(owner, node.args)
+            if attr == "get":
+                return self.stream_get(owner, node.args)
+            raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
         if attr == "reverse":
             return self.bit_reverse(owner)
         if attr == "bitcast":

@@ -133,7 +133,7 @@ class ExprMixin:
             return sym.val
         if sym.kind in ("func",):
             return Val(None, None, const=sym.py)
-        if sym.kind == "struct":
+        if sym.kind in ("struct", "stream"):
             return sym.val
         v = sym.val
         if v.is_array or not sym.in_memory:

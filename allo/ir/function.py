@@ -14,6 +14,7 @@ from .calls import CallMixin
 from .expressions import ArrayOpsMixin, ExprMixin
 from .loops import LoopMixin
 from .statements import StatementMixin
+from .streams import StreamMixin
 from .structs import StructMixin
 from .symbols import Scopes, Sym
 from .types import Fixed, Int, Struct, UFixed, UInt
@@ -50,7 +51,7 @@ class NestedKernel:
         self.__name__ = name
 
 
-class FunctionBuilder(StatementMixin, StructMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
+class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
@@ -68,6 +69,8 @@ class FunctionBuilder(StatementMixin, StructMixin, LoopMixin, AccessMixin, CallM
         self.runtime_depth = 0
         self.loop_depth = 0
         self.for_counter = 0
+        self.stream_puts = {}
+        self.trip_counts = []
         self.meta_stack = [None]
         self.params_names = []
         self.func_op = None
@@ -156,6 +159,7 @@ class FunctionBuilder(StatementMixin, StructMixin, LoopMixin, AccessMixin, CallM
                     self.scopes.declare(pname, Sym("param", v))
         with ir.InsertionPoint(entry):
             self.visit_block(self.src.tree.body, new_scope=True)
+            self.finalize_streams()
             if not self.returned:
                 if info.results:
                     raise AlloTypeError("Missing return statement", self.src.filename,

@@ -9,6 +9,7 @@ from ..errors import AlloSyntaxError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import constant
+from .streams import static_trip_count
 from .symbols import Sym
 from .types import index as index_t
 from .values import Affine, Val
@@ -117,6 +118,7 @@ class LoopMixin:
                 attrs["unroll"] = _ui32(unrolls[d])
             loops.append(loop)
             self.scopes.declare(names[d], Sym("iv", iv))
+            self.trip_counts.append(static_trip_count(lo, hi, step))
             with ir.InsertionPoint(loop.body):
                 if d + 1 < len(names):
                     rec(d + 1)
@@ -126,6 +128,7 @@ class LoopMixin:
                     affine_d.AffineYieldOp([])
                 else:
                     scf_d.YieldOp([])
+            self.trip_counts.pop()
 
         rec(0)
         return loops

@@ -13,7 +13,7 @@ from .annotations import eval_compile_time, parse_annotation
 from .casting import constant
 from .expressions import const_val
 from .symbols import Sym
-from .types import Index, Struct, UInt, bool as bool_t, index as index_t
+from .types import Index, Stream, Struct, UInt, bool as bool_t, index as index_t
 from .values import Affine, Val
 
 _LOOP_KW = ("name", "pipeline", "unroll")
@@ -77,6 +77,10 @@ class StatementMixin:
                 raise AlloTypeError(f"Invalid assignment to {name}, type mismatch")
         if ptype.constexpr:
             return self.declare_constexpr(name, ptype, node)
+        if isinstance(ptype.dtype, Stream):
+            if node.value is not None:
+                raise AlloSyntaxError(f"stream '{name}' cannot have an initialiser")
+            return self.declare_stream(name, ptype)
         if ptype.stateful:
             return self.declare_stateful(name, ptype, node)
         if isinstance(ptype.dtype, Struct):
@@ -376,11 +380,13 @@ class StatementMixin:
             cond = self.truth(self.visit_expr(node.test))
             scf_d.ConditionOp(cond, [])
         self.runtime_depth += 1
+        self.trip_counts.append(None)
         try:
             with ir.InsertionPoint(after):
                 self.visit_block(node.body)
                 scf_d.YieldOp([])
         finally:
+            self.trip_counts.pop()
             self.runtime_depth -= 1
 
     def stmt_Return(self, node):
