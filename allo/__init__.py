@@ -22,3 +22,4 @@ from .customize import customize, Schedule, Partition  # noqa: F401
 from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
 from .backend.hls import HLSModule, IPModule  # noqa: F401
+from .verify import verify  # noqa: F401,E402

@@ -40,7 +40,7 @@ class Schedule:
     # Attributes saved by ``_checkpoint`` and restored by ``_restore`` (deep copies).
     # Primitive families that keep schedule-level state add their attribute names here.
     _checkpoint_attrs: tuple[str, ...] = ("primitive_sequences", "partitioned_arrays",
-                                          "func_args", "_layout_sources")
+                                          "func_args", "_layout_sources", "_composed")
 
     def __init__(self, built: BuiltModule):
         self.built = built
@@ -53,6 +53,7 @@ class Schedule:
         self._analysis_cache: dict = {}
         self._stage_cache: dict = {}  # stage root op -> its loop nodes (analysis.loops)
         self._touched_roots: list = []  # stage roots resolved by the running primitive
+        self._composed: set = set()  # (sub-schedule token, target instances) composed so far
 
     # ------------------------------------------------------------------ attributes
 
@@ -105,6 +106,25 @@ class Schedule:
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
 
+    # ------------------------------------------------------------------ composition
+
+    def compose(self, schs, id: str | None = None,  # noqa: A002 - the spec's name
+                instantiate: list | None = None) -> None:
+        """Replay the primitives of ``schs`` (a Schedule, a library kernel or a list of
+        them) onto the matching functions of this schedule (``schedule.md`` §6).
+
+        With ``id``, the sub-schedule's top ``T`` and its callees are the instance
+        ``T_<id>`` and the functions called inside it. Atomic: on failure nothing changes.
+        Not recorded itself; the replayed (renamed) primitives are, so composition nests.
+
+        >>> # sa = allo.customize(axpy); sa.split("t", 4)
+        >>> # sc = allo.customize(chain); sc.compose(sa)        # every call of axpy
+        >>> # s.compose(s_lo, id="lo")                          # only scale_lo
+        """
+        from .primitives.compose import compose_schedules
+
+        compose_schedules(self, schs, id=id, instantiate=instantiate)
+
     # ------------------------------------------------------------------ dispatch
 
     def _apply(self, name: str, args, kwargs: dict | None = None) -> Any:
@@ -149,7 +169,8 @@ class Schedule:
     def _checkpoint(self) -> tuple[str, dict]:
         """Text of the module (with locations) plus copies of the schedule state."""
         text = self.module.operation.get_asm(enable_debug_info=True)
-        state = {attr: copy.deepcopy(self.__dict__.get(attr)) for attr in self._checkpoint_attrs}
+        state = {attr: _copy_state(attr, self.__dict__.get(attr))
+                 for attr in self._checkpoint_attrs}
         return text, state
 
     def _restore(self, saved: tuple[str, dict]) -> None:
@@ -162,7 +183,7 @@ class Schedule:
                 op.operation.erase()
             for op in list(fresh.body.operations):
                 body.append(op.operation)
-        for attr, value in copy.deepcopy(state).items():
+        for attr, value in ((a, _copy_state(a, v)) for a, v in state.items()):
             current = self.__dict__.get(attr)
             # Containers shared with other objects (func_args is the BuiltModule's) are
             # restored in place so every holder sees the restored state.
@@ -226,6 +247,15 @@ class Schedule:
 
         return build_module(self, target=target, mode=mode, project=project,
                             configs=configs, wrap_io=wrap_io, use_memory=use_memory)
+
+
+def _copy_state(attr: str, value: Any) -> Any:
+    """A copy of one checkpointed attribute. Trace entries are copied one level deep only:
+    their arguments are the user's objects as passed (G5), and loop handles hold IR ops,
+    which cannot be deep-copied."""
+    if attr == "primitive_sequences" and isinstance(value, list):
+        return [(name, list(args), dict(kwargs)) for name, args, kwargs in value]
+    return copy.deepcopy(value)
 
 
 def _primitive_method(name: str, fn):

@@ -9,6 +9,8 @@
 * ``memory``      — partition, reshape
 * ``buffer_at``   — buffer_at
 * ``reuse``       — reuse_at
+* ``compose``     — ``Schedule.compose``: replay of sub-schedules (not a primitive itself;
+  imported by ``allo.schedule`` when used)
 """
 
 from .registry import PRIMITIVES, primitive  # noqa: F401

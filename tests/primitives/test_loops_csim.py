@@ -16,72 +16,11 @@ import allo
 from allo.ir.types import float32, int32
 
 from helpers import check_csim
+from hls_text import (assert_unique_labels, body_pragmas, hls_code, loop_header, loop_labels,
+                      pragmas_opening)
 import loop_kernels as K
 
 pytestmark = pytest.mark.csim
-
-
-# --------------------------------------------------------------------------- code readers
-
-
-def hls_code(s, target="vhls"):
-    return s.build(target).hls_code
-
-
-def _strip(line: str) -> str:
-    return line.split("\t//")[0].strip()
-
-
-def loop_header(code: str, label: str) -> str:
-    """The ``label: for (...) {`` line of loop ``label`` (its trailing comment removed)."""
-    found = [_strip(ln) for ln in code.splitlines() if _strip(ln).startswith(label + ": for (")]
-    assert len(found) == 1, f"expected one loop labelled {label}, found {len(found)}:\n{code}"
-    return found[0]
-
-
-def loop_labels(code: str, func: str | None = None) -> list[str]:
-    """Every loop label of ``func`` (all functions when ``None``), in program order."""
-    body = function_body(code, func) if func else code
-    return re.findall(r"^\s*(l_\w+): for \(", body, flags=re.M)
-
-
-def pragmas_opening(code: str, label: str) -> list[str]:
-    """The ``#pragma`` lines that open the body of loop ``label``."""
-    lines = code.splitlines()
-    for k, ln in enumerate(lines):
-        if _strip(ln).startswith(label + ": for ("):
-            out = []
-            for nxt in lines[k + 1:]:
-                if not nxt.strip().startswith("#pragma"):
-                    break
-                out.append(nxt.strip())
-            return out
-    raise AssertionError(f"loop {label} not found")
-
-
-def function_body(code: str, func: str) -> str:
-    """The text of function ``func`` from its ``void func(`` line to its closing brace."""
-    start = code.index(f"void {func}(\n")
-    end = code.index("\n}\n", start)
-    return code[start:end + 2]
-
-
-def body_pragmas(code: str, func: str) -> list[str]:
-    """The ``#pragma`` lines that open the body of function ``func``."""
-    body = function_body(code, func).split(") {\n", 1)[1]
-    out = []
-    for ln in body.splitlines():
-        if not ln.strip().startswith("#pragma"):
-            break
-        out.append(ln.strip())
-    return out
-
-
-def assert_unique_labels(code: str) -> None:
-    """C++ labels are function-scoped: a duplicate would not even compile."""
-    for func in re.findall(r"^void (\w+)\(\n", code, flags=re.M):
-        labels = loop_labels(code, func)
-        assert len(labels) == len(set(labels)), f"duplicate loop labels in {func}: {labels}"
 
 
 # --------------------------------------------------------------------------- split
@@ -571,6 +510,34 @@ def test_dataflow_on_function_and_loop(tmp_path):
     A = K.rand_int(10)
     (out,) = check_csim(s3, A, 6, project=project)
     np.testing.assert_array_equal(out, K.runtime_bound_ref(A, 6))
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def label_clash(A: int32[4, 4]):
+    for x in range(4, name="p"):  # stage p, loop x: label l_p_x
+        for p_x in range(4):  # loop p_x: label l_p_x as well
+            A[x, p_x] += x - p_x
+
+
+def test_labels_that_concatenate_to_one_text_stay_distinct(tmp_path):
+    s = allo.customize(label_clash)
+    s.split("p_x", 3)
+    s.unroll("p_x.inner")
+    code = hls_code(s)
+    assert_unique_labels(code)
+    assert loop_labels(code, "label_clash") == ["l_p_x", "l_p_x_outer", "l_p_x_inner"]
+    s2 = allo.customize(label_clash)
+    code = hls_code(s2)
+    assert loop_labels(code, "label_clash") == ["l_p_x", "l_p_x1"]
+    A = K.rand_int((4, 4))
+    check_csim(s2, A, project=str(tmp_path))
+    check_csim(s, A, project=str(tmp_path))
+    cpu = A.copy()
+    s.build()(cpu)
+    x, y = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
+    np.testing.assert_array_equal(cpu, A + x - y)
 
 
 # --------------------------------------------------------------------------- Vitis interfaces

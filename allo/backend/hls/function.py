@@ -82,6 +82,9 @@ class FunctionEmitter:
         self.yield_targets: list = []  # variables the innermost yield assigns
         self.while_stack: list = []  # result variables of the enclosing scf.while ops
         self.labels: set[str] = set()  # loop labels given so far (function-scoped in C++)
+        # C++ expressions known to be >= 0 (loop variables counting up from a non-negative
+        # bound, non-negative constants): affine floordiv/mod of them print as plain / and %
+        self.nonneg: set[str] = set()
 
     # ------------------------------------------------------------------ output
     def line(self, text: str, op=None) -> None:

@@ -20,7 +20,9 @@ from .values import Scalar
 def emit_constant(fe, op):
     ct = fe.result_ctype(op)
     value = attr_scalar(op.operation.attributes["value"])
-    fe.define(op.result, scalar_literal(value, ct), op, ct)
+    sc = fe.define(op.result, scalar_literal(value, ct), op, ct)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        fe.nonneg.add(sc.expr)
 
 
 # --------------------------------------------------------------------------- integer ops

@@ -6,7 +6,7 @@ import re
 
 from ..._mlir import ir
 from ...errors import BuildError
-from .affine_print import fold_minmax, print_expr, print_map_results
+from .affine_print import fold_minmax, map_results_nonneg, print_expr, print_map_results
 from .constants import attr_scalar
 from .cpp_types import CType
 from .function import handles, int_attr, str_attr
@@ -50,13 +50,15 @@ def _iv_source_name(fe, loop_name: str) -> str:
     return loop_name
 
 
-def _loop_header(fe, op, iv_value, lb: str, ub: str, step: str):
+def _loop_header(fe, op, iv_value, lb: str, ub: str, step: str, lb_nonneg: bool):
     loop_name = str_attr(op, "loop_name")
     name = fe.scope.source_name(_iv_source_name(fe, loop_name)) if loop_name else \
         fe.scope.fresh()
     stage = str_attr(op, "op_name")
     label = fe.loop_label("l_" + (sanitize(stage) + "_" if stage else "") + name)
     fe.bind(iv_value, Scalar(name, CType.default_for(iv_value.type)))
+    if lb_nonneg and not step.startswith("-"):
+        fe.nonneg.add(name)
     inc = f"{name}++" if step == "1" else f"{name} += {step}"
     fe.line(f"{label}: for (int {name} = {lb}; {name} < {ub}; {inc}) {{", op)
 
@@ -94,13 +96,15 @@ def emit_affine_for(fe, op):
     operands = list(op.operation.operands)
     lb_map = ir.AffineMapAttr(attrs["lowerBoundMap"]).value
     ub_map = ir.AffineMapAttr(attrs["upperBoundMap"]).value
-    lb = fold_minmax("max", print_map_results(lb_map, [fe.expr(v) for v in operands[:n_lb]]))
+    lb_operands = [fe.expr(v) for v in operands[:n_lb]]
+    lb = fold_minmax("max", print_map_results(lb_map, lb_operands, fe.nonneg))
     ub = fold_minmax("min", print_map_results(
-        ub_map, [fe.expr(v) for v in operands[n_lb:n_lb + n_ub]]))
+        ub_map, [fe.expr(v) for v in operands[n_lb:n_lb + n_ub]], fe.nonneg))
+    lb_nonneg = any(map_results_nonneg(lb_map, lb_operands, fe.nonneg))
     step = str(int_attr(op, "step"))
     block = op.operation.regions[0].blocks[0]
     carried = _carried(fe, op, block, operands[n_lb + n_ub:])
-    _loop_header(fe, op, block.arguments[0], lb, ub, step)
+    _loop_header(fe, op, block.arguments[0], lb, ub, step, lb_nonneg)
     _loop_body(fe, op, block, carried)
 
 
@@ -110,7 +114,8 @@ def emit_scf_for(fe, op):
     lb, ub, step = (_bound_text(fe, v) for v in operands[:3])
     block = op.operation.regions[0].blocks[0]
     carried = _carried(fe, op, block, operands[3:])
-    _loop_header(fe, op, block.arguments[0], lb, ub, step)
+    lb_nonneg = lb.isdigit() or lb in fe.nonneg
+    _loop_header(fe, op, block.arguments[0], lb, ub, step, lb_nonneg)
     _loop_body(fe, op, block, carried)
 
 
@@ -184,11 +189,11 @@ def emit_affine_if(fe, op):
     results = _declare_results(fe, op)
     text = str(op.operation.attributes["condition"])
     with op.operation.context:
-        cond = affine_condition(text, [fe.expr(v) for v in op.operation.operands])
+        cond = affine_condition(text, [fe.expr(v) for v in op.operation.operands], fe.nonneg)
     _emit_branches(fe, op, cond, results)
 
 
-def affine_condition(set_text: str, operands: list[str]) -> str:
+def affine_condition(set_text: str, operands: list[str], nonneg=frozenset()) -> str:
     """C++ condition of an ``affine_set<(d..)[s..] : (e >= 0, e == 0)>`` applied to operands."""
     body = set_text[len("affine_set<"):-1]
     head, constraints = body.split(" : ", 1)
@@ -205,7 +210,7 @@ def affine_condition(set_text: str, operands: list[str]) -> str:
         f"affine_map<{head} -> ({', '.join(exprs)})>")).value
     n_dims = amap.n_dims
     dims, syms = operands[:n_dims], operands[n_dims:]
-    conds = [f"({print_expr(e, dims, syms)} {k} 0)" for e, k in zip(amap.results, kinds)]
+    conds = [f"({print_expr(e, dims, syms, nonneg)} {k} 0)" for e, k in zip(amap.results, kinds)]
     return " && ".join(conds) if conds else "true"
 
 

@@ -6,7 +6,7 @@ import re
 
 from ..._mlir import ir
 from ...errors import BuildError
-from .affine_print import fold_minmax, print_map_results
+from .affine_print import fold_minmax, map_results_nonneg, print_map_results
 from .cpp_types import CType
 from .function import handles, has_attr, str_attr
 from .pragmas import array_pragmas
@@ -79,7 +79,7 @@ def emit_dealloc(fe, op):
 def _affine_indices(fe, op, first: int) -> list[str]:
     amap = ir.AffineMapAttr(op.operation.attributes["map"]).value
     operands = [fe.expr(v) for v in list(op.operation.operands)[first:]]
-    return print_map_results(amap, operands)
+    return print_map_results(amap, operands, fe.nonneg)
 
 
 def _plain_indices(fe, op, first: int) -> list[str]:
@@ -127,16 +127,23 @@ def emit_memref_store(fe, op):
 @handles("affine.apply")
 def emit_affine_apply(fe, op):
     amap = ir.AffineMapAttr(op.operation.attributes["map"]).value
-    exprs = print_map_results(amap, [fe.expr(v) for v in op.operation.operands])
-    fe.define(op.result, exprs[0], op, CType.default_for(op.result.type))
+    operands = [fe.expr(v) for v in op.operation.operands]
+    exprs = print_map_results(amap, operands, fe.nonneg)
+    sc = fe.define(op.result, exprs[0], op, CType.default_for(op.result.type))
+    if map_results_nonneg(amap, operands, fe.nonneg)[0]:
+        fe.nonneg.add(sc.expr)
 
 
 @handles("affine.min", "affine.max")
 def emit_affine_minmax(fe, op):
     amap = ir.AffineMapAttr(op.operation.attributes["map"]).value
-    exprs = print_map_results(amap, [fe.expr(v) for v in op.operation.operands])
+    operands = [fe.expr(v) for v in op.operation.operands]
+    exprs = print_map_results(amap, operands, fe.nonneg)
     kind = "min" if op.operation.name == "affine.min" else "max"
-    fe.define(op.result, fold_minmax(kind, exprs), op, CType.default_for(op.result.type))
+    sc = fe.define(op.result, fold_minmax(kind, exprs), op, CType.default_for(op.result.type))
+    signs = map_results_nonneg(amap, operands, fe.nonneg)
+    if all(signs) if kind == "min" else any(signs):
+        fe.nonneg.add(sc.expr)
 
 
 # --------------------------------------------------------------------------- views

@@ -87,3 +87,24 @@ def test_broadcast_elementwise():
     d = np.zeros((4, 4), np.int32)
     mod(A, B, d)
     np.testing.assert_array_equal(d, ((A + B) * A - B).astype(np.int32))
+
+
+def floor_semantics(A: int32[4]) -> int32[10]:
+    B: int32[10] = 0
+    for i in range(10):
+        B[i] = A[(i - 3) % 4] * 100 + (i - 5) // 2 + (i + 4) // 3
+    return B
+
+
+def test_affine_floordiv_and_mod_of_negative_values():
+    """Affine floordiv/mod round toward minus infinity; C++ / and % truncate. Plain / and %
+    are printed only for dividends that cannot be negative (loop variables from 0)."""
+    s = allo.customize(floor_semantics)
+    code = s.build("vhls").hls_code
+    assert "((((i - 3) % 4) + 4) % 4)" in code  # (i - 3) mod 4 with i < 3 is negative
+    assert "(((i - 5) < 0) ? (((i - 5) - 1) / 2) : ((i - 5) / 2))" in code
+    assert "((i + 4) / 3)" in code  # never negative: the short form
+    A = np.array([1, 2, 3, 4], np.int32)
+    (b,) = check_csim(s, A)
+    i = np.arange(10)
+    np.testing.assert_array_equal(b, A[(i - 3) % 4] * 100 + (i - 5) // 2 + (i + 4) // 3)
