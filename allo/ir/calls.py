@@ -212,14 +212,17 @@ class CallMixin:
                     tmp = Val(mem.alloc(arg.dtype, arg.shape), arg.dtype, arg.shape)
                     mem.copy_converted(arg, tmp, self.convert_val)
                     operands.append(tmp.value)
-                    copy_back.append((tmp, arg))
+                    copy_back.append((k, tmp, arg))
             else:
                 if arg.is_array:
                     raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got {arg.shape} and ()")
                 operands.append(self.materialize(arg, ptype.dtype))
         call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
-        for tmp, arg in copy_back:
-            mem.copy_converted(tmp, arg, self.convert_val)
+        if copy_back:
+            directions = self._param_directions(callee)
+            for k, tmp, arg in copy_back:
+                if directions[k] != "in":  # the callee may write it: write the view back
+                    mem.copy_converted(tmp, arg, self.convert_val)
         results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
                    for r, t in zip(call.results, callee.results)]
         if not results:
@@ -228,6 +231,12 @@ class CallMixin:
             results[0].extra["call"] = call
             return results[0]
         return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+
+    def _param_directions(self, callee) -> list:
+        """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee."""
+        from ..passes.arg_analysis import analyze_arg_load_store  # noqa: PLC0415
+
+        return analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
 
     def convert_val(self, v: Val, dtype):
         return self.materialize(v, dtype)

@@ -445,3 +445,23 @@ def test_struct_locals():
 
     with pytest.raises(allo.AlloTypeError, match="z is not in struct"):
         allo.customize(bad)
+
+
+def test_read_only_view_argument_is_not_written_back():
+    def dot(a: int32[4], b: int32[4]) -> int32:
+        s: int32 = 0
+        for k in range(4):
+            s += a[k] * b[k]
+        return s
+
+    def rows(A: int32[3, 4], B: int32[3, 4]) -> int32[3]:
+        C: int32[3]
+        for i in range(3):
+            C[i] = dot(A[i], B[i])
+        return C
+
+    s = allo.customize(rows)
+    text = str(s.module)
+    assert text.count('to = "A"') == 0 and text.count('to = "B"') == 0
+    A = np.arange(12, dtype=np.int32).reshape(3, 4)
+    np.testing.assert_array_equal(s.build()(A, A + 1), (A * (A + 1)).sum(1))
