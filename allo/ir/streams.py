@@ -48,6 +48,7 @@ class StreamMixin:
         counters = []
         for _ in range(2):
             c = mem.alloc(index_t, ())
+            c.owner.attributes["allo.stream_counter"] = ir.UnitAttr.get()
             mem.store(constant(0, index_t), Val(c, index_t), [])
             counters.append(Val(c, index_t))
         val = Val(op.result, stream.dtype, tuple(block), name=name,

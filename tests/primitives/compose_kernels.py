@@ -228,3 +228,22 @@ def pe_caller(A: int32[4], W: int32[3]) -> int32[3]:
 
 def pe_caller_ref(A, W):
     return (A.sum() * W).astype(np.int32)
+
+
+def twostep(X: int32[6, 12]) -> int32[6, 12]:
+    T: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def twostep_caller(X: int32[6, 12]) -> int32[6, 12]:
+    Y = twostep(X)
+    return Y
+
+
+def twostep_ref(X):
+    return X * 3 + 1

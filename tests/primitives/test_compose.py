@@ -137,6 +137,31 @@ def test_nested_composition_replays_recorded_primitives():
     assert_cpu_matches(s_top, K.add_top_ref, K.rand_int(8, 9))
 
 
+def test_compute_at_by_handles_is_replayed_in_the_callee():
+    sub = allo.customize(K.twostep)
+    loops = sub.get_loops()
+    sub.compute_at(loops.mul.b, loops.add.b)
+    s = allo.customize(K.twostep_caller)
+    s.compose(sub)
+    assert [name for name, _ in s.get_loops("twostep")] == ["add"]
+    assert [h.func for h in s.primitive_sequences[0][1]] == ["twostep", "twostep"]
+    assert_cpu_matches(s, K.twostep_ref, K.rand_int((6, 12), 5))
+
+
+def test_parent_trace_holding_handles_survives_a_rolled_back_compose():
+    s = allo.customize(K.chain)
+    handle = s.get_loops("axpy").S_t_0.t
+    s.split(handle, 3)
+    sub = allo.customize(K.axpy)
+    sub.pipeline("t")
+    before = _snapshot(s)
+    with pytest.raises(allo.LoopNotFoundError, match="replayed as pipeline"):
+        s.compose(sub)
+    assert _snapshot(s) == before
+    assert s.primitive_sequences[0][1][0] is handle  # the user's handle, not a copy
+    assert_cpu_matches(s, K.chain_ref, K.rand_int(12, 1), K.rand_int(12, 2))
+
+
 # ----------------------------------------------------------------------- callee with an output parameter
 
 
@@ -229,6 +254,12 @@ def test_output_partition_of_a_twice_called_kernel():
     for member in ("double:W", "double_twice:C", "double_twice:D"):
         assert s.partitioned_arrays[member] == [(P.Complete, 0, 0)], member
     s.partition("double_twice:C", P.Complete)  # rule 1: already complete everywhere
+    again = allo.customize(K.double)
+    again.partition(again.V, P.Complete)
+    again.partition(again.W, P.Complete)
+    s.compose(again)  # the W layout is already there: no change, no error
+    assert s.partitioned_arrays["double:W"] == [(P.Complete, 0, 0)]
+    assert s.partitioned_arrays["double_twice:P"] == [(P.Complete, 0, 0)]
     assert_cpu_matches(s, K.double_twice_ref, K.rand_int(8, 5), K.rand_int(8, 6))
 
 

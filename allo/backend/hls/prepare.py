@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..._mlir import ir, new_context, passmanager
 from ...errors import BuildError
+from .stream_counters import drop_stream_counters
 
 _MARKER = "allo.hls_stage_marker"
 
@@ -97,4 +98,5 @@ def prepare_module(mod, top: str, wrap_io: bool, mappings=None):
     if wrap_io:
         buffers = generate_input_output_buffers(module, top, flatten=True, mappings=mappings)
     lower_linalg(module)
+    drop_stream_counters(module)
     return module, buffers
