@@ -59,10 +59,12 @@ def compose_schedules(parent, schs: Any, id: str | None = None,  # noqa: A002 - 
     ``schs`` is a ``Schedule``, a library kernel function (customized with ``instantiate``
     and given its default schedule from ``allo.library.KERNEL2SCHEDULE``) or a list of them.
     """
-    items = list(schs) if isinstance(schs, (list, tuple)) else [schs]
-    subs = [_as_schedule(parent, item, instantiate) for item in items]
+    if isinstance(id, int) and not isinstance(id, bool):
+        id = str(id)  # noqa: A001 - ``id=1`` addresses the unnamed instance ``T_1``
     if id is not None and not isinstance(id, str):
         raise schedule_error(ScheduleError, PRIM, f"id must be a string, got {id!r}")
+    items = list(schs) if isinstance(schs, (list, tuple)) else [schs]
+    subs = [_as_schedule(parent, item, instantiate) for item in items]
     with parent._transaction(), _replaying(parent):
         for sub in subs:
             _compose_one(parent, sub, id)

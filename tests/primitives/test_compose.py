@@ -396,6 +396,8 @@ def test_argument_types():
         s.compose(K.axpy)
     with pytest.raises(allo.ScheduleError, match="into itself"):
         s.compose(s)
+    with pytest.raises(allo.ScheduleError, match="id must be a string"):
+        s.compose(_axpy_schedule(), id=2.5)
     assert s.primitive_sequences == []
 
 
@@ -467,6 +469,9 @@ def test_unnamed_instance_addressed_by_its_number():
     s.compose(sub, id="1")  # scale[int16, 8] is the second distinct instance: scale_1
     assert "unroll = 4" in _loop_attrs(s, "scale_1", "t")
     assert "unroll" not in _loop_attrs(s, "scale", "t")
+    by_number = allo.customize(T.unnamed_scales)
+    by_number.compose(sub, id=1)
+    assert str(by_number.module) == str(s.module)
 
 
 @needs_pep695
