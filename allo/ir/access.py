@@ -133,10 +133,11 @@ class AccessMixin:
         return idx
 
     def _slice_width(self, sl: ast.Slice, width):
-        lo = mem.as_index(self.visit_expr(sl.lower), self.convert) if sl.lower is not None else self._idx_const(0)
-        hi = mem.as_index(self.visit_expr(sl.upper), self.convert) if sl.upper is not None else self._idx_const(width)
+        lo_v = self.visit_expr(sl.lower) if sl.lower is not None else self._idx_const(0)
+        hi_v = self.visit_expr(sl.upper) if sl.upper is not None else self._idx_const(width)
         diff = None
-        fl, fh = linear_form(lo), linear_form(hi)
+        # the width is hi - lo on the source values, before their conversion to index
+        fl, fh = linear_form(lo_v), linear_form(hi_v)
         if fl is not None and fh is not None:
             terms, const = combine_linear(fh, fl, -1)
             diff = None if terms else const
@@ -144,6 +145,7 @@ class AccessMixin:
             raise AlloTypeError("cannot infer the width of the bit slice")
         if diff <= 0:
             raise AlloTypeError("upper bound must be greater than lower bound")
+        lo = mem.as_index(lo_v, self.convert)
         clo = self._const_index(lo)
         if clo is not None and clo + diff > width:
             raise AlloTypeError(f"bit slice exceeds the {width}-bit integer")

@@ -139,7 +139,8 @@ class ExprMixin:
         if v.is_array or not sym.in_memory:
             return v
         loaded = mem.load(Val(v.value, v.dtype, name=v.name), [], v.dtype)
-        return Val(loaded, v.dtype)
+        # reads of one variable in one expression share a linear-form key (its buffer)
+        return Val(loaded, v.dtype, extra={"linear": ([[v.value, 1]], 0)})
 
     # ---------------------------------------------------------------- operators
     def expr_BinOp(self, node):
@@ -245,6 +246,13 @@ class ExprMixin:
         if op == "/" and rt.is_fixed:
             return self.fixed_div(a, b, ta, tb, rt)
         x, y = self.materialize(a, rt), self.materialize(b, rt)
+        out = self._int_arith(op, x, y, rt)
+        la, lb = linear_form(a), linear_form(b)
+        if op in ("+", "-") and la is not None and lb is not None and not rt.is_fixed:
+            out.extra["linear"] = combine_linear(la, lb, 1 if op == "+" else -1)
+        return out
+
+    def _int_arith(self, op, x, y, rt) -> Val:
         if isinstance(rt, Index):
             cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "/": arith_d.DivSIOp,
                    "//": arith_d.FloorDivSIOp, "%": arith_d.RemSIOp, "&": arith_d.AndIOp,

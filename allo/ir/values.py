@@ -125,7 +125,8 @@ def linear_form(v: "Val"):
         return _affine_linear(v.affine)
     if v.value is None and isinstance(v.const, int):
         return [], int(v.const)
-    if v.value is not None and str(v.value.type) == "index":
+    if v.value is not None and (str(v.value.type) == "index"
+                                or isinstance(v.value.type, ir.IntegerType)):
         return [[v.value, 1]], 0
     return None
 
