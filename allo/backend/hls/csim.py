@@ -25,7 +25,7 @@ from ..numpy_codec import (bytes_array_to_ints, fixed_to_raw, int_to_bytes_array
                            wrap_int_array)
 from ..signature import storage_dtype
 from .cpp_types import CType
-from .csim_main import generate_driver
+from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
@@ -276,19 +276,10 @@ def _ip_fingerprint(project: str) -> str:
     return h.hexdigest()
 
 
-def _element_count(shape) -> int | None:
-    n = 1
-    for d in shape:
-        if d is None:
-            return None
-        n *= d
-    return n
-
-
 def _to_container(value, ct: CType, shape, pos: int, kind: str) -> np.ndarray:
     """The user's argument ``value`` as the flat container array the driver reads."""
     t = _allo_type(ct)
-    count = _element_count(shape)
+    count = element_count(shape)
     if kind == "scalar":
         if isinstance(value, float) and ct.kind in ("int", "index", "bool"):
             raise ArgumentError(f"argument {pos}: a float for an integer parameter would "

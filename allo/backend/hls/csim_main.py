@@ -138,12 +138,12 @@ def generate_driver(sig, top_cname: str) -> str:
         if p.kind == "scalar":
             ports.append((p.ctype, 1, "scalar", ()))
         else:
-            ports.append((p.array.elem, _count(p.array.shape), p.array.form, p.array.shape))
+            ports.append((p.array.elem, element_count(p.array.shape), p.array.form, p.array.shape))
     for r in sig.results:
         if r.kind == "scalar":
             ports.append((r.ctype, 1, "result_scalar", ()))
         elif r.kind == "array":
-            ports.append((r.array.elem, _count(r.array.shape), r.array.form, r.array.shape))
+            ports.append((r.array.elem, element_count(r.array.shape), r.array.form, r.array.shape))
     lines = ['#include "kernel.cpp"', DRIVER_PRELUDE, "static void allo_run() {"]
     call_args = []
     for k, (ct, count, form, shape) in enumerate(ports):
@@ -188,7 +188,8 @@ def generate_driver(sig, top_cname: str) -> str:
     return "\n".join(lines)
 
 
-def _count(shape) -> int | None:
+def element_count(shape) -> int | None:
+    """Number of elements of ``shape`` (``None`` when a dimension is dynamic)."""
     n = 1
     for d in shape:
         if d is None:
