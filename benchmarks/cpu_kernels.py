@@ -426,7 +426,7 @@ class Conv2D(Benchmark):
         N = n
 
         def conv2d(X: float32[N, N], K: float32[3, 3]) -> float32[N - 2, N - 2]:
-            Y: float32[N - 2, N - 2] = 0.0
+            Y: float32[N - 2, N - 2]  # every element is written below, as in the C version
             for i, j in allo.grid(N - 2, N - 2):
                 acc: float32 = 0.0
                 for r, c in allo.reduction(3, 3):
@@ -468,7 +468,7 @@ class Stencil5(Benchmark):
         N = n
 
         def stencil5(X: int16[N, N]) -> int32[N - 2, N - 2]:
-            Y: int32[N - 2, N - 2] = 0
+            Y: int32[N - 2, N - 2]  # every element is written below, as in the C version
             for i, j in allo.grid(N - 2, N - 2):
                 Y[i, j] = (4 * X[i + 1, j + 1] - X[i, j + 1] - X[i + 2, j + 1] - X[i + 1, j]
                            - X[i + 1, j + 2])

@@ -4,7 +4,13 @@
 HLS C++ under ``tests/backend/hls/golden/``) instead of failing on a difference.
 """
 
+import os
+import tempfile
+
 import pytest
+
+# share the precompiled HLS headers of C simulation between the many test projects
+os.environ.setdefault("ALLO_CACHE_DIR", os.path.join(tempfile.gettempdir(), "allo-test-cache"))
 
 
 def pytest_addoption(parser):

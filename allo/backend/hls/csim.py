@@ -36,22 +36,27 @@ PCH_HEADERS = ["algorithm", "ap_axi_sdata.h", "ap_fixed.h", "ap_int.h", "hls_mat
                "string"]
 
 
-def cache_dir() -> str:
-    """Where compiled helpers shared by all projects live (``ALLO_CACHE_DIR`` overrides)."""
-    return os.environ.get("ALLO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
-                                                            "allo")
+def cache_dir(project: str) -> str:
+    """Where the precompiled HLS headers live.
+
+    By default inside the project (``<project>/csim``), so a build writes nothing outside its
+    project; setting ``ALLO_CACHE_DIR`` shares one cache between projects (the test suite
+    does, to compile faster).
+    """
+    return os.environ.get("ALLO_CACHE_DIR") or os.path.join(project, "csim")
 
 
-def precompiled_header(compiler: str, ap_dir: str) -> str | None:
+def precompiled_header(compiler: str, ap_dir: str, project: str) -> str | None:
     """A directory holding a precompiled header of the HLS headers, or ``None``.
 
     Parsing ``ap_fixed.h`` dominates the compile time of small kernels; the precompiled
-    header is built once per compiler, flags and header set, and shared by every project.
-    A stale or unusable one is ignored by g++ (it then reads the headers as usual).
+    header is built once per compiler, flags and header set (per project, or shared through
+    ``ALLO_CACHE_DIR``). A stale or unusable one is ignored by g++ (it then reads the headers
+    as usual).
     """
     key = hashlib.sha256("\0".join([compiler, " ".join(CSIM_FLAGS),
                                      _header_fingerprint([SHIM_DIR, ap_dir])]).encode())
-    target = os.path.join(cache_dir(), "csim-pch", key.hexdigest()[:16])
+    target = os.path.join(cache_dir(project), "csim-pch", key.hexdigest()[:16])
     if os.path.isfile(os.path.join(target, PCH_NAME + ".gch")):
         return target
     try:
@@ -125,7 +130,7 @@ class CSimRunner:
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
             kernel = f.read()
-        pch = precompiled_header(compiler, ap_dir)
+        pch = precompiled_header(compiler, ap_dir, self.project)
         pch_flags = [f"-I{pch}", "-include", PCH_NAME] if pch else []
         cmd = [compiler, *CSIM_FLAGS, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
                f"-I{self.project}", main_path, "-o", os.path.join(csim_dir, "csim_exe")]

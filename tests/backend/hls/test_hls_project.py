@@ -172,7 +172,7 @@ def test_nothing_written_outside_the_project_and_deterministic(tmp_path, monkeyp
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    monkeypatch.setenv("ALLO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ALLO_CACHE_DIR", raising=False)  # default: caches inside the project
     s = allo.customize(vadd)
     mod = s.build(target="vitis_hls", mode="csim", project="a.prj")
     A = np.arange(20, dtype=np.int32).reshape(4, 5)
@@ -186,6 +186,7 @@ def test_nothing_written_outside_the_project_and_deterministic(tmp_path, monkeyp
     b = _snapshot(work / "b.prj")
     assert a == b
     assert mod.project == str(work / "a.prj")
+    assert sorted(os.listdir(tmp_path)) == ["work"]
 
 
 def test_rebuild_keeps_other_files(tmp_path):
