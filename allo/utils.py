@@ -47,3 +47,50 @@ def parse_kernel_name(name: str):
     while parts and parts[-1].isdigit():
         ids.insert(0, int(parts.pop()))
     return "_".join(parts), tuple(ids)
+
+
+def get_func_inputs_outputs(func_op):
+    """``([(type_str, shape), ...] inputs, [...] outputs)`` of a ``func.func`` op.
+
+    Shapes are ``()`` for scalars; type strings are Allo type names (``"ui8"``,
+    ``"fixed(16, 8)"``), as ``LLVMModule.in_types``/``out_types`` report them.
+    """
+    from .backend.signature import read_signature
+
+    sig = read_signature(func_op)
+    ins = [(p.type_str, p.shape if p.is_array else ()) for p in sig.params]
+    outs = [(p.type_str, p.shape if p.is_array else ()) for p in sig.results]
+    return ins, outs
+
+
+def make_anywidth_numpy_array(array, bitwidth: int) -> np.ndarray:
+    """Python/numpy integers → a structured array of ``bitwidth``-bit two's complement values.
+
+    >>> make_anywidth_numpy_array([1, -1], 16).view(np.uint16).tolist()
+    [1, 65535]
+    """
+    arr = np.asarray(array, dtype=object)
+    n_bytes = (bitwidth + 7) // 8
+    mask = (1 << (8 * n_bytes)) - 1
+    flat = [(int(v) & mask).to_bytes(n_bytes, "little") for v in arr.reshape(-1)]
+    raw = np.frombuffer(b"".join(flat), dtype=np.uint8) if flat else np.zeros(0, np.uint8)
+    return raw.view(get_np_struct_type(bitwidth)).reshape(arr.shape)
+
+
+def struct_array_to_int_array(array, bitwidth: int, signed: bool = True) -> np.ndarray:
+    """A structured array of ``bitwidth``-bit values → an object array of Python ints.
+
+    >>> struct_array_to_int_array(make_anywidth_numpy_array([5, -3], 72), 72).tolist()
+    [5, -3]
+    """
+    arr = np.asarray(array)
+    n_bytes = arr.dtype.itemsize
+    data = np.ascontiguousarray(arr).view(np.uint8).reshape(-1, n_bytes) if arr.size else \
+        np.zeros((0, n_bytes), np.uint8)
+    out = []
+    for row in data:
+        value = int.from_bytes(bytes(row), "little") & ((1 << bitwidth) - 1)
+        if signed and value >= 1 << (bitwidth - 1):
+            value -= 1 << bitwidth
+        out.append(value)
+    return np.array(out, dtype=object).reshape(arr.shape)
