@@ -144,8 +144,10 @@ def add_index(a: Val, b: Val) -> Val:
     return Val(arith_d.AddIOp(index_value(a), index_value(b)).result, index_t)
 
 
-def elements(shape: tuple, body, loop_attrs=None):
-    """Emit an affine loop nest over ``shape``; ``body(ivs as index Vals)`` fills it."""
+def elements(shape: tuple, body, outer_attrs=None):
+    """Emit an affine loop nest over ``shape``; ``body(ivs as index Vals)`` fills it.
+
+    ``outer_attrs`` are set on the outermost loop (e.g. the block-stream transfer tags)."""
     if not shape:
         body([])
         return
@@ -164,7 +166,9 @@ def elements(shape: tuple, body, loop_attrs=None):
             affine_d.AffineYieldOp([])
         return loop
 
-    rec(0)
+    outer = rec(0)
+    for key, attr in (outer_attrs or {}).items():
+        outer.attributes[key] = attr
 
 
 def fill(buf: Val, scalar, dtype: AlloType):

@@ -44,6 +44,8 @@ class StreamMixin:
         mtype = ir.MemRefType.get([1] + block, stream.dtype.build(), memory_space=space)
         op = memref_d.AllocOp(mtype, [], [])
         op.attributes["name"] = ir.StringAttr.get(name)
+        if block:
+            op.attributes["allo.stream_block"] = ir.UnitAttr.get()
         tag_buffer(op, stream.dtype)
         counters = []
         for _ in range(2):
@@ -97,7 +99,8 @@ class StreamMixin:
             v = self.convert(Val(v, value.dtype), stream.dtype)
             mem.store(v, target, [pos] + list(ivs))
 
-        mem.elements(tuple(stream.shape), body)
+        mem.elements(tuple(stream.shape), body,
+                     outer_attrs={"allo.stream_put": ir.StringAttr.get(stream.name)})
         return Val(None, None, const=None, extra={"void": True})
 
     def stream_get(self, stream: Val, args):
@@ -114,7 +117,8 @@ class StreamMixin:
         def body(ivs):
             mem.store(mem.load(source, [pos] + list(ivs), stream.dtype), out, ivs)
 
-        mem.elements(tuple(stream.shape), body)
+        mem.elements(tuple(stream.shape), body,
+                     outer_attrs={"allo.stream_get": ir.StringAttr.get(stream.name)})
         out.extra["fresh"] = True
         return out
 

@@ -62,12 +62,20 @@ def test_hls_text():
     assert "q.write(" in code and "q.read()" in code
 
 
+def test_block_stream_hls_vector():
+    code = allo.customize(blocks).build(target="vhls").hls_code
+    assert "hls::stream< hls::vector< int16_t, 8 > > q;" in code
+    assert "q.write(" in code and "= q.read();" in code
+
+
 @pytest.mark.csim
 def test_csim_matches_cpu(tmp_path):
     X = np.arange(60, dtype=np.int32).reshape(6, 10)
     check_csim(allo.customize(fifo), X, project=str(tmp_path / "fifo.prj"))
     Z = np.arange(10, dtype=np.int32).reshape(2, 5)
     check_csim(allo.customize(lanes), Z, project=str(tmp_path / "lanes.prj"))
+    B = np.arange(32, dtype=np.int16).reshape(4, 8) - 9
+    check_csim(allo.customize(blocks), B, project=str(tmp_path / "blocks.prj"))
 
 
 def test_stream_errors():

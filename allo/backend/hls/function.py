@@ -85,6 +85,8 @@ class FunctionEmitter:
         # C++ expressions known to be >= 0 (loop variables counting up from a non-negative
         # bound, non-negative constants): affine floordiv/mod of them print as plain / and %
         self.nonneg: set[str] = set()
+        # block stream name -> the hls::vector variable of the whole-block put/get being emitted
+        self.block_vectors: dict = {}
 
     # ------------------------------------------------------------------ output
     def line(self, text: str, op=None) -> None:

@@ -13,7 +13,7 @@ from .function import handles, int_attr, str_attr
 from .naming import sanitize
 from .ops_memory import emit_copy_loops
 from .pragmas import array_pragmas, loop_pragmas
-from .values import Array, Scalar
+from .values import Array, Scalar, vector_spelling
 
 
 def constant_int(value):
@@ -91,6 +91,41 @@ def _loop_body(fe, op, block, carried):
 
 @handles("affine.for")
 def emit_affine_for(fe, op):
+    attrs = op.operation.attributes
+    if "allo.stream_put" in attrs or "allo.stream_get" in attrs:
+        return emit_block_transfer(fe, op)
+    _emit_affine_loop(fe, op)
+
+
+def emit_block_transfer(fe, op):
+    """A whole-block ``put``/``get`` of a block stream: one ``hls::vector`` write/read.
+
+    The frontend copies a block element by element in a loop nest tagged ``allo.stream_put``
+    (or ``allo.stream_get``) with the stream's name; here the nest fills (or reads) a local
+    ``hls::vector`` inside ``{ }`` and the stream moves it whole.
+    """
+    attrs = op.operation.attributes
+    is_put = "allo.stream_put" in attrs
+    stream_name = ir.StringAttr(attrs["allo.stream_put" if is_put else "allo.stream_get"]).value
+    stream = next((a for a in fe.values.values() if isinstance(a, Array) and a.form == "stream"
+                   and a.extra.get("source_name") == stream_name), None)
+    if stream is None:
+        raise BuildError(f"block stream '{stream_name}' is not declared in this function")
+    vec = fe.scope.fresh()
+    fe.line("{")
+    fe.indent += 1
+    spelling = vector_spelling(stream.elem, stream.block)
+    fe.line(f"{spelling} {vec};" if is_put else f"{spelling} {vec} = {stream.name}.read();", op)
+    fe.block_vectors[stream.name] = vec
+    _emit_affine_loop(fe, op)
+    del fe.block_vectors[stream.name]
+    if is_put:
+        fe.line(f"{stream.name}.write({vec});", op)
+    fe.indent -= 1
+    fe.line("}")
+
+
+def _emit_affine_loop(fe, op):
     attrs = op.operation.attributes
     n_lb, n_ub, _ = list(ir.DenseI32ArrayAttr(attrs["operandSegmentSizes"]))
     operands = list(op.operation.operands)

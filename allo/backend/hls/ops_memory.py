@@ -10,7 +10,7 @@ from .affine_print import fold_minmax, map_results_nonneg, print_map_results
 from .cpp_types import CType
 from .function import handles, has_attr, str_attr
 from .pragmas import array_pragmas
-from .values import Array, Scalar, stream_spelling
+from .values import linearize, Array, Scalar, stream_spelling
 
 _DYNAMIC = -(1 << 63)
 
@@ -58,6 +58,9 @@ def emit_alloc(fe, op):
     depth = stream_depth_of(mtype)
     if depth is not None:
         arr = Array(name, elem, shape, form="stream", stream_depth=depth)
+        arr.extra["source_name"] = src_name
+        if "allo.stream_block" in op.operation.attributes:
+            arr.extra["block"] = tuple(shape[1:])
     elif not shape:
         arr = Array(name, elem, shape, form="local_scalar")
     else:
@@ -88,6 +91,9 @@ def _plain_indices(fe, op, first: int) -> list[str]:
 
 def _emit_load(fe, op, indices):
     arr = fe.array(op.operation.operands[0])
+    if arr.is_stream and arr.block:
+        fe.define(op.result, _block_slot(fe, arr, indices), op, arr.elem)
+        return
     if arr.is_stream:
         fe.define(op.result, f"{arr.root.name}.read()", op, arr.elem)
         return
@@ -97,11 +103,23 @@ def _emit_load(fe, op, indices):
 def _emit_store(fe, op, indices):
     value = op.operation.operands[0]
     arr = fe.array(op.operation.operands[1])
+    if arr.is_stream and arr.block:
+        expr = fe.convert_for_store(fe.scalar(value), arr.elem)
+        fe.line(f"{_block_slot(fe, arr, indices)} = {expr};", op)
+        return
     if arr.is_stream:
         expr = fe.convert_for_store(fe.scalar(value), arr.elem)
         fe.line(f"{arr.root.name}.write({expr});", op)
         return
     fe.assign_element(arr.access(indices), arr.elem, value, op)
+
+
+def _block_slot(fe, arr, indices) -> str:
+    """``_vec[k]``: an element of the block being moved (see ``emit_block_transfer``)."""
+    vec = fe.block_vectors.get(arr.root.name)
+    if vec is None:
+        raise BuildError(f"block stream '{arr.root.name}' accessed outside a whole-block put/get")
+    return f"{vec}[{linearize(list(indices)[1:], arr.block)}]"
 
 
 @handles("affine.load")

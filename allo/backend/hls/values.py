@@ -49,6 +49,11 @@ class Array:
         return len(self.shape)
 
     @property
+    def block(self) -> tuple:
+        """Element shape of a block stream (``Stream[T[n], d]``), ``()`` otherwise."""
+        return tuple(self.root.extra.get("block", ()))
+
+    @property
     def is_stream(self) -> bool:
         root = self.root
         return root.form == "stream"
@@ -89,15 +94,26 @@ class Array:
     def declaration(self) -> str:
         """``T name[d0][d1]`` for a local array, ``T name`` for a rank-0 local."""
         if self.form == "stream":
-            return f"{stream_spelling(self.elem)} {self.name}"
+            return f"{stream_spelling(self.elem, self.block)} {self.name}"
         if self.form == "local_scalar":
             return f"{self.elem.spelling} {self.name}"
         return f"{self.elem.spelling} {self.name}" + "".join(f"[{d}]" for d in self.shape)
 
 
-def stream_spelling(elem: CType) -> str:
-    """``hls::stream< T >`` (spaces inside the angle brackets, as Vitis code is written)."""
+def stream_spelling(elem: CType, block: tuple = ()) -> str:
+    """``hls::stream< T >`` (spaces inside the angle brackets, as Vitis code is written); a
+    block stream is ``hls::stream< hls::vector< T, n > >`` with ``n`` the block's size."""
+    if block:
+        return f"hls::stream< {vector_spelling(elem, block)} >"
     return f"hls::stream< {elem.spelling} >"
+
+
+def vector_spelling(elem: CType, block: tuple) -> str:
+    """``hls::vector< T, n >`` holding one block of a block stream."""
+    size = 1
+    for d in block:
+        size *= d
+    return f"hls::vector< {elem.spelling}, {size} >"
 
 
 def linearize(indices: list, shape: tuple) -> str:
