@@ -100,8 +100,11 @@ def _count(mtype) -> int:
     return n
 
 
-def codegen_host(top: str, module, num_output_args: int = 0) -> str:
+def codegen_host(top: str, module, num_output_args: int = 0, kernel_name: str | None = None) -> str:
     """An XRT host program for kernel ``top`` of the HLS-ready ``module``.
+
+    ``kernel_name`` is the top's C++ name when it differs from the MLIR one (a C++ keyword
+    such as ``union`` is emitted as ``union_``).
 
     Inputs are read from raw files ``input<i>.data`` (one per parameter, in order); a
     returned array is written to ``output.data``; without results, the last
@@ -124,7 +127,7 @@ def codegen_host(top: str, module, num_output_args: int = 0) -> str:
              "    return 1;", "  }",
              "  auto device = xrt::device(0);",
              "  auto uuid = device.load_xclbin(argv[1]);",
-             f'  auto krnl = xrt::kernel(device, uuid, "{top}");']
+             f'  auto krnl = xrt::kernel(device, uuid, "{kernel_name or top}");']
     args = []
     n_in = len(ins)
     first_output = n_in - num_output_args if not outs else n_in

@@ -174,7 +174,7 @@ def vitis_files(top: str, sig, module, configs: dict, ip_files: list[str]) -> di
     num_out = configs.get("num_output_args", 0) or 0
     files = {
         "kernel.h": kernel_header(sig, top),
-        "host.cpp": codegen_host(top, module, num_out),
+        "host.cpp": codegen_host(sig.source_name, module, num_out, kernel_name=top),
         "host_utils.h": HOST_UTILS,
         "run.tcl": run_tcl(top, configs, ip_files),
         "Makefile": _vitis_makefile(top),

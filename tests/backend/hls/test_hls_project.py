@@ -296,3 +296,23 @@ def test_pynq_project(tmp_path, mode):
         out = np.zeros((4, 5), np.int32)
         mod(A, 3, out)
         np.testing.assert_array_equal(out, 3 * A)
+
+
+def union(this: int32[4], new: int32) -> int32[4]:
+    auto: int32[4] = 0
+    for template in range(4):
+        auto[template] = this[template] + new
+    return auto
+
+
+@pytest.mark.csim
+def test_cpp_keywords_as_names_in_a_vitis_project(tmp_path):
+    s = allo.customize(union)
+    mod = s.build(target="vitis_hls", mode="csim", project=str(tmp_path / "kw.prj"))
+    assert "void union_(" in mod.hls_code and "template_" in mod.hls_code
+    host = (tmp_path / "kw.prj" / "host.cpp").read_text()
+    assert 'xrt::kernel(device, uuid, "union_")' in host
+    if allo.backend.hls.is_available("csim"):
+        out = np.zeros(4, np.int32)
+        mod(np.arange(4, dtype=np.int32), 5, out)
+        np.testing.assert_array_equal(out, np.arange(4) + 5)
