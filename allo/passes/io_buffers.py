@@ -29,6 +29,8 @@ True
 
 from __future__ import annotations
 
+import re
+
 from .._mlir import func_d, ir, memref_d
 from ..errors import BuildError
 from ..ir.utils import MockBuffer
@@ -73,8 +75,35 @@ def _copyable(mtype) -> bool:
     return space is None or not str(space).startswith('"stream')
 
 
+def _mapped_indices(mapping, src_rank: int, dst_rank: int):
+    """``(bounds, src index text, dst index text)`` of a custom data movement.
+
+    ``mapping = (loop_bounds, src_map, dst_map)``: a loop nest over ``loop_bounds`` whose
+    variables are ``i0, i1, ...``; ``src_map``/``dst_map`` are comma-separated affine
+    expressions of them indexing the source and destination buffers.
+    """
+    try:
+        bounds, src_map, dst_map = mapping
+        bounds = [int(b) for b in bounds]
+    except (TypeError, ValueError):
+        raise BuildError("a mapping is (loop_bounds, src_map, dst_map)") from None
+    if not bounds or any(b < 1 for b in bounds):
+        raise BuildError(f"mapping loop bounds must be positive integers, got {bounds}")
+
+    def indices(text, rank, what):
+        parts = [p.strip() for p in str(text).split(",") if p.strip()]
+        if len(parts) != rank:
+            raise BuildError(f"mapping {what} '{text}' needs {rank} index expressions")
+        for p in parts:
+            if not re.fullmatch(r"(\s|\d|[+*()\-]|i\d+|floordiv|mod|ceildiv)+", p):
+                raise BuildError(f"mapping {what} '{p}' is not an affine expression of i0, i1, ...")
+        return ", ".join(re.sub(r"\bi(\d+)\b", r"%i\1", p) for p in parts)
+
+    return bounds, indices(src_map, src_rank, "src_map"), indices(dst_map, dst_rank, "dst_map")
+
+
 def _helper_text(name: str, shape: list[int], src_t: str, dst_t: str, flat_src: bool,
-                 flat_dst: bool, elem_tag: str | None, sign: str) -> str:
+                 flat_dst: bool, elem_tag: str | None, sign: str, mapping=None) -> str:
     """``func.func @<name>(src, dst)`` copying element-wise with a pipelined loop nest."""
     rank = len(shape)
     ivs = [f"%i{d}" for d in range(rank)]
@@ -85,6 +114,11 @@ def _helper_text(name: str, shape: list[int], src_t: str, dst_t: str, flat_src: 
     full = ", ".join(ivs)
     src_idx = flat if flat_src else full
     dst_idx = flat if flat_dst else full
+    if mapping is not None:
+        shape, src_idx, dst_idx = _mapped_indices(
+            mapping, 1 if flat_src else rank, 1 if flat_dst else rank)
+        rank = len(shape)
+        ivs = [f"%i{d}" for d in range(rank)]
     tag = f' {{allo.type = "{elem_tag}"}}' if elem_tag else ""
     lines = [f"func.func @{name}(%src: {src_t}, %dst: {dst_t}) attributes "
              f'{{itypes = "{sign}{sign}"'
@@ -107,7 +141,11 @@ def _helper_text(name: str, shape: list[int], src_t: str, dst_t: str, flat_src: 
 
 
 def _insert_helper(module, top, text: str):
-    helper_mod = ir.Module.parse(text)
+    try:
+        helper_mod = ir.Module.parse(text)
+    except ir.MLIRError as err:  # e.g. a custom mapping that is not a valid affine access
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise BuildError(f"cannot build the I/O helper: {first}") from None
     op = list(helper_mod.body.operations)[0]
     op.operation.detach_from_parent()
     ir.InsertionPoint(top).insert(op.operation)
@@ -137,14 +175,22 @@ def generate_input_output_buffers(module, top_func_name: str, flatten: bool = Fa
 
     Returns ``{"inputs": [MockBuffer(top, "buf<i>"), ...], "outputs": [...]}``.
     """
-    if mappings:
-        raise BuildError("custom data movement 'mappings' are not supported by wrap_io yet")
     top = _find_func(module, top_func_name)
     if len(top.regions[0].blocks) == 0:
         raise BuildError(f"top function '{top_func_name}' has no body")
     directions = analyze_arg_load_store(module)[top_func_name]
     with module.context, top.location:
-        return _rewrite(module, top, top_func_name, directions, flatten)
+        return _rewrite(module, top, top_func_name, directions, flatten, _mapping_table(mappings))
+
+
+def _mapping_table(mappings) -> dict:
+    """``{buffer index: mapping}``; ``mappings`` is a dict keyed by the index ``i`` of
+    ``buf<i>``/``res<i>`` (parameters first, then results) or a list in that order."""
+    if not mappings:
+        return {}
+    if isinstance(mappings, dict):
+        return {int(k): v for k, v in mappings.items() if v is not None}
+    return {k: v for k, v in enumerate(mappings) if v is not None}
 
 
 class _Top:
@@ -170,7 +216,7 @@ class _Top:
         return ir.Type.parse(_flat_type(t) if self.flatten else _plain_type(t))
 
 
-def _buffer_parameters(module, top: _Top, directions):
+def _buffer_parameters(module, top: _Top, directions, table):
     """``buf<i>`` + ``load_buf<i>`` per array parameter; returns (inputs, buffers, written)."""
     inputs, buffers, written = [], {}, []
     for i, t in enumerate(top.arg_types):
@@ -188,14 +234,14 @@ def _buffer_parameters(module, top: _Top, directions):
         if directions[i] in ("in", "both", "func"):
             _insert_helper(module, top.op, _helper_text(
                 f"load_buf{i}", list(ir.MemRefType(t).shape), str(ext_t), str(t), top.flatten,
-                False, tag, sign))
+                False, tag, sign, table.get(i)))
             func_d.CallOp([], f"load_buf{i}", [arg, alloc.result], ip=top.entry_ip)
         if directions[i] in ("out", "both", "func"):
             written.append(i)
     return inputs, buffers, written
 
 
-def _buffer_results(top: _Top, ret_values: list, ret_ip):
+def _buffer_results(top: _Top, ret_values: list, ret_ip, table):
     """``res<n+j>`` + ``store_res<n+j>`` per array result; returns (outputs, helper texts)."""
     n = len(top.arg_types)
     outputs, helpers = [], []
@@ -207,25 +253,28 @@ def _buffer_results(top: _Top, ret_values: list, ret_ip):
         res = _make_alloc(res_t, f"res{n + j}", tag, unsigned, top.entry_ip)
         outputs.append(MockBuffer(top.name, f"res{n + j}"))
         helpers.append(_helper_text(f"store_res{n + j}", list(ir.MemRefType(t).shape), str(t),
-                                    str(res_t), False, top.flatten, tag, sign))
+                                    str(res_t), False, top.flatten, tag, sign, table.get(n + j)))
         func_d.CallOp([], f"store_res{n + j}", [ret_values[j], res.result], ip=ret_ip)
         ret_values[j] = res.result
         top.new_results[j] = res_t
     return outputs, helpers
 
 
-def _rewrite(module, top, top_name, directions, flatten):
+def _rewrite(module, top, top_name, directions, flatten, table):
     info = _Top(top, top_name, flatten)
-    inputs, buffers, written = _buffer_parameters(module, info, directions)
+    inputs, buffers, written = _buffer_parameters(module, info, directions, table)
     ret_ip = ir.InsertionPoint(info.ret)
     ret_values = list(info.ret.operation.operands)
-    outputs, helpers = _buffer_results(info, ret_values, ret_ip)
+    outputs, helpers = _buffer_results(info, ret_values, ret_ip, table)
     # parameters the top writes are copied back too (also when it has results)
     for i in written:
         t = info.arg_types[i]
         tag, sign, _ = _elem_info(info.itags, info.ichars, i)
+        mapping = table.get(i)
+        if mapping is not None:  # the write-back moves data the other way round
+            mapping = (mapping[0], mapping[2], mapping[1])
         helpers.append(_helper_text(f"store_res{i}", list(ir.MemRefType(t).shape), str(t),
-                                    str(info.new_args[i]), False, flatten, tag, sign))
+                                    str(info.new_args[i]), False, flatten, tag, sign, mapping))
         func_d.CallOp([], f"store_res{i}", [buffers[i], info.block.arguments[i]], ip=ret_ip)
         outputs.append(MockBuffer(top_name, f"buf{i}"))
     for text in helpers:
