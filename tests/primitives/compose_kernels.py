@@ -5,9 +5,8 @@ import numpy as np
 import allo
 from allo.ir.types import float32, int32  # noqa: F401
 
-
-def rand_int(shape, seed=0, lo=-1000, hi=1000):
-    return np.random.default_rng(seed).integers(lo, hi, shape).astype(np.int32)
+from loop_kernels import gemm_ref as gemm_top_ref, twostep  # noqa: F401 - shared kernels
+from memory_kernels import rand_int  # noqa: F401
 
 
 # ----------------------------------------------------------------------- §6.1 example
@@ -73,10 +72,6 @@ def gemm_top(A: int32[8, 6], B: int32[6, 10]) -> int32[8, 10]:
     C: int32[8, 10] = 0
     gemm_out(A, B, C)
     return C
-
-
-def gemm_top_ref(A, B):
-    return (A.astype(np.int64) @ B.astype(np.int64)).astype(np.int32)
 
 
 # ----------------------------------------------------------------------- partitions
@@ -228,16 +223,6 @@ def pe_caller(A: int32[4], W: int32[3]) -> int32[3]:
 
 def pe_caller_ref(A, W):
     return (A.sum() * W).astype(np.int32)
-
-
-def twostep(X: int32[6, 12]) -> int32[6, 12]:
-    T: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
 
 
 def twostep_caller(X: int32[6, 12]) -> int32[6, 12]:

@@ -175,3 +175,94 @@ def stages_top(X: int32[4, 6]) -> int32[4, 6]:
 
 def stages_top_ref(X):
     return ((X + 2) * 5).astype(np.int32)
+
+
+# ----------------------------------------------------------------- shared by several test files
+
+
+def twostep(X: int32[6, 12]) -> int32[6, 12]:
+    T: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def twostep_ref(X):
+    return (X * 3 + 1).astype(np.int32)
+
+
+def three(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
+    B: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6):
+        B[i, j, m] = A[i, j, m] + 1
+    C: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6, name="C"):
+        C[i, j, m] = B[i, j, m] * 2
+    D: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6, name="D"):
+        D[i, j, m] = C[i, j, m] - A[i, j, m]
+    return D
+
+
+def three_ref(A):
+    return (((A + 1) * 2) - A).astype(np.int32)
+
+
+def larger_producer(X: int32[8, 12]) -> int32[6, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def larger_consumer(X: int32[8, 12]) -> int32[8, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(4, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="add"):
+        U[a, b] = T[a, b] + 1
+    return U
+
+
+def larger_consumer_ref(X):
+    T = np.zeros((8, 12), np.int32)
+    T[:4] = X[:4] * 3
+    return (T + 1).astype(np.int32)
+
+
+def nest_imperfect(A: int32[4, 6, 8]) -> int32[4, 6, 8]:
+    B: int32[4, 6, 8] = 0
+    for i, j in allo.grid(4, 6):
+        for k in range(8):
+            B[i, j, k] = A[i, j, k] + 1
+        for m in range(8):
+            B[i, j, m] *= 3
+    return B
+
+
+def pe_add(P: int32[3, 4]) -> int32[3, 4]:
+    Q: int32[3, 4]
+    for u, w in allo.grid(3, 4, name="cell"):
+        Q[u, w] = P[u, w] + 7
+    return Q
+
+
+def pe_kernel(a: int32, b: int32) -> int32:
+    return a * 10 + b
+
+
+def pe_grid(A: int32[2], B: int32[2], C: int32[2, 2]):
+    for i, j in allo.grid(2, 2, name="PE"):
+        C[i, j] = pe_kernel(A[i], B[j])
+
+
+def copy2(A: int32[2, 2, 3], B: int32[2, 2, 3]):
+    for p, q, r in allo.grid(2, 2, 3, name="PE"):
+        B[p, q, r] = A[p, q, r] + p + q

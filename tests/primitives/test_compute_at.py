@@ -7,37 +7,7 @@ from allo.ir.types import int32
 
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import loop_kernels as K
-
-
-def twostep(X: int32[6, 12]) -> int32[6, 12]:
-    T: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
-
-
-def twostep_ref(X):
-    return (X * 3 + 1).astype(np.int32)
-
-
-def three(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
-    B: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6):
-        B[i, j, m] = A[i, j, m] + 1
-    C: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6, name="C"):
-        C[i, j, m] = B[i, j, m] * 2
-    D: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6, name="D"):
-        D[i, j, m] = C[i, j, m] - A[i, j, m]
-    return D
-
-
-def three_ref(A):
-    return (((A + 1) * 2) - A).astype(np.int32)
+from loop_kernels import twostep, twostep_ref, three, three_ref, larger_producer, larger_consumer, larger_consumer_ref  # noqa: F401 - kernels shared with other tests
 
 
 def neighbour(X: int32[7, 12]) -> int32[6, 12]:
@@ -47,16 +17,6 @@ def neighbour(X: int32[7, 12]) -> int32[6, 12]:
     U: int32[6, 12] = 0
     for a, b in allo.grid(6, 12, name="add"):
         U[a, b] = T[a + 1, b] + 1
-    return U
-
-
-def larger_producer(X: int32[8, 12]) -> int32[6, 12]:
-    T: int32[8, 12] = 0
-    for a, b in allo.grid(8, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="add"):
-        U[a, b] = T[a, b] + 1
     return U
 
 
@@ -149,22 +109,6 @@ def test_compute_at_in_callee_then_reorder_by_handle():
     assert list(s.get_loops("stages_callee").cons.loops) == ["b", "a"]
     assert_cpu_matches(s, K.stages_top_ref, K.rand_int((4, 6)))
     assert_replay_identical(K.stages_top, s)
-
-
-def larger_consumer(X: int32[8, 12]) -> int32[8, 12]:
-    T: int32[8, 12] = 0
-    for a, b in allo.grid(4, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[8, 12] = 0
-    for a, b in allo.grid(8, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
-
-
-def larger_consumer_ref(X):
-    T = np.zeros((8, 12), np.int32)
-    T[:4] = X[:4] * 3
-    return (T + 1).astype(np.int32)
 
 
 def test_compute_at_larger_consumer_guards_producer():

@@ -6,13 +6,7 @@ from allo.ir.types import int32
 
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import loop_kernels as K
-
-
-def pe_add(P: int32[3, 4]) -> int32[3, 4]:
-    Q: int32[3, 4]
-    for u, w in allo.grid(3, 4, name="cell"):
-        Q[u, w] = P[u, w] + 7
-    return Q
+from loop_kernels import pe_add  # noqa: F401 - kernels shared with other tests
 
 
 def test_fuse_spec_example():

@@ -19,6 +19,7 @@ from helpers import check_csim
 from hls_text import (assert_unique_labels, body_pragmas, hls_code, loop_header, loop_labels,
                       pragmas_opening)
 import loop_kernels as K
+from loop_kernels import twostep, three, larger_producer, larger_consumer, nest_imperfect, pe_add, pe_kernel, pe_grid, copy2  # noqa: F401 - kernels shared with other tests
 
 pytestmark = pytest.mark.csim
 
@@ -121,16 +122,6 @@ def test_reorder_moves_stage_label_and_keeps_float_bits(tmp_path):
     assert out.tobytes() == K.gemm_f_ref(A, B).tobytes()
 
 
-def nest_imperfect(A: int32[4, 6, 8]) -> int32[4, 6, 8]:
-    B: int32[4, 6, 8] = 0
-    for i, j in allo.grid(4, 6):
-        for k in range(8):
-            B[i, j, k] = A[i, j, k] + 1
-        for m in range(8):
-            B[i, j, m] *= 3
-    return B
-
-
 def test_reorder_and_fuse_across_an_imperfect_nest(tmp_path):
     """The schedule.md §12 'handles on an imperfect nest' scenario, built for HLS."""
     s = allo.customize(nest_imperfect)
@@ -156,13 +147,6 @@ def test_reorder_and_fuse_across_an_imperfect_nest(tmp_path):
 
 
 # --------------------------------------------------------------------------- fuse
-
-
-def pe_add(P: int32[3, 4]) -> int32[3, 4]:
-    Q: int32[3, 4]
-    for u, w in allo.grid(3, 4, name="cell"):
-        Q[u, w] = P[u, w] + 7
-    return Q
 
 
 def test_fuse_index_recovery_with_div_and_mod(tmp_path):
@@ -270,29 +254,6 @@ def test_parallel_is_a_full_unroll(tmp_path):
 # --------------------------------------------------------------------------- compute_at
 
 
-def twostep(X: int32[6, 12]) -> int32[6, 12]:
-    T: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
-
-
-def three(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
-    B: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6):
-        B[i, j, m] = A[i, j, m] + 1
-    C: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6, name="C"):
-        C[i, j, m] = B[i, j, m] * 2
-    D: int32[4, 5, 6] = 0
-    for i, j, m in allo.grid(4, 5, 6, name="D"):
-        D[i, j, m] = C[i, j, m] - A[i, j, m]
-    return D
-
-
 def test_compute_at_depth_2_and_depth_1(tmp_path):
     project = str(tmp_path)
     X = K.rand_int((6, 12))
@@ -334,26 +295,6 @@ def test_compute_at_chained_then_fuse_split(tmp_path):
     np.testing.assert_array_equal(out, (A + 1) * 2 - A)
 
 
-def larger_producer(X: int32[8, 12]) -> int32[6, 12]:
-    T: int32[8, 12] = 0
-    for a, b in allo.grid(8, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[6, 12] = 0
-    for a, b in allo.grid(6, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
-
-
-def larger_consumer(X: int32[8, 12]) -> int32[8, 12]:
-    T: int32[8, 12] = 0
-    for a, b in allo.grid(4, 12, name="mul"):
-        T[a, b] = X[a, b] * 3
-    U: int32[8, 12] = 0
-    for a, b in allo.grid(8, 12, name="add"):
-        U[a, b] = T[a, b] + 1
-    return U
-
-
 def test_compute_at_guarded_bounds_use_if(tmp_path):
     project = str(tmp_path)
     X = K.rand_int((8, 12))
@@ -391,20 +332,6 @@ def test_compute_at_in_a_callee(tmp_path):
 
 
 # --------------------------------------------------------------------------- unfold
-
-
-def pe_kernel(a: int32, b: int32) -> int32:
-    return a * 10 + b
-
-
-def pe_grid(A: int32[2], B: int32[2], C: int32[2, 2]):
-    for i, j in allo.grid(2, 2, name="PE"):
-        C[i, j] = pe_kernel(A[i], B[j])
-
-
-def copy2(A: int32[2, 2, 3], B: int32[2, 2, 3]):
-    for p, q, r in allo.grid(2, 2, 3, name="PE"):
-        B[p, q, r] = A[p, q, r] + p + q
 
 
 def copy2_ref(A):
