@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from .._mlir import arith_d, ir
-from ..errors import AlloSyntaxError, AlloTypeError
+from ..errors import AlloTypeError
 from . import memory as mem
-from .casting import cast, constant, tag
+from .casting import constant, tag
 from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64, index as index_t
 from .values import Affine, Val, combine_linear, linear_form
 

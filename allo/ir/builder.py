@@ -19,7 +19,7 @@ import types as pytypes
 
 import numpy as np
 
-from .._mlir import func_d, ir, memref_d, new_context
+from .._mlir import ir, memref_d, new_context
 from ..errors import AlloSyntaxError, AlloTypeError, FrontendError
 from . import memory as mem
 from .annotations import eval_compile_time
@@ -28,7 +28,7 @@ from .function import FunctionBuilder, FunctionInfo, NestedKernel
 from .module import BuiltModule
 from .source import KernelSource
 from .symbols import PyEnv
-from .types import AlloType, Float, Index, Int, UInt, TypeAnnotation
+from .types import AlloType, Index, UInt
 from .values import Val
 
 
@@ -46,7 +46,7 @@ class ModuleBuilder:
         self.func_args: dict = {}
         self.ext_libs: list = []
         self.global_names: set = set()
-        self._const_cache: dict = {}
+        self.param_directions: dict = {}  # callee name -> directions (see CallMixin)
 
     # ---------------------------------------------------------------- functions
     def unique_func_name(self, name):

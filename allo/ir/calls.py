@@ -9,8 +9,8 @@ from .._mlir import arith_d, func_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import constant, tag
-from .types import (AlloType, Fixed, Float, Index, Int, UFixed, UInt, float32, float64,
-                    index as index_t, int32)
+from .types import (AlloType, Index, float32, float64,
+                    int32)
 from .typing_rules import common_type, result_type
 from .expressions import operand_types
 from .values import Val
@@ -233,10 +233,16 @@ class CallMixin:
         return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
 
     def _param_directions(self, callee) -> list:
-        """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee."""
+        """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee.
+
+        A callee is complete once called, so its directions are computed once per module.
+        """
         from ..passes.arg_analysis import analyze_arg_load_store  # noqa: PLC0415
 
-        return analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
+        cache = self.module_builder.param_directions
+        if callee.name not in cache:
+            cache[callee.name] = analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
+        return cache[callee.name]
 
     def convert_val(self, v: Val, dtype):
         return self.materialize(v, dtype)

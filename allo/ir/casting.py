@@ -66,13 +66,8 @@ def constant(py_value, t: AlloType):
     if isinstance(t, Index):
         return _result(arith_d.ConstantOp(ir.IndexType.get(), ir.IntegerAttr.get(ir.IndexType.get(), int(py_value))))
     if isinstance(t, Float):
-        v = float(py_value)
         ty = t.build()
-        if math.isnan(v) or math.isinf(v):
-            attr = ir.FloatAttr.get(ty, v)
-        else:
-            attr = ir.FloatAttr.get(ty, v)
-        return _result(arith_d.ConstantOp(ty, attr))
+        return _result(arith_d.ConstantOp(ty, ir.FloatAttr.get(ty, float(py_value))))
     if isinstance(t, (Int, UInt)):
         if isinstance(py_value, float):
             py_value = math.trunc(py_value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import math
 import operator
 
 import numpy as np
@@ -13,8 +12,8 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import cast, constant, tag
 from .symbols import is_usable_global
-from .types import (AlloType, Fixed, Float, Index, Int, UFixed, UInt, bool as bool_t,
-                    float32, float64, index as index_t, int32)
+from .types import (AlloType, Fixed, Index, Int, UFixed, UInt, bool as bool_t,
+                    float32, index as index_t, int32)
 from .typing_rules import common_type, cpp_style_result_type, neg_type, result_type
 from .values import Affine, Val, combine_linear, linear_form
 
@@ -471,9 +470,6 @@ class ExprMixin:
 
     expr_Tuple = expr_List
 
-    def expr_JoinedStr(self, node):
-        raise AlloSyntaxError('Unsupported node "JoinedStr"')
-
 
 def _array_elem_type(op, a: Val, b: Val):
     return result_type(op, *operand_types(a, b))
@@ -485,10 +481,7 @@ class ArrayOpsMixin:
     def array_binary(self, op, a: Val, b: Val) -> Val:
         if op in ("==", "!=", "<", "<=", ">", ">="):
             raise AlloTypeError("comparison of arrays is not supported")
-        shape = mem.broadcast_shape(tuple(a.shape), tuple(b.shape))
-        if shape is None:
-            raise AlloTypeError(f"Shape mismatch, got {tuple(a.shape)} and {tuple(b.shape)}, "
-                                "and cannot be broadcasted")
+        shape = mem.broadcast_or_raise(tuple(a.shape), tuple(b.shape))
         rt = _array_elem_type(op, a, b)
         out = Val(mem.alloc(rt, shape), rt, shape)
 

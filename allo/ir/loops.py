@@ -25,12 +25,14 @@ class LoopMixin:
     def _loop_kind(self, call):
         if not isinstance(call, ast.Call):
             return None
-        callee = self.visit_expr(call.func) if not (
-            isinstance(call.func, ast.Name) and call.func.id == "range"
-            and self.scopes.lookup("range") is None) else Val(None, None, const=range)
         import allo.language as lang  # noqa: PLC0415
 
-        target = callee.const
+        # a bare ``range`` is the builtin even if a caller's frame happens to bind the name
+        if isinstance(call.func, ast.Name) and call.func.id == "range" \
+                and self.scopes.lookup("range") is None:
+            target = range
+        else:
+            target = self.visit_expr(call.func).const
         if target is range:
             return "range"
         if target is lang.grid:

@@ -8,7 +8,8 @@ loads/stores of the base buffer (affine when the composed indices are affine).
 from __future__ import annotations
 
 from .._mlir import affine_d, arith_d, ir, linalg_d, memref_d
-from .casting import cast, constant, tag, tag_buffer
+from ..errors import AlloTypeError
+from .casting import constant, tag, tag_buffer
 from .types import AlloType, Index, index as index_t
 from .values import Affine, Val
 
@@ -171,7 +172,7 @@ def elements(shape: tuple, body, outer_attrs=None):
         outer.attributes[key] = attr
 
 
-def fill(buf: Val, scalar, dtype: AlloType):
+def fill(buf: Val, scalar):
     """``linalg.fill`` of a whole (non-view) buffer with an MLIR scalar value."""
     linalg_d.fill(scalar, outs=[buf.value])
 
@@ -198,6 +199,14 @@ def broadcast_shape(a: tuple, b: tuple):
         else:
             return None
     return tuple(reversed(out))
+
+
+def broadcast_or_raise(a: tuple, b: tuple) -> tuple:
+    """numpy broadcasting of two shapes, else the language.md §6.1 shape error."""
+    shape = broadcast_shape(tuple(a), tuple(b))
+    if shape is None:
+        raise AlloTypeError(f"Shape mismatch, got {tuple(a)} and {tuple(b)}, and cannot be broadcasted")
+    return shape
 
 
 def broadcast_indices(shape: tuple, full: tuple, ivs: list) -> list:
@@ -228,6 +237,7 @@ def get_global(sym_name: str, dtype: AlloType, shape: tuple):
 
 __all__ = [
     "alloc", "load", "store", "fill", "copy_whole", "copy_converted", "elements",
-    "index_value", "as_index", "affine_of", "view_entries", "base_indices", "cast",
-    "broadcast_shape", "broadcast_indices", "get_global", "memref_type", "is_plain",
+    "index_value", "as_index", "affine_of", "view_entries", "base_indices",
+    "broadcast_shape", "broadcast_or_raise", "broadcast_indices", "get_global", "memref_type",
+    "is_plain",
 ]

@@ -6,17 +6,14 @@ import ast
 
 import numpy as np
 
-from .._mlir import affine_d, arith_d, func_d, ir, scf_d
+from .._mlir import ir, scf_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time, parse_annotation
-from .casting import constant
-from .expressions import const_val
 from .symbols import Sym
-from .types import Index, Stream, Struct, UInt, bool as bool_t, index as index_t
-from .values import Affine, Val
+from .types import Index, Stream, Struct
+from .values import Val
 
-_LOOP_KW = ("name", "pipeline", "unroll")
 
 
 class StatementMixin:
@@ -110,7 +107,7 @@ class StatementMixin:
             return int(value)
         if dtype.is_fixed:
             return value
-        return wrap_int(int(value), dtype) if not isinstance(value, float) else wrap_int(int(value), dtype)
+        return wrap_int(int(value), dtype)
 
     def declare_scalar(self, name, ptype, value_node):
         buf = Val(mem.alloc(ptype.dtype, (), name, self.memory_space(ptype)), ptype.dtype, (), name=name)
@@ -172,7 +169,7 @@ class StatementMixin:
             self.copy_into(buf, init)
             return
         scalar = self.materialize(init, buf.dtype)
-        mem.fill(buf, scalar, buf.dtype)
+        mem.fill(buf, scalar)
 
     def copy_into(self, dst: Val, src: Val):
         shape = mem.broadcast_shape(tuple(dst.shape), tuple(src.shape))
@@ -292,7 +289,7 @@ class StatementMixin:
     def fill_view(self, view: Val, value: Val):
         scalar = self.materialize(value, view.dtype)
         if mem.is_plain(view):
-            mem.fill(view, scalar, view.dtype)
+            mem.fill(view, scalar)
             return
         mem.elements(view.shape, lambda ivs: mem.store(scalar, view, mem.base_indices(view, ivs)))
 
@@ -306,9 +303,7 @@ class StatementMixin:
             view = self.index_array(base, self.subscript_items(target))
             if view.is_array:
                 if value.is_const and isinstance(value.const, np.ndarray):
-                    tmp = Val(None, None, const=value.const)
                     glob = self.global_array(None, value.const, dtype=view.dtype)
-                    del tmp
                     return self.copy_into(view, glob)
                 if value.is_array:
                     return self.copy_into(view, value)

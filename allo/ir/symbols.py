@@ -13,7 +13,6 @@ from ..errors import AlloSyntaxError
 from .values import Val
 
 _MISSING = object()
-_BUILTIN_NAMES = ("range", "min", "max", "abs", "float", "int", "len", "bool")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from .._mlir import arith_d, math_d
 from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import constant
+from .expressions import operand_types
 from .tensor_arith import binary_in
 from .tensor_emit import OpEmitter, max_value
 from .types import AlloType, Index
@@ -30,24 +31,6 @@ _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _GELU_C = math.sqrt(2 / math.pi)
 
 
-def _operand_types(x: Val, y: Val) -> tuple:
-    """Operand types for typing; an int literal next to a float takes the float type."""
-    ta, tb = x.dtype, y.dtype
-    if x.is_const and isinstance(x.const, int) and tb.is_float:
-        ta = tb
-    if y.is_const and isinstance(y.const, int) and ta.is_float:
-        tb = ta
-    return ta, tb
-
-
-def broadcast_or_raise(a: tuple, b: tuple) -> tuple:
-    """numpy broadcasting of two shapes, else the §6.1 shape error."""
-    shape = mem.broadcast_shape(tuple(a), tuple(b))
-    if shape is None:
-        raise AlloTypeError(f"Shape mismatch, got {tuple(a)} and {tuple(b)}, and cannot be broadcasted")
-    return shape
-
-
 def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     """One loop nest computing ``out[ivs] = compute(*elements as rt)`` over the broadcast shape.
 
@@ -55,7 +38,7 @@ def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     """
     shape: tuple = ()
     for v in inputs:
-        shape = broadcast_or_raise(shape, tuple(v.shape))
+        shape = mem.broadcast_or_raise(shape, tuple(v.shape))
     if not shape:
         return Val(compute(*[fb.materialize(v, rt) for v in inputs]), rt)
     em = OpEmitter(fb, op, name)
@@ -72,7 +55,7 @@ def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
 def arith_op(fb, op: str, p: dict) -> Val:
     """``allo.add/sub/mul/div(x, y)``: element-wise in R-CMP, broadcasting, scalars allowed."""
     x, y = p["x"], p["y"]
-    ta, tb = _operand_types(x, y)
+    ta, tb = operand_types(x, y)
     rt = common_type(ta, tb)
     sym = _SYMBOL[op]
     return _pointwise(fb, op, [x, y], rt, lambda a, b: binary_in(fb, sym, a, b, rt), p["name"])
@@ -81,7 +64,7 @@ def arith_op(fb, op: str, p: dict) -> Val:
 def power_op(fb, op: str, p: dict) -> Val:
     """``allo.power(x, y)``: ``x ** y`` element-wise in the R-POW float type."""
     x, y = p["x"], p["y"]
-    ta, tb = _operand_types(x, y)
+    ta, tb = operand_types(x, y)
     rt = result_type("**", ta, tb)
     return _pointwise(fb, op, [x, y], rt, lambda a, b: math_d.PowFOp(a, b).result, p["name"])
 

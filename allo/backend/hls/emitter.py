@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
+from ...analysis.access import walk_ops
 from ...errors import BuildError
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
 from .constants import dense_values, scalar_literal
@@ -435,17 +436,9 @@ def _aliasable(value) -> bool:
     return name == "func.call"
 
 
-def _walk(op):
-    for region in op.operation.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                yield inner
-                yield from _walk(inner)
-
-
 def _callees(func_op) -> list[str]:
     out = []
-    for op in _walk(func_op):
+    for op in walk_ops(func_op):
         if op.operation.name == "func.call":
             sym = ir.FlatSymbolRefAttr(op.operation.attributes["callee"]).value
             if sym not in out:
@@ -455,7 +448,7 @@ def _callees(func_op) -> list[str]:
 
 def _globals_used(func_op) -> list[str]:
     out = []
-    for op in _walk(func_op):
+    for op in walk_ops(func_op):
         if op.operation.name == "memref.get_global":
             sym = ir.FlatSymbolRefAttr(op.operation.attributes["name"]).value
             if sym not in out:

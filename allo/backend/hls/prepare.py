@@ -10,6 +10,7 @@ as loop names, as ``customize(..., lower_linalg=True)`` would name them.
 from __future__ import annotations
 
 from ..._mlir import ir, new_context, passmanager
+from ...analysis.access import walk_ops
 from ...errors import BuildError
 from .stream_counters import drop_stream_counters
 
@@ -31,17 +32,9 @@ def private_copy(mod):
         raise BuildError(f"cannot parse the module: {e}") from None
 
 
-def _walk(op):
-    for region in op.operation.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                yield inner
-                yield from _walk(inner)
-
-
 def lower_linalg(module) -> None:
     """Lower linalg ops of ``module`` to named affine loop nests, in place."""
-    linalg_ops = [op for op in _walk(module) if op.operation.name.startswith("linalg.")]
+    linalg_ops = [op for op in walk_ops(module) if op.operation.name.startswith("linalg.")]
     if not linalg_ops:
         return
     with module.context, ir.Location.unknown():
@@ -58,7 +51,7 @@ def lower_linalg(module) -> None:
             pm.run(module.operation)
         except ir.MLIRError as e:
             raise BuildError(f"cannot lower linalg operations for HLS: {e}") from None
-        for marker in [op for op in _walk(module) if op.operation.name == _MARKER]:
+        for marker in [op for op in walk_ops(module) if op.operation.name == _MARKER]:
             stage = ir.StringAttr(marker.operation.attributes["op_name"]).value
             nxt = _next_op(marker)
             if nxt is not None and nxt.operation.name == "affine.for":

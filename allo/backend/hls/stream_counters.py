@@ -9,6 +9,7 @@ access gets a constant index and the counters, their loads, increments and store
 from __future__ import annotations
 
 from ..._mlir import arith_d, ir
+from ...passes.ir_walk import collect_ops
 
 COUNTER_ATTR = "allo.stream_counter"
 
@@ -53,15 +54,8 @@ def _plan(counter):
 
 def drop_stream_counters(module) -> int:
     """Remove stream position counters from ``module`` (an HLS private copy); returns count."""
-    counters = []
-
-    def visit(op):
-        op = op.operation if hasattr(op, "operation") else op
-        if op.name == "memref.alloc" and COUNTER_ATTR in op.attributes:
-            counters.append(op)
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
+    counters = collect_ops(module.operation, lambda o: o.name == "memref.alloc"
+                           and COUNTER_ATTR in o.attributes)
     done = 0
     zeros = {}  # one shared zero index per entry block
     with module.context, ir.Location.unknown():
