@@ -435,6 +435,49 @@ def feasible_directions(a: Access, b: Access, pairs: Sequence[tuple],
     return out
 
 
+def reversed_direction(a: Access, b: Access, band: Sequence, order: Sequence[int],
+                       fixed: int = 0, ranges: dict | None = None) -> tuple[str, ...] | None:
+    """A dependence between ``a`` and ``b`` that the loop permutation ``order`` reverses.
+
+    ``band`` lists the loops enclosing both accesses, outermost first; ``order[d]`` is the
+    position in ``band`` of the loop placed at depth ``d`` by the permutation. Returns a
+    feasible direction vector over ``band``, oriented so that it is lexicographically
+    positive (the source iteration first), whose permuted vector is negative; ``None`` when
+    every dependence keeps its sign. The first ``fixed`` loops of ``band`` keep their depth,
+    so a vector whose first non-``=`` entry is among them is never reversed and is not
+    refined further.
+
+    >>> _reverses(("<", ">"), (1, 0)), _reverses(("=", "<"), (1, 0))
+    (True, False)
+    """
+    ranges = {} if ranges is None else ranges
+    pairs = [(loop, loop) for loop in band]
+
+    def search(prefix: tuple) -> tuple[str, ...] | None:
+        rest = ("*",) * (len(pairs) - len(prefix))
+        if not direction_feasible(a, b, pairs, prefix + rest, ranges):
+            return None
+        if prefix and prefix[-1] != "=" and len(prefix) <= fixed:
+            return None
+        if len(prefix) == len(pairs):
+            oriented = prefix if lex_sign(prefix) >= 0 else tuple(_FLIP[d] for d in prefix)
+            return oriented if _reverses(oriented, order) else None
+        for d in "<=>":
+            found = search(prefix + (d,))
+            if found is not None:
+                return found
+        return None
+
+    return search(())
+
+
+_FLIP = {"<": ">", ">": "<", "=": "=", "*": "*"}
+
+
+def _reverses(vector: Sequence[str], order: Sequence[int]) -> bool:
+    return lex_sign(vector) > 0 and lex_sign([vector[k] for k in order]) < 0
+
+
 def lex_sign(vector: Sequence[str]) -> int:
     """+1 if the first non-``=`` entry is ``<`` (x before y), -1 if ``>``, 0 if all equal."""
     for d in vector:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..analysis.dependence import (collect_accesses, conflicting_pairs, feasible_directions,
-                                   lex_sign)
+from ..analysis.dependence import collect_accesses, conflicting_pairs, reversed_direction
 from ..analysis.loops import LoopNode, enclosing_loops
+from ..analysis.reductions import Reduction, family_of, find_reduction
 from ..errors import ScheduleError
 from .args import LoopRef
 from .diagnostics import schedule_error
@@ -25,7 +25,53 @@ def path_between(outer: LoopNode, inner: LoopNode) -> list[LoopNode] | None:
 
 def check_permutation_legal(ref: LoopRef, chain: list[LoopNode], new_order: list[LoopNode],
                             prim: str) -> None:
-    """Rules 2 and 3 of ``schedule.md`` §2.2 for a perfect ``chain`` permuted to ``new_order``."""
+    """Rules 2 and 3 of ``schedule.md`` §2.2 for a perfect ``chain`` permuted to ``new_order``.
+
+    The verdict depends only on the resulting order of the whole band (the loops enclosing
+    the chain keep their depth), never on which of the loops the user named: dependence
+    directions are taken over every loop from the stage root down to the chain's innermost
+    loop, so a dependence carried by an outer loop is seen as such. Dependences that are all
+    part of an integer, fixed-point or bitwise reduction (``acc += x``) are ignored, since any
+    order of such updates gives the same bits; a floating-point one is refused.
+    """
+    _check_bound_dependences(ref, chain, new_order, prim)
+    if [id(n) for n in chain] == [id(n) for n in new_order]:
+        return
+    outer = list(reversed(chain[0].parent.chain_to_root())) if chain[0].parent else []
+    band = outer + chain
+    final = outer + new_order
+    order = [band.index(n) for n in final]
+    # Every access of a perfect chain (or of the part that continues it after
+    # distribution) is inside the innermost chain loop.
+    accesses = collect_accesses(chain[-1].op, enclosing_loops(chain[-1].op))
+    reductions: dict = {}
+    float_reduction = None
+    ranges: dict = {}
+    for a, b in conflicting_pairs(accesses):
+        vector = reversed_direction(a, b, [n.op for n in band], order, len(outer), ranges)
+        if vector is None:
+            continue
+        if a.memref not in reductions:
+            reductions[a.memref] = find_reduction([x for x in accesses if x.memref == a.memref])
+        reduction = reductions[a.memref]
+        if reduction is None:
+            raise schedule_error(
+                ScheduleError, prim,
+                f"the new loop order ({_names(final)}) would reverse a dependence on buffer "
+                f"{_buffer_name(a)} (direction {''.join(vector)} over loops {_names(band)})",
+                func=ref.func, loop=f"{ref.stage.name}.{chain[0].name}")
+        if not reduction.exact and float_reduction is None:
+            float_reduction = (a, reduction)
+    if float_reduction is not None:
+        access, reduction = float_reduction
+        raise schedule_error(ScheduleError, prim, _float_reduction_message(
+            _buffer_name(access), reduction, final), func=ref.func,
+            loop=f"{ref.stage.name}.{chain[0].name}")
+
+
+def _check_bound_dependences(ref: LoopRef, chain: list[LoopNode], new_order: list[LoopNode],
+                             prim: str) -> None:
+    """Rule 2: a loop whose bounds use another loop's variable stays inside that loop."""
     position = {id(n): k for k, n in enumerate(new_order)}
     ivs = {n.iv: n for n in chain}
     for node in chain:
@@ -36,30 +82,28 @@ def check_permutation_legal(ref: LoopRef, chain: list[LoopNode], new_order: list
                     ScheduleError, prim,
                     f"the bounds of loop {node.name} depend on loop {dep.name}, which must "
                     f"stay outside it", func=ref.func, loop=f"{ref.stage.name}.{node.name}")
-    if [id(n) for n in chain] == [id(n) for n in new_order]:
-        return
-    # Every access of a perfect chain (or of the part that continues it after
-    # distribution) is inside the innermost chain loop.
-    accesses = collect_accesses(chain[-1].op, enclosing_loops(chain[-1].op))
-    pairs = [(n.op, n.op) for n in chain]
-    perm = [chain.index(n) for n in new_order]
-    ranges: dict = {}
-    for a, b in conflicting_pairs(accesses):
-        for vec in feasible_directions(a, b, pairs, ranges):
-            for oriented in (vec, tuple(_flip(d) for d in vec)):
-                if lex_sign(oriented) <= 0:
-                    continue
-                if lex_sign([oriented[k] for k in perm]) < 0:
-                    raise schedule_error(
-                        ScheduleError, prim,
-                        f"the new loop order would reverse a dependence on buffer "
-                        f"{_buffer_name(a)} (direction {''.join(oriented)} over loops "
-                        f"{', '.join(n.name for n in chain)})",
-                        func=ref.func, loop=f"{ref.stage.name}.{chain[0].name}")
 
 
-def _flip(direction: str) -> str:
-    return {"<": ">", ">": "<"}.get(direction, direction)
+_FLOAT_EFFECT = {
+    "+": "floating-point addition is not associative, so the sum would round differently",
+    "*": "floating-point multiplication is not associative, so the product would round "
+         "differently",
+    "min": "which NaN a floating-point min/max returns depends on the order of its "
+           "operands",
+}
+
+
+def _float_reduction_message(buffer: str, reduction: Reduction, final: list[LoopNode]) -> str:
+    family = family_of(reduction.combiner)
+    effect = _FLOAT_EFFECT["min" if family in ("min", "max") else family]
+    return (f"the new loop order ({_names(final)}) changes the order in which the "
+            f"floating-point reduction into buffer {buffer} ({reduction.combiner} on "
+            f"{reduction.element}) accumulates; {effect} (results must stay bit-exact). "
+            f"Integer, fixed-point and bitwise reductions may be reordered")
+
+
+def _names(nodes: list[LoopNode]) -> str:
+    return ", ".join(n.name for n in nodes)
 
 
 def _buffer_name(access) -> str:
