@@ -58,7 +58,7 @@ def check_permutation_legal(ref: LoopRef, chain: list[LoopNode], new_order: list
             raise schedule_error(
                 ScheduleError, prim,
                 f"the new loop order ({_names(final)}) would reverse a dependence on buffer "
-                f"{_buffer_name(a)} (direction {''.join(vector)} over loops {_names(band)})",
+                f"{_buffer_name(a)} (direction ({', '.join(vector)}) over loops {_names(band)})",
                 func=ref.func, loop=f"{ref.stage.name}.{chain[0].name}")
         if not reduction.exact and float_reduction is None:
             float_reduction = (a, reduction)
