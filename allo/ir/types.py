@@ -63,6 +63,12 @@ class AlloType:
             shape = (shape,)
         return TypeAnnotation(self, shape)
 
+    def __iter__(self):
+        # ``__getitem__`` builds array annotations (``int32[4]``); without this, Python would
+        # treat every type as an endless sequence (``list(int32)`` never returns)
+        raise DTypeError(f"Allo type {self!r} is not iterable; write [{self!r}] for a list "
+                         "holding it")
+
     def __matmul__(self, other):
         if other is Stateful or isinstance(other, type) and issubclass(other, Stateful):
             return self.stateful_copy()
