@@ -272,15 +272,38 @@ def project_files(platform: str, top: str, hls_code: str, sig, module, configs: 
     return files
 
 
+def project_directory(project) -> str:
+    """The absolute directory a ``project=`` argument names (``BuildError`` when it is not a
+    path, or names an existing file)."""
+    if not isinstance(project, (str, os.PathLike)):
+        raise BuildError(f"project must be a directory path (str or os.PathLike), got "
+                         f"{type(project).__name__} {project!r}")
+    path = os.path.abspath(os.fspath(project))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise BuildError(f"project '{path}' is an existing file, not a directory")
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise BuildError(f"project '{path}' cannot be created: '{parent}' is a file, not a "
+                         "directory")
+    return path
+
+
 def write_project(project: str, files: dict) -> None:
     """Create ``project`` (with parents) and write ``files``; other files are kept."""
-    os.makedirs(project, exist_ok=True)
-    for rel, text in files.items():
-        path = os.path.join(project, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                if f.read() == text:
-                    continue
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+    try:
+        os.makedirs(project, exist_ok=True)
+        for rel, text in files.items():
+            path = os.path.join(project, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    if f.read() == text:
+                        continue
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+    except OSError as err:  # a parent is a file, no permission, disk full, ...
+        where = f" ({err.filename})" if err.filename and err.filename != project else ""
+        raise BuildError(f"cannot write the project directory '{project}': "
+                         f"{err.strerror}{where}") from None
