@@ -30,6 +30,7 @@ from .module import BuiltModule
 from .source import KernelSource
 from .symbols import PyEnv
 from .types import AlloType, Index, UInt
+from .typing_rules import RULE_SETS
 from .values import Val
 
 
@@ -305,6 +306,9 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         src = KernelSource.of_function(fn)  # raises the located "Lambda" error
     if not (isinstance(fn, (pytypes.FunctionType, str))):
         raise AlloSyntaxError(f"customize expects a kernel function, got {type(fn).__name__}")
+    if not isinstance(typing_rule_set, str) or typing_rule_set not in RULE_SETS:
+        raise AlloTypeError(f"unknown typing_rule_set {typing_rule_set!r}; the rule sets are "
+                            + ", ".join(repr(r) for r in RULE_SETS))
     ctx = context or new_context()
     ctx.allow_unregistered_dialects = True
     options = {"typing_rule_set": typing_rule_set, "global_vars": global_vars,

@@ -166,7 +166,18 @@ def k_is(A: int32[4]):
         A[0] = 2
 
 
+async def k_async(A: int32[4]):  # ERR
+    A[0] = 1
+
+
+def k_async_nested(A: int32[4]):
+    async def inner(x: int32) -> int32:  # ERR
+        return x
+
+
 @pytest.mark.parametrize("fn, fragment", [
+    (k_async, 'Unsupported node "AsyncFunctionDef": a kernel cannot be an async function'),
+    (k_async_nested, 'Unsupported node "AsyncFunctionDef"'),
     (k_lambda_inside, 'Unsupported node "Lambda"'),
     (k_try, 'Unsupported node "Try"'),
     (k_with, "Unsupported meta function"),
@@ -363,6 +374,41 @@ def test_error_in_callee_points_at_callee():
         allo.customize(top)
     assert info.value.lineno == expected_line(bad_callee)
     assert info.value.func_name == "bad_callee"
+
+
+def test_async_callee_points_at_its_def():
+    def top(A: int32[4]):
+        k_async(A)
+
+    with pytest.raises(AlloSyntaxError, match="AsyncFunctionDef") as info:
+        allo.customize(top)
+    assert (info.value.filename, info.value.lineno) == (__file__, expected_line(k_async))
+    assert info.value.func_name == "k_async"
+
+
+def test_async_kernel_in_a_source_string():
+    with pytest.raises(AlloSyntaxError, match="cannot be an async function") as info:
+        allo.customize("async def k(A: int32[4]):\n    A[0] = 1\n")
+    assert info.value.lineno == 1 and "async def k" in str(info.value)
+
+
+@pytest.mark.parametrize("rule_set", ["python-style", "Default", None, 5])
+def test_unknown_typing_rule_set_names_the_valid_ones(rule_set):
+    with pytest.raises(AlloTypeError) as info:
+        allo.customize(k_store_one, typing_rule_set=rule_set)
+    assert f"unknown typing_rule_set {rule_set!r}; the rule sets are 'default', 'cpp-style'" \
+        == str(info.value)
+
+
+def k_store_one(A: int32[4]):
+    A[0] = 1
+
+
+def test_known_typing_rule_sets_are_taken():
+    for rule_set in ("default", "cpp-style"):
+        A = np.zeros(4, dtype=np.int32)
+        allo.customize(k_store_one, typing_rule_set=rule_set).build()(A)
+        assert A[0] == 1
 
 
 def test_uint8_param_ok():
