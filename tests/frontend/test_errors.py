@@ -220,6 +220,37 @@ def k_unknown_type(A: "Undefined[4]"):
     pass
 
 
+def k_shape_undefined_param(A: "int32[QQ]"):
+    pass
+
+
+def k_shape_undefined_local(A: int32[4]):
+    B: int32[4, QQ + 1] = 0  # ERR  # noqa: F821
+
+
+def k_shape_undefined_result(A: int32[4]) -> "int32[QQ]":
+    return A
+
+
+def k_shape_undefined_multiline(
+    A: int32[4],
+    B: "int32[2, QQ]",  # ERR
+) -> int32[4]:
+    return A
+
+
+@pytest.mark.parametrize("fn, annotation", [
+    (k_shape_undefined_param, "int32[QQ]"),
+    (k_shape_undefined_local, "int32[4, QQ + 1]"),
+    (k_shape_undefined_result, "int32[QQ]"),
+    (k_shape_undefined_multiline, "int32[2, QQ]"),
+])
+def test_undefined_name_in_a_shape_is_named(fn, annotation):
+    err = check(fn, AlloSyntaxError,
+                f"name 'QQ' is not defined (in the type annotation `{annotation}`)")
+    assert "Unsupported type" not in str(err)
+
+
 def k_bad_redeclare(A: int32[4]):
     x: int32 = 0
     x: float32 = 1.0  # ERR
