@@ -1,12 +1,13 @@
 """Bad kernels raise the right AlloError subclass, pointing at the user's line (language.md §0.1, §13)."""
 
 import inspect
+import traceback
 
 import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import Fixed, Int, float32, int8, int32, uint8
+from allo.ir.types import Fixed, Int, UFixed, float32, int8, int32, uint8
 from allo.errors import AlloSyntaxError, AlloTypeError, FrontendError
 
 G_ARR = np.arange(4, dtype=np.int32)
@@ -237,6 +238,50 @@ def k_shape_undefined_multiline(
     B: "int32[2, QQ]",  # ERR
 ) -> int32[4]:
     return A
+
+
+def k_fixed_fracs_local(A: int32[4]):
+    B: Fixed(8, 10)[4] = 0  # ERR
+
+
+def k_fixed_fracs_scalar(A: int32[4]):
+    x: int32 = 1
+    y: Fixed(8, 10) = x  # ERR
+
+
+def k_ufixed_fracs_param(A: "UFixed(8, 10)[4]"):
+    pass
+
+
+def k_fixed_fracs_result(A: int32[4]) -> "Fixed(8, 10)":
+    return 0
+
+
+@pytest.mark.parametrize("fn, written", [
+    (k_fixed_fracs_local, "Fixed(8, 10)"),
+    (k_fixed_fracs_scalar, "Fixed(8, 10)"),
+    (k_ufixed_fracs_param, "UFixed(8, 10)"),
+    (k_fixed_fracs_result, "Fixed(8, 10)"),
+])
+def test_fixed_with_more_fraction_bits_than_width(fn, written):
+    check(fn, AlloTypeError,
+          f"{written}: Number of fractional bits (10) exceeds the bitwidth (8).")
+
+
+def test_fixed_with_more_fraction_bits_than_width_in_python():
+    for make, written in [(lambda: Fixed(8, 10), "Fixed(8, 10)"),
+                          (lambda: UFixed(3, 4), "UFixed(3, 4)")]:
+        with pytest.raises(allo.DTypeError) as info:
+            make()
+        assert isinstance(info.value, (allo.AlloError, TypeError))
+        assert str(info.value).startswith(f"{written}: Number of fractional bits")
+    # a parameter annotation is evaluated by Python when the def runs: the same DTypeError,
+    # raised at the def line
+    code = "def k(A: Fixed(8, 10)[4]):\n    pass\n"
+    with pytest.raises(allo.DTypeError, match=r"Fixed\(8, 10\): Number of fractional") as info:
+        exec(compile(code, "<user kernel>", "exec"), {"Fixed": Fixed})  # noqa: S102
+    frames = [f for f in traceback.extract_tb(info.tb) if f.filename == "<user kernel>"]
+    assert [f.lineno for f in frames] == [1]
 
 
 @pytest.mark.parametrize("fn, annotation", [
