@@ -21,7 +21,7 @@ def build_module(schedule, target=None, mode=None, project=None, configs=None,
         return LLVMModule(schedule.module, schedule.top_func_name,
                           ext_libs=getattr(built, "ext_libs", None),
                           arg_names=func_args.get(schedule.top_func_name))
-    if target in HLS_TARGETS:
+    if isinstance(target, str) and target in HLS_TARGETS:
         from .hls import build_hls
 
         return build_hls(schedule, platform=HLS_TARGETS[target], mode=mode, project=project,

@@ -24,10 +24,16 @@ class ParsedType:
     dynamic: bool = False  # float32[...]
 
 
-def _base_name(node) -> str:
+def _base_node(node):
+    """The type name an annotation starts from: ``int32`` in ``int32[N, M] @ Stateful``."""
     while isinstance(node, (ast.Subscript, ast.Call, ast.BinOp)):
         node = node.value if isinstance(node, ast.Subscript) else (
             node.func if isinstance(node, ast.Call) else node.left)
+    return node
+
+
+def _base_name(node) -> str:
+    node = _base_node(node)
     if isinstance(node, ast.Attribute):
         return node.attr
     if isinstance(node, ast.Name):
@@ -107,9 +113,26 @@ def _eval(node, env, whole):
         return eval_compile_time(node, env)
     except DTypeError:
         raise
-    except (NameError, AttributeError, KeyError):
-        raise AlloTypeError(f"Unsupported type `{_base_name(whole)}`") from None
+    except (NameError, AttributeError, KeyError) as err:
+        raise _lookup_error(err, env, whole) from None
     except (AlloTypeError, AlloSyntaxError):
         raise
     except Exception as err:  # noqa: BLE001 - any evaluation failure is a type error here
         raise AlloTypeError(f"Unsupported type `{_base_name(whole)}` ({err})") from None
+
+
+def _lookup_error(err: Exception, env: dict, whole) -> Exception:
+    """A name that does not resolve: the type itself (``Unsupported type `Q```), or a name in
+    its shape or arguments, which is named (``int32[QQ]`` → ``name 'QQ' is not defined``)."""
+    try:
+        eval_compile_time(_base_node(whole), env)
+    except Exception:  # noqa: BLE001 - the type name itself does not resolve
+        return AlloTypeError(f"Unsupported type `{_base_name(whole)}`")
+    text = ast.unparse(whole)
+    # the compile-time environment is a mapping that raises KeyError for unknown names
+    name = getattr(err, "name", None) if isinstance(err, NameError) else \
+        err.args[0] if isinstance(err, KeyError) and err.args else None
+    if isinstance(name, str):
+        return AlloSyntaxError(f"name '{name}' is not defined (in the type annotation "
+                               f"`{text}`)")
+    return AlloTypeError(f"{err} (in the type annotation `{text}`)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import types as pytypes
 
 import numpy as np
@@ -29,6 +30,7 @@ from .module import BuiltModule
 from .source import KernelSource
 from .symbols import PyEnv
 from .types import AlloType, Index, UInt
+from .typing_rules import RULE_SETS
 from .values import Val
 
 
@@ -229,6 +231,25 @@ def _nest(items, shape):
     return "[" + ", ".join(_nest(items[k * step:(k + 1) * step], shape[1:]) for k in range(shape[0])) + "]"
 
 
+def template_arguments(instantiate, name: str) -> tuple:
+    """``customize(..., instantiate=...)`` as a tuple of template arguments.
+
+    A list or tuple is taken in parameter order; a single Allo type or number stands for a
+    one-element list (``instantiate=int32`` means ``[int32]``).
+    """
+    if isinstance(instantiate, (list, tuple)):
+        return tuple(instantiate)
+    if _is_template_value(instantiate):
+        return (instantiate,)
+    raise AlloTypeError(f"instantiate= takes a list of template arguments for {name}, got "
+                        f"{type(instantiate).__name__} {instantiate!r}")
+
+
+def _is_template_value(value) -> bool:
+    """Template arguments are Allo types or compile-time numbers (language.md §7.3)."""
+    return isinstance(value, (AlloType, numbers.Number)) and not isinstance(value, complex)
+
+
 def bind_template(fn, targs) -> dict:
     """Bind template arguments to ``fn``'s PEP 695 type parameters (checking bounds)."""
     params = getattr(fn, "__type_params__", ())
@@ -236,7 +257,11 @@ def bind_template(fn, targs) -> dict:
         raise AlloTypeError(
             f"type parameters mismatch: {fn.__name__} takes {len(params)}, got {len(targs)}")
     out = {}
-    for p, v in zip(params, targs):
+    for k, (p, v) in enumerate(zip(params, targs)):
+        if not _is_template_value(v):
+            raise AlloTypeError(
+                f"template argument {k + 1} ({p.__name__}) of {fn.__name__} must be an Allo type or "
+                f"a number, got {type(v).__name__} {v!r}")
         bound = getattr(p, "__bound__", None)
         if bound is not None and not _satisfies(v, bound):
             raise AlloTypeError(f"Cannot resolve type {p.__name__} with {v}")
@@ -281,6 +306,9 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         src = KernelSource.of_function(fn)  # raises the located "Lambda" error
     if not (isinstance(fn, (pytypes.FunctionType, str))):
         raise AlloSyntaxError(f"customize expects a kernel function, got {type(fn).__name__}")
+    if not isinstance(typing_rule_set, str) or typing_rule_set not in RULE_SETS:
+        raise AlloTypeError(f"unknown typing_rule_set {typing_rule_set!r}; the rule sets are "
+                            + ", ".join(repr(r) for r in RULE_SETS))
     ctx = context or new_context()
     ctx.allow_unregistered_dialects = True
     options = {"typing_rule_set": typing_rule_set, "global_vars": global_vars,
@@ -291,22 +319,23 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         mb = ModuleBuilder(ctx, module, options)
         src = KernelSource.of_function(fn)
         name = fn.__name__ if not isinstance(fn, str) else src.tree.name
-        bindings = {}
+        bindings, targs = {}, ()
         params = getattr(fn, "__type_params__", ()) if not isinstance(fn, str) else ()
         if params:
             if instantiate is None:
                 raise AlloTypeError(f"type parameters mismatch: {name} needs {len(params)} template arguments")
             try:
-                bindings = bind_template(fn, tuple(instantiate))
+                targs = template_arguments(instantiate, name)
+                bindings = bind_template(fn, targs)
             except FrontendError as err:
                 raise src.locate(err, src.tree, name) from None
         env = PyEnv(fn if not isinstance(fn, str) else None, options["frames"], global_vars, bindings)
         mb.used_names.add(name)
         fb, info, ip = mb.compile(src, env, name, fn, "")
-        key = (fn, _key(tuple(instantiate or ())) if params else (), "")
+        key = (fn, _key(targs) if params else (), "")
         mb.instances[key] = info
         if params:
-            mb.template_tuples[(fn, "")] = [_key(tuple(instantiate))]
+            mb.template_tuples[(fn, "")] = [_key(targs)]
         mb.in_progress.add(key)
         fb.build(ip)
         mb.in_progress.discard(key)

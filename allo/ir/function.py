@@ -106,7 +106,7 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
             for arg in a.args:
                 if arg.annotation is None:
                     raise AlloTypeError(f"missing type annotation for parameter '{arg.arg}'")
-                pt = parse_annotation(arg.annotation, env)
+                pt = self._parse_located(arg.annotation, env, arg)
                 if isinstance(pt.dtype, Struct):
                     raise AlloTypeError("structs are not supported at the function boundary")
                 if pt.stateful:
@@ -116,9 +116,9 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
             if tree.returns is not None and not (isinstance(tree.returns, ast.Constant) and tree.returns.value is None):
                 ret = tree.returns
                 if isinstance(ret, ast.Tuple):
-                    results = [parse_annotation(e, env) for e in ret.elts]
+                    results = [self._parse_located(e, env, e) for e in ret.elts]
                 else:
-                    results = [parse_annotation(ret, env)]
+                    results = [self._parse_located(ret, env, ret)]
         except Exception as err:  # noqa: BLE001
             raise self.src.locate(err, tree, self.func_name) from None
         self.params_names = [p for p, _ in params]
@@ -127,6 +127,14 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
         info.result_types = [self._mlir_type(pt) for pt in results]
         self.info = info
         return info
+
+    def _parse_located(self, annotation, env, node) -> ParsedType:
+        """``parse_annotation`` with errors located at ``node`` (a parameter may sit on its
+        own line of a multi-line signature)."""
+        try:
+            return parse_annotation(annotation, env)
+        except Exception as err:  # noqa: BLE001
+            raise self.src.locate(err, node, self.func_name) from None
 
     def _mlir_type(self, pt: ParsedType):
         if pt.shape:

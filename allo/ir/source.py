@@ -25,10 +25,13 @@ class KernelSource:
         """Parse ``fn``'s source; lambdas and classes are rejected by the caller's visitor."""
         if isinstance(fn, str):
             tree = ast.parse(textwrap.dedent(fn))
-            defs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+            lines = textwrap.dedent(fn).splitlines()
+            defs = [n for n in tree.body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
             if not defs:
                 raise AlloSyntaxError("the source string holds no function definition")
-            return KernelSource(defs[-1], "<string>", textwrap.dedent(fn).splitlines(), 0)
+            _refuse_async(defs[-1], "<string>", defs[-1].lineno, lines)
+            return KernelSource(defs[-1], "<string>", lines, 0)
         try:
             src_lines, start = inspect.getsourcelines(fn)
             filename = inspect.getsourcefile(fn) or "<unknown>"
@@ -56,6 +59,7 @@ class KernelSource:
                 lines = f.read().splitlines()
         except OSError:
             lines = [""] * (start - 1) + [ln.rstrip("\n") for ln in src_lines]
+        _refuse_async(node, filename, node.lineno + start - 1, lines)
         return KernelSource(node, filename, lines, start - 1)
 
     def nested(self, node: ast.FunctionDef) -> "KernelSource":
@@ -83,3 +87,11 @@ class KernelSource:
             cls = AlloSyntaxError
             msg = f"failed to compile this statement ({type(err).__name__}: {err})"
         return cls(msg, self.filename, self.abs_line(node), func_name, self.source_line(node))
+
+
+def _refuse_async(node, filename: str, line: int, lines: list) -> None:
+    """Kernels are plain functions: an ``async def`` (a coroutine) has no hardware meaning."""
+    if isinstance(node, ast.AsyncFunctionDef):
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+        raise AlloSyntaxError('Unsupported node "AsyncFunctionDef": a kernel cannot be an '
+                              "async function", filename, line, node.name, text)

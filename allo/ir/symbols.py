@@ -129,7 +129,7 @@ class _LazyEnv(dict):
         except KeyError:
             if hasattr(builtins, key):
                 return getattr(builtins, key)
-            raise NameError(key) from None
+            raise NameError(f"name '{key}' is not defined", name=key) from None
 
 
 def is_usable_global(value) -> bool:

@@ -63,6 +63,12 @@ class AlloType:
             shape = (shape,)
         return TypeAnnotation(self, shape)
 
+    def __iter__(self):
+        # ``__getitem__`` builds array annotations (``int32[4]``); without this, Python would
+        # treat every type as an endless sequence (``list(int32)`` never returns)
+        raise DTypeError(f"Allo type {self!r} is not iterable; write [{self!r}] for a list "
+                         "holding it")
+
     def __matmul__(self, other):
         if other is Stateful or isinstance(other, type) and issubclass(other, Stateful):
             return self.stateful_copy()
@@ -129,23 +135,27 @@ class AlloType:
         return False
 
 
-def _check_bits(bits, fracs=0):
+def _check_bits(bits, fracs=0, kind: str | None = None):
+    """Validated ``(bits, fracs)``; ``kind`` (``"Fixed"``) prefixes messages with the
+    constructor call, so a bad fixed-point type is named as the user wrote it."""
+    where = f"{kind}({bits!r}, {fracs!r}): " if kind else ""
     if isinstance(bits, (np.integer,)):
         bits = int(bits)
     if isinstance(fracs, (np.integer,)):
         fracs = int(fracs)
     if not isinstance(bits, int) or isinstance(bits, builtins_bool):
-        raise DTypeError("Bitwidth must be an integer.")
+        raise DTypeError(f"{where}Bitwidth must be an integer.")
     if not isinstance(fracs, int) or isinstance(fracs, builtins_bool):
-        raise DTypeError("Number of fractional bits must be an integer.")
+        raise DTypeError(f"{where}Number of fractional bits must be an integer.")
     if bits < 1:
-        raise DTypeError(f"Bitwidth must be a positive integer, got {bits}.")
+        raise DTypeError(f"{where}Bitwidth must be a positive integer, got {bits}.")
     if fracs < 0:
-        raise DTypeError(f"Number of fractional bits must be non-negative, got {fracs}.")
+        raise DTypeError(f"{where}Number of fractional bits must be non-negative, got {fracs}.")
     if fracs > bits:
-        raise DTypeError(f"Number of fractional bits ({fracs}) exceeds the bitwidth ({bits}).")
+        raise DTypeError(f"{where}Number of fractional bits ({fracs}) exceeds the bitwidth "
+                         f"({bits}).")
     if fracs > 255:
-        raise DTypeError("Number of fractional bits must be at most 255.")
+        raise DTypeError(f"{where}Number of fractional bits must be at most 255.")
     if bits > 512:
         warnings.warn(
             f"Bitwidth {bits} is larger than 512; numpy cannot simulate it.",
@@ -223,7 +233,7 @@ class Fixed(AlloType):
     """Signed fixed point: ``W`` raw bits, value ``raw * 2**-F``; prints ``fixed(W, F)``."""
 
     def __init__(self, bits, fracs):
-        bits, fracs = _check_bits(bits, fracs)
+        bits, fracs = _check_bits(bits, fracs, "Fixed")
         super().__init__(bits, fracs, f"fixed({bits}, {fracs})")
 
     @staticmethod
@@ -235,7 +245,7 @@ class UFixed(AlloType):
     """Unsigned fixed point; prints ``ufixed(W, F)``."""
 
     def __init__(self, bits, fracs):
-        bits, fracs = _check_bits(bits, fracs)
+        bits, fracs = _check_bits(bits, fracs, "UFixed")
         super().__init__(bits, fracs, f"ufixed({bits}, {fracs})")
 
     @staticmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..errors import AlloTypeError
 from .types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, float32, float64
 
+RULE_SETS = ("default", "cpp-style")  # customize(..., typing_rule_set=...)
 ARITH_OPS = {"+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^"}
 CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
 

@@ -3,7 +3,9 @@
 ``backends.md`` §3.7: every array parameter the top reads is copied into a local buffer
 ``buf<i>`` by a helper ``load_buf<i>``; results are copied out of the kernel by
 ``store_res<k>``; with ``flatten`` the external side becomes one-dimensional. The module is
-rewritten in place.
+rewritten in place. A parameter the top only writes is copied in as well unless the top
+provably writes every element of it (:mod:`.write_coverage`): its buffer is copied back
+whole, so elements the top leaves alone must hold the caller's data.
 
 >>> from allo._mlir import ir, new_context
 >>> text = '''
@@ -35,6 +37,7 @@ from .._mlir import func_d, ir, memref_d
 from ..errors import BuildError
 from ..ir.utils import MockBuffer
 from .arg_analysis import analyze_arg_load_store
+from .write_coverage import fully_written_params
 
 _DYNAMIC = -(1 << 63)
 
@@ -179,8 +182,23 @@ def generate_input_output_buffers(module, top_func_name: str, flatten: bool = Fa
     if len(top.regions[0].blocks) == 0:
         raise BuildError(f"top function '{top_func_name}' has no body")
     directions = analyze_arg_load_store(module)[top_func_name]
+    copy_in = _copied_in(top, directions)
     with module.context, top.location:
-        return _rewrite(module, top, top_func_name, directions, flatten, _mapping_table(mappings))
+        return _rewrite(module, top, top_func_name, copy_in, directions, flatten,
+                        _mapping_table(mappings))
+
+
+def _copied_in(top, directions: list[str]) -> list[bool]:
+    """Which parameters are copied into their buffer before the top runs.
+
+    Every buffer that is copied back must start from the caller's data, except when the top
+    provably overwrites every element of it without reading it first: a written-only
+    parameter whose writes cover only part of the array keeps its copy-in, or the untouched
+    elements would return uninitialised on-chip data.
+    """
+    full = fully_written_params(top)
+    return [d in ("in", "both", "func") or (d == "out" and i not in full)
+            for i, d in enumerate(directions)]
 
 
 def _mapping_table(mappings) -> dict:
@@ -216,7 +234,7 @@ class _Top:
         return ir.Type.parse(_flat_type(t) if self.flatten else _plain_type(t))
 
 
-def _buffer_parameters(module, top: _Top, directions, table):
+def _buffer_parameters(module, top: _Top, copy_in, directions, table):
     """``buf<i>`` + ``load_buf<i>`` per array parameter; returns (inputs, buffers, written)."""
     inputs, buffers, written = [], {}, []
     for i, t in enumerate(top.arg_types):
@@ -231,7 +249,7 @@ def _buffer_parameters(module, top: _Top, directions, table):
         top.new_args[i] = ext_t
         buffers[i] = alloc.result
         inputs.append(MockBuffer(top.name, f"buf{i}"))
-        if directions[i] in ("in", "both", "func"):
+        if copy_in[i]:
             _insert_helper(module, top.op, _helper_text(
                 f"load_buf{i}", list(ir.MemRefType(t).shape), str(ext_t), str(t), top.flatten,
                 False, tag, sign, table.get(i)))
@@ -260,9 +278,9 @@ def _buffer_results(top: _Top, ret_values: list, ret_ip, table):
     return outputs, helpers
 
 
-def _rewrite(module, top, top_name, directions, flatten, table):
+def _rewrite(module, top, top_name, copy_in, directions, flatten, table):
     info = _Top(top, top_name, flatten)
-    inputs, buffers, written = _buffer_parameters(module, info, directions, table)
+    inputs, buffers, written = _buffer_parameters(module, info, copy_in, directions, table)
     ret_ip = ir.InsertionPoint(info.ret)
     ret_values = list(info.ret.operation.operands)
     outputs, helpers = _buffer_results(info, ret_values, ret_ip, table)

@@ -60,3 +60,7 @@ def pick[Ty, N](X: "Ty[N]") -> "Ty[N]":
 
 def no_type_args(X: int32[20]) -> int32[20]:
     return scale(X)
+
+
+def bad_template_call(X: int32[20]) -> int32[20]:
+    return scale[[1], 20](X)  # ERR

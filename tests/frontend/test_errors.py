@@ -1,12 +1,13 @@
 """Bad kernels raise the right AlloError subclass, pointing at the user's line (language.md §0.1, §13)."""
 
 import inspect
+import traceback
 
 import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import Fixed, Int, float32, int8, int32, uint8
+from allo.ir.types import Fixed, Int, UFixed, float32, int8, int32, uint8
 from allo.errors import AlloSyntaxError, AlloTypeError, FrontendError
 
 G_ARR = np.arange(4, dtype=np.int32)
@@ -166,7 +167,18 @@ def k_is(A: int32[4]):
         A[0] = 2
 
 
+async def k_async(A: int32[4]):  # ERR
+    A[0] = 1
+
+
+def k_async_nested(A: int32[4]):
+    async def inner(x: int32) -> int32:  # ERR
+        return x
+
+
 @pytest.mark.parametrize("fn, fragment", [
+    (k_async, 'Unsupported node "AsyncFunctionDef": a kernel cannot be an async function'),
+    (k_async_nested, 'Unsupported node "AsyncFunctionDef"'),
     (k_lambda_inside, 'Unsupported node "Lambda"'),
     (k_try, 'Unsupported node "Try"'),
     (k_with, "Unsupported meta function"),
@@ -207,6 +219,81 @@ def k_missing_annotation(A: int32[4], b):
 
 def k_unknown_type(A: "Undefined[4]"):
     pass
+
+
+def k_shape_undefined_param(A: "int32[QQ]"):
+    pass
+
+
+def k_shape_undefined_local(A: int32[4]):
+    B: int32[4, QQ + 1] = 0  # ERR  # noqa: F821
+
+
+def k_shape_undefined_result(A: int32[4]) -> "int32[QQ]":
+    return A
+
+
+def k_shape_undefined_multiline(
+    A: int32[4],
+    B: "int32[2, QQ]",  # ERR
+) -> int32[4]:
+    return A
+
+
+def k_fixed_fracs_local(A: int32[4]):
+    B: Fixed(8, 10)[4] = 0  # ERR
+
+
+def k_fixed_fracs_scalar(A: int32[4]):
+    x: int32 = 1
+    y: Fixed(8, 10) = x  # ERR
+
+
+def k_ufixed_fracs_param(A: "UFixed(8, 10)[4]"):
+    pass
+
+
+def k_fixed_fracs_result(A: int32[4]) -> "Fixed(8, 10)":
+    return 0
+
+
+@pytest.mark.parametrize("fn, written", [
+    (k_fixed_fracs_local, "Fixed(8, 10)"),
+    (k_fixed_fracs_scalar, "Fixed(8, 10)"),
+    (k_ufixed_fracs_param, "UFixed(8, 10)"),
+    (k_fixed_fracs_result, "Fixed(8, 10)"),
+])
+def test_fixed_with_more_fraction_bits_than_width(fn, written):
+    check(fn, AlloTypeError,
+          f"{written}: Number of fractional bits (10) exceeds the bitwidth (8).")
+
+
+def test_fixed_with_more_fraction_bits_than_width_in_python():
+    for make, written in [(lambda: Fixed(8, 10), "Fixed(8, 10)"),
+                          (lambda: UFixed(3, 4), "UFixed(3, 4)")]:
+        with pytest.raises(allo.DTypeError) as info:
+            make()
+        assert isinstance(info.value, (allo.AlloError, TypeError))
+        assert str(info.value).startswith(f"{written}: Number of fractional bits")
+    # a parameter annotation is evaluated by Python when the def runs: the same DTypeError,
+    # raised at the def line
+    code = "def k(A: Fixed(8, 10)[4]):\n    pass\n"
+    with pytest.raises(allo.DTypeError, match=r"Fixed\(8, 10\): Number of fractional") as info:
+        exec(compile(code, "<user kernel>", "exec"), {"Fixed": Fixed})  # noqa: S102
+    frames = [f for f in traceback.extract_tb(info.tb) if f.filename == "<user kernel>"]
+    assert [f.lineno for f in frames] == [1]
+
+
+@pytest.mark.parametrize("fn, annotation", [
+    (k_shape_undefined_param, "int32[QQ]"),
+    (k_shape_undefined_local, "int32[4, QQ + 1]"),
+    (k_shape_undefined_result, "int32[QQ]"),
+    (k_shape_undefined_multiline, "int32[2, QQ]"),
+])
+def test_undefined_name_in_a_shape_is_named(fn, annotation):
+    err = check(fn, AlloSyntaxError,
+                f"name 'QQ' is not defined (in the type annotation `{annotation}`)")
+    assert "Unsupported type" not in str(err)
 
 
 def k_bad_redeclare(A: int32[4]):
@@ -363,6 +450,41 @@ def test_error_in_callee_points_at_callee():
         allo.customize(top)
     assert info.value.lineno == expected_line(bad_callee)
     assert info.value.func_name == "bad_callee"
+
+
+def test_async_callee_points_at_its_def():
+    def top(A: int32[4]):
+        k_async(A)
+
+    with pytest.raises(AlloSyntaxError, match="AsyncFunctionDef") as info:
+        allo.customize(top)
+    assert (info.value.filename, info.value.lineno) == (__file__, expected_line(k_async))
+    assert info.value.func_name == "k_async"
+
+
+def test_async_kernel_in_a_source_string():
+    with pytest.raises(AlloSyntaxError, match="cannot be an async function") as info:
+        allo.customize("async def k(A: int32[4]):\n    A[0] = 1\n")
+    assert info.value.lineno == 1 and "async def k" in str(info.value)
+
+
+@pytest.mark.parametrize("rule_set", ["python-style", "Default", None, 5])
+def test_unknown_typing_rule_set_names_the_valid_ones(rule_set):
+    with pytest.raises(AlloTypeError) as info:
+        allo.customize(k_store_one, typing_rule_set=rule_set)
+    assert f"unknown typing_rule_set {rule_set!r}; the rule sets are 'default', 'cpp-style'" \
+        == str(info.value)
+
+
+def k_store_one(A: int32[4]):
+    A[0] = 1
+
+
+def test_known_typing_rule_sets_are_taken():
+    for rule_set in ("default", "cpp-style"):
+        A = np.zeros(4, dtype=np.int32)
+        allo.customize(k_store_one, typing_rule_set=rule_set).build()(A)
+        assert A[0] == 1
 
 
 def test_uint8_param_ok():

@@ -465,3 +465,12 @@ def test_read_only_view_argument_is_not_written_back():
     assert text.count('to = "A"') == 0 and text.count('to = "B"') == 0
     A = np.arange(12, dtype=np.int32).reshape(3, 4)
     np.testing.assert_array_equal(s.build()(A, A + 1), (A * (A + 1)).sum(1))
+
+
+def test_allo_types_are_not_iterable():
+    # __getitem__ builds annotations; iterating must not walk int32[0], int32[1], ... forever
+    for t in (T.int32, Fixed(8, 3), T.float32, T.Struct({"x": T.int8})):
+        with pytest.raises(allo.DTypeError, match="is not iterable"):
+            iter(t)
+        with pytest.raises(TypeError):
+            tuple(t)

@@ -64,3 +64,48 @@ def test_meta_if_on_template_args():
     np.testing.assert_array_equal(allo.customize(K.pick, instantiate=[float32, 8]).build()(Xf), Xf * 0.5)
     Xs = np.arange(8, dtype=np.int32)
     np.testing.assert_array_equal(allo.customize(K.pick, instantiate=[int32, 8]).build()(Xs), Xs)
+
+
+def _line_of(fn, marker: str) -> int:
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(k for k, line in enumerate(lines) if marker in line)
+
+
+def test_a_single_type_is_a_one_element_instantiate_list():
+    # instantiate=int8 used to loop forever: an Allo type was endlessly iterable
+    s = allo.customize(K.widen, instantiate=int8)
+    assert "i10" in str(s.module)
+    assert s.build()(-128) == -256
+
+
+def test_instantiate_that_is_not_a_list_is_refused():
+    with pytest.raises(allo.AlloTypeError, match="instantiate= takes a list of template "
+                                                 "arguments for widen, got str 'int8'") as info:
+        allo.customize(K.widen, instantiate="int8")
+    assert info.value.filename == K.__file__
+    assert info.value.lineno == _line_of(K.widen, "def widen")
+
+
+def test_bad_template_argument_is_named():
+    with pytest.raises(allo.AlloTypeError) as info:
+        allo.customize(K.scale, instantiate=[[1], 4])
+    err = info.value
+    assert "template argument 1 (Ty) of scale must be an Allo type or a number, got list [1]" \
+        in str(err)
+    assert "list index out of range" not in str(err)
+    assert err.filename == K.__file__ and err.lineno == _line_of(K.scale, "def scale")
+    assert f"Line: {err.lineno}" in str(err)
+    with pytest.raises(allo.AlloTypeError, match=r"template argument 2 \(N\) of scale .* got "
+                                                 r"str 'x'"):
+        allo.customize(K.scale, instantiate=[int32, "x"])
+
+
+def test_bad_template_argument_at_a_call_site_points_at_the_call():
+    with pytest.raises(allo.AlloTypeError) as info:
+        allo.customize(K.bad_template_call)
+    err = info.value
+    assert "template argument 1 (Ty) of scale" in str(err)
+    assert err.filename == K.__file__
+    assert err.lineno == _line_of(K.bad_template_call, "# ERR")

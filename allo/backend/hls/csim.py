@@ -24,6 +24,7 @@ from ...ir.types import Index, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, fixed_to_raw, int_to_bytes_array, raw_to_fixed,
                            wrap_int_array)
 from ..signature import storage_dtype
+from .ap_width import prelude_defines
 from .cpp_types import CType
 from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
@@ -46,15 +47,19 @@ def cache_dir(project: str) -> str:
     return os.environ.get("ALLO_CACHE_DIR") or os.path.join(project, "csim")
 
 
-def precompiled_header(compiler: str, ap_dir: str, project: str) -> str | None:
+def precompiled_header(compiler: str, ap_dir: str, project: str,
+                       defines: list[str] = ()) -> str | None:
     """A directory holding a precompiled header of the HLS headers, or ``None``.
 
     Parsing ``ap_fixed.h`` dominates the compile time of small kernels; the precompiled
-    header is built once per compiler, flags and header set (per project, or shared through
-    ``ALLO_CACHE_DIR``). A stale or unusable one is ignored by g++ (it then reads the headers
-    as usual).
+    header is built once per compiler, flags, header set and ``defines`` (the kernel's
+    ``#define`` lines that precede its includes, such as ``AP_INT_MAX_W``: the header is
+    included before the kernel, so it must see them, and one built without them must not be
+    reused), per project or shared through ``ALLO_CACHE_DIR``. A stale or unusable one is
+    ignored by g++ (it then reads the headers as usual).
     """
-    key = hashlib.sha256("\0".join([compiler, " ".join(CSIM_FLAGS),
+    defines = list(defines)
+    key = hashlib.sha256("\0".join([compiler, " ".join(CSIM_FLAGS), *defines,
                                      _header_fingerprint([SHIM_DIR, ap_dir])]).encode())
     target = os.path.join(cache_dir(project), "csim-pch", key.hexdigest()[:16])
     if os.path.isfile(os.path.join(target, PCH_NAME + ".gch")):
@@ -64,7 +69,8 @@ def precompiled_header(compiler: str, ap_dir: str, project: str) -> str | None:
         work = tempfile.mkdtemp(prefix="pch_", dir=os.path.dirname(target))
         header = os.path.join(work, PCH_NAME)
         with open(header, "w", encoding="utf-8") as f:
-            f.write("".join(f"#include <{h}>\n" for h in PCH_HEADERS))
+            f.write("".join(f"{d}\n" for d in defines)
+                    + "".join(f"#include <{h}>\n" for h in PCH_HEADERS))
         proc = subprocess.run([compiler, *CSIM_FLAGS, f"-I{SHIM_DIR}", f"-I{ap_dir}",
                                "-x", "c++-header", header, "-o", header + ".gch"],
                               capture_output=True, check=False)
@@ -130,7 +136,7 @@ class CSimRunner:
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
             kernel = f.read()
-        pch = precompiled_header(compiler, ap_dir, self.project)
+        pch = precompiled_header(compiler, ap_dir, self.project, prelude_defines(kernel))
         pch_flags = [f"-I{pch}", "-include", PCH_NAME] if pch else []
         cmd = [compiler, *CSIM_FLAGS, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
                f"-I{self.project}", main_path, "-o", os.path.join(csim_dir, "csim_exe")]

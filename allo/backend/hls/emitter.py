@@ -15,6 +15,7 @@ from ..._mlir import ir
 from ...analysis.access import walk_ops
 from ...errors import BuildError
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
+from .ap_width import check_type_widths, max_width_define
 from .constants import dense_values, scalar_literal
 from .cpp_types import CType
 from .function import FunctionEmitter, has_attr, str_attr
@@ -300,11 +301,11 @@ class ModuleEmitter:
 
     # ------------------------------------------------------------------ printing
     def emit(self) -> str:
+        check_type_widths(self.module)
         order, forward = self._order()
         for sym in self.funcs:
             self.signature(sym)
-        out = [BANNER]
-        out += [f"#include <{h}>" for h in INCLUDES]
+        out = [f"#include <{h}>" for h in INCLUDES]
         out += [f'#include "{h}"' for h in self.options.ip_headers]
         out.append("using namespace std;")
         if self.options.vitis:
@@ -325,7 +326,10 @@ class ModuleEmitter:
         if self.options.vitis:
             out.append('} // extern "C"')
             out.append("")
-        return "\n".join(out)
+        code = "\n".join(out)
+        # the limit must be raised before the first include of ap_int.h
+        define = max_width_define(code)
+        return "\n".join([BANNER] + ([define] if define else []) + [code])
 
     def _global_text(self, sym: str, static: bool = False) -> str:
         info = self.global_info(sym)

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 
 from ..._mlir import ir
 from ...errors import ArgumentError, BuildError
@@ -24,7 +25,7 @@ from ..config import DEFAULT_CONFIG, PART_NUMBER
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
-from .project import project_files, write_project
+from .project import project_directory, project_files, write_project
 from .toolchain import tool_not_found
 
 PLATFORM_MODES = {
@@ -56,6 +57,9 @@ def check_mode(platform: str, mode: str | None, target: str | None = None) -> No
 
 def merge_configs(configs: dict | None, mode: str | None) -> dict:
     """``configs`` over ``DEFAULT_CONFIG``, with ``mode`` taken from the argument."""
+    if configs is not None and not isinstance(configs, Mapping):
+        raise BuildError(f"configs must be a dict of configuration keys (device, frequency, "
+                         f"...), got {type(configs).__name__} {configs!r}")
     merged = dict(DEFAULT_CONFIG)
     for key, value in (configs or {}).items():
         if key not in ("device", "frequency", "mode", "num_output_args", "hbm_mapping",
@@ -95,6 +99,7 @@ class HLSModule:
         check_mode(platform, mode, self.target)
         if project is not None and mode is None:
             raise BuildError("mode must be specified when project is specified")
+        project = project_directory(project) if project is not None else None
         self.configs = merge_configs(configs, mode)
         self.func_args = dict(func_args or {})
         self.ext_libs = list(ext_libs or [])
@@ -119,7 +124,7 @@ class HLSModule:
         self.host_code = files.get("host.cpp", "")
         self.project = None
         if project is not None or mode is not None:
-            self.project = os.path.abspath(project) if project is not None else \
+            self.project = project if project is not None else \
                 tempfile.mkdtemp(prefix="allo_hls_")
             write_project(self.project, files)
         self._csim = None

@@ -13,6 +13,7 @@ import os
 from ...errors import BuildError
 from ..config import EMBEDDED_DEVICES, PART_NUMBER
 from ..vitis import COPYRIGHT_CPP, HOST_UTILS, codegen_host, generate_hbm_config
+from .ap_width import prelude_defines
 
 COPYRIGHT_SCRIPT = ("# Copyright Allo authors. All Rights Reserved.\n"
                     "# SPDX-License-Identifier: Apache-2.0\n")
@@ -79,10 +80,12 @@ clean:
 """
 
 
-def kernel_header(sig, top_cname: str) -> str:
-    """``kernel.h``: the ``extern "C"`` declaration of the top with pointer parameters."""
+def kernel_header(sig, top_cname: str, defines: list[str] = ()) -> str:
+    """``kernel.h``: the ``extern "C"`` declaration of the top with pointer parameters;
+    ``defines`` (``AP_INT_MAX_W``) precede its includes as in ``kernel.cpp``."""
     params = ",\n".join("  " + p for p in sig.c_params())
-    return (COPYRIGHT_CPP + "\n#ifndef KERNEL_H\n#define KERNEL_H\n\n"
+    prelude = "".join(f"{d}\n" for d in defines)
+    return (COPYRIGHT_CPP + "\n#ifndef KERNEL_H\n#define KERNEL_H\n\n" + prelude +
             "#include <ap_fixed.h>\n#include <ap_int.h>\n#include <hls_math.h>\n"
             "#include <hls_stream.h>\n#include <stdint.h>\n\n"
             f'extern "C" {{\nvoid {top_cname}(\n{params}\n);\n}} // extern "C"\n\n'
@@ -169,11 +172,12 @@ include ./makefile_us_alveo.mk
 """
 
 
-def vitis_files(top: str, sig, module, configs: dict, ip_files: list[str]) -> dict:
+def vitis_files(top: str, sig, module, configs: dict, ip_files: list[str],
+                defines: list[str] = ()) -> dict:
     """Every file of a ``vitis_hls`` project except ``kernel.cpp``."""
     num_out = configs.get("num_output_args", 0) or 0
     files = {
-        "kernel.h": kernel_header(sig, top),
+        "kernel.h": kernel_header(sig, top, defines),
         "host.cpp": codegen_host(sig.source_name, module, num_out, kernel_name=top),
         "host_utils.h": HOST_UTILS,
         "run.tcl": run_tcl(top, configs, ip_files),
@@ -216,9 +220,10 @@ def hbm_arg_names(sig, configs: dict) -> dict:
     return mapping
 
 
-def pynq_files(top: str, sig, configs: dict, ip_files: list[str]) -> dict:
+def pynq_files(top: str, sig, configs: dict, ip_files: list[str],
+               defines: list[str] = ()) -> dict:
     return {
-        "kernel.h": kernel_header(sig, top),
+        "kernel.h": kernel_header(sig, top, defines),
         "run.tcl": run_tcl(top, configs, ip_files),
         "block_design.tcl": _block_design(top, configs),
     }
@@ -253,9 +258,10 @@ def project_files(platform: str, top: str, hls_code: str, sig, module, configs: 
         raise BuildError("kernel.cpp is reserved for the top function")
     files = {"kernel.cpp": hls_code}
     if platform == "vitis_hls":
-        files.update(vitis_files(top, sig, module, configs, ip_files))
+        files.update(vitis_files(top, sig, module, configs, ip_files,
+                                 prelude_defines(hls_code)))
     elif platform == "pynq":
-        files.update(pynq_files(top, sig, configs, ip_files))
+        files.update(pynq_files(top, sig, configs, ip_files, prelude_defines(hls_code)))
     else:
         files["run.tcl"] = run_tcl(top, configs, ip_files)
         files["Makefile"] = _vhls_makefile()
@@ -266,15 +272,38 @@ def project_files(platform: str, top: str, hls_code: str, sig, module, configs: 
     return files
 
 
+def project_directory(project) -> str:
+    """The absolute directory a ``project=`` argument names (``BuildError`` when it is not a
+    path, or names an existing file)."""
+    if not isinstance(project, (str, os.PathLike)):
+        raise BuildError(f"project must be a directory path (str or os.PathLike), got "
+                         f"{type(project).__name__} {project!r}")
+    path = os.path.abspath(os.fspath(project))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise BuildError(f"project '{path}' is an existing file, not a directory")
+    parent = os.path.dirname(path)
+    while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise BuildError(f"project '{path}' cannot be created: '{parent}' is a file, not a "
+                         "directory")
+    return path
+
+
 def write_project(project: str, files: dict) -> None:
     """Create ``project`` (with parents) and write ``files``; other files are kept."""
-    os.makedirs(project, exist_ok=True)
-    for rel, text in files.items():
-        path = os.path.join(project, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                if f.read() == text:
-                    continue
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+    try:
+        os.makedirs(project, exist_ok=True)
+        for rel, text in files.items():
+            path = os.path.join(project, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    if f.read() == text:
+                        continue
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+    except OSError as err:  # a parent is a file, no permission, disk full, ...
+        where = f" ({err.filename})" if err.filename and err.filename != project else ""
+        raise BuildError(f"cannot write the project directory '{project}': "
+                         f"{err.strerror}{where}") from None

@@ -1,6 +1,7 @@
 """HLS projects (backends.md §1.2–§1.3, §4): files, scripts, modes, tool errors, determinism."""
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -134,6 +135,43 @@ def test_mode_and_configuration_errors(tmp_path):
     with pytest.raises(allo.BuildError, match="reserved"):
         allo.customize(kernel).build(target="vitis_hls")
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"target": "vhls", "configs": ["device", "u280"]},
+     "configs must be a dict of configuration keys (device, frequency, ...), got list"),
+    ({"target": "vitis_hls", "mode": "csim", "configs": "u280"},
+     "configs must be a dict of configuration keys (device, frequency, ...), got str 'u280'"),
+    ({"target": "vhls", "mode": "csim", "project": 123},
+     "project must be a directory path (str or os.PathLike), got int 123"),
+    ({"target": ["vhls"]}, "Target ['vhls'] is not supported"),
+])
+def test_bad_build_arguments_are_build_errors(kwargs, message):
+    with pytest.raises(allo.BuildError) as info:
+        allo.customize(vadd).build(**kwargs)
+    assert message in str(info.value)
+
+
+def test_project_naming_a_file_is_a_build_error(tmp_path):
+    existing = tmp_path / "kernel.prj"
+    existing.write_text("not a directory")
+    s = allo.customize(vadd)
+    with pytest.raises(allo.BuildError, match=re.escape(
+            f"project '{existing}' is an existing file, not a directory")):
+        s.build(target="vhls", mode="csim", project=str(existing))
+    with pytest.raises(allo.BuildError, match=re.escape(f"'{existing}' is a file, not a directory")):
+        s.build(target="vitis_hls", mode="csim", project=existing / "sub" / "deeper")
+    assert existing.read_text() == "not a directory"
+    # a path object naming a fresh directory is fine
+    mod = s.build(target="vhls", mode="csim", project=tmp_path / "ok.prj")
+    assert mod.project == str(tmp_path / "ok.prj") and (tmp_path / "ok.prj" / "kernel.cpp").exists()
+
+
+def test_project_that_cannot_be_written_is_a_build_error(tmp_path):
+    project = tmp_path / "p"
+    (project / "kernel.cpp").mkdir(parents=True)  # a directory where a file must go
+    with pytest.raises(allo.BuildError, match="cannot write the project directory .*kernel.cpp"):
+        allo.customize(vadd).build(target="vhls", mode="csim", project=project)
 
 
 def writes_then_reads(O: int32[4], I: int32[4]):
