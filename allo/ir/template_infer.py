@@ -19,7 +19,7 @@ determines, raise ``AlloTypeError`` (located at the call by the caller's stateme
 ...     is_array = property(lambda self: bool(self.shape))
 >>> tree = ast.parse('def k(A: "T[N, M]", r: "T"): pass').body[0]
 >>> infer_bindings(tree, ["T", "M", "N"], [_Arg(int32, (4, 8)), _Arg(int32, ())], {})
-{'T': i32, 'N': 4, 'M': 8}
+{'T': i32, 'M': 8, 'N': 4}
 """
 
 from __future__ import annotations
