@@ -7,6 +7,7 @@ import pytest
 import allo
 from allo.ir.utils import MockBuffer
 
+from helpers import check_csim
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import memory_kernels as K
 
@@ -89,8 +90,7 @@ def test_buffer_handle_can_be_partitioned():
     (K.mv, "out", "c", "cannot buffer at the inner-most loop"),
     (K.rows_then_scale, "C", "j", "cannot buffer at the inner-most loop"),
     (K.accumulate_into, "C", "k", "inner-most loop"),
-    (K.gemm_f32, "A", "i", "is not written under the loop"),
-    (K.rows_then_scale, "A", "b", "is not written under the loop"),
+    (K.transposed_read, "A", "i", "before the loop's dimension must not change inside the loop"),
 ])
 def test_illegal_requests_change_nothing(kernel, target, axis, fragment):
     s = allo.customize(kernel)
@@ -138,3 +138,47 @@ def test_reorder_partition_buffer_at_pipeline_on_a_callee_output_parameter():
     assert "func.func @mm_top(%arg0: memref<4x5xi32>, %arg1: memref<5x6xi32, #map>)" in text
     assert_cpu_matches(s, K.mm_top_ref, A, B)
     assert_replay_identical(K.mm_top, s)
+
+
+def test_read_only_target_gets_a_copy_in_buffer():
+    s = allo.customize(K.gemm_f32)
+    A, B = K.rand_float((256, 256), seed=5), K.rand_float((256, 256), seed=6)
+    before = s.build()(A, B)
+    buf = s.buffer_at(s.A, "i")
+    assert buf == MockBuffer("gemm_f32", "A_buf")
+    text = str(s.module)
+    assert '{name = "A_buf"} : memref<256xf32>' in text
+    # copied in once per row (the trailing subscript is the reduction loop k), never back
+    assert 'loop_name = "k_init"' in text and "_back" not in text
+    assert text.count('from = "A"}') == 1 and text.count('to = "A"}') == 0
+    np.testing.assert_array_equal(s.build()(A, B), before)
+    assert_replay_identical(K.gemm_f32, s)
+
+
+def test_copy_in_buffers_of_both_levels_then_result_buffer():
+    s = allo.customize(K.rows_then_scale)
+    A = K.rand_int((8, 6, 5), seed=7)
+    s.buffer_at(s.A, "b")
+    s.buffer_at(s.C, "b")
+    text = str(s.module)
+    assert '{name = "A_buf"} : memref<6x5xi32>' in text and "i_back" in text
+    assert_cpu_matches(s, K.rows_then_scale_ref, A)
+
+
+def test_copy_in_buffer_of_a_small_gemm_in_c_simulation():
+    s = allo.customize(K.gemm_small)
+    A, B = K.rand_float((8, 12), seed=8), K.rand_float((12, 6), seed=9)
+    s.buffer_at(s.A, "i")
+    s.buffer_at(s.C, "i")
+    hls = s.build(target="vhls")
+    assert "A_buf[12]" in str(hls) and "C_buf[6]" in str(hls)
+    results = check_csim(s, A, B)
+    np.testing.assert_allclose(results[0], A @ B, rtol=1e-5, atol=1e-5)
+
+
+def test_copy_in_buffer_inside_a_reduction_loop():
+    s = allo.customize(K.reduction_between)
+    A = K.rand_int((4, 5, 6), seed=10)
+    s.buffer_at(s.A, "k")  # A[i, k, j]: one row per (i, k), read-only, so legal in k
+    assert '{name = "A_buf"} : memref<6xi32>' in str(s.module)
+    assert_cpu_matches(s, K.reduction_between_ref, A)
