@@ -1,6 +1,7 @@
 """More of the language.md §14 checklist, each compared with a Python/numpy reference."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -465,3 +466,20 @@ def test_read_only_view_argument_is_not_written_back():
     assert text.count('to = "A"') == 0 and text.count('to = "B"') == 0
     A = np.arange(12, dtype=np.int32).reshape(3, 4)
     np.testing.assert_array_equal(s.build()(A, A + 1), (A * (A + 1)).sum(1))
+
+
+def test_verbose_prints_the_typed_module_with_the_standard_library_only(monkeypatch, capsys):
+    # a None entry makes ``import astpretty`` (the reference's printer) fail
+    monkeypatch.setitem(sys.modules, "astpretty", None)
+
+    def callee(X: int32[4]) -> int32[4]:
+        return X + 1
+
+    def caller(A: int32[4]) -> int32[4]:
+        return callee(A) * 2
+
+    s = allo.customize(caller, verbose=True)
+    out = capsys.readouterr().out
+    assert "func.func @caller(%arg0: memref<4xi32>)" in out and "func.func @callee(" in out
+    A = np.arange(4, dtype=np.int32)
+    np.testing.assert_array_equal(s.build()(A), (A + 1) * 2)
