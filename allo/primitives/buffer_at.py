@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .._mlir import affine_d, ir, memref_d
+from .._mlir import affine_d, arith_d, ir, memref_d
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
 from ..errors import ScheduleError
 from ..ir.utils import MockBuffer
 from .args import resolve_buffer, resolve_loop
+from .buffer_init import reduction_identity, undefined_before
 from .diagnostics import schedule_error
 from .registry import primitive
 
@@ -45,6 +46,8 @@ class BufferAtPlan:
     trailing: list = field(default_factory=list)  # (lb, ub, step, loop name) per m_i
     accesses: list = field(default_factory=list)  # (op, [m_i ivs]) per access under L
     read_only: bool = False  # no store under L: copy in, never write back
+    init: str = "copy"  # "copy" the slice in, "fill" with fill_value, or "none" (undefined)
+    fill_value: object = None  # ir.Attribute: the identity of the accumulation
 
 
 def _is_reduction(loop) -> bool:
@@ -110,6 +113,9 @@ def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> Buff
         trailing = trailing or bounds
         plan.accesses.append((op, ivs))
     plan.trailing = trailing
+    if not plan.read_only and undefined_before(plan, target):
+        plan.fill_value = reduction_identity(plan, target)
+        plan.init = "fill" if plan.fill_value is not None else "none"
     return plan
 
 
@@ -185,8 +191,12 @@ def _ui32(v: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_unsigned(32), v)
 
 
-def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: bool, tag):
-    """The init (``to_buffer``) or write-back nest at insertion point ``point``."""
+def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: bool, tag,
+               fill=None):
+    """The init (``to_buffer``) or write-back nest at insertion point ``point``.
+
+    With ``fill`` (an attribute) the init nest stores that constant instead of loading.
+    """
     ivs = []
     for lb, ub, step, name in plan.trailing:
         lp = affine_d.AffineForOp(lb, ub, step, ip=point)
@@ -208,8 +218,12 @@ def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: b
     elem = ir.MemRefType(buf.type).element_type
     src, src_map, dst, dst_map = (target, target_map, buf, buf_map) if to_buffer else \
         (buf, buf_map, target, target_map)
-    load = affine_d.AffineLoadOp(elem, src, operands.values, src_map, ip=point)
-    access.tag_new_load(load, tag)
+    if fill is not None:
+        load = arith_d.ConstantOp(elem, fill, ip=point)
+        access.tag_new_load(load, tag)
+    else:
+        load = affine_d.AffineLoadOp(elem, src, operands.values, src_map, ip=point)
+        access.tag_new_load(load, tag)
     store = affine_d.AffineStoreOp(load.result, dst, operands.values, dst_map, ip=point)
     return load, store
 
@@ -254,8 +268,10 @@ def apply_buffer_at(plan: BufferAtPlan, target, target_name: str, buf_name: str)
         _redirect(op, ivs, buf, plan, buf_name)
     with plan.loop.location:
         first = body.operations[0]
-        load, store = _copy_nest(plan, target, buf, ir.InsertionPoint(first), "init", True, tag)
-        _name_accesses(load, store, target_name, buf_name, to_buffer=True)
+        if plan.init != "none":
+            load, store = _copy_nest(plan, target, buf, ir.InsertionPoint(first), "init", True,
+                                     tag, plan.fill_value if plan.init == "fill" else None)
+            _name_accesses(load, store, target_name, buf_name, to_buffer=True)
         if plan.read_only:
             return
         load, store = _copy_nest(plan, target, buf, ir.InsertionPoint.at_block_terminator(body),
@@ -265,7 +281,8 @@ def apply_buffer_at(plan: BufferAtPlan, target, target_name: str, buf_name: str)
 
 def _name_accesses(load, store, target_name: str, buf_name: str, to_buffer: bool) -> None:
     src, dst = (target_name, buf_name) if to_buffer else (buf_name, target_name)
-    load.attributes["from"] = ir.StringAttr.get(src)
+    if load.operation.name != "arith.constant":
+        load.attributes["from"] = ir.StringAttr.get(src)
     store.attributes["to"] = ir.StringAttr.get(dst)
 
 

@@ -1,10 +1,13 @@
 """buffer_at: general and scalar cases, with and without reductions, init from the target's
 current contents; CPU results before and after equal numpy; errors change nothing."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import allo
+from allo.ir.types import float32, int32
 from allo.ir.utils import MockBuffer
 
 from helpers import check_csim
@@ -182,3 +185,140 @@ def test_copy_in_buffer_inside_a_reduction_loop():
     s.buffer_at(s.A, "k")  # A[i, k, j]: one row per (i, k), read-only, so legal in k
     assert '{name = "A_buf"} : memref<6xi32>' in str(s.module)
     assert_cpu_matches(s, K.reduction_between_ref, A)
+
+
+# --------------------------------------------------- targets declared without an initializer
+
+P_, Q_, R_ = 4, 5, 6
+
+
+def mm_undefined(A: float32[P_, Q_], B: float32[Q_, R_]) -> float32[P_, R_]:
+    out_AB: float32[P_, R_]
+    for i in range(P_):
+        for j in range(R_):
+            for k in allo.reduction(Q_):
+                out_AB[i, j] += A[i, k] * B[k, j]  # READ_LINE
+    return out_AB
+
+
+def mm_zeroed(A: float32[P_, Q_], B: float32[Q_, R_]) -> float32[P_, R_]:
+    out_AB: float32[P_, R_] = 0.0
+    for i in range(P_):
+        for j in range(R_):
+            for k in allo.reduction(Q_):
+                out_AB[i, j] += A[i, k] * B[k, j]
+    return out_AB
+
+
+def product_undefined(A: int32[4, 3]) -> int32[4]:
+    p: int32[4]
+    for i in range(4):
+        for k in allo.reduction(3):
+            p[i] *= A[i, k]
+    return p
+
+
+def or_undefined(A: int32[3, 4, 5]) -> int32[3, 4]:
+    m: int32[3, 4]
+    for i, j in allo.grid(3, 4):
+        for k in allo.reduction(5):
+            m[i, j] |= A[i, j, k]
+    return m
+
+
+def plain_write_undefined(A: int32[3, 4]) -> int32[3, 4]:
+    C: int32[3, 4]
+    for i, j in allo.grid(3, 4):
+        C[i, j] = A[i, j] * 2
+    return C
+
+
+def revisited_undefined(A: int32[3, 4]) -> int32[3, 4]:
+    C: int32[3, 4]
+    for r in range(2):
+        for i, j in allo.grid(3, 4):
+            C[i, j] += A[i, j]
+    return C
+
+
+def written_before(A: int32[3, 4]) -> int32[3, 4]:
+    C: int32[3, 4]
+    for i, j in allo.grid(3, 4, name="first"):
+        C[i, j] = A[i, j]
+    for i, j in allo.grid(3, 4, name="acc"):
+        for k in allo.reduction(2):
+            C[i, j] += k + 1
+    return C
+
+
+def _read_line():
+    import inspect
+
+    lines, start = inspect.getsourcelines(mm_undefined)
+    return start + next(k for k, text in enumerate(lines) if "READ_LINE" in text)
+
+
+def _undefined_warnings(s):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        s.build()
+        s.build(target="vhls")
+    return [w for w in rec if "read before anything is written" in str(w.message)]
+
+
+def test_accumulation_without_initializer_starts_from_zero():
+    s = allo.customize(mm_undefined)
+    found = _undefined_warnings(s)
+    assert len(found) == 2  # the CPU and the HLS build, at the kernel's read
+    assert {(w.filename, w.lineno) for w in found} == {(__file__, _read_line())}
+    assert "out_AB (in mm_undefined) is read before anything is written" in str(found[0].message)
+    s.buffer_at(s.out_AB, "i")
+    text = str(s.module)
+    assert 'from = "out_AB"' not in text  # nothing undefined is copied in
+    assert "arith.constant 0.000000e+00 : f32" in text
+    assert _undefined_warnings(s) == []
+    A, B = K.rand_float((P_, Q_), seed=11), K.rand_float((Q_, R_), seed=12)
+    reference = allo.customize(mm_zeroed)
+    reference.buffer_at(reference.out_AB, "i")
+    expected = reference.build()(A, B)
+    np.testing.assert_array_equal(s.build()(A, B), expected)  # same operations, same bits
+    np.testing.assert_allclose(expected, A @ B, rtol=1e-5)
+    check_csim(s, A, B)
+
+
+@pytest.mark.parametrize("kernel, target, axis, identity, ref", [
+    (product_undefined, "p", "i", "arith.constant 1 : i32", lambda A: A.prod(axis=1)),
+    (or_undefined, "m", "i", "arith.constant 0 : i32", lambda A: np.bitwise_or.reduce(A, axis=2)),
+    (or_undefined, "m", "j", "arith.constant 0 : i32", lambda A: np.bitwise_or.reduce(A, axis=2)),
+])
+def test_other_reductions_start_from_their_identity(kernel, target, axis, identity, ref):
+    s = allo.customize(kernel)
+    s.buffer_at(getattr(s, target), axis)
+    assert identity in str(s.module)
+    assert _undefined_warnings(s) == []
+    shape = (4, 3) if kernel is product_undefined else (3, 4, 5)
+    A = K.rand_int(shape, seed=13) % 5 + 1
+    np.testing.assert_array_equal(s.build()(A), ref(A).astype(np.int32))
+
+
+def test_undefined_target_without_reduction_is_not_copied_in():
+    s = allo.customize(plain_write_undefined)
+    assert _undefined_warnings(s) == []
+    s.buffer_at(s.C, "i")
+    text = str(s.module)
+    assert "j_init" not in text and "j_back" in text
+    assert _undefined_warnings(s) == []
+    A = K.rand_int((3, 4), seed=14)
+    np.testing.assert_array_equal(s.build()(A), A * 2)
+
+
+def test_defined_contents_are_still_copied_in():
+    s = allo.customize(written_before)
+    s.buffer_at(s.C, "acc.i")
+    assert 'from = "C"' in str(s.module)  # the init nest copies the first stage's values
+    A = K.rand_int((3, 4), seed=15)
+    np.testing.assert_array_equal(s.build()(A), A + 3)
+    s2 = allo.customize(revisited_undefined)
+    s2.buffer_at(s2.C, "i")  # r revisits each slice: it holds the previous round's sums
+    assert "j_init" in str(s2.module) and 'from = "C"' in str(s2.module)
+    assert len(_undefined_warnings(s2)) == 2  # the program itself reads undefined memory
