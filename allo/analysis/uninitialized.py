@@ -5,7 +5,9 @@ program whose first touch of it is a read (``C[i, j] += ...``) computes garbage,
 and in hardware alike. The first use of the buffer in execution order decides: when it is a
 load that surely runs (every construct around it between the declaration and the load is a
 loop with a constant, positive trip count: no condition, no loop that may not run), the
-program reads undefined memory. Any other first use (a store, a call, a copy, a view, ...)
+program reads undefined memory. A load whose value is only stored back into the same buffer
+(the shift of a reuse window) moves data without computing with it and is passed over. Any
+other first use (a store, a call, a copy, a view, ...)
 may define the contents, so nothing is reported.
 
 >>> import allo
@@ -80,11 +82,23 @@ def _first_use_if_read(alloc):
         if not after:
             continue
         for candidate in [op, *walk_ops(op)]:
-            if any(operand == value for operand in candidate.operands):
-                if candidate.name in _LOADS and _surely_runs(candidate, alloc.block):
-                    return candidate
-                return None
+            if not any(operand == value for operand in candidate.operands):
+                continue
+            if candidate.name in _LOADS and _only_moved_within(candidate, value):
+                continue  # a shift inside the buffer (a reuse window) computes nothing
+            if candidate.name in _LOADS and _surely_runs(candidate, alloc.block):
+                return candidate
+            return None
     return None
+
+
+def _only_moved_within(load, buffer) -> bool:
+    """Is the loaded value only stored back into ``buffer``?"""
+    users = [use.owner for use in load.results[0].uses]
+    users = [u.operation if hasattr(u, "operation") else u for u in users]
+    return bool(users) and all(
+        u.name in ("affine.store", "memref.store") and u.operands[1] == buffer
+        and u.operands[0] == load.results[0] for u in users)
 
 
 def _surely_runs(op, block) -> bool:
