@@ -13,6 +13,7 @@ No other module formats frontend locations; they build a
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 
@@ -132,9 +133,36 @@ class DeadlockError(SimulationError):
     """Dataflow simulator: every unfinished kernel instance is blocked on a stream."""
 
 
-def warn(message: str, category=UserWarning, stacklevel: int = 3) -> None:
-    """Emit a library warning (one place, so tests can filter consistently)."""
+def warn(message: str, category=UserWarning, stacklevel: int | None = None) -> None:
+    """Emit a library warning (one place, so tests can filter consistently).
+
+    By default the warning is attributed to the innermost frame outside the ``allo``
+    package: the user's line that called into the library, however deep the call went.
+    """
+    if stacklevel is None:
+        stacklevel = user_stacklevel()
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes ``warn``'s ``warnings.warn`` name the user's frame.
+
+    >>> user_stacklevel() >= 2
+    True
+    """
+    # from the frame that calls warnings.warn (warn, or a direct caller of this function),
+    # stacklevel 2 is its caller: two frames up from here
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and _in_library(frame):
+        frame = frame.f_back
+        level += 1
+    return level if frame is not None else 2
+
+
+def _in_library(frame) -> bool:
+    module = frame.f_globals.get("__name__", "")
+    return module == "allo" or module.startswith("allo.")
 
 
 __all__ = [

@@ -136,13 +136,15 @@ def _converted_copy(sig, port, arr: np.ndarray) -> np.ndarray:
     if arr.dtype.names is not None:
         raise ArgumentError(f"{_where(sig, port)} is a structured array; {t} takes "
                             f"{dtype} arrays")
-    if arr.dtype != dtype:
-        warn(f"argument '{port.name}': converting {arr.dtype} to {dtype}", DTypeWarning)
-    if isinstance(t, Float) or isinstance(t, Index) or dtype == np.bool_:
-        with np.errstate(all="ignore"):
-            return arr.astype(dtype, casting="unsafe")
     with np.errstate(all="ignore"):
-        return codec.wrap_int_array(arr, t, dtype)
+        if isinstance(t, Float) or isinstance(t, Index) or dtype == np.bool_:
+            out = arr.astype(dtype, casting="unsafe")
+        else:
+            out = codec.wrap_int_array(arr, t, dtype)
+    if arr.dtype != dtype:
+        warn(f"argument '{port.name}': converting {arr.dtype} to {dtype}"
+             f"{codec.conversion_loss(arr, out, t)}", DTypeWarning)
+    return out
 
 
 def _zero_copy_ok(port, arr: np.ndarray) -> bool:

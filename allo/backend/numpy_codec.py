@@ -150,3 +150,30 @@ def wrap_int_array(arr: np.ndarray, t: AlloType, dtype: np.dtype) -> np.ndarray:
         negative = (unsigned_view & sign) != 0
         unsigned_view[negative] |= fill
     return out
+
+
+def conversion_loss(arr: np.ndarray, out: np.ndarray, t) -> str:
+    """What converting ``arr`` to ``out`` (Allo type ``t``) lost, with one example.
+
+    ``''`` unless real values went to an integer type and some had a fractional part or were
+    not finite.
+
+    >>> a = np.array([1.0, 0.9, 2.5])
+    >>> conversion_loss(a, a.astype(np.int32), "i32")
+    '; 2 of 3 values lose their fractional part (e.g. 0.9 becomes 0)'
+    """
+    if arr.dtype.kind not in "fc" or out.dtype.kind not in "iub" or getattr(t, "is_float", False):
+        return ""
+    real = arr.real if arr.dtype.kind == "c" else arr
+    finite = np.isfinite(real)
+    fractional = finite & (real != np.trunc(real))
+    notes = []
+    count = int(np.count_nonzero(fractional))
+    if count:
+        k = int(np.flatnonzero(fractional)[0])
+        notes.append(f"{count} of {arr.size} values lose their fractional part (e.g. "
+                     f"{real.flat[k].item()!r} becomes {out.flat[k].item()!r})")
+    bad = int(arr.size - np.count_nonzero(finite))
+    if bad:
+        notes.append(f"{bad} NaN or infinite values have no {t} value")
+    return "; " + "; ".join(notes) if notes else ""

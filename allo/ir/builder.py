@@ -29,6 +29,7 @@ from .function import FunctionBuilder, FunctionInfo, NestedKernel
 from .module import BuiltModule
 from .source import KernelSource
 from .symbols import PyEnv
+from .template_infer import infer_bindings
 from .types import AlloType, Index, UInt
 from .typing_rules import RULE_SETS
 from .values import Val
@@ -69,8 +70,11 @@ class ModuleBuilder:
             ip = ir.InsertionPoint(self.module.body)
         return fb, info, ip
 
-    def get_function(self, fn, caller, template_slice, node) -> FunctionInfo:
-        """The function instance a call site refers to, compiling it on first use."""
+    def get_function(self, fn, caller, template_slice, node, args=None) -> FunctionInfo:
+        """The function instance a call site refers to, compiling it on first use.
+
+        A template called without ``[...]`` takes arguments inferred from ``args``.
+        """
         if isinstance(fn, NestedKernel):
             key = ("nested", id(fn), caller.suffix)
             if key in self.instances:
@@ -79,13 +83,10 @@ class ModuleBuilder:
             return self._compile_into(key, fn.src, fn.env, name, None, caller.suffix, caller,
                                       fn.outer_runtime_names)
         params = getattr(fn, "__type_params__", ())
-        if params and template_slice is None:
-            raise AlloTypeError(f"template kernel '{fn.__name__}' called without type arguments")
         suffix = caller.suffix
         targs = ()
-        if template_slice is not None:
-            items = template_slice.elts if hasattr(template_slice, "elts") else [template_slice]
-            values = [eval_compile_time(i, caller.compile_env()) for i in items]
+        if template_slice is not None or params:
+            values = self._template_values(fn, params, caller, template_slice, args)
             inst_id = None
             if len(values) == len(params) + 1 and isinstance(values[-1], str):
                 inst_id = values.pop()
@@ -114,6 +115,19 @@ class ModuleBuilder:
         env = PyEnv(fn, self.options.get("frames"), self.options.get("global_vars"), bindings)
         name = self.unique_func_name(base)
         return self._compile_into(key, src, env, name, fn, suffix, caller, ())
+
+    @staticmethod
+    def _template_values(fn, params, caller, template_slice, args) -> list:
+        """The template arguments written at the call, or inferred from its arguments."""
+        if template_slice is not None:
+            items = template_slice.elts if hasattr(template_slice, "elts") else [template_slice]
+            return [eval_compile_time(i, caller.compile_env()) for i in items]
+        if args is None:
+            raise AlloTypeError(f"template kernel '{fn.__name__}' called without type arguments")
+        names = [p.__name__ for p in params]
+        tree = KernelSource.of_function(fn).tree
+        bindings = infer_bindings(tree, names, args, caller.env.extra)
+        return [bindings[n] for n in names]
 
     def _compile_into(self, key, src, env, name, fn, suffix, caller, forbidden):
         self.in_progress.add(key)

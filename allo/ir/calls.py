@@ -191,7 +191,7 @@ class CallMixin:
         if fn is self.fn_object and template_slice is None:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
         args = [self.visit_expr(a) for a in node.args]
-        callee = self.module_builder.get_function(fn, self, template_slice, node)
+        callee = self.module_builder.get_function(fn, self, template_slice, node, args)
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")

@@ -13,6 +13,11 @@ iteration touches exactly the slice ``target[<outer>, L, :, ..]``. The rewrite:
 
 Init and write-back innermost loops get ``pipeline_ii = 1``.
 
+A target only *read* under ``L`` (an input of a systolic GEMM, ``s.buffer_at(s.A, "i")``)
+gets a copy-in buffer: the init nest loads the slice, the reads use the buffer, and there is
+no write-back. Nothing is written, so the result's rules about reductions do not apply: the
+trailing subscripts may be reduction loops and ``L`` may be inside one.
+
 >>> # s.buffer_at(s.C, "i")   # C[i, j] accumulated in C_buf[j] for each row i
 """
 
@@ -20,12 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .._mlir import affine_d, ir, memref_d
+from .._mlir import affine_d, arith_d, ir, memref_d
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
 from ..errors import ScheduleError
 from ..ir.utils import MockBuffer
 from .args import resolve_buffer, resolve_loop
+from .buffer_init import reduction_identity, undefined_before
 from .diagnostics import schedule_error
 from .registry import primitive
 
@@ -39,6 +45,9 @@ class BufferAtPlan:
     lead: list  # LinearForm of each dimension before L's, over atoms outside L
     trailing: list = field(default_factory=list)  # (lb, ub, step, loop name) per m_i
     accesses: list = field(default_factory=list)  # (op, [m_i ivs]) per access under L
+    read_only: bool = False  # no store under L: copy in, never write back
+    init: str = "copy"  # "copy" the slice in, "fill" with fill_value, or "none" (undefined)
+    fill_value: object = None  # ir.Attribute: the identity of the accumulation
 
 
 def _is_reduction(loop) -> bool:
@@ -67,8 +76,6 @@ def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> Buff
     if not any(op.name in LOOP_OPS for op in access.walk_ops(loop)):
         raise fail("cannot buffer at the inner-most loop")
     outer = enclosing_loops(loop)
-    if _is_reduction(loop) or any(_is_reduction(lp) for lp in outer):
-        raise fail("cannot buffer inside the reduction loops")
     iv = access.induction_var(loop)
     plan = BufferAtPlan(loop, outer[0] if outer else loop, lead=[])
     users = [u.owner.operation for u in target.uses
@@ -79,8 +86,9 @@ def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> Buff
                        f"stores of it can be buffered")
     if not users:
         raise fail(f"{label} is not accessed under the loop")
-    if not any(op.name == "affine.store" for op in users):
-        raise fail(f"{label} is not written under the loop; buffer_at buffers results")
+    plan.read_only = not any(op.name == "affine.store" for op in users)
+    if not plan.read_only and (_is_reduction(loop) or any(_is_reduction(lp) for lp in outer)):
+        raise fail("cannot buffer inside the reduction loops")
     pos, trailing = None, None
     for op in dict.fromkeys(users):
         forms = access.subscripts(op)
@@ -99,12 +107,15 @@ def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> Buff
         if plan.accesses and [f.key() for f in lead] != [f.key() for f in plan.lead]:
             raise fail(f"accesses under the loop address different slices of {label}")
         plan.lead = lead
-        ivs, bounds = _trailing_loops(forms[p + 1:], op, loop, fail, label)
+        ivs, bounds = _trailing_loops(forms[p + 1:], op, loop, fail, label, plan.read_only)
         if trailing is not None and [b[:3] for b in bounds] != [b[:3] for b in trailing]:
             raise fail(f"accesses of {label} use inner loops of different bounds")
         trailing = trailing or bounds
         plan.accesses.append((op, ivs))
     plan.trailing = trailing
+    if not plan.read_only and undefined_before(plan, target):
+        plan.fill_value = reduction_identity(plan, target)
+        plan.init = "fill" if plan.fill_value is not None else "none"
     return plan
 
 
@@ -121,8 +132,11 @@ def _loop_dimension(forms, iv) -> int | None:
     return found
 
 
-def _trailing_loops(forms, op, loop, fail, label):
-    """For subscripts after L's: the non-reduction loops ``m_i`` they must be, in order."""
+def _trailing_loops(forms, op, loop, fail, label, read_only: bool = False):
+    """For subscripts after L's: the loops ``m_i`` they must be, in order.
+
+    A buffered result may not be indexed by a reduction loop; a copy-in buffer may.
+    """
     chain = [lp for lp in enclosing_loops(op) if access.is_nested_in(lp, loop)]
     depth = {lp: k for k, lp in enumerate(chain)}
     ivs, bounds, last = [], [], -1
@@ -133,9 +147,10 @@ def _trailing_loops(forms, op, loop, fail, label):
             blk = atom.owner
             if c == 1 and isinstance(blk, ir.Block) and blk.owner is not None:
                 owner = blk.owner.operation
-        if owner is None or owner not in depth or _is_reduction(owner):
+        if owner is None or owner not in depth or (_is_reduction(owner) and not read_only):
+            kind = "loops" if read_only else "non-reduction loops"
             raise fail(f"the subscripts of {label} after the loop's dimension must be the "
-                       f"variables of the non-reduction loops nested in it, in order")
+                       f"variables of the {kind} nested in it, in order")
         if depth[owner] <= last:
             raise fail(f"the inner loops must index {label} in nesting order")
         last = depth[owner]
@@ -176,8 +191,12 @@ def _ui32(v: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_unsigned(32), v)
 
 
-def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: bool, tag):
-    """The init (``to_buffer``) or write-back nest at insertion point ``point``."""
+def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: bool, tag,
+               fill=None):
+    """The init (``to_buffer``) or write-back nest at insertion point ``point``.
+
+    With ``fill`` (an attribute) the init nest stores that constant instead of loading.
+    """
     ivs = []
     for lb, ub, step, name in plan.trailing:
         lp = affine_d.AffineForOp(lb, ub, step, ip=point)
@@ -199,8 +218,12 @@ def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: b
     elem = ir.MemRefType(buf.type).element_type
     src, src_map, dst, dst_map = (target, target_map, buf, buf_map) if to_buffer else \
         (buf, buf_map, target, target_map)
-    load = affine_d.AffineLoadOp(elem, src, operands.values, src_map, ip=point)
-    access.tag_new_load(load, tag)
+    if fill is not None:
+        load = arith_d.ConstantOp(elem, fill, ip=point)
+        access.tag_new_load(load, tag)
+    else:
+        load = affine_d.AffineLoadOp(elem, src, operands.values, src_map, ip=point)
+        access.tag_new_load(load, tag)
     store = affine_d.AffineStoreOp(load.result, dst, operands.values, dst_map, ip=point)
     return load, store
 
@@ -245,8 +268,12 @@ def apply_buffer_at(plan: BufferAtPlan, target, target_name: str, buf_name: str)
         _redirect(op, ivs, buf, plan, buf_name)
     with plan.loop.location:
         first = body.operations[0]
-        load, store = _copy_nest(plan, target, buf, ir.InsertionPoint(first), "init", True, tag)
-        _name_accesses(load, store, target_name, buf_name, to_buffer=True)
+        if plan.init != "none":
+            load, store = _copy_nest(plan, target, buf, ir.InsertionPoint(first), "init", True,
+                                     tag, plan.fill_value if plan.init == "fill" else None)
+            _name_accesses(load, store, target_name, buf_name, to_buffer=True)
+        if plan.read_only:
+            return
         load, store = _copy_nest(plan, target, buf, ir.InsertionPoint.at_block_terminator(body),
                                  "back", False, tag)
         _name_accesses(load, store, target_name, buf_name, to_buffer=False)
@@ -254,14 +281,16 @@ def apply_buffer_at(plan: BufferAtPlan, target, target_name: str, buf_name: str)
 
 def _name_accesses(load, store, target_name: str, buf_name: str, to_buffer: bool) -> None:
     src, dst = (target_name, buf_name) if to_buffer else (buf_name, target_name)
-    load.attributes["from"] = ir.StringAttr.get(src)
+    if load.operation.name != "arith.constant":
+        load.attributes["from"] = ir.StringAttr.get(src)
     store.attributes["to"] = ir.StringAttr.get(dst)
 
 
 @primitive("buffer_at")
 def buffer_at(sched, target, axis):
-    """Buffer the slice of ``target`` written under loop ``axis`` in a local buffer (§3.3).
+    """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer (§3.3).
 
+    A written slice is copied in and written back; a slice only read is copied in.
     Returns a handle to the new buffer ``<target>_buf``.
 
     >>> # acc = s.buffer_at(s.out, "r")

@@ -4,6 +4,11 @@ The outer ``d`` loops of the producer stage ``P`` are merged with the outer ``d`
 consumer stage ``Q`` (``d`` = depth of ``consumer_loop``); the rest of ``P`` goes to the start
 of ``consumer_loop``'s body. Merged loops keep ``Q``'s names and ``P`` disappears as a stage.
 When one nest is larger in every merged dimension, the smaller side's body is guarded.
+
+A producer that already received a stage (``compute_at("j", "jj")`` leaves ``jj`` holding
+the loops ``m`` and ``mm``) has several sibling loops at depth ``d``: all of them merge with
+``consumer_loop``, in program order, as ``P`` must vanish whole. That fuses the siblings, so
+it is checked like any reordering: no dependence between two siblings may be reversed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class ComputeAtPlan:
     consumer: LoopRef
     p_path: list  # LoopNode, outermost first, length d
     q_path: list
+    p_last: list  # every producer loop at depth d (siblings of p_path[-1]), in program order
     p_bounds: list  # (lb, ub, step) per merged level
     q_bounds: list
     guard_producer: bool
@@ -70,11 +76,12 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
                           f"consumer loop {cons.name} is at depth {depth}")
     p_path = path_between(prod.stage.root, prod.node)
     q_path = path_between(cons.stage.root, cons.node)
-    for outer, inner in zip(p_path, p_path[1:]):
+    for outer, inner in zip(p_path, p_path[1:-1]):
         ops = tf.body_ops(outer.body)
         if len(ops) != 1 or ops[0] != inner.op:
             raise _fail(prod, f"the producer nest is not perfect above loop {prod.name} "
                               f"(loop {outer.name} holds other statements)")
+    p_last = _producer_siblings(prod, p_path)
     p_bounds = [_const_bounds(n, prod) for n in p_path]
     q_bounds = [_const_bounds(n, cons) for n in q_path]
     p_larger = q_larger = True
@@ -95,8 +102,27 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
             if tf.body_ops(outer.body) != [inner.op]:
                 raise _fail(cons, "the consumer nest must be perfect above the merge depth "
                                   "when the producer iterates over a larger range")
-    return ComputeAtPlan(prod, cons, p_path, q_path, p_bounds, q_bounds,
+    return ComputeAtPlan(prod, cons, p_path, q_path, p_last, p_bounds, q_bounds,
                          guard_producer=not p_larger, guard_consumer=guard_consumer)
+
+
+def _producer_siblings(prod: LoopRef, p_path: list) -> list:
+    """The producer's loops at the merge depth: ``p_path[-1]`` and its sibling loops."""
+    if len(p_path) == 1:
+        return p_path
+    parent = p_path[-2]
+    ops = tf.body_ops(parent.body)
+    by_op = {child.op: child for child in parent.children}
+    siblings = [next((n for o, n in by_op.items() if o == op), None) for op in ops]
+    if any(n is None for n in siblings):
+        raise _fail(prod, f"the producer nest is not perfect above loop {prod.name} "
+                          f"(loop {parent.name} holds statements besides loops)")
+    bounds = _const_bounds(p_path[-1], prod)
+    for node in siblings:
+        if _const_bounds(node, prod) != bounds:
+            raise _fail(prod, f"loops {p_path[-1].name} and {node.name} at the merge depth "
+                              f"have different bounds")
+    return siblings
 
 
 def _const_bounds(node: LoopNode, ref: LoopRef) -> tuple[int, int, int]:
@@ -117,13 +143,15 @@ def _check_dependences(plan: ComputeAtPlan) -> None:
     q_acc = collect_accesses(q_root, enclosing_loops(q_root))
     _check_between(plan, p_acc)
     ranges: dict = {}
+    _check_siblings(plan, p_acc, ranges)
     q_ops = [n.op for n in plan.q_path]
     for p in p_acc:
+        p_ops = _producer_path_ops(plan, p)
         for q in q_acc:
             if p.memref != q.memref or not (p.is_write or q.is_write):
                 continue
             common = [k for k, op in enumerate(q_ops) if op in q.loops]
-            pairs = [(plan.p_path[k].op, q_ops[k]) for k in common]
+            pairs = [(p_ops[k], q_ops[k]) for k in common]
             q_first_on_tie = len(common) < len(q_ops) and _before_path(q, plan, len(common))
             for vec in feasible_directions(p, q, pairs, ranges):
                 sign = lex_sign(vec)
@@ -133,6 +161,38 @@ def _check_dependences(plan: ComputeAtPlan) -> None:
                         "compute_at would reverse a dependence: the consumer would access a "
                         "buffer element before the producer is done with it",
                         func=plan.consumer.func, loop=plan.consumer.label)
+
+
+def _producer_path_ops(plan: ComputeAtPlan, access) -> list:
+    """The merged producer loops around ``access``: the path with its own depth-d sibling."""
+    last = next(n.op for n in plan.p_last if n.op in access.loops)
+    return [n.op for n in plan.p_path[:-1]] + [last]
+
+
+def _check_siblings(plan: ComputeAtPlan, p_acc, ranges: dict) -> None:
+    """Fusing the producer's depth-d siblings must not run a later sibling's access first."""
+    if len(plan.p_last) == 1:
+        return
+    for a in p_acc:
+        a_ops = _producer_path_ops(plan, a)
+        for b in p_acc:
+            b_ops = _producer_path_ops(plan, b)
+            if a.memref != b.memref or not (a.is_write or b.is_write):
+                continue
+            if _sibling_index(plan, a_ops[-1]) >= _sibling_index(plan, b_ops[-1]):
+                continue  # only pairs from an earlier sibling to a later one
+            pairs = list(zip(a_ops, b_ops))
+            if any(lex_sign(vec) < 0 for vec in feasible_directions(a, b, pairs, ranges)):
+                raise schedule_error(
+                    ScheduleError, PRIM,
+                    "compute_at would reverse a dependence between the producer loops "
+                    f"{plan.p_last[_sibling_index(plan, a_ops[-1])].name} and "
+                    f"{plan.p_last[_sibling_index(plan, b_ops[-1])].name}, which it fuses",
+                    func=plan.consumer.func, loop=plan.consumer.label)
+
+
+def _sibling_index(plan: ComputeAtPlan, op) -> int:
+    return next(k for k, n in enumerate(plan.p_last) if n.op == op)
 
 
 def _before_path(access, plan: ComputeAtPlan, level: int) -> bool:
@@ -178,12 +238,16 @@ def _rewrite(plan: ComputeAtPlan) -> None:
         _guard(tf.body_ops(q_inner.body), [n.iv for n in plan.q_path], plan.q_bounds)
     body = q_inner.body
     first = body.operations[0].operation
-    moved = tf.body_ops(plan.p_path[-1].body)
-    for op in moved:
-        op.move_before(first)
+    moved = []
+    for sibling in plan.p_last:
+        ops = tf.body_ops(sibling.body)
+        for op in ops:
+            op.move_before(first)
+        moved += ops
+        sibling.iv.replace_all_uses_with(q_inner.iv)
     if plan.guard_producer:
         _guard(moved, [n.iv for n in plan.q_path], plan.p_bounds)
-    for pn, qn in zip(plan.p_path, plan.q_path):
+    for pn, qn in zip(plan.p_path[:-1], plan.q_path):
         pn.iv.replace_all_uses_with(qn.iv)
     plan.p_path[0].op.erase()
 

@@ -208,6 +208,10 @@ def partition(sched, target, partition_type=COMPLETE, dim=0, factor=0):
     records = layout_records(sched)
     plan = plan_partition(graph, records, node, kind, dim, factor,
                           replay=bool(sched.__dict__.get("_replaying")))
+    if kind == COMPLETE and factor not in (0, 1) and not sched.__dict__.get("_replaying"):
+        warn(f"partition: factor={factor} is ignored for a complete partition of {label} "
+             f"(every element becomes its own register); pass partition_type="
+             f"allo.Partition.Block or allo.Partition.Cyclic to split it into {factor} banks")
     if kind in (BLOCK, CYCLIC) and factor == 0:
         warn(f"partition: factor 0 for a {KIND_NAMES[kind]} partition of {label} is "
              f"recorded as is; an HLS build will refuse it (factor must be >= 1)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -287,3 +288,28 @@ def test_build_does_not_change_the_schedule_and_is_cached():
     assert str(s.module) == before
     assert m1._fast.entry is m2._fast.entry  # same compiled engine reused
     assert m1(np.arange(8, dtype=np.int32)).tolist() == [3 * i for i in range(8)]
+
+
+def test_lossy_float_to_int_conversion_warns_at_the_call_line():
+    def shift(A: int32[4], b: int32) -> int32[4]:
+        B: int32[4] = 0
+        for i in range(4):
+            B[i] = A[i] + b
+        return B
+
+    mod = build(shift)
+    A = np.array([0.9, 2.0, -2.7, 3.5])
+    with pytest.warns(allo.DTypeWarning) as rec:
+        line = sys._getframe().f_lineno + 1
+        out = mod(A, 1)
+    assert out.tolist() == [1, 3, -1, 4]  # truncation toward zero, as C does
+    assert len(rec) == 1 and (rec[0].filename, rec[0].lineno) == (__file__, line)
+    message = str(rec[0].message)
+    assert message == ("argument 'A': converting float64 to int32; 3 of 4 values lose their "
+                       "fractional part (e.g. 0.9 becomes 0)")
+    with pytest.warns(allo.DTypeWarning) as rec:
+        mod(np.array([1.0, np.nan, 2.0, np.inf]), 0)
+    assert "2 NaN or infinite values have no i32 value" in str(rec[0].message)
+    with pytest.warns(allo.DTypeWarning) as rec:
+        mod(np.array([1.0, 2.0, 3.0, 4.0]), 0)  # whole values: a plain conversion notice
+    assert str(rec[0].message) == "argument 'A': converting float64 to int32"

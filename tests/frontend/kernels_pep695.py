@@ -1,7 +1,7 @@
 """PEP 695 template kernels (Python >= 3.12 syntax); imported only by test_templates.py."""
 
 import allo
-from allo.ir.types import Float, Int, int16, int32
+from allo.ir.types import Float, Int, float32, int16, int32
 
 
 def shift_all[Ty, L: int32](V: "Ty[L]", k: "Ty") -> "Ty[L]":
@@ -59,8 +59,76 @@ def pick[Ty, N](X: "Ty[N]") -> "Ty[N]":
 
 
 def no_type_args(X: int32[20]) -> int32[20]:
+<<<<<<< HEAD
     return scale(X)
 
 
 def bad_template_call(X: int32[20]) -> int32[20]:
     return scale[[1], 20](X)  # ERR
+=======
+    return filled(X[0])
+
+
+def filled[Ty, N](v: "Ty") -> "Ty[N]":
+    Y: Ty[N] = v
+    return Y
+
+
+# -- template arguments inferred at calls written without [...] ---------------------------
+
+def affine_rows[T, M, N](A: "T[N, M]", r: "T", s: "T") -> "T[N, M]":
+    B: T[N, M]
+    for i, j in allo.grid(N, M):
+        B[i, j] = A[i, j] * r + s
+    return B
+
+
+def affine_twice[T: (float32, int32), M: int32, N: int32](A: "T[N, M]", r: "T", s: "T") -> "T[N, M]":
+    B = affine_rows(A, r, s)
+    C = affine_rows(B, s, r)
+    return C
+
+
+def row_sums[T, M, N](X: "T[M, N]") -> "T[M]":
+    out: T[M] = 0
+    for i, j in allo.grid(M, N):
+        out[i] += X[i, j]
+    return out
+
+
+def sums_of_both[T, M: int32, N: int32](A: "T[N, M]", B: "T[M, N]") -> "T[N]":
+    # the callee's M and N are the caller's N and M for A: the arguments decide
+    P = row_sums(A)
+    Q = row_sums(B)
+    out: T[N]
+    for i in range(N):
+        out[i] = P[i] + Q[i % M]
+    return out
+
+
+def fill_like[T, N](v: "T") -> "T[N]":
+    Y: T[N] = v
+    return Y
+
+
+def broadcast_first[T, N](A: "T[N]") -> "T[N]":
+    # fill_like's N appears in no parameter: the caller's N of the same name supplies it
+    Y = fill_like(A[0])
+    return Y
+
+
+def mixed_pair[T, N](A: "T[N]", B: "T[N]") -> "T[N]":
+    C: T[N]
+    for i in range(N):
+        C[i] = A[i] + B[i]
+    return C
+
+
+def calls_mixed_pair(X: int32[4], Y: float32[4]) -> int32[4]:
+    return mixed_pair(X, Y)
+
+
+def calls_with_constant_only(X: int32[4]) -> int32[4]:
+    Y = fill_like(3)
+    return Y
+>>>>>>> compat

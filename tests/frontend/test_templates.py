@@ -109,3 +109,49 @@ def test_bad_template_argument_at_a_call_site_points_at_the_call():
     assert "template argument 1 (Ty) of scale" in str(err)
     assert err.filename == K.__file__
     assert err.lineno == _line_of(K.bad_template_call, "# ERR")
+
+
+def test_unresolvable_call_keeps_the_error():
+    with pytest.raises(allo.AlloTypeError, match="called without type arguments: cannot infer N") as err:
+        allo.customize(K.no_type_args)
+    assert "kernels_pep695.py" in str(err.value) and "filled(X[0])" in str(err.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_inferred_call_inside_template(dtype):
+    elem = float32 if dtype == np.float32 else int32
+    s = allo.customize(K.affine_twice, instantiate=[elem, 6, 4])
+    text = str(s.module)
+    assert "func.func @affine_rows(" in text and "func.func @affine_rows_1" not in text
+    A = (np.arange(24).reshape(4, 6) % 7).astype(dtype)
+    r, c = dtype(3), dtype(2)
+    np.testing.assert_array_equal(s.build()(A, r, c), (A * r + c) * c + r)
+
+
+def test_inferred_shapes_come_from_arguments_before_caller_names():
+    s = allo.customize(K.sums_of_both, instantiate=[int32, 3, 5])
+    text = str(s.module)
+    # two instances of row_sums: (5, 3) for A and (3, 5) for B
+    assert "func.func @row_sums(" in text and "func.func @row_sums_1(" in text
+    A = np.arange(15, dtype=np.int32).reshape(5, 3)
+    B = np.arange(15, dtype=np.int32).reshape(3, 5) * 2
+    P, Q = A.sum(axis=1), B.sum(axis=1)
+    np.testing.assert_array_equal(s.build()(A, B), P + Q[np.arange(5) % 3])
+
+
+def test_parameter_only_in_the_result_comes_from_the_caller():
+    s = allo.customize(K.broadcast_first, instantiate=[float32, 7])
+    A = np.linspace(1, 2, 7).astype(np.float32)
+    np.testing.assert_array_equal(s.build()(A), np.full(7, A[0], dtype=np.float32))
+
+
+def test_conflicting_arguments_are_a_located_error():
+    with pytest.raises(allo.AlloTypeError, match="cannot infer T: argument 0 gives i32 but argument 1 gives f32") as err:
+        allo.customize(K.calls_mixed_pair)
+    assert "mixed_pair(X, Y)" in str(err.value)
+
+
+def test_constant_arguments_bind_nothing():
+    with pytest.raises(allo.AlloTypeError, match="cannot infer T") as err:
+        allo.customize(K.calls_with_constant_only)
+    assert "fill_like(3)" in str(err.value)

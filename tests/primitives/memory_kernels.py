@@ -146,6 +146,21 @@ def gemm_f32(A: float32[256, 256], B: float32[256, 256]) -> float32[256, 256]:
     return C
 
 
+def gemm_small(A: float32[8, 12], B: float32[12, 6]) -> float32[8, 6]:
+    C: float32[8, 6] = 0.0
+    for i, j in allo.grid(8, 6, name="mm"):
+        for k in allo.reduction(12):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def transposed_read(A: int32[6, 6]) -> int32[6, 6]:
+    B: int32[6, 6] = 0
+    for i, j in allo.grid(6, 6):
+        B[i, j] = A[j, i]
+    return B
+
+
 def mv(M: float32[6, 12], v: float32[12]) -> float32[6]:
     out: float32[6] = 0.0
     for r in range(6):

@@ -1,10 +1,12 @@
 """compute_at: merging depths, guards, chaining, follow-ups, legality."""
 
 import numpy as np
+import pytest
 
 import allo
 from allo.ir.types import int32
 
+from helpers import check_csim
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import loop_kernels as K
 from loop_kernels import twostep, twostep_ref, three, three_ref, larger_producer, larger_consumer, larger_consumer_ref  # noqa: F401 - kernels shared with other tests
@@ -118,3 +120,60 @@ def test_compute_at_larger_consumer_guards_producer():
     assert text.count("affine.if") == 1
     assert text.index("affine.if") < text.index('to = "T"') < text.index('to = "U"')
     assert_cpu_matches(s, larger_consumer_ref, K.rand_int((8, 12)))
+
+
+def chain3(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
+    B: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6):
+        B[i, j, m] = A[i, j, m] * 2
+    C: int32[4, 5, 6] = 0
+    for ii, jj, mm in allo.grid(4, 5, 6):
+        C[ii, jj, mm] = B[ii, jj, mm] + 1
+    D: int32[4, 5, 6] = 0
+    for iii, jjj, mmm in allo.grid(4, 5, 6):
+        D[iii, jjj, mmm] = C[iii, jjj, mmm] % 3
+    return D
+
+
+def chain3_ref(A):
+    return np.fmod(A * 2 + 1, 3).astype(np.int32)
+
+
+def chain3_reversed(A: int32[4, 5, 6]) -> int32[4, 5, 6]:
+    B: int32[4, 5, 6] = 0
+    for i, j, m in allo.grid(4, 5, 6):
+        B[i, j, m] = A[i, j, m] * 2
+    C: int32[4, 5, 6] = 0
+    for ii, jj, mm in allo.grid(4, 5, 6):
+        C[ii, jj, mm] = B[ii, jj, 5 - mm] + 1
+    D: int32[4, 5, 6] = 0
+    for iii, jjj, mmm in allo.grid(4, 5, 6):
+        D[iii, jjj, mmm] = C[iii, jjj, mmm] - 1
+    return D
+
+
+@pytest.mark.parametrize("second", ["m", "mm"])
+def test_compute_at_chained_into_a_stage_that_received_a_producer(second):
+    s = allo.customize(chain3)
+    s.compute_at("j", "jj")
+    assert list(s.get_loops().S_ii_jj_mm_1.loops) == ["ii", "jj", "m", "mm"]
+    # m and mm are both depth-3 loops of the merged stage: both merge with mmm, in order
+    s.compute_at(second, "mmm")
+    assert [name for name, _ in s.get_loops()] == ["S_iii_jjj_mmm_2"]
+    assert list(s.get_loops().S_iii_jjj_mmm_2.loops) == ["iii", "jjj", "mmm"]
+    text = str(s.module)
+    assert text.index('to = "B"') < text.index('to = "C"') < text.index('to = "D"')
+    A = K.rand_int((4, 5, 6), seed=11)
+    assert_cpu_matches(s, chain3_ref, A)
+    assert_replay_identical(chain3, s)
+    check_csim(s, A)
+
+
+def test_compute_at_refuses_fusing_siblings_against_a_dependence():
+    s = allo.customize(chain3_reversed)
+    s.compute_at("j", "jj")  # legal: the whole row of B precedes C's row
+    A = K.rand_int((4, 5, 6), seed=3)
+    assert_cpu_matches(s, lambda A: (A[:, :, ::-1] * 2).astype(np.int32), A)
+    # fusing m and mm would read B[.., 5 - mm] before iteration 5 - mm of m writes it
+    assert_refused(s, allo.ScheduleError, "reverse a dependence between the producer loops m and mm",
+                   "compute_at", "m", "mmm")

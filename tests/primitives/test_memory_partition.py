@@ -1,6 +1,7 @@
 """partition: layout spellings (§10), propagation across calls (§7), re-partition rules (§3.1),
 errors leaving the IR unchanged, and CPU results equal to numpy before and after."""
 
+import inspect
 import warnings
 
 import pytest
@@ -256,3 +257,25 @@ def test_random_request_sequences_are_atomic_and_keep_results(seq):
             expected = str(layout_map([6, 12], dims))
         assert f"affine_map<{expected}>" in str(s.module)
     assert_cpu_matches(s, K.affine2_ref, K.rand_int((6, 12), seed=9))
+
+
+def test_warnings_point_at_the_users_call_line():
+    s = allo.customize(K.affine2)
+    with pytest.warns(UserWarning, match="factor=16 is ignored for a complete partition") as rec:
+        line = inspect.currentframe().f_lineno + 1
+        s.partition(s.X, dim=2, factor=16)
+    assert len(rec) == 1
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
+    assert "complete dim=2" in str(s.build(target="vhls"))  # the factor is ignored indeed
+    with pytest.warns(UserWarning, match="factor 0") as rec:
+        line = inspect.currentframe().f_lineno + 1
+        s.partition(s.X, P.Cyclic, dim=1)
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
+
+
+def test_complete_with_factor_one_or_zero_does_not_warn():
+    s = allo.customize(K.affine2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.partition(s.X, dim=1, factor=1)
+        s.partition(s.X, dim=2)

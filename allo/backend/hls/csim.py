@@ -14,15 +14,14 @@ import resource
 import shutil
 import subprocess
 import tempfile
-import warnings
 import weakref
 
 import numpy as np
 
-from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError
+from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError, warn
 from ...ir.types import Index, type_from_str
-from ..numpy_codec import (bytes_array_to_ints, fixed_to_raw, int_to_bytes_array, raw_to_fixed,
-                           wrap_int_array)
+from ..numpy_codec import (bytes_array_to_ints, conversion_loss, fixed_to_raw,
+                           int_to_bytes_array, raw_to_fixed, wrap_int_array)
 from ..signature import storage_dtype
 from .ap_width import prelude_defines
 from .cpp_types import CType
@@ -183,10 +182,30 @@ class CSimRunner:
         return out
 
     def __call__(self, *args):
+        """Run once. Two calling conventions, told apart by the argument count:
+
+        * inputs then outputs (the reference's): results are written into the trailing
+          arrays, ``None`` is returned;
+        * inputs only (the CPU build's): results are returned as the CPU build returns
+          them (``None``, one value, or a list; scalars as Python numbers).
+        """
         ports = self.ports()
+        inputs = sum(1 for kind, *_ in ports if kind in ("scalar", "array"))
+        if len(args) == inputs and inputs != len(ports):
+            outputs = [_result_container(kind, ct, shape) for kind, ct, shape, _ in ports[inputs:]]
+            self._run(ports, list(args) + outputs)
+            values = [_returned(kind, ct, out) for (kind, ct, _, _), out in
+                      zip(ports[inputs:], outputs)]
+            return values[0] if len(values) == 1 else values
         if len(args) != len(ports):
-            raise ArgumentError(f"expected {len(ports)} arguments (inputs then outputs), "
-                                f"got {len(args)}")
+            expected = f"{len(ports)} arguments (inputs then outputs)"
+            if inputs != len(ports):
+                expected += f" or {inputs} (inputs only; results returned)"
+            raise ArgumentError(f"expected {expected}, got {len(args)}")
+        self._run(ports, args)
+        return None
+
+    def _run(self, ports: list, args) -> None:
         exe = self.exe or self.build()
         csim_dir = os.path.join(self.project, "csim")
         work = tempfile.mkdtemp(prefix="run_", dir=csim_dir)
@@ -214,7 +233,6 @@ class CSimRunner:
                     _copy_back(args[pos], outputs[alias], ct)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        return None
 
     def _server(self, exe: str):
         """The running driver process (started on first use, restarted after a crash)."""
@@ -318,19 +336,42 @@ def _to_container(value, ct: CType, shape, pos: int, kind: str) -> np.ndarray:
         return np.ascontiguousarray(arr.astype(np.int64))
     target = storage_dtype(t)
     python_scalar = kind == "scalar" and isinstance(value, (int, float, bool))
+    if target.names is not None:
+        if arr.dtype.names is not None:
+            out = arr.view(target) if arr.dtype.itemsize == target.itemsize else arr
+        else:
+            out = int_to_bytes_array(arr.astype(object), ct.width, ct.signed, target)
+    elif ct.kind == "float":
+        out = arr.astype(target)
+    else:
+        out = wrap_int_array(arr, t, target)
     if arr.dtype != target and kind not in ("result_array", "result_scalar") \
             and not python_scalar:
         if target.names is None or arr.dtype.itemsize != target.itemsize:
-            warnings.warn(f"argument {pos}: converting {arr.dtype} to {target}", DTypeWarning,
-                          stacklevel=4)
-    if target.names is not None:
-        if arr.dtype.names is not None:
-            return np.ascontiguousarray(arr.view(target) if arr.dtype.itemsize == target.itemsize
-                                        else arr)
-        return int_to_bytes_array(arr.astype(object), ct.width, ct.signed, target)
-    if ct.kind == "float":
-        return np.ascontiguousarray(arr.astype(target))
-    return np.ascontiguousarray(wrap_int_array(arr, t, target))
+            loss = conversion_loss(arr, out, t) if target.names is None else ""
+            warn(f"argument {pos}: converting {arr.dtype} to {target}{loss}", DTypeWarning)
+    return np.ascontiguousarray(out)
+
+
+def _result_container(kind: str, ct: CType, shape: tuple) -> np.ndarray:
+    """The array a result is read into, of the dtype the CPU build returns it in."""
+    t = _allo_type(ct)
+    dtype = np.dtype(np.float64) if ct.kind == "fixed" else storage_dtype(t)
+    return np.zeros(tuple(shape) if kind != "result_scalar" else (1,), dtype=dtype)
+
+
+def _returned(kind: str, ct: CType, out: np.ndarray):
+    """A result as the CPU build returns it: arrays as they are, scalars as Python values."""
+    if kind != "result_scalar":
+        return out
+    if out.dtype.names is not None:
+        return bytes_array_to_ints(out.reshape(1), ct.signed)[0]
+    value = out.reshape(())[()]
+    if ct.kind == "float" and out.dtype.itemsize < 4:
+        return value  # half precision stays a numpy scalar, as on the CPU
+    if out.dtype.kind == "f":
+        return float(value)
+    return bool(value) if out.dtype == np.bool_ else int(value)
 
 
 def _copy_back(user, raw: np.ndarray, ct: CType) -> None:

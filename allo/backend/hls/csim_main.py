@@ -166,7 +166,9 @@ def generate_driver(sig, top_cname: str) -> str:
             lines += ["    " + s for s in _load_element(ct, f"a{k}[i]", f"c{k}[i]", nbytes)]
             lines.append("  }")
         call_args.append(_call_arg(k, ct, form, shape))
-    lines.append(f"  {top_cname}({', '.join(call_args)});")
+    # qualified: ``using namespace std`` in kernel.cpp makes a top named like a std entity
+    # (``in_place``, ``count``, ``move``...) ambiguous
+    lines.append(f"  ::{top_cname}({', '.join(call_args)});")
     for k, (ct, count, form, shape) in enumerate(ports):
         if form == "scalar":
             continue
