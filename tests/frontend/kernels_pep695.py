@@ -59,14 +59,11 @@ def pick[Ty, N](X: "Ty[N]") -> "Ty[N]":
 
 
 def no_type_args(X: int32[20]) -> int32[20]:
-<<<<<<< HEAD
-    return scale(X)
+    return filled(X[0])
 
 
 def bad_template_call(X: int32[20]) -> int32[20]:
     return scale[[1], 20](X)  # ERR
-=======
-    return filled(X[0])
 
 
 def filled[Ty, N](v: "Ty") -> "Ty[N]":
@@ -131,4 +128,3 @@ def calls_mixed_pair(X: int32[4], Y: float32[4]) -> int32[4]:
 def calls_with_constant_only(X: int32[4]) -> int32[4]:
     Y = fill_like(3)
     return Y
->>>>>>> compat

@@ -468,7 +468,6 @@ def test_read_only_view_argument_is_not_written_back():
     np.testing.assert_array_equal(s.build()(A, A + 1), (A * (A + 1)).sum(1))
 
 
-<<<<<<< HEAD
 def test_allo_types_are_not_iterable():
     # __getitem__ builds annotations; iterating must not walk int32[0], int32[1], ... forever
     for t in (T.int32, Fixed(8, 3), T.float32, T.Struct({"x": T.int8})):
@@ -476,7 +475,8 @@ def test_allo_types_are_not_iterable():
             iter(t)
         with pytest.raises(TypeError):
             tuple(t)
-=======
+
+
 def test_verbose_prints_the_typed_module_with_the_standard_library_only(monkeypatch, capsys):
     # a None entry makes ``import astpretty`` (the reference's printer) fail
     monkeypatch.setitem(sys.modules, "astpretty", None)
@@ -492,4 +492,3 @@ def test_verbose_prints_the_typed_module_with_the_standard_library_only(monkeypa
     assert "func.func @caller(%arg0: memref<4xi32>)" in out and "func.func @callee(" in out
     A = np.arange(4, dtype=np.int32)
     np.testing.assert_array_equal(s.build()(A), (A + 1) * 2)
->>>>>>> compat
