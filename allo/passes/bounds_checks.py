@@ -102,12 +102,18 @@ def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME) -> list:
 
 
 def _check_function(f, ranges: IndexRanges, sites: list) -> bool:
-    """Markers before every unproven subscript of ``f``; whether any was added."""
-    added = False
+    """Markers before every unproven subscript of ``f``; whether any was added.
+
+    A subscript already checked earlier in the same block (``A[i] += 1``: the store repeats
+    the load's subscripts) is not checked again."""
+    checked = set()
     for access in ops_named(f, *_ACCESSES):
         memref = access.operands[1 if access.name.endswith("store") else 0]
         mtype = ir.MemRefType(memref.type)
         for dim in range(mtype.rank):
+            key = (access.block, memref, dim, _subscript_key(access, dim))
+            if key in checked:
+                continue
             size = None if mtype.is_dynamic_dim(dim) else mtype.shape[dim]
             bound = (LinearForm(const=size) if size is not None
                      else LinearForm({("dim", memref, dim): 1}))
@@ -116,8 +122,17 @@ def _check_function(f, ranges: IndexRanges, sites: list) -> bool:
                 continue
             _add_marker(access, memref, dim, len(sites))
             sites.append(_site(f, access, memref, dim, size))
-            added = True
-    return added
+            checked.add(key)
+    return bool(checked)
+
+
+def _subscript_key(access, dim: int):
+    """What subscript ``dim`` of ``access`` computes, comparable across accesses."""
+    operands = tuple(access.operands)[2 if access.name.endswith("store") else 1:]
+    if access.name.startswith("affine."):
+        amap = ir.AffineMapAttr(access.attributes["map"]).value
+        return str(amap.results[dim]), amap.n_dims, operands
+    return operands[dim]
 
 
 def _add_marker(access, memref, dim: int, site: int) -> None:
@@ -140,6 +155,8 @@ def _add_marker(access, memref, dim: int, site: int) -> None:
 def _site(f, access, memref, dim: int, size) -> BoundsSite:
     match = _FILE_LOC.search(str(access.location))
     filename, lineno = (match.group(1), int(match.group(2))) if match else (None, None)
+    if filename == "-":  # a line of MLIR text given without a file: not the user's source
+        filename, lineno = None, None
     return BoundsSite(_array_name(access, memref), dim, size, filename, lineno, func_name(f))
 
 

@@ -180,6 +180,9 @@ class IndexRanges:
         if name in ("arith.addi", "arith.subi"):
             a, b = (self.form(v) for v in op.operands)
             return a + b.scaled(1 if name == "arith.addi" else -1)
+        if name == "memref.dim" and constant_int(op.operands[1]) is not None:
+            # one atom per (buffer, dimension), so a loop bound and a subscript's limit cancel
+            return LinearForm({("dim", op.operands[0], constant_int(op.operands[1])): 1})
         if name == "arith.muli":
             a, b = (self.form(v) for v in op.operands)
             if not a.coeffs:
@@ -281,6 +284,8 @@ class IndexRanges:
 
     def _compound_range(self, atom: tuple) -> tuple[int, int]:
         kind, lhs, rhs = atom
+        if kind == "dim":
+            return 0, full_range(64)[1]
         lo, hi = self.form_range(lhs)
         if kind == "floordiv":
             return lo // rhs, hi // rhs
