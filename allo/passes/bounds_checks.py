@@ -117,8 +117,7 @@ def _check_function(f, ranges: IndexRanges, sites: list) -> bool:
             size = None if mtype.is_dynamic_dim(dim) else mtype.shape[dim]
             bound = (LinearForm(const=size) if size is not None
                      else LinearForm({("dim", memref, dim): 1}))
-            form = ranges.subscript_form(access, dim)
-            if ranges.form_range(form)[0] >= 0 and ranges.below(form, bound):
+            if ranges.in_bounds(access, dim, bound):
                 continue
             _add_marker(access, memref, dim, len(sites))
             sites.append(_site(f, access, memref, dim, size))

@@ -34,8 +34,12 @@ signed range is given the whole range (it may have wrapped).
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 from .._mlir import ir
 from ..analysis.access import LinearForm, walk_ops  # noqa: F401  (walk_ops: doctest)
+from .index_guards import Guarded
 from .ir_walk import constant_int
 
 __all__ = ["IndexRanges", "type_width", "full_range"]
@@ -107,6 +111,16 @@ class IndexRanges:
         self._depths: dict = {}
         self._budget = 0
         self._nesting = 0  # > 0 while a query runs: nested queries share its budget
+        self._guards: list = []  # (form, is_equality) of the affine.if around the access
+        self._guarded_ranges: dict = {}  # value ranges under the current guards
+
+    # ------------------------------------------------------------------ accesses
+    def in_bounds(self, access, dim: int, size: LinearForm) -> bool:
+        """Whether subscript ``dim`` of ``access`` always lies in ``[0, size)``."""
+        with Guarded(self, access):
+            form = self.subscript_form(access, dim)
+            return (self._query(form, upper=False) >= 0
+                    and self._query(size + form.scaled(-1), upper=False) >= 1)
 
     # ------------------------------------------------------------------ public queries
     def subscript_form(self, access, dim: int) -> LinearForm:
@@ -120,15 +134,12 @@ class IndexRanges:
 
     def subscript_range(self, access, dim: int) -> tuple[int, int]:
         """Smallest and largest value subscript ``dim`` of ``access`` can take."""
-        return self.form_range(self.subscript_form(access, dim))
+        with Guarded(self, access):
+            return self.form_range(self.subscript_form(access, dim))
 
     def form_range(self, form: LinearForm) -> tuple[int, int]:
         """Smallest and largest value of ``form`` (64-bit; the whole range when unknown)."""
         return _fit(self._query(form, upper=False), self._query(form, upper=True), 64)
-
-    def below(self, form: LinearForm, bound: LinearForm) -> bool:
-        """Whether ``form <= bound - 1`` always holds (``bound`` may hold dynamic sizes)."""
-        return self._query(bound + form.scaled(-1), upper=False) >= 1
 
     def _query(self, form: LinearForm, upper: bool) -> int:
         if self._nesting == 0:
@@ -142,10 +153,13 @@ class IndexRanges:
     def value_range(self, value: "ir.Value") -> tuple[int, int]:
         """The signed range of an integer or index value."""
         key = value
-        if key in self._ranges:
+        memo = self._guarded_ranges if self._guards else self._ranges
+        if key in memo:
+            return memo[key]
+        if not self._guards and key in self._ranges:
             return self._ranges[key]
         width = type_width(value.type) or 64
-        self._ranges[key] = full_range(width)  # a cycle (loop-carried) gets the full range
+        memo[key] = full_range(width)  # a cycle (loop-carried) gets the full range
         if width == 64 and str(value.type) == "index":
             form = self.form(value)
             if form.coeffs == {value: 1} and form.const == 0:
@@ -154,7 +168,7 @@ class IndexRanges:
                 rng = self.form_range(form)
         else:
             rng = self._op_range(value, width)
-        self._ranges[key] = rng
+        memo[key] = rng
         return rng
 
     # ------------------------------------------------------------------ linear forms
@@ -219,6 +233,7 @@ class IndexRanges:
     # ------------------------------------------------------------------ extremes
     def _extreme(self, form: LinearForm, upper: bool) -> int:
         """The largest (``upper``) or smallest value of ``form`` (the type range if unknown)."""
+        form = _fold_mods(form)
         if not form.coeffs:
             return form.const
         atom = self._pick(form)
@@ -266,7 +281,7 @@ class IndexRanges:
             if (op.name == "affine.min") == upper:
                 return forms
         lo, hi = self.value_range(atom)
-        return [hi if upper else lo]
+        return self._guard_bounds(atom, upper) + [hi if upper else lo]
 
     def _iv_bounds(self, loop, upper: bool) -> list:
         operands = list(loop.operands)
@@ -276,11 +291,38 @@ class IndexRanges:
             return [self.form(operands[0])]
         lb = ir.AffineMapAttr(loop.attributes["lowerBoundMap"]).value
         ub = ir.AffineMapAttr(loop.attributes["upperBoundMap"]).value
+        guards = self._guard_bounds(loop.regions[0].blocks[0].arguments[0], upper)
         if upper:
             args = operands[lb.n_inputs: lb.n_inputs + ub.n_inputs]
-            return [self.expr_form(e, args, ub.n_dims) + LinearForm(const=-1) for e in ub.results]
+            return guards + [self.expr_form(e, args, ub.n_dims) + LinearForm(const=-1)
+                             for e in ub.results]
         args = operands[: lb.n_inputs]
-        return [self.expr_form(e, args, lb.n_dims) for e in lb.results]
+        return guards + [self.expr_form(e, args, lb.n_dims) for e in lb.results]
+
+    def _guard_bounds(self, atom, upper: bool) -> list:
+        """Bounds of ``atom`` from the conditions of the ``if`` ops around the access.
+
+        A loop variable may be bounded by outer loop variables and other values; any other
+        atom only by constants: eliminating an atom then never brings it back."""
+        loop = loop_of_iv(atom) if isinstance(atom, ir.Value) else None
+        depth = _depth(loop) if loop is not None else None
+        found = []
+        for form, is_eq in self._guards:
+            a = form.coeffs.get(atom, 0)
+            if a == 0 or (not is_eq and (a > 0) == upper):
+                continue  # a*atom + rest >= 0 bounds atom from below when a > 0
+            rest = LinearForm({k: c for k, c in form.coeffs.items() if k != atom}, form.const)
+            if loop is None and rest.coeffs:
+                continue
+            if any(isinstance(k, ir.Value) and loop_of_iv(k) is not None
+                   and _depth(loop_of_iv(k)) >= depth for k in rest.coeffs):
+                continue
+            if a in (1, -1):
+                found.append(rest.scaled(-a))  # atom (>= or <=) -rest / a
+            elif not rest.coeffs:
+                q = Fraction(-rest.const, a)
+                found.append(math.floor(q) if upper else math.ceil(q))
+        return found
 
     def _compound_range(self, atom: tuple) -> tuple[int, int]:
         kind, lhs, rhs = atom
@@ -317,6 +359,21 @@ class IndexRanges:
 
     def operand_const(self, op, i: int):
         return constant_int(op.operands[i])
+
+
+def _fold_mods(form: LinearForm) -> LinearForm:
+    """Rewrite ``c*L - c*k*(L floordiv k)`` inside ``form`` as ``c*(L mod k)``."""
+    for atom, d in list(form.coeffs.items()):
+        if not (isinstance(atom, tuple) and atom[0] == "floordiv") or d % atom[2]:
+            continue
+        _, lin, k = atom
+        c = -d // k
+        if not lin.coeffs or any(form.coeffs.get(a) != c * v for a, v in lin.coeffs.items()):
+            continue
+        coeffs = {a: v for a, v in form.coeffs.items() if a is not atom and a not in lin.coeffs}
+        coeffs[("mod", lin, k)] = coeffs.get(("mod", lin, k), 0) + c
+        return _fold_mods(LinearForm(coeffs, form.const - c * lin.const))
+    return form
 
 
 # ---------------------------------------------------------------------- per-op range rules

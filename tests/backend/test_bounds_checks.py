@@ -229,6 +229,47 @@ def test_split_tails_and_tiles_stay_unchecked():
     np.testing.assert_array_equal(B, A * 2)
 
 
+def test_guarded_and_fused_schedules_stay_unchecked():
+    def box(P: int32[8, 12]) -> int32[6, 10]:
+        Q: int32[6, 10] = 0
+        for y, x in allo.grid(6, 10):
+            acc: int32 = 0
+            for dy, dx in allo.reduction(3, 3):
+                acc += P[y + dy, x + dx]
+            Q[y, x] = acc
+        return Q
+
+    s = allo.customize(box)
+    s.reuse_at(s.reuse_at(s.P, "y"), "x")  # affine.if warm-up guards around the stores
+    mod = s.build()
+    assert checks_in(mod) == 0
+    P = np.arange(96, dtype=np.int32).reshape(8, 12)
+    expected = sum(P[dy:dy + 6, dx:dx + 10] for dy in range(3) for dx in range(3))
+    np.testing.assert_array_equal(mod(P), expected)
+
+    def nest(A: int32[6, 3, 7]) -> int32[6, 3]:
+        B: int32[6, 3] = 0
+        for i, j, k in allo.grid(6, 3, 7):
+            B[i, j] += A[i, j, k]
+        return B
+
+    s = allo.customize(nest)
+    s.split("k", 4)  # min-bounded tail, then a fused band with floordiv/mod subscripts
+    s.fuse("j", "k.outer")
+    mod = s.build()
+    assert checks_in(mod) == 0
+    A = np.arange(126, dtype=np.int32).reshape(6, 3, 7)
+    np.testing.assert_array_equal(mod(A), A.sum(axis=2))
+
+    def cat(A: int32[2, 3], B: int32[4, 3]) -> int32[6, 3]:
+        return allo.concat(A, B)  # scf.if on index comparisons picks the source
+
+    mod = allo.customize(cat).build()
+    assert checks_in(mod) == 0
+    A, B = np.arange(6, dtype=np.int32).reshape(2, 3), np.arange(12, dtype=np.int32).reshape(4, 3)
+    np.testing.assert_array_equal(mod(A, B), np.concatenate([A, B]))
+
+
 def test_narrow_and_masked_indices_are_proven():
     def lookup(T: int32[256], x: uint8, y: int32) -> int32:
         return T[x] + T[y & 255] + T[y % 7 + 7] + T[y % 300]
