@@ -213,6 +213,8 @@ class LLVMModule:
     ``mod`` is an MLIR module (never modified) or its text; ``top_func_name`` the function to
     call; ``ext_libs`` shared libraries (paths, or objects with a ``shared_lib`` path) linked
     into the engine; ``arg_names`` the source names of the parameters, used in error messages.
+    A subscript out of its array's bounds at run time stops the kernel at that access and
+    raises :class:`allo.IndexOutOfBoundsError` (docs/cpu_backend.md, "Bounds checks").
     """
 
     def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):

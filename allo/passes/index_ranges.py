@@ -240,11 +240,13 @@ class IndexRanges:
         coeff = form.coeffs[atom]
         rest = LinearForm({a: c for a, c in form.coeffs.items() if a is not atom}, form.const)
         alternatives = self._atom_bounds(atom, upper=(coeff > 0) == upper)
+        numbers = [alt for alt in alternatives if isinstance(alt, int)]
         results = []
+        if numbers:  # the tightest constant bound, applied to the rest's own extreme
+            best = min(numbers) if (coeff > 0) == upper else max(numbers)
+            results.append(self._extreme(rest, upper) + coeff * best)
         for alt in alternatives:
-            if isinstance(alt, int):
-                results.append(self._extreme(rest, upper) + coeff * alt)
-            elif self._budget > 0:
+            if not isinstance(alt, int) and self._budget > 0:
                 self._budget -= 1
                 results.append(self._extreme(rest + alt.scaled(coeff), upper))
         if not results:
@@ -284,14 +286,15 @@ class IndexRanges:
         return self._guard_bounds(atom, upper) + [hi if upper else lo]
 
     def _iv_bounds(self, loop, upper: bool) -> list:
+        """``iv <= ub_k - 1`` for each upper bound, ``iv >= lb_k`` for each lower bound."""
         operands = list(loop.operands)
+        guards = self._guard_bounds(loop.regions[0].blocks[0].arguments[0], upper)
         if loop.name == "scf.for":
             if upper:
-                return [self.form(operands[1]) + LinearForm(const=-1)]
-            return [self.form(operands[0])]
+                return guards + [self.form(operands[1]) + LinearForm(const=-1)]
+            return guards + [self.form(operands[0])]
         lb = ir.AffineMapAttr(loop.attributes["lowerBoundMap"]).value
         ub = ir.AffineMapAttr(loop.attributes["upperBoundMap"]).value
-        guards = self._guard_bounds(loop.regions[0].blocks[0].arguments[0], upper)
         if upper:
             args = operands[lb.n_inputs: lb.n_inputs + ub.n_inputs]
             return guards + [self.expr_form(e, args, ub.n_dims) + LinearForm(const=-1)

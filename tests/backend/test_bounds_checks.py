@@ -333,3 +333,47 @@ def test_dynamic_shapes_in_hand_written_mlir():
     assert (err.array, err.index, err.size, err.lineno) == ("arg0", 5, 5, None)
     assert str(err) == "index 5 is out of bounds for axis 0 of array 'arg0' with size 5"
     assert raised(mod, np.arange(9, dtype=np.int32), 9).size == 9
+
+
+def test_stream_read_more_often_than_written():
+    from allo.ir.types import Stream
+
+    def fifo(X: int32[6], n: int32) -> int32[6]:
+        q: Stream[int32, 2]
+        Y: int32[6] = 0
+        for a in range(4):
+            q.put(X[a] * 3)
+        for a in range(6):
+            if a < n:
+                Y[a] = q.get() - 1  # GET
+        return Y
+
+    mod = allo.customize(fifo).build()
+    X = np.arange(6, dtype=np.int32)
+    np.testing.assert_array_equal(mod(X, 4), [-1, 2, 5, 8, 0, 0])
+    err = raised(mod, X, 5)
+    assert (err.array, err.index, err.size) == ("q", 4, 4)
+    assert err.lineno == line_of(fifo, "# GET")
+
+
+def test_threads_get_their_own_error_slot():
+    from concurrent.futures import ThreadPoolExecutor
+
+    mod = allo.customize(gather).build()
+    A = np.arange(16, dtype=np.float32)
+    good = np.arange(8, dtype=np.int32)
+    bad = good.copy()
+    bad[3] = 40
+
+    def call(k):
+        if k % 2:
+            return raised(mod, A, bad).index
+        return mod(A, good)
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(call, range(200)))
+    for k, out in enumerate(outcomes):
+        if k % 2:
+            assert out == 40
+        else:
+            np.testing.assert_array_equal(out, A[good])
