@@ -24,6 +24,19 @@ class AlloError(Exception):
 # --------------------------------------------------------------------------- frontend
 
 
+def render_located(message: str, filename, lineno, func_name, source) -> str:
+    """``message`` followed by the fixed location block (nothing when ``lineno`` is None)."""
+    if lineno is None:
+        return message
+    src = (source or "").strip().splitlines()
+    first = src[0].strip() if src else ""
+    return (
+        f"{message}\n"
+        f'  File "{filename}", Line: {lineno}, in {func_name}\n'
+        f"    {first}"
+    )
+
+
 class FrontendError(AlloError, SystemExit):
     """An error found while ``allo.customize`` compiles kernel source.
 
@@ -55,15 +68,8 @@ class FrontendError(AlloError, SystemExit):
         self.code = f"{type(self).__name__}: {text}"
 
     def _render(self) -> str:
-        if self.lineno is None:
-            return self.message
-        src = (self.source or "").strip().splitlines()
-        first = src[0].strip() if src else ""
-        return (
-            f"{self.message}\n"
-            f'  File "{self.filename}", Line: {self.lineno}, in {self.func_name}\n'
-            f"    {first}"
-        )
+        return render_located(self.message, self.filename, self.lineno, self.func_name,
+                              self.source)
 
     def __str__(self) -> str:
         return self._render()
@@ -125,6 +131,31 @@ class ArgumentError(AlloError, TypeError, ValueError):
     """Wrong call arguments at the numpy boundary."""
 
 
+class IndexOutOfBoundsError(AlloError, IndexError):
+    """A run-time array index outside its dimension (CPU build; numpy's ``IndexError``).
+
+    Raised after the compiled kernel returned early at the first offending access. It names
+    the array, the index, the axis and its size, and the source line of the access.
+
+    >>> e = IndexOutOfBoundsError("A", 9, 0, 8, "/k.py", 4, "k", "return A[n]")
+    >>> print(e)
+    index 9 is out of bounds for axis 0 of array 'A' with size 8
+      File "/k.py", Line: 4, in k
+        return A[n]
+    >>> isinstance(e, IndexError)
+    True
+    """
+
+    def __init__(self, array: str, index: int, axis: int, size: int, filename=None,
+                 lineno=None, func_name=None, source=None):
+        self.array, self.index, self.axis, self.size = array, index, axis, size
+        self.filename, self.lineno, self.func_name, self.source = \
+            filename, lineno, func_name, source
+        self.message = (f"index {index} is out of bounds for axis {axis} of array '{array}' "
+                        f"with size {size}")
+        super().__init__(render_located(self.message, filename, lineno, func_name, source))
+
+
 class SimulationError(AlloError, RuntimeError):
     """A C-simulation/emulation executable failed at run time."""
 
@@ -179,6 +210,7 @@ __all__ = [
     "BuildError",
     "ToolNotFoundError",
     "ArgumentError",
+    "IndexOutOfBoundsError",
     "SimulationError",
     "DeadlockError",
 ]

@@ -9,6 +9,7 @@ from torch_mlir import ir, passmanager, execution_engine  # noqa: F401
 from torch_mlir.dialects import (  # noqa: F401
     affine as affine_d,
     arith as arith_d,
+    cf as cf_d,
     builtin as builtin_d,
     func as func_d,
     linalg as linalg_d,
@@ -18,6 +19,7 @@ from torch_mlir.dialects import (  # noqa: F401
     tensor as tensor_d,
     bufferization as bufferization_d,
     llvm as llvm_d,
+    ub as ub_d,
 )
 from torch_mlir.runtime import (  # noqa: F401
     get_ranked_memref_descriptor,

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._mlir import execution_engine, ir, new_context
 from ..errors import ArgumentError, BuildError
+from ..passes.bounds_checks import SLOT_WORDS
 from ..passes.entry_wrapper import ENTRY_NAME
 from ..passes.ir_walk import find_func
 from ..passes.lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
@@ -36,6 +37,10 @@ from .signature import read_signature
 __all__ = ["LLVMModule", "invoke_mlir_parser"]
 
 OPT_LEVEL = 3
+
+# Run-time bounds checks of dynamic subscripts are on unless this variable is "0" when the
+# module is built (only for measuring their cost, benchmarks/bounds_checks.py).
+BOUNDS_CHECKS_ENV = "ALLO_BOUNDS_CHECKS"
 
 # Compiled engines by hash of the LLVM-dialect text (+ linked libraries): building the same
 # schedule twice reuses the machine code.
@@ -75,7 +80,8 @@ def _module_text(mod) -> str:
     op = mod.operation if hasattr(mod, "operation") else mod
     if not isinstance(op, ir.Operation):
         raise BuildError(f"LLVMModule expects an MLIR module or its text, got {type(mod).__name__}")
-    return op.get_asm(enable_debug_info=False, print_generic_op_form=False)
+    # with locations: bounds-check errors name the user's file and line
+    return op.get_asm(enable_debug_info=True, print_generic_op_form=False)
 
 
 def _runtime_libraries() -> list:
@@ -136,9 +142,15 @@ _NO_BUFFER_FORMAT: set = set()
 
 
 class _CallSlots:
-    """Descriptors and the packed pointer array of one call signature, reused across calls."""
+    """Descriptors and the packed pointer array of one call signature, reused across calls.
 
-    def __init__(self, ranks: list):
+    With ``error_slot`` the last descriptor points at :attr:`error` (``SLOT_WORDS`` int64s
+    the kernel fills when a bounds check fails, allo.passes.bounds_checks)."""
+
+    def __init__(self, ranks: list, error_slot: bool = False):
+        self.error = (ctypes.c_int64 * SLOT_WORDS)() if error_slot else None
+        if error_slot:
+            ranks = ranks + [1]
         self.descriptors = [_descriptor_type(r)() for r in ranks]
         self.pointers = (ctypes.c_void_p * len(ranks))(
             *[ctypes.addressof(d) for d in self.descriptors])
@@ -146,6 +158,10 @@ class _CallSlots:
         size = ctypes.sizeof(ctypes.c_void_p)
         self.packed = (ctypes.c_void_p * len(ranks))(
             *[base + i * size for i in range(len(ranks))])
+        if error_slot:
+            slot = self.descriptors[-1]
+            slot.allocated = slot.aligned = ctypes.addressof(self.error)
+            slot.shape[0], slot.strides[0] = SLOT_WORDS, 1
 
     def fill(self, buffers: list):
         for desc, arr in zip(self.descriptors, buffers):
@@ -179,9 +195,11 @@ def _compile(llvm_module: "ir.Module", libs: list):
 class _Variant:
     """One compiled form of the module (argument arrays distinct, or possibly overlapping)."""
 
-    def __init__(self, text: str, top: str, libs: list, distinct_args: bool):
+    def __init__(self, text: str, top: str, libs: list, distinct_args: bool,
+                 bounds_checks: bool):
         module = invoke_mlir_parser(text)
-        prepare_for_cpu(module, top, distinct_args=distinct_args)
+        self.sites = prepare_for_cpu(module, top, distinct_args=distinct_args,
+                                     bounds_checks=bounds_checks)
         self.intermediate_module = module
         lowered = invoke_mlir_parser(str(module))
         lower_to_llvm_dialect(lowered)
@@ -195,6 +213,8 @@ class LLVMModule:
     ``mod`` is an MLIR module (never modified) or its text; ``top_func_name`` the function to
     call; ``ext_libs`` shared libraries (paths, or objects with a ``shared_lib`` path) linked
     into the engine; ``arg_names`` the source names of the parameters, used in error messages.
+    A subscript out of its array's bounds at run time stops the kernel at that access and
+    raises :class:`allo.IndexOutOfBoundsError` (docs/cpu_backend.md, "Bounds checks").
     """
 
     def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):
@@ -209,7 +229,9 @@ class LLVMModule:
         self._libs = _RUNTIME_LIBS + [_library_path(lib) for lib in (ext_libs or [])]
         self._streams = [("stream" in str(t)) for t in
                          ir.FunctionType(ir.TypeAttr(top.attributes["function_type"]).value).inputs]
-        self._fast = _Variant(self._text, top_func_name, self._libs, distinct_args=True)
+        self._checks = os.environ.get(BOUNDS_CHECKS_ENV, "1") != "0"
+        self._fast = _Variant(self._text, top_func_name, self._libs, distinct_args=True,
+                              bounds_checks=self._checks)
         self._safe = None
         self._slots = threading.local()
 
@@ -234,30 +256,35 @@ class LLVMModule:
         return [(p.type_str, p.shape if p.is_array else ()) for p in self._signature.results]
 
     # ------------------------------------------------------------------ calls
-    def _entry_for(self, frame):
+    def _variant_for(self, frame) -> _Variant:
         arrays = [b for b, p in zip(frame.buffers, self._signature.params) if p.is_array]
         overlapping = len(arrays) > 1 and any(
             np.may_share_memory(a, b) for a, b in combinations(arrays, 2))
         if not overlapping:
-            return self._fast.entry
+            return self._fast
         if self._safe is None:
             self._safe = _Variant(self._text, self.top_func_name, self._libs,
-                                  distinct_args=False)
-        return self._safe.entry
+                                  distinct_args=False, bounds_checks=self._checks)
+        return self._safe
 
     def __call__(self, *args, **kwargs):
         if kwargs:
             raise ArgumentError(f"{self.top_func_name} takes positional arguments only, got "
                                 f"keyword(s) {', '.join(sorted(kwargs))}")
         frame = marshal_arguments(self._signature, args, self._may_write)
-        entry = self._entry_for(frame)
+        variant = self._variant_for(frame)
         slots = getattr(self._slots, "value", None)
         if slots is None:  # one set per thread: calls from several threads stay independent
             ranks = [len(p.shape) if p.is_array else 0
                      for p in self._signature.params + self._signature.results]
-            slots = self._slots.value = _CallSlots(ranks)
-        entry(slots.fill(frame.buffers + frame.results))
-        write_back(frame)
+            slots = self._slots.value = _CallSlots(ranks, error_slot=self._checks)
+        error = slots.error
+        if error is not None:
+            error[0] = 0
+        variant.entry(slots.fill(frame.buffers + frame.results))
+        write_back(frame)  # also after an error: the writes before it stay, as in Python
+        if error is not None and error[0]:
+            raise variant.sites[error[0] - 1].error(error[1], error[2]) from None
         return unmarshal_results(self._signature, frame)
 
     def __repr__(self):

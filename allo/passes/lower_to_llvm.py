@@ -14,7 +14,7 @@ Two stages, both on a private copy of the user's module:
 ...   %c0 = arith.constant 0 : index
 ...   %v = memref.load %a[%c0] : memref<4xi32>
 ...   return %v : i32 }''')
->>> prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
+>>> sites = prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
 >>> "llvm.func @allo_entry" in str(m)
 True
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 from .._mlir import ir, passmanager
 from ..errors import BuildError
 from .allo_ops import insert_arith_guards, lower_allo_ops
+from .bounds_checks import expand_bounds_checks, insert_bounds_checks
 from .buffer_lifetime import manage_buffer_lifetimes
 from .entry_wrapper import add_entry_wrapper
 from .ir_walk import collect_ops
@@ -40,17 +41,21 @@ BUFFERIZE_PIPELINE = (
 
 LINALG_PIPELINE = "builtin.module(func.func(convert-linalg-to-affine-loops))"
 
-LLVM_PIPELINE = (
-    "builtin.module("
+# Up to plain CFGs: bounds-check markers become branches there (allo.passes.bounds_checks).
+CFG_PASSES = (
     "canonicalize, cse, "
     "lower-affine, arith-expand, memref-expand, "
-    "convert-scf-to-cf, canonicalize, "
+    "convert-scf-to-cf"
+)
+LLVM_CONVERSION_PASSES = (
+    "canonicalize, "
     "expand-strided-metadata, lower-affine, finalize-memref-to-llvm, "
     "convert-math-to-llvm, convert-math-to-libm, "
     "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, "
     "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts, "
-    "canonicalize)"
+    "canonicalize"
 )
+LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
 
 
 def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
@@ -83,12 +88,16 @@ def _has_tensors(module: "ir.Module") -> bool:
 
 
 def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
-                    permute_loops: bool = True) -> None:
+                    permute_loops: bool = True, bounds_checks: bool = True):
     """Allo-level CPU rewrites on ``module`` (a private copy), ending with ``allo_entry``.
 
     ``distinct_args`` promises that the top function's array arguments never overlap (the
     numpy boundary checks it per call); loop permutation may then reorder across them.
+    With ``bounds_checks`` (the default) every subscript not proven in bounds is checked at
+    run time and ``allo_entry`` takes the error slot last; the checked sites are returned
+    (:class:`~allo.passes.bounds_checks.BoundsSite`, indexed by site id), else ``None``.
     """
+    sites = None
     with module.context, ir.Location.unknown():
         lower_allo_ops(module)
         strip_memref_annotations(module)
@@ -102,15 +111,22 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         legalize_memref_int_widths(module)
         if permute_loops:
             permute_loops_for_locality(module, top if distinct_args else None)
+        if bounds_checks:
+            sites = insert_bounds_checks(module)
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
         raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+    return sites
 
 
 def lower_to_llvm_dialect(module: "ir.Module") -> None:
-    """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`)."""
-    run_pipeline(module, LLVM_PIPELINE, "converting to the LLVM dialect")
+    """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`,
+    with the bounds-check markers expanded to branches once the bodies are plain CFGs)."""
+    run_pipeline(module, f"builtin.module({CFG_PASSES})", "lowering loops to branches")
+    expand_bounds_checks(module)
+    run_pipeline(module, f"builtin.module({LLVM_CONVERSION_PASSES})",
+                 "converting to the LLVM dialect")
     leftovers = collect_ops(
         module.operation,
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
