@@ -30,7 +30,7 @@ def customize(
     >>> s.top_func_name
     'inc'
     """
-    from .ir.builder import build_module
+    from .frontend.builder import build_module
 
     built = build_module(
         fn,

@@ -243,6 +243,6 @@ def _np_dtype(dtype):
         return np.int32
     if dtype is float:
         return np.float32
-    from .ir.types import numpy_dtype
+    from .frontend.types import numpy_dtype
 
     return numpy_dtype(dtype)

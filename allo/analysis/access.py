@@ -267,8 +267,8 @@ def tag_new_load(op, elem_tag: str | None) -> None:
     """Give a load created by a primitive the ``allo.type`` tag its value needs."""
     if elem_tag is None:
         return
-    from ..ir.casting import tag
-    from ..ir.types import type_from_str
+    from ..frontend.casting import tag
+    from ..frontend.types import type_from_str
 
     tag(op, type_from_str(elem_tag))
 
@@ -277,7 +277,7 @@ def tag_new_buffer(op, elem_tag: str | None) -> None:
     """Give a buffer created by a primitive the tags of its element type (docs/ir.md)."""
     if elem_tag is None:
         return
-    from ..ir.casting import tag_buffer
-    from ..ir.types import type_from_str
+    from ..frontend.casting import tag_buffer
+    from ..frontend.types import type_from_str
 
     tag_buffer(op, type_from_str(elem_tag))

@@ -14,7 +14,7 @@ def build_module(schedule, target=None, mode=None, project=None, configs=None,
                  wrap_io=True, use_memory=False):
     """Dispatch ``s.build(...)`` to the backend of ``target`` (``backends.md`` §1.1)."""
     if target is None or target == "llvm":
-        from .llvm import LLVMModule
+        from .llvm.module import LLVMModule
 
         built = getattr(schedule, "built", None)
         func_args = getattr(schedule, "func_args", None) or {}

@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..ir.types import AlloType, Fixed, Int, UFixed, UInt, container_bits
+from ..frontend.types import AlloType, Fixed, Int, UFixed, UInt, container_bits
 
 
 def is_signed(t: AlloType) -> bool:

@@ -1,7 +1,7 @@
 """The boundary view of a top function: each parameter/result's Allo type, shape and dtypes.
 
 >>> from allo.backend.llvm import invoke_mlir_parser
->>> from allo.passes.ir_walk import find_func
+>>> from allo.mlir_utils.walk import find_func
 >>> m = invoke_mlir_parser('''func.func @k(%A: memref<4xi12>, %n: f32) -> memref<4xi12>
 ...     attributes {itypes = "u_", otypes = "u"} { return %A : memref<4xi12> }''')
 >>> sig = read_signature(find_func(m, "k"), ["A", "n"])
@@ -19,8 +19,8 @@ import numpy as np
 
 from .._mlir import ir
 from ..errors import BuildError
-from ..ir.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, container_bits
-from ..passes.memref_roots import param_allo_types, result_allo_types
+from ..frontend.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, container_bits
+from ..analysis.memref_roots import param_allo_types, result_allo_types
 from ..utils import get_np_struct_type
 
 

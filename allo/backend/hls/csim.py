@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 
 from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError
-from ...ir.types import Index, type_from_str
+from ...frontend.types import Index, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, fixed_to_raw, int_to_bytes_array, raw_to_fixed,
                            wrap_int_array)
 from ..signature import storage_dtype

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import AlloTypeError, ArgumentError, BuildError, ToolNotFoundError
-from ...ir.types import AlloType, Float, Int, UInt, container_bits
+from ...frontend.types import AlloType, Float, Int, UInt, container_bits
 from .toolchain import HLS4ML_REQUIREMENT, SHIM_DIR, ap_types_dir, gxx
 
 _BASE_TYPES = {
@@ -286,8 +286,8 @@ def _ciface(top: str, args: list[IPArg]) -> list[str]:
 def emit_ip_call(module_builder, caller, ip: IPModule, args):
     """Frontend hook: the ``func.call`` of ``ip`` inside a kernel (type-checked)."""
     from ..._mlir import func_d, ir
-    from ...ir import memory as mem
-    from ...ir.values import Val
+    from ...frontend import memory as mem
+    from ...frontend.values import Val
 
     if len(args) != len(ip.args):
         raise AlloTypeError(f"{ip.top} expects {len(ip.args)} arguments, got {len(args)}")

@@ -19,7 +19,7 @@ import tempfile
 
 from ..._mlir import ir
 from ...errors import ArgumentError, BuildError
-from ...passes.arg_analysis import analyze_arg_load_store
+from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter

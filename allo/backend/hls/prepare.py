@@ -84,7 +84,7 @@ def _name_nest(loop, stage: str) -> None:
 
 def prepare_module(mod, top: str, wrap_io: bool, mappings=None):
     """The HLS-ready copy of ``mod`` and, with ``wrap_io``, the I/O buffer description."""
-    from ...passes.io_buffers import generate_input_output_buffers
+    from .io_buffers import generate_input_output_buffers
 
     module = private_copy(mod)
     buffers = None

@@ -1,0 +1,119 @@
+"""The CPU lowering pipeline: from our IR (docs/ir.md) to the LLVM dialect.
+
+Two stages, both on a private copy of the user's module:
+
+1. :func:`prepare_for_cpu` — Allo-level rewrites: ``allo.*`` ops to ``arith`` with trap guards,
+   HLS annotations stripped from memref types, tensors bufferized, linalg to affine loops,
+   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and loop
+   permutation for locality (:mod:`allo.backend.llvm.loop_permute`). The result is what
+   ``LLVMModule.intermediate_module`` shows.
+2. :func:`lower_to_llvm_dialect` — upstream conversion passes to the LLVM dialect.
+
+>>> from allo.backend.llvm import invoke_mlir_parser
+>>> m = invoke_mlir_parser('''func.func @k(%a: memref<4xi32>) -> i32 {
+...   %c0 = arith.constant 0 : index
+...   %v = memref.load %a[%c0] : memref<4xi32>
+...   return %v : i32 }''')
+>>> prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
+>>> "llvm.func @allo_entry" in str(m)
+True
+"""
+
+from __future__ import annotations
+
+from ..._mlir import ir, passmanager
+from ...errors import BuildError
+from .allo_ops import insert_arith_guards, lower_allo_ops
+from .buffer_lifetime import manage_buffer_lifetimes
+from .entry_wrapper import add_entry_wrapper
+from ...mlir_utils.walk import collect_ops
+from .loop_permute import permute_loops_for_locality
+from .memref_types import legalize_memref_int_widths, strip_memref_annotations
+from .narrow_ints import narrow_integer_arithmetic
+
+__all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
+
+BUFFERIZE_PIPELINE = (
+    "builtin.module(one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map})"
+)
+
+LINALG_PIPELINE = "builtin.module(func.func(convert-linalg-to-affine-loops))"
+
+LLVM_PIPELINE = (
+    "builtin.module("
+    "canonicalize, cse, "
+    "lower-affine, arith-expand, memref-expand, "
+    "convert-scf-to-cf, canonicalize, "
+    "expand-strided-metadata, lower-affine, finalize-memref-to-llvm, "
+    "convert-math-to-llvm, convert-math-to-libm, "
+    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, "
+    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts, "
+    "canonicalize)"
+)
+
+
+def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
+    """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
+    diagnostics = []
+
+    def keep(diagnostic):
+        diagnostics.append(str(diagnostic.message))
+        return True
+
+    with module.context:
+        handler = module.context.attach_diagnostic_handler(keep)
+        try:
+            passmanager.PassManager.parse(pipeline).run(module.operation)
+        except Exception as exc:  # MLIR reports pass failures as generic exceptions
+            detail = "\n".join(diagnostics) or str(exc)
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from None
+        finally:
+            handler.detach()
+
+
+def _has_tensors(module: "ir.Module") -> bool:
+    def uses_tensor(op):
+        if op.name in ("memref.global",):
+            return False
+        return any(isinstance(v.type, ir.RankedTensorType) or "tensor<" in str(v.type)
+                   for v in list(op.results) + list(op.operands))
+
+    return bool(collect_ops(module.operation, uses_tensor))
+
+
+def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
+                    permute_loops: bool = True) -> None:
+    """Allo-level CPU rewrites on ``module`` (a private copy), ending with ``allo_entry``.
+
+    ``distinct_args`` promises that the top function's array arguments never overlap (the
+    numpy boundary checks it per call); loop permutation may then reorder across them.
+    """
+    with module.context, ir.Location.unknown():
+        lower_allo_ops(module)
+        strip_memref_annotations(module)
+        if _has_tensors(module):
+            run_pipeline(module, BUFFERIZE_PIPELINE, "bufferizing tensors")
+        run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
+        insert_arith_guards(module)
+        narrow_integer_arithmetic(module)
+        add_entry_wrapper(module, top)
+        manage_buffer_lifetimes(module)
+        legalize_memref_int_widths(module)
+        if permute_loops:
+            permute_loops_for_locality(module, top if distinct_args else None)
+    try:
+        module.operation.verify()
+    except Exception as exc:  # a lowering bug, reported with MLIR's message
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+
+
+def lower_to_llvm_dialect(module: "ir.Module") -> None:
+    """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`)."""
+    run_pipeline(module, LLVM_PIPELINE, "converting to the LLVM dialect")
+    leftovers = collect_ops(
+        module.operation,
+        lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
+    if leftovers:
+        names = sorted({op.name for op in leftovers})
+        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}")
