@@ -26,6 +26,8 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from .._mlir import ir
+from ..frontend.casting import tag, tag_buffer
+from ..frontend.types import type_from_str
 
 LOAD_OPS = frozenset({"affine.load", "memref.load"})
 STORE_OPS = frozenset({"affine.store", "memref.store"})
@@ -267,9 +269,6 @@ def tag_new_load(op, elem_tag: str | None) -> None:
     """Give a load created by a primitive the ``allo.type`` tag its value needs."""
     if elem_tag is None:
         return
-    from ..frontend.casting import tag
-    from ..frontend.types import type_from_str
-
     tag(op, type_from_str(elem_tag))
 
 
@@ -277,7 +276,4 @@ def tag_new_buffer(op, elem_tag: str | None) -> None:
     """Give a buffer created by a primitive the tags of its element type (docs/ir.md)."""
     if elem_tag is None:
         return
-    from ..frontend.casting import tag_buffer
-    from ..frontend.types import type_from_str
-
     tag_buffer(op, type_from_str(elem_tag))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from .._mlir import arith_d, ir
 from ..errors import AlloTypeError
 from . import memory as mem
+from .annotations import eval_compile_time
 from .casting import constant, tag
 from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64, index as index_t
 from .values import Affine, Val, combine_linear, linear_form
@@ -41,10 +44,6 @@ class AccessMixin:
 
     def compile_time_subscript(self, base, node):
         """``k[int32, 4](...)`` template reference or numpy-constant indexing."""
-        from .annotations import eval_compile_time
-
-        import numpy as np
-
         if isinstance(base.const, np.ndarray):
             try:
                 idx = eval_compile_time(node.slice, self.compile_env())

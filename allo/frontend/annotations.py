@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError
+from ..language import Memory
 from . import types as _types
 from .types import AlloType, ConstExpr, Stateful, Stream, TypeAnnotation
 
@@ -56,7 +57,6 @@ def parse_annotation(node, env: dict) -> ParsedType:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
         base = parse_annotation(node.left, env)
         refinement = _eval(node.right, env, node)
-        from ..language import Memory
 
         if refinement is Stateful or isinstance(refinement, Stateful):
             base.stateful = True

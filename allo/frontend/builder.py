@@ -24,11 +24,12 @@ from ..errors import AlloSyntaxError, AlloTypeError, FrontendError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
-from .function import FunctionBuilder, FunctionInfo, NestedKernel
+from .function import FunctionBuilder, FunctionInfo
+from .ip_calls import emit_ip_call
 from .module import BuiltModule
 from .source import KernelSource
-from .symbols import PyEnv
-from .types import AlloType, Index, UInt
+from .symbols import NestedKernel, PyEnv
+from .types import AlloType, Index, UInt, float32, float64, int32, int64
 from .values import Val
 
 
@@ -124,8 +125,6 @@ class ModuleBuilder:
         return info
 
     def call_ip(self, caller, ip, args):
-        from ..backend.hls.ip import emit_ip_call  # noqa: PLC0415
-
         return emit_ip_call(self, caller, ip, args)
 
     # ---------------------------------------------------------------- globals
@@ -177,8 +176,6 @@ def _key(values):
 
 
 def _dtype_of_array(array):
-    from .types import float32, float64, int32, int64
-
     if array.dtype.kind == "f":
         return float64 if array.dtype.itemsize == 8 else float32
     if array.dtype.kind == "b":

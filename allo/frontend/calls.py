@@ -7,12 +7,16 @@ import types as pytypes
 
 from .._mlir import arith_d, func_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
+from .. import language as lang
 from . import memory as mem
+from .arg_directions import analyze_arg_load_store
 from .casting import constant, tag
+from .symbols import NestedKernel
 from .types import (AlloType, Index, float32, float64,
                     int32)
 from .typing_rules import common_type, result_type
-from .expressions import operand_types
+from .expressions import const_val, operand_types
+from .tensor_ops import build_tensor_op
 from .values import Val
 
 _MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
@@ -46,7 +50,6 @@ class CallMixin:
         name = getattr(target, "__name__", None)
         if target is None or callee.value is not None:
             raise AlloSyntaxError("Unsupported function call")
-        import allo.language as lang  # noqa: PLC0415
 
         if target in (float, int):
             (arg,) = self._args(node)
@@ -61,7 +64,6 @@ class CallMixin:
             return self.call_allo_builtin(name, node)
         if target is getattr(lang, "grid", None) or target is getattr(lang, "reduction", None):
             raise AlloSyntaxError("allo.grid/allo.reduction can only be used as for-loop iterables")
-        from .function import NestedKernel  # noqa: PLC0415
 
         if isinstance(target, NestedKernel):
             return self.call_kernel(target, node)
@@ -136,8 +138,6 @@ class CallMixin:
         if v.is_array:
             return self.builtin_op("abs", [v], {})
         if v.is_const:
-            from .expressions import const_val
-
             return const_val(abs(v.const))
         t = v.dtype
         x = self.materialize(v)
@@ -171,8 +171,6 @@ class CallMixin:
         if name == "abs" and not args[0].is_array:
             return self.abs_(args[0])
         if name == "relu" and not args[0].is_array:
-            from .expressions import const_val
-
             return self.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
                 self.min_max("max", [args[0], const_val(0.0)])
         if name in ARRAY_BUILTINS:
@@ -180,8 +178,6 @@ class CallMixin:
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
 
     def builtin_op(self, name, args, kwargs):
-        from .tensor_ops import build_tensor_op
-
         return build_tensor_op(self, name, args, kwargs)
 
     # ---------------------------------------------------------------- kernel calls
@@ -237,8 +233,6 @@ class CallMixin:
 
         A callee is complete once called, so its directions are computed once per module.
         """
-        from .arg_directions import analyze_arg_load_store  # noqa: PLC0415
-
         cache = self.module_builder.param_directions
         if callee.name not in cache:
             cache[callee.name] = analyze_arg_load_store(self.module_builder.module).get(callee.name, [])

@@ -10,8 +10,10 @@ import numpy as np
 from .._mlir import arith_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
+from .annotations import eval_compile_time
 from .casting import cast, constant, tag
 from .symbols import is_usable_global
+from .tensor_emit import operator_nest
 from .types import (AlloType, Fixed, Index, Int, UFixed, UInt, bool as bool_t,
                     float32, index as index_t, int32)
 from .typing_rules import common_type, cpp_style_result_type, neg_type, result_type
@@ -460,8 +462,6 @@ class ExprMixin:
         raise AlloSyntaxError(f"Unsupported attribute `.{node.attr}`")
 
     def expr_List(self, node):
-        from .annotations import eval_compile_time
-
         try:
             value = eval_compile_time(node, self.compile_env())
         except Exception as err:  # noqa: BLE001
@@ -495,8 +495,6 @@ class ArrayOpsMixin:
             r = self.scalar_binary(op, element(a, ivs), element(b, ivs))
             mem.store(self.materialize(r, rt), out, ivs)
 
-        from .tensor_emit import operator_nest  # named stage, like allo.add (schedule.md §1.1)
-
-        operator_nest(self, op, shape, body)
+        operator_nest(self, op, shape, body)  # named stage, like allo.add (schedule.md §1.1)
         out.extra["fresh"] = True
         return out

@@ -16,7 +16,7 @@ from .loops import LoopMixin
 from .statements import StatementMixin
 from .streams import StreamMixin
 from .structs import StructMixin
-from .symbols import Scopes, Sym
+from .symbols import NestedKernel, Scopes, Sym
 from .types import Fixed, Int, Struct, UFixed, UInt
 from .values import Val
 
@@ -39,16 +39,6 @@ def _sign_char(t) -> str:
     if isinstance(t, (UInt, UFixed)):
         return "u"
     return "_"
-
-
-class NestedKernel:
-    """A ``def`` inside a kernel body: compiled as its own function when called."""
-
-    def __init__(self, src, env, outer_runtime_names, name):
-        self.src = src
-        self.env = env
-        self.outer_runtime_names = set(outer_runtime_names)
-        self.__name__ = name
 
 
 class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):

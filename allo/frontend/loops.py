@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from .._mlir import affine_d, arith_d, ir, scf_d
+from .. import language as lang
 from ..errors import AlloSyntaxError
 from . import memory as mem
 from .annotations import eval_compile_time
@@ -25,7 +26,6 @@ class LoopMixin:
     def _loop_kind(self, call):
         if not isinstance(call, ast.Call):
             return None
-        import allo.language as lang  # noqa: PLC0415
 
         # a bare ``range`` is the builtin even if a caller's frame happens to bind the name
         if isinstance(call.func, ast.Name) and call.func.id == "range" \
@@ -175,7 +175,6 @@ class LoopMixin:
             raise AlloSyntaxError("Unsupported meta function")
         fname = call.func.attr if isinstance(call.func, ast.Attribute) else (
             call.func.id if isinstance(call.func, ast.Name) else None)
-        import allo.language as lang  # noqa: PLC0415
 
         try:
             target = eval_compile_time(call.func, self.compile_env())

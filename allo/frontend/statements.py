@@ -10,6 +10,7 @@ from .._mlir import ir, scf_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time, parse_annotation
+from .casting import wrap_int
 from .symbols import Sym
 from .types import Index, Stream, Struct
 from .values import Val
@@ -99,8 +100,6 @@ class StatementMixin:
 
     def const_convert(self, value, dtype):
         """Compile-time conversion of a Python scalar to ``dtype`` (language.md §4.1)."""
-        from .casting import wrap_int
-
         if dtype.is_float:
             return float(value)
         if isinstance(dtype, Index):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import AlloSyntaxError
 from .values import Val
+from .types import AlloType, TypeAnnotation
 
 _MISSING = object()
 
@@ -132,10 +133,18 @@ class _LazyEnv(dict):
             raise NameError(key) from None
 
 
+class NestedKernel:
+    """A ``def`` inside a kernel body: compiled as its own function when called."""
+
+    def __init__(self, src, env, outer_runtime_names, name):
+        self.src = src
+        self.env = env
+        self.outer_runtime_names = set(outer_runtime_names)
+        self.__name__ = name
+
+
 def is_usable_global(value) -> bool:
     """Values a kernel may reference (language.md §2.3)."""
-    from .types import AlloType, TypeAnnotation
-
     return isinstance(value, (int, float, bool, np.number, np.ndarray, AlloType, TypeAnnotation,
                               pytypes.FunctionType, pytypes.ModuleType, type, str, tuple, list))
 

@@ -21,7 +21,6 @@ from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import cast, constant
 from .tensor_emit import OpEmitter, copy_plain, index_add
-from .tensor_ops import as_int_tuple
 from .types import AlloType, float32, int32, index as index_t
 from .values import Affine, Val
 
@@ -31,6 +30,19 @@ _SLE, _SLT = 3, 2  # arith.cmpi predicates
 def _expect_array(v: Val, op: str):
     if not isinstance(v, Val) or not v.is_array:
         raise AlloTypeError(f"allo.{op} expects an array argument")
+
+
+def as_int_tuple(value, op: str, what: str) -> tuple:
+    """A shape/axes argument (int, tuple, list or numpy array) as a tuple of ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),)
+    try:
+        items = np.asarray(value).reshape(-1).tolist()
+    except Exception:  # noqa: BLE001
+        items = None
+    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise AlloTypeError(f"{what} of allo.{op} must be integers, got {value!r}")
+    return tuple(items)
 
 
 def _normalize_axis(axis: int, rank: int, op: str) -> int:

@@ -26,9 +26,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..errors import AlloSyntaxError, AlloTypeError
+from . import tensor_contract, tensor_elementwise, tensor_layout, tensor_norm
 from .annotations import eval_compile_time
 from .values import Val
 
@@ -131,19 +130,6 @@ def _compile_time(fb, node: ast.expr, op: str, key: str):
             f"argument '{key}' of allo.{op} must be a compile-time constant ({err})") from None
 
 
-def as_int_tuple(value, op: str, what: str) -> tuple:
-    """A shape/axes argument (int, tuple, list or numpy array) as a tuple of ints."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),)
-    try:
-        items = np.asarray(value).reshape(-1).tolist()
-    except Exception:  # noqa: BLE001
-        items = None
-    if items is None or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
-        raise AlloTypeError(f"{what} of allo.{op} must be integers, got {value!r}")
-    return tuple(items)
-
-
 def build_tensor_op(fb, name: str, args: list, kwargs: dict) -> Val:
     """Compile ``allo.<name>(*args, **kwargs)`` into the current function; returns its result.
 
@@ -153,8 +139,6 @@ def build_tensor_op(fb, name: str, args: list, kwargs: dict) -> Val:
     >>> # fb.call_allo_builtin routes allo.matmul(A, B) here:
     >>> # C = build_tensor_op(fb, "matmul", [A, B], {})
     """
-    from . import tensor_contract, tensor_elementwise, tensor_layout, tensor_norm
-
     if name not in OP_SIGNATURES:
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
     bound = bind_arguments(fb, name, args, kwargs)

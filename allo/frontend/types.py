@@ -8,11 +8,13 @@
 # pylint: disable=redefined-builtin
 from __future__ import annotations
 
+import copy
 import numbers
 import warnings
 
 import numpy as np
 
+from .._mlir import ir
 from ..errors import DTypeError, DTypeWarning
 
 __all__ = [
@@ -69,8 +71,6 @@ class AlloType:
         return self
 
     def stateful_copy(self) -> "AlloType":
-        import copy
-
         t = copy.copy(self)
         t.stateful = True
         return t
@@ -111,8 +111,6 @@ class AlloType:
 
     def build(self):
         """The MLIR type of this Allo type (an active MLIR context is needed)."""
-        from .._mlir import ir
-
         if isinstance(self, Index):
             return ir.IndexType.get()
         if isinstance(self, Float):
@@ -365,8 +363,6 @@ def type_from_str(text: str) -> AlloType:
 
 def allo_type_from_mlir_type(mlir_type) -> AlloType:
     """Inverse of ``AlloType.build`` for index, integers (as ``Int``) and floats."""
-    from .._mlir import ir
-
     if isinstance(mlir_type, ir.IndexType) or str(mlir_type) == "index":
         return Index()
     text = str(mlir_type)
@@ -377,8 +373,17 @@ def allo_type_from_mlir_type(mlir_type) -> AlloType:
     raise TypeError(f"Unsupported MLIR type {text}")
 
 
-def numpy_dtype(t: AlloType):
-    """The numpy container dtype of an Allo scalar type at the numpy boundary."""
+def numpy_dtype(t: AlloType, storage: bool = False) -> np.dtype:
+    """The numpy dtype of Allo scalar type ``t`` at the numpy boundary.
+
+    ``storage=False``: the dtype a caller passes and receives (fixed point as ``float64``
+    values); ``storage=True``: the dtype of the memory compiled code reads and writes (fixed
+    point as its raw integer container). Integers wider than 64 bits are byte structs
+    (:func:`get_np_struct_type`), ``bf16`` is ``ml_dtypes.bfloat16`` when installed.
+
+    >>> numpy_dtype(UFixed(12, 4)), numpy_dtype(UFixed(12, 4), storage=True)
+    (dtype('float64'), dtype('uint16'))
+    """
     if isinstance(t, Index):
         return np.dtype(np.int64)
     if isinstance(t, Float):
@@ -390,18 +395,29 @@ def numpy_dtype(t: AlloType):
             except ImportError:  # pragma: no cover - depends on optional package
                 return np.dtype(np.uint16)
         return np.dtype({"f16": np.float16, "f32": np.float32, "f64": np.float64}[t.name])
-    if isinstance(t, (Fixed, UFixed)):
+    if isinstance(t, (Fixed, UFixed)) and not storage:
         return np.dtype(np.float64)
     if isinstance(t, UInt) and t.bits == 1:
         return np.dtype(np.bool_)
-    if isinstance(t, (Int, UInt)):
-        if t.bits > 64:
-            from ..utils import get_np_struct_type
-
-            return get_np_struct_type(container_bits(t.bits))
+    if isinstance(t, (Int, UInt, Fixed, UFixed)):
         width = container_bits(t.bits)
-        return np.dtype(f"{'u' if isinstance(t, UInt) else ''}int{width}")
+        if width > 64:
+            return get_np_struct_type(width)
+        return np.dtype(f"{'u' if t.is_unsigned else ''}int{width}")
     raise DTypeError(f"type {t} cannot cross the numpy boundary")
+
+
+def get_np_struct_type(bits: int) -> np.dtype:
+    """Structured dtype of ``ceil(bits / 8)`` one-byte fields ``f0, f1, ...`` (f0 least significant).
+
+    >>> get_np_struct_type(16)
+    dtype([('f0', 'u1'), ('f1', 'u1')])
+    """
+    n_bytes = (bits + 7) // 8
+    return np.dtype({"names": [f"f{i}" for i in range(n_bytes)],
+                     "formats": ["u1"] * n_bytes,
+                     "offsets": list(range(n_bytes)),
+                     "itemsize": n_bytes})
 
 
 def container_bits(bits: int) -> int:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._mlir import ir
 from ..analysis.loops import FunctionLoops, LoopNode, Stage
 from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleError
@@ -349,14 +351,8 @@ def check_int(primitive: str, what: str, value: Any, minimum: int, **where) -> i
     >>> check_int("unroll", "factor", 4, 0)
     4
     """
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            import numpy as np
-
-            if isinstance(value, np.integer):
-                value = int(value)
-        except ImportError:  # pragma: no cover
-            pass
+    if isinstance(value, np.integer):
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise schedule_error(ScheduleError, primitive,
                              f"{what} must be an integer, got {type(value).__name__} {value!r}",

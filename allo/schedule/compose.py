@@ -28,11 +28,12 @@ import re
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .._mlir import ir
 from ..analysis.loops import func_name_of
 from ..errors import AlloError, LoopNotFoundError, ScheduleError
+from ..frontend.builder import build_module
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
 from .args import split_function_prefix
 from .diagnostics import schedule_error
@@ -48,6 +49,10 @@ _PARAM_ROLES = {"axis": LOOP, "target": BUFFER, "band_name": STAGE, "producer_lo
                 "consumer_loop": LOOP, "args": LOOP, "dst": DESTINATION}
 _OVERRIDES = {("inline", "axis"): FUNC, ("dataflow", "axis"): FUNC_OR_LOOP}
 
+# Library kernel -> the function giving it its default schedule; public as
+# ``allo.library.KERNEL2SCHEDULE`` (``schedule.md`` §6.4).
+KERNEL2SCHEDULE: dict[Callable, Callable] = {}
+
 
 # --------------------------------------------------------------------------- entry point
 
@@ -57,7 +62,7 @@ def compose_schedules(parent, schs: Any, id: str | None = None,  # noqa: A002 - 
     """Replay each schedule of ``schs`` onto ``parent`` (see the module docstring).
 
     ``schs`` is a ``Schedule``, a library kernel function (customized with ``instantiate``
-    and given its default schedule from ``allo.library.KERNEL2SCHEDULE``) or a list of them.
+    and given its default schedule from :data:`KERNEL2SCHEDULE`) or a list of them.
     """
     if isinstance(id, int) and not isinstance(id, bool):
         id = str(id)  # noqa: A001 - ``id=1`` addresses the unnamed instance ``T_1``
@@ -83,39 +88,33 @@ def _replaying(parent) -> Iterator[None]:
 
 def _as_schedule(parent, item: Any, instantiate: list | None):
     """``item`` as a Schedule: a schedule itself, or a library kernel's default schedule."""
-    from .schedule import Schedule  # noqa: PLC0415 - schedule.py imports this package
-
-    if isinstance(item, Schedule):
+    if isinstance(item, type(parent)):
         if item is parent:
             raise schedule_error(ScheduleError, PRIM,
                                  "cannot compose a schedule into itself")
         return item
     if isinstance(item, types.FunctionType):
-        return _library_schedule(item, instantiate)
+        return _library_schedule(type(parent), item, instantiate)
     raise TypeError(f"compose: expected a Schedule (or a library kernel function), got "
                     f"{type(item).__name__} {item!r}")
 
 
-def _library_schedule(kernel, instantiate: list | None):
-    """``allo.library.KERNEL2SCHEDULE[kernel]`` applied to ``customize(kernel, instantiate)``.
+def _library_schedule(schedule_class: type, kernel, instantiate: list | None):
+    """``KERNEL2SCHEDULE[kernel]`` applied to ``customize(kernel, instantiate)``.
 
     The registered function receives the fresh schedule and may return it (or another
     schedule); returning ``None`` means it scheduled the one it was given.
     """
-    from ..customize import customize  # noqa: PLC0415
-    from ..library import KERNEL2SCHEDULE  # noqa: PLC0415
-    from .schedule import Schedule  # noqa: PLC0415
-
     make_default = KERNEL2SCHEDULE.get(kernel)
     if make_default is None:
         raise schedule_error(ScheduleError, PRIM,
                              f"no default schedule for kernel {kernel.__name__} "
                              f"(allo.library.KERNEL2SCHEDULE has no entry for it)")
-    sched = customize(kernel, instantiate=instantiate)
+    sched = schedule_class(build_module(kernel, instantiate=instantiate))  # = allo.customize
     result = make_default(sched)
     if result is None:
         return sched
-    if not isinstance(result, Schedule):
+    if not isinstance(result, schedule_class):
         raise schedule_error(ScheduleError, PRIM,
                              f"the default schedule of kernel {kernel.__name__} returned "
                              f"{type(result).__name__}, expected a Schedule")

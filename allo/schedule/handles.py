@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterator
 
+from ..errors import LoopNotFoundError
+
 
 class MockBuffer:
     """Address of buffer ``name`` in function ``func``.
@@ -121,8 +123,6 @@ class LoopBand:
         return self.stage
 
     def _lookup(self, key: str):
-        from ..errors import LoopNotFoundError
-
         member = self.loops.get(key)
         if member is None:
             what = "stage" if self.stage is None else "loop"

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 from .._mlir import affine_d, ir
 from ..analysis.loops import collect_function_loops
+from ..errors import LoopNotFoundError
 
 # op name -> number of leading operands that are not map operands
 MAP_OPERAND_PREFIX = {
@@ -231,8 +232,6 @@ def find_loop_in_bands(func_op, loop_name: str) -> tuple[str, str]:
 
     >>> # stage, loop = find_loop_in_bands(s.top_func, "j")   # ("S_i_j_0", "j")
     """
-    from ..errors import LoopNotFoundError
-
     nest = collect_function_loops(func_op)
     found = nest.find(loop_name)
     if not found:

@@ -15,13 +15,16 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .._mlir import ir
+from ..analysis.layout import equivalent_variables
 from ..analysis.loops import FunctionLoops, collect_function_loops, func_name_of
 from ..errors import ScheduleError
 from ..frontend.module import BuiltModule
-from .handles import LoopBand, LoopHandle, MockBuffer
 from . import buffer_at, compute_at, functions, loops, memory, reuse, unfold  # noqa: F401 - registers them
-from .registry import PRIMITIVES
 from .args import BufferRef, collect_buffers, resolve_function
+from .compose import compose_schedules
+from .handles import LoopBand, LoopHandle, MockBuffer
+from .registry import PRIMITIVES
+from .targets import build_schedule
 
 
 class Partition:
@@ -102,8 +105,6 @@ class Schedule:
 
         >>> # s.get_equivalent_variables("main:d") == {"main:d", "f:0", "g:0"}
         """
-        from ..analysis.layout import equivalent_variables
-
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
 
@@ -122,8 +123,6 @@ class Schedule:
         >>> # sc = allo.customize(chain); sc.compose(sa)        # every call of axpy
         >>> # s.compose(s_lo, id="lo")                          # only scale_lo
         """
-        from .compose import compose_schedules
-
         compose_schedules(self, schs, id=id, instantiate=instantiate)
 
     # ------------------------------------------------------------------ dispatch
@@ -244,10 +243,8 @@ class Schedule:
     def build(self, target=None, mode=None, project=None, configs=None,
               wrap_io=True, use_memory=False):
         """Build for ``target`` (``backends.md`` §1); never mutates the schedule."""
-        from ..backend import build_module
-
-        return build_module(self, target=target, mode=mode, project=project,
-                            configs=configs, wrap_io=wrap_io, use_memory=use_memory)
+        return build_schedule(self, target, mode=mode, project=project, configs=configs,
+                              wrap_io=wrap_io, use_memory=use_memory)
 
 
 def _copy_state(attr: str, value: Any) -> Any:

@@ -20,10 +20,9 @@ import weakref
 import numpy as np
 
 from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError
-from ...frontend.types import Index, type_from_str
+from ...frontend.types import Index, numpy_dtype, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, fixed_to_raw, int_to_bytes_array, raw_to_fixed,
                            wrap_int_array)
-from ..signature import storage_dtype
 from .cpp_types import CType
 from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
@@ -310,7 +309,7 @@ def _to_container(value, ct: CType, shape, pos: int, kind: str) -> np.ndarray:
         return np.ascontiguousarray(fixed_to_raw(arr.astype(np.float64), t).reshape(-1))
     if ct.kind == "index":
         return np.ascontiguousarray(arr.astype(np.int64))
-    target = storage_dtype(t)
+    target = numpy_dtype(t, storage=True)
     python_scalar = kind == "scalar" and isinstance(value, (int, float, bool))
     if arr.dtype != target and kind not in ("result_array", "result_scalar") \
             and not python_scalar:

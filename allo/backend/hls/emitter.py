@@ -21,7 +21,7 @@ from .function import FunctionEmitter, has_attr, str_attr
 from .naming import NameScope
 from .ops_memory import buffer_elem_ctype, memref_shape, stream_depth_of
 from .pragmas import array_pragmas, function_pragmas
-from .values import Array, stream_spelling
+from .values import Array, Scalar, stream_spelling
 
 BANNER = (
     "//===------------------------------------------------------------*- C++ -*-===//\n"
@@ -399,8 +399,6 @@ class ModuleEmitter:
 
 
 def _scalar(spec: ParamSpec):
-    from .values import Scalar
-
     return Scalar(spec.name, spec.ctype)
 
 

@@ -19,7 +19,7 @@ from ..._mlir import arith_d, ir
 from ...errors import BuildError
 from ...frontend.types import container_bits
 from ...mlir_utils.walk import collect_ops
-from ...analysis.memref_roots import element_is_signed
+from ...analysis.memref_roots import element_is_signed, signed_from_tags
 
 __all__ = ["strip_memref_annotations", "legalize_memref_int_widths", "map_memref_types"]
 
@@ -194,8 +194,6 @@ def _fix_access(op, element, signed):
 
 
 def _global_is_signed(op) -> bool:
-    from ...analysis.memref_roots import signed_from_tags
-
     return signed_from_tags(op, default_width=_global_width(op))
 
 

@@ -17,6 +17,7 @@ array([1, 2, 3, 4], dtype=int32)
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import hashlib
 import os
 import threading
@@ -81,8 +82,6 @@ def _module_text(mod) -> str:
 def _runtime_libraries() -> list:
     """Compiler runtime for what LLVM lowers to library calls (i128 division, f16 on old
     CPUs, float ↔ i128 conversions): the system's ``libgcc_s``, already in most processes."""
-    import ctypes.util
-
     name = ctypes.util.find_library("gcc_s")
     if name is None:
         return []
@@ -262,3 +261,13 @@ class LLVMModule:
 
     def __repr__(self):
         return f"<LLVMModule {self.top_func_name}>"
+
+
+def build_llvm(schedule, target: str | None = None, **options) -> LLVMModule:
+    """The builder registered for ``s.build(target="llvm")``; the HLS-only options
+    (``mode``, ``project``, ``configs``, ``wrap_io``, ``use_memory``) do not apply."""
+    built = getattr(schedule, "built", None)
+    func_args = getattr(schedule, "func_args", None) or {}
+    return LLVMModule(schedule.module, schedule.top_func_name,
+                      ext_libs=getattr(built, "ext_libs", None),
+                      arg_names=func_args.get(schedule.top_func_name))
