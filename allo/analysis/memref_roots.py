@@ -3,7 +3,7 @@
 >>> from allo.backend.llvm import invoke_mlir_parser
 >>> m = invoke_mlir_parser('''func.func @f(%a: memref<4xi5>) attributes {itypes = "u"} {
 ...   return }''')
->>> from allo.mlir_utils.walk import find_func
+>>> from allo.mlir_utils import find_func
 >>> [str(t) for t in param_allo_types(find_func(m, "f"))]
 ['ui5']
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .._mlir import ir
 from ..frontend.types import AlloType, Float, Index, Int, UInt, UFixed, type_from_str
+from ..mlir_utils import find_func, find_symbol
 
 _VIEWS = {
     "memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
@@ -105,18 +106,6 @@ def root_of(value: "ir.Value") -> "ir.Value":
     return value
 
 
-def _module_func(op, name):
-    module = op
-    while module.parent is not None:
-        module = module.parent
-    for candidate in module.regions[0].blocks[0].operations:
-        candidate = candidate.operation
-        if candidate.name == "func.func" and \
-                ir.StringAttr(candidate.attributes["sym_name"]).value == name:
-            return candidate
-    return None
-
-
 def element_is_signed(memref: "ir.Value") -> bool:
     """Whether the integer elements of ``memref`` are signed, from the nearest type tag."""
     width = ir.IntegerType(ir.MemRefType(memref.type).element_type).width
@@ -134,13 +123,13 @@ def element_is_signed(memref: "ir.Value") -> bool:
         if "allo.type" in op.attributes or "unsigned" in op.attributes:
             return signed_from_tags(op, width)
         if op.name == "func.call":
-            callee = _module_func(op, ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
+            callee = find_func(op, ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
             if callee is not None:
                 index = list(op.results).index(value)
                 return not is_unsigned_type(result_allo_types(callee)[index])
             return width != 1
         if op.name == "memref.get_global":
-            g = _module_func_global(op)
+            g = find_symbol(op, ir.FlatSymbolRefAttr(op.attributes["name"]).value, "memref.global")
             if g is not None and ("allo.type" in g.attributes or "unsigned" in g.attributes):
                 return signed_from_tags(g, width)
             return width != 1
@@ -148,16 +137,3 @@ def element_is_signed(memref: "ir.Value") -> bool:
             value = op.operands[0]
             continue
         return width != 1
-
-
-def _module_func_global(get_global_op):
-    name = ir.FlatSymbolRefAttr(get_global_op.attributes["name"]).value
-    module = get_global_op
-    while module.parent is not None:
-        module = module.parent
-    for candidate in module.regions[0].blocks[0].operations:
-        candidate = candidate.operation
-        if candidate.name == "memref.global" and \
-                ir.StringAttr(candidate.attributes["sym_name"]).value == name:
-            return candidate
-    return None

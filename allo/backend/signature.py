@@ -19,6 +19,7 @@ from .._mlir import ir
 from ..analysis.memref_roots import param_allo_types, result_allo_types
 from ..errors import BuildError, DTypeError
 from ..frontend.types import AlloType, Fixed, UFixed, numpy_dtype
+from ..mlir_utils import func_name
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _shape_of(type_: "ir.Type"):
 def read_signature(func_op, arg_names=None) -> Signature:
     """Build the :class:`Signature` of ``func_op`` (names default to ``arg<i>``)."""
     ftype = ir.FunctionType(ir.TypeAttr(func_op.attributes["function_type"]).value)
-    name = ir.StringAttr(func_op.attributes["sym_name"]).value
+    name = func_name(func_op)
     in_types, out_types = param_allo_types(func_op), result_allo_types(func_op)
     names = list(arg_names or [])
     params = []

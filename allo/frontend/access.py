@@ -12,7 +12,7 @@ from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import constant, tag
 from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64, index as index_t
-from .values import Affine, Val, combine_linear, linear_form
+from .values import Affine, Val, linear_form
 
 
 def _res(op):
@@ -138,8 +138,8 @@ class AccessMixin:
         # the width is hi - lo on the source values, before their conversion to index
         fl, fh = linear_form(lo_v), linear_form(hi_v)
         if fl is not None and fh is not None:
-            terms, const = combine_linear(fh, fl, -1)
-            diff = None if terms else const
+            width_form = fh - fl
+            diff = None if width_form.coeffs else width_form.const
         if diff is None:
             raise AlloTypeError("cannot infer the width of the bit slice")
         if diff <= 0:

@@ -24,14 +24,11 @@ Accesses are followed through views (subview, cast, reshape) and calls.
 from __future__ import annotations
 
 from .._mlir import ir
+from ..mlir_utils import func_name, func_ops
 
 _VIEW_OPS = {"memref.subview", "memref.cast", "memref.expand_shape", "memref.collapse_shape",
              "memref.reinterpret_cast", "memref.view"}
 _READ_ONLY_LINALG_OUTS = {"linalg.fill", "linalg.copy", "linalg.transpose", "linalg.broadcast"}
-
-
-def _sym_name(func_op) -> str:
-    return ir.StringAttr(func_op.attributes["sym_name"]).value
 
 
 def _is_memref(value) -> bool:
@@ -124,10 +121,10 @@ def analyze_arg_load_store_in_func(func_op, mapping: dict | None = None) -> list
 
 def analyze_arg_load_store(module) -> dict[str, list[str]]:
     """Directions for every function of ``module``, iterated to a fixed point."""
-    funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
+    funcs = func_ops(module)
     mapping: dict[str, list[str]] = {}
     while True:
-        new = {_sym_name(f): analyze_arg_load_store_in_func(f, mapping) for f in funcs}
+        new = {func_name(f): analyze_arg_load_store_in_func(f, mapping) for f in funcs}
         if new == mapping:
             return new
         mapping = new

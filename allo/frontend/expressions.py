@@ -9,6 +9,7 @@ import numpy as np
 
 from .._mlir import arith_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
+from ..mlir_utils import LinearForm
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import cast, constant, tag
@@ -17,7 +18,7 @@ from .tensor_emit import operator_nest
 from .types import (AlloType, Fixed, Index, Int, UFixed, UInt, bool as bool_t,
                     float32, index as index_t, int32)
 from .typing_rules import common_type, cpp_style_result_type, neg_type, result_type
-from .values import Affine, Val, combine_linear, linear_form
+from .values import Affine, Val, linear_form
 
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
         ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
@@ -141,7 +142,7 @@ class ExprMixin:
             return v
         loaded = mem.load(Val(v.value, v.dtype, name=v.name), [], v.dtype)
         # reads of one variable in one expression share a linear-form key (its buffer)
-        return Val(loaded, v.dtype, extra={"linear": ([[v.value, 1]], 0)})
+        return Val(loaded, v.dtype, extra={"linear": LinearForm({v.value: 1})})
 
     # ---------------------------------------------------------------- operators
     def expr_BinOp(self, node):
@@ -221,7 +222,7 @@ class ExprMixin:
         out = Val(_res(cls(x, y)), index_t)
         la, lb = linear_form(a), linear_form(b)
         if op in ("+", "-") and la is not None and lb is not None:
-            out.extra["linear"] = combine_linear(la, lb, 1 if op == "+" else -1)
+            out.extra["linear"] = la + lb if op == "+" else la - lb
         return out
 
     def _rule(self, op, a, b):
@@ -250,7 +251,7 @@ class ExprMixin:
         out = self._int_arith(op, x, y, rt)
         la, lb = linear_form(a), linear_form(b)
         if op in ("+", "-") and la is not None and lb is not None and not rt.is_fixed:
-            out.extra["linear"] = combine_linear(la, lb, 1 if op == "+" else -1)
+            out.extra["linear"] = la + lb if op == "+" else la - lb
         return out
 
     def _int_arith(self, op, x, y, rt) -> Val:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..mlir_utils import find_func
+
 
 @dataclass
 class BuiltModule:
@@ -22,7 +24,5 @@ class BuiltModule:
 
     def find_func(self, name: str):
         """The ``func.func`` op named ``name`` in the module, or ``None``."""
-        for op in self.module.body.operations:
-            if op.operation.name == "func.func" and op.attributes["sym_name"].value == name:
-                return op
-        return None
+        op = find_func(self.module, name)
+        return None if op is None else op.opview

@@ -3,7 +3,9 @@
 A :class:`Val` is what every expression visit returns: an MLIR value (or a Python constant
 not yet materialised), its Allo type and shape, and, for index expressions built from
 ``affine.for`` induction variables and constants, an :class:`Affine` form so that accesses
-become ``affine.load``/``affine.store``.
+become ``affine.load``/``affine.store``. :class:`Affine` is an expression tree (it keeps
+``floordiv`` and ``mod``); where only a linear view is needed it becomes the shared
+:class:`~allo.mlir_utils.LinearForm`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._mlir import ir
+from ..mlir_utils import LinearForm
 
 
 class Affine:
@@ -115,45 +118,32 @@ class Val:
         return self.value is None and self.const is not None
 
 
-def linear_form(v: "Val"):
-    """``(terms, const)`` with ``terms`` a list of ``[value, coeff]``: ``v`` as a linear
-    combination of index values (affine induction variables or opaque index values), or
-    ``None``. Used where only a difference must be known (bit-slice widths)."""
+def linear_form(v: "Val") -> LinearForm | None:
+    """``v`` as a linear combination of index values (affine induction variables or opaque
+    index values), or ``None``. Used where only a difference must be known (bit-slice
+    widths)."""
     if "linear" in v.extra:
         return v.extra["linear"]
     if v.affine is not None:
         return _affine_linear(v.affine)
     if v.value is None and isinstance(v.const, int):
-        return [], int(v.const)
+        return LinearForm(const=int(v.const))
     if v.value is not None and (str(v.value.type) == "index"
                                 or isinstance(v.value.type, ir.IntegerType)):
-        return [[v.value, 1]], 0
+        return LinearForm({v.value: 1})
     return None
 
 
-def _affine_linear(e: Affine):
+def _affine_linear(e: Affine) -> LinearForm | None:
     k = e.kind
     if k == "const":
-        return [], e.args[0]
+        return LinearForm(const=e.args[0])
     if k == "iv":
-        return [[e.args[0], 1]], 0
+        return LinearForm({e.args[0]: 1})
     if k == "add":
         a, b = _affine_linear(e.args[0]), _affine_linear(e.args[1])
-        return (None if a is None or b is None else combine_linear(a, b, 1))
+        return None if a is None or b is None else a + b
     if k == "mul":
         a = _affine_linear(e.args[0])
-        return None if a is None else ([[t, c * e.args[1]] for t, c in a[0]], a[1] * e.args[1])
+        return None if a is None else a.scaled(e.args[1])
     return None
-
-
-def combine_linear(a, b, sign):
-    """``a + sign * b`` of two linear forms."""
-    terms = [[t, c] for t, c in a[0]]
-    for t, c in b[0]:
-        for entry in terms:
-            if entry[0] == t:
-                entry[1] += sign * c
-                break
-        else:
-            terms.append([t, sign * c])
-    return [x for x in terms if x[1] != 0], a[1] + sign * b[1]

@@ -24,6 +24,7 @@ from .._mlir import affine_d, ir, memref_d
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
 from ..errors import ScheduleError
+from ..mlir_utils import constant_bounds, is_nested_in, loop_iv, trip_count, walk_ops
 from .handles import MockBuffer
 from .args import resolve_buffer, resolve_loop
 from .diagnostics import schedule_error
@@ -49,7 +50,7 @@ def _defined_inside(value, loop) -> bool:
     """True when ``value`` is defined by ``loop`` (its IV) or by an op nested in it."""
     owner = value.owner
     op = owner.owner.operation if isinstance(owner, ir.Block) else owner.operation
-    return op == loop.operation or access.is_nested_in(op, loop)
+    return op == loop.operation or is_nested_in(op, loop)
 
 
 def _fail(message: str, label: str, loop_label: str, func: str):
@@ -64,15 +65,15 @@ def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> Buff
 
     if loop.name != "affine.for":
         raise fail("the loop must be an affine loop (constant step, affine bounds)")
-    if not any(op.name in LOOP_OPS for op in access.walk_ops(loop)):
+    if not any(op.name in LOOP_OPS for op in walk_ops(loop)):
         raise fail("cannot buffer at the inner-most loop")
     outer = enclosing_loops(loop)
     if _is_reduction(loop) or any(_is_reduction(lp) for lp in outer):
         raise fail("cannot buffer inside the reduction loops")
-    iv = access.induction_var(loop)
+    iv = loop_iv(loop)
     plan = BufferAtPlan(loop, outer[0] if outer else loop, lead=[])
     users = [u.owner.operation for u in target.uses
-             if access.is_nested_in(u.owner.operation, loop)]
+             if is_nested_in(u.owner.operation, loop)]
     for op in users:
         if op.name not in ("affine.load", "affine.store") or access.access_memref(op) != target:
             raise fail(f"{label} is used by {op.name} under the loop; only affine loads and "
@@ -123,7 +124,7 @@ def _loop_dimension(forms, iv) -> int | None:
 
 def _trailing_loops(forms, op, loop, fail, label):
     """For subscripts after L's: the non-reduction loops ``m_i`` they must be, in order."""
-    chain = [lp for lp in enclosing_loops(op) if access.is_nested_in(lp, loop)]
+    chain = [lp for lp in enclosing_loops(op) if is_nested_in(lp, loop)]
     depth = {lp: k for k, lp in enumerate(chain)}
     ivs, bounds, last = [], [], -1
     for f in forms:
@@ -139,10 +140,10 @@ def _trailing_loops(forms, op, loop, fail, label):
         if depth[owner] <= last:
             raise fail(f"the inner loops must index {label} in nesting order")
         last = depth[owner]
-        cb = access.constant_bounds(owner)
+        cb = constant_bounds(owner)
         if cb is None:
             raise fail(f"inner loop {str_attr(owner, 'loop_name')} must have constant bounds")
-        ivs.append(access.induction_var(owner))
+        ivs.append(loop_iv(owner))
         bounds.append((*cb, str_attr(owner, "loop_name") or "L"))
     return ivs, bounds
 
@@ -150,7 +151,7 @@ def _trailing_loops(forms, op, loop, fail, label):
 def unique_buffer_name(func_op, base: str, param_names) -> str:
     """``base``, or ``base_<k>`` with the smallest ``k >= 1`` not used in the function."""
     taken = set(param_names)
-    for op in access.walk_ops(func_op):
+    for op in walk_ops(func_op):
         name = str_attr(op, "name")
         if name:
             taken.add(name)
@@ -190,7 +191,7 @@ def _copy_nest(plan: BufferAtPlan, target, buf, point, suffix: str, to_buffer: b
         ivs[-1][0].attributes["pipeline_ii"] = _ui32(1)
     operands = access.OperandList()
     lead = [operands.expr(f) for f in plan.lead]
-    l_dim = ir.AffineDimExpr.get(operands.dim(access.induction_var(plan.loop)))
+    l_dim = ir.AffineDimExpr.get(operands.dim(loop_iv(plan.loop)))
     inner = [ir.AffineDimExpr.get(operands.dim(lp.induction_variable)) for lp, _, _ in ivs]
     target_map = operands.map(lead + [l_dim] + inner)
     buf_exprs = [_normalized(e, lb, step) for e, (_, lb, step) in zip(inner, ivs)] or \
@@ -237,7 +238,7 @@ def _redirect(op, ivs, buf, plan: BufferAtPlan, buf_name: str) -> None:
 def apply_buffer_at(plan: BufferAtPlan, target, target_name: str, buf_name: str) -> None:
     """Commit a checked plan (the only mutation)."""
     tag = access.element_type_tag(target)
-    extents = [access.trip_count(b[:3]) for b in plan.trailing] or [1]
+    extents = [trip_count(*b[:3]) for b in plan.trailing] or [1]
     elem = ir.MemRefType(target.type).element_type
     buf = new_buffer(plan.stage_root, extents, elem, buf_name, tag)
     body = plan.loop.regions[0].blocks[0]

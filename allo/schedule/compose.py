@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .._mlir import ir
-from ..analysis.loops import func_name_of
 from ..errors import AlloError, LoopNotFoundError, ScheduleError
 from ..frontend.builder import build_module
+from ..mlir_utils import func_name
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
 from .args import split_function_prefix
 from .diagnostics import schedule_error
@@ -385,7 +385,7 @@ def _reachable(parent, roots: list[str]) -> set[str]:
             return ir.WalkResult.ADVANCE
 
         op.operation.walk(note)
-        calls[func_name_of(op)] = callees
+        calls[func_name(op)] = callees
     seen, todo = set(), list(roots)
     while todo:
         name = todo.pop()

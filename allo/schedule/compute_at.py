@@ -15,6 +15,7 @@ from .._mlir import affine_d, ir
 from ..analysis.dependence import collect_accesses, feasible_directions, lex_sign
 from ..analysis.loops import LoopNode, enclosing_loops
 from ..errors import ScheduleError
+from ..mlir_utils import constant_bounds, trip_count
 from . import rewrite as tf
 from .args import LoopRef, resolve_loop
 from .diagnostics import schedule_error
@@ -82,8 +83,8 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
         if pst != qst or (plb - qlb) % pst:
             raise _fail(cons, f"loops {pn.name} and {q_path[p_path.index(pn)].name} have "
                               f"incompatible steps or offsets")
-        p_hi, q_hi = plb + pst * (tf.trip_count(plb, pub, pst) - 1), \
-            qlb + qst * (tf.trip_count(qlb, qub, qst) - 1)
+        p_hi, q_hi = plb + pst * (trip_count(plb, pub, pst) - 1), \
+            qlb + qst * (trip_count(qlb, qub, qst) - 1)
         p_larger &= plb <= qlb and p_hi >= q_hi
         q_larger &= qlb <= plb and q_hi >= p_hi
     if not (p_larger or q_larger):
@@ -100,7 +101,7 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
 
 
 def _const_bounds(node: LoopNode, ref: LoopRef) -> tuple[int, int, int]:
-    bounds = tf.constant_bounds(node.op)
+    bounds = constant_bounds(node.op)
     if bounds is None:
         raise _fail(ref, f"loop {node.name} has non-constant bounds")
     return bounds
@@ -199,7 +200,7 @@ def _guard(ops: list, ivs: list, bounds: list) -> None:
         return
     constraints = []
     for k, (lb, ub, step) in enumerate(bounds):
-        last = lb + step * (tf.trip_count(lb, ub, step) - 1)
+        last = lb + step * (trip_count(lb, ub, step) - 1)
         d = tf.dim_expr(k)
         constraints += [d - lb, d * -1 + last]
     iset = ir.IntegerSet.get(len(ivs), 0, constraints, [False] * len(constraints))

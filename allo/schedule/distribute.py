@@ -18,6 +18,7 @@ from .._mlir import ir
 from ..analysis.dependence import collect_accesses, feasible_directions, lex_sign
 from ..analysis.loops import LoopNode, enclosing_loops
 from ..errors import ScheduleError
+from ..mlir_utils import loop_body, loop_iv
 from . import rewrite as tf
 from .args import LoopRef
 from .diagnostics import schedule_error
@@ -159,14 +160,14 @@ def _copy_nest(levels: list[LoopNode], ops: list, suffix: int, ip) -> None:
         new = tf.new_affine_for(lb_map, operands[:lb_map.n_inputs], ub_map,
                                 operands[lb_map.n_inputs:], op.attributes["step"].value,
                                 attrs, op.location, ip)
-        iv_map[node.iv] = tf.loop_iv(new)
+        iv_map[node.iv] = loop_iv(new)
         new_loops.append(new)
-        ip = ir.InsertionPoint.at_block_terminator(tf.loop_body(new))
-    terminator = tf.loop_body(new_loops[-1]).operations[0].operation
+        ip = ir.InsertionPoint.at_block_terminator(loop_body(new))
+    terminator = loop_body(new_loops[-1]).operations[0].operation
     for op in ops:
         op.move_before(terminator)
     for node, new in zip(levels, new_loops):
         for use in list(node.iv.uses):
             owner = use.owner.operation
             if _inside(owner, [new_loops[0]]):
-                owner.replace_uses_of_with(node.iv, tf.loop_iv(new))
+                owner.replace_uses_of_with(node.iv, loop_iv(new))

@@ -12,6 +12,7 @@ from typing import Any
 from .._mlir import ir
 from ..analysis.loops import LoopNode
 from ..errors import ScheduleError
+from ..mlir_utils import constant_bounds, loop_body, loop_iv, trip_count
 from . import rewrite as tf
 from .handles import LoopHandle
 from .args import LoopRef, check_int, resolve_loop, resolve_loops
@@ -22,7 +23,7 @@ from .registry import primitive
 
 
 def _require_constant_bounds(ref: LoopRef, prim: str) -> tuple[int, int, int]:
-    bounds = tf.constant_bounds(ref.op)
+    bounds = constant_bounds(ref.op)
     if bounds is None:
         raise schedule_error(ScheduleError, prim,
                              "the loop has non-constant (run-time or outer-loop dependent) "
@@ -46,7 +47,7 @@ def split(sched, axis: Any, factor: int) -> tuple[LoopHandle, LoopHandle]:
     ref = resolve_loop(sched, axis, "split")
     lb, ub, step = _require_constant_bounds(ref, "split")
     factor = check_int("split", "factor", factor, 1, func=ref.func, loop=ref.label)
-    trip = tf.trip_count(lb, ub, step)
+    trip = trip_count(lb, ub, step)
     if factor >= trip:
         raise schedule_error(
             ScheduleError, "split",
@@ -71,7 +72,7 @@ def _rewrite_split(ref: LoopRef, lb: int, step: int, trip: int, factor: int):
     const = ir.AffineMap.get_constant
     outer = tf.new_affine_for(const(0), [], const(n_outer), [], 1, outer_attrs, old.location,
                               ir.InsertionPoint(old))
-    outer_iv = tf.loop_iv(outer)
+    outer_iv = loop_iv(outer)
     if trip % factor == 0:
         ub_map, ub_operands = const(factor), []
     else:
@@ -79,11 +80,11 @@ def _rewrite_split(ref: LoopRef, lb: int, step: int, trip: int, factor: int):
         ub_map = ir.AffineMap.get(1, 0, [tf.const_expr(factor), d0 * (-factor) + trip])
         ub_operands = [outer_iv]
     inner = tf.new_affine_for(const(0), [], ub_map, ub_operands, 1, attrs, old.location,
-                              ir.InsertionPoint.at_block_terminator(tf.loop_body(outer)))
-    inner_body = tf.loop_body(inner)
-    tf.move_body(tf.loop_body(old), inner_body)
+                              ir.InsertionPoint.at_block_terminator(loop_body(outer)))
+    inner_body = loop_body(inner)
+    tf.move_body(loop_body(old), inner_body)
     d0, d1 = tf.dim_expr(0), tf.dim_expr(1)
-    tf.replace_iv(tf.loop_iv(old), [outer_iv, tf.loop_iv(inner)],
+    tf.replace_iv(loop_iv(old), [outer_iv, loop_iv(inner)],
                   (d0 * factor + d1) * step + lb)
     old.erase()
     return outer, inner
@@ -173,12 +174,12 @@ def _rewrite_permutation(chain: list[LoopNode], new_order: list[LoopNode]) -> No
         new = tf.new_affine_for(lb_map, operands[:lb_map.n_inputs], ub_map,
                                 operands[lb_map.n_inputs:], op.attributes["step"].value,
                                 attrs, op.location, ip)
-        iv_map[_key(node.iv)] = tf.loop_iv(new)
+        iv_map[_key(node.iv)] = loop_iv(new)
         created.append((node, new))
-        ip = ir.InsertionPoint.at_block_terminator(tf.loop_body(new))
-    tf.move_body(chain[-1].body, tf.loop_body(created[-1][1]))
+        ip = ir.InsertionPoint.at_block_terminator(loop_body(new))
+    tf.move_body(chain[-1].body, loop_body(created[-1][1]))
     for node, new in created:
-        node.iv.replace_all_uses_with(tf.loop_iv(new))
+        node.iv.replace_all_uses_with(loop_iv(new))
     top.erase()
 
 
@@ -217,7 +218,7 @@ def fuse(sched, *args: Any) -> LoopHandle:
 
 def _rewrite_fuse(chain: list[LoopNode], bounds: list[tuple[int, int, int]], name: str):
     top = chain[0].op
-    trips = [tf.trip_count(*b) for b in bounds]
+    trips = [trip_count(*b) for b in bounds]
     total = 1
     for t in trips:
         total *= t
@@ -229,7 +230,7 @@ def _rewrite_fuse(chain: list[LoopNode], bounds: list[tuple[int, int, int]], nam
     const = ir.AffineMap.get_constant
     fused = tf.new_affine_for(const(0), [], const(total), [], 1, attrs, top.location,
                               ir.InsertionPoint(top))
-    body = tf.loop_body(fused)
+    body = loop_body(fused)
     tf.move_body(chain[-1].body, body)
     f = tf.dim_expr(0)
     inner_product = total
@@ -239,7 +240,7 @@ def _rewrite_fuse(chain: list[LoopNode], bounds: list[tuple[int, int, int]], nam
             if inner_product > 1 else f
         if node is not chain[0]:
             expr = expr % trip
-        tf.replace_iv(node.iv, [tf.loop_iv(fused)], expr * step + lb)
+        tf.replace_iv(node.iv, [loop_iv(fused)], expr * step + lb)
     top.erase()
     return fused
 

@@ -21,6 +21,7 @@ from ..analysis.layout import (BLOCK, COMPLETE, CYCLIC, GLOBAL, KIND_NAMES, PARA
                                decode_layout, dims_of_records, is_stream_type, layout_map,
                                layout_str, retype_class, with_layout)
 from ..errors import LayoutConflictError, ScheduleError, warn
+from ..mlir_utils import func_name
 from .args import resolve_buffer
 from .diagnostics import schedule_error
 from .registry import primitive
@@ -291,7 +292,7 @@ def _func_of(op) -> str:
     parent = op.parent
     while parent is not None and parent.name != "func.func":
         parent = parent.parent
-    return ir.StringAttr(parent.attributes["sym_name"]).value if parent is not None else "?"
+    return func_name(parent) if parent is not None else "?"
 
 
 def _strides(shape) -> list[int]:

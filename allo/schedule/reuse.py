@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 from .._mlir import affine_d, ir
 from ..analysis import access
-from ..analysis.access import LinearForm
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
 from ..errors import ScheduleError
+from ..mlir_utils import LinearForm, constant_bounds, is_nested_in, loop_iv, trip_count, walk_ops
 from .handles import MockBuffer
 from .args import resolve_buffer, resolve_loop
 from .buffer_at import new_buffer, unique_buffer_name
@@ -87,14 +87,14 @@ def _check_loops(loop, fail) -> dict:
     if len(loop.results):
         raise fail("reuse_at needs a loop without loop-carried values")
     inner = {}
-    for lp in [loop.operation] + [op for op in access.walk_ops(loop) if op.name in LOOP_OPS]:
-        bounds = access.constant_bounds(lp)
+    for lp in [loop.operation] + [op for op in walk_ops(loop) if op.name in LOOP_OPS]:
+        bounds = constant_bounds(lp)
         if bounds is None or bounds[0] != 0 or bounds[2] != 1:
             name = str_attr(lp, "loop_name") or "(unnamed)"
             raise fail(f"loop {name} must have constant bounds, constant step and zero "
                        f"lower bound")
         if lp != loop.operation:
-            inner[access.induction_var(lp)] = bounds[1]
+            inner[loop_iv(lp)] = bounds[1]
     return inner
 
 
@@ -126,11 +126,11 @@ def _offsets(form: LinearForm, trips: dict, limit: int = 4096) -> set | None:
 
 def _collect_reads(target, loop, inner_trips, label, fail) -> list[Read]:
     """Every read of ``target`` under ``loop``, split into outer and inner parts."""
-    iv = access.induction_var(loop)
+    iv = loop_iv(loop)
     reads = []
     for use in list(target.uses):
         op = use.owner.operation
-        if not access.is_nested_in(op, loop):
+        if not is_nested_in(op, loop):
             continue
         if op.name in ("affine.store", "memref.store") and access.access_memref(op) == target:
             raise fail(f"{label} is written under the loop; reuse_at needs a buffer that is "
@@ -166,7 +166,7 @@ def _collect_reads(target, loop, inner_trips, label, fail) -> list[Read]:
 def _defined_inside(value, loop) -> bool:
     owner = value.owner
     op = owner.owner.operation if isinstance(owner, ir.Block) else owner.operation
-    return op == loop.operation or access.is_nested_in(op, loop)
+    return op == loop.operation or is_nested_in(op, loop)
 
 
 def _window_axis(reads: list[Read], iv, loop_name: str, fail) -> tuple[int, int]:
@@ -198,7 +198,7 @@ def plan_reuse_at(target, loop, stage, label: str, loop_label: str, func: str) -
     if "reduction" in loop.attributes:
         raise fail("reuse_at needs a non-reduction loop")
     inner_trips = _check_loops(loop, fail)
-    iv = access.induction_var(loop)
+    iv = loop_iv(loop)
     reads = _collect_reads(target, loop, inner_trips, label, fail)
     axis, stride = _window_axis(reads, iv, loop_name, fail)
     for read in reads:
@@ -215,7 +215,7 @@ def plan_reuse_at(target, loop, stage, label: str, loop_label: str, func: str) -
     position = sum(1 for lp in outer_loops if "reduction" not in lp.attributes)
     shape = list(ir.MemRefType(target.type).shape)
     plan = ReusePlan(loop, outer_loops[0] if outer_loops else loop.operation, stage, position,
-                     axis, stride, access.trip_count(access.constant_bounds(loop)), window,
+                     axis, stride, trip_count(*constant_bounds(loop)), window,
                      low, shape, reads=reads)
     for k in range(axis):
         ranges = [_form_range(r.inner[k], inner_trips) for r in reads]
@@ -308,7 +308,7 @@ def _shift_and_load(plan: ReusePlan, point, target, target_name, buf, buf_name, 
         lo, span = spans_of[k]
         offset = LinearForm({next(b_iter): 1} if span > 1 else {}, lo)
         src.append(ops.expr(outer[k] + offset))
-    iv = access.induction_var(plan.loop)
+    iv = loop_iv(plan.loop)
     src.append(ops.expr(outer[plan.axis] + LinearForm({iv: 1}, plan.low)))
     src += [ir.AffineDimExpr.get(ops.dim(v)) for v in t_ivs]
     dst = [ir.AffineDimExpr.get(ops.dim(v)) for v in b_ivs]
@@ -339,7 +339,7 @@ def _guard_original_body(plan: ReusePlan):
     for op in original:
         op.move_before(yield_op)
     uses = [(u.owner.operation, u.operand_number) for u in iv.uses
-            if access.is_nested_in(u.owner.operation, guard)]
+            if is_nested_in(u.owner.operation, guard)]
     expr = start if s == 1 else ir.AffineExpr.get_floor_div(start, ir.AffineConstantExpr.get(s))
     with loop.location:
         orig_iv = affine_d.AffineApplyOp(ir.AffineMap.get(1, 0, [expr]), [iv],

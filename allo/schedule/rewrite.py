@@ -8,6 +8,7 @@ induction variable is rewritten as an affine expression of the new ones
 Locations and attributes of every moved op are kept (``schedule.md`` G6).
 
 >>> from allo._mlir import ir, new_context
+>>> from allo.mlir_utils import substitute_expr
 >>> with new_context():
 ...     d0, d1 = ir.AffineExpr.get_dim(0), ir.AffineExpr.get_dim(1)
 ...     e = substitute_expr(d0 * 2 + 1, [d1 * 4 + d0], [])
@@ -22,6 +23,7 @@ from typing import Any, Sequence
 from .._mlir import affine_d, ir
 from ..analysis.loops import collect_function_loops
 from ..errors import LoopNotFoundError
+from ..mlir_utils import substitute_expr
 
 # op name -> number of leading operands that are not map operands
 MAP_OPERAND_PREFIX = {
@@ -36,31 +38,6 @@ BOUND_ATTRS = frozenset({"lowerBoundMap", "upperBoundMap", "step", "operandSegme
 # --------------------------------------------------------------------------- expressions
 
 
-def substitute_expr(expr, dims: Sequence, syms: Sequence):
-    """``expr`` with dimension ``k`` replaced by ``dims[k]`` and symbol ``k`` by ``syms[k]``."""
-    # The bindings may label a simplified expression with the builder's class.
-    expr = expr.maybe_downcast()
-    if isinstance(expr, ir.AffineDimExpr):
-        return dims[expr.position]
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return syms[expr.position]
-    if isinstance(expr, ir.AffineConstantExpr):
-        return expr
-    lhs = substitute_expr(expr.lhs, dims, syms)
-    rhs = substitute_expr(expr.rhs, dims, syms)
-    if isinstance(expr, ir.AffineAddExpr):
-        return lhs + rhs
-    if isinstance(expr, ir.AffineMulExpr):
-        return lhs * rhs
-    if isinstance(expr, ir.AffineModExpr):
-        return lhs % rhs
-    if isinstance(expr, ir.AffineFloorDivExpr):
-        return ir.AffineExpr.get_floor_div(lhs, rhs)
-    if isinstance(expr, ir.AffineCeilDivExpr):
-        return ir.AffineExpr.get_ceil_div(lhs, rhs)
-    raise TypeError(f"unknown affine expression {expr}")
-
-
 def const_expr(value: int):
     return ir.AffineConstantExpr.get(value)
 
@@ -72,38 +49,10 @@ def dim_expr(pos: int):
 # --------------------------------------------------------------------------- loops
 
 
-def constant_bounds(loop_op) -> tuple[int, int, int] | None:
-    """``(lb, ub, step)`` of an ``affine.for`` with constant bounds, else ``None``."""
-    op = loop_op.operation
-    if op.name != "affine.for" or len(op.operands) != 0:
-        return None
-    lb_map = op.attributes["lowerBoundMap"].value
-    ub_map = op.attributes["upperBoundMap"].value
-    if len(lb_map.results) != 1 or len(ub_map.results) != 1:
-        return None
-    lb, ub = lb_map.results[0].maybe_downcast(), ub_map.results[0].maybe_downcast()
-    if not isinstance(lb, ir.AffineConstantExpr) or not isinstance(ub, ir.AffineConstantExpr):
-        return None
-    return lb.value, ub.value, op.attributes["step"].value
-
-
-def trip_count(lb: int, ub: int, step: int) -> int:
-    """Number of iterations of ``for (x = lb; x < ub; x += step)``."""
-    return max(0, -(-(ub - lb) // step))
-
-
 def schedule_attributes(loop_op) -> dict[str, Any]:
     """The loop's non-bound attributes (names, reduction, pipeline_ii, ...)."""
     op = loop_op.operation
     return {name: op.attributes[name] for name in op.attributes if name not in BOUND_ATTRS}
-
-
-def loop_iv(loop_op) -> ir.Value:
-    return loop_op.operation.regions[0].blocks[0].arguments[0]
-
-
-def loop_body(loop_op) -> ir.Block:
-    return loop_op.operation.regions[0].blocks[0]
 
 
 def new_affine_for(lb_map, lb_operands, ub_map, ub_operands, step: int,

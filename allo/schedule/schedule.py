@@ -16,9 +16,10 @@ from typing import Any, Iterator
 
 from .._mlir import ir
 from ..analysis.layout import equivalent_variables
-from ..analysis.loops import FunctionLoops, collect_function_loops, func_name_of
+from ..analysis.loops import FunctionLoops, collect_function_loops
 from ..errors import ScheduleError
 from ..frontend.module import BuiltModule
+from ..mlir_utils import func_name, func_ops
 from . import buffer_at, compute_at, functions, loops, memory, reuse, unfold  # noqa: F401 - registers them
 from .args import BufferRef, collect_buffers, resolve_function
 from .compose import compose_schedules
@@ -217,8 +218,7 @@ class Schedule:
         return self.built.find_func(name)
 
     def _function_names(self) -> list[str]:
-        return [func_name_of(op) for op in self.module.body.operations
-                if op.operation.name == "func.func"]
+        return [func_name(op) for op in func_ops(self.module)]
 
     def _function_loops(self, name: str) -> FunctionLoops | None:
         """Loop nests of function ``name`` (cached until the next primitive)."""

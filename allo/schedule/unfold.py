@@ -13,6 +13,7 @@ from typing import Any
 
 from .._mlir import arith_d, ir
 from ..errors import LoopNotFoundError, ScheduleError
+from ..mlir_utils import constant_bounds, loop_body, loop_iv
 from . import rewrite as tf
 from .handles import LoopBand
 from .args import split_function_prefix
@@ -76,7 +77,7 @@ def _plan(sched, band_name: Any, axes: Any):
                                  f"loop {inner.name} is not directly nested in {outer.name}",
                                  func=func, loop=f"{stage.name}.{inner.name}")
     for node in nodes:
-        bounds = tf.constant_bounds(node.op)
+        bounds = constant_bounds(node.op)
         if bounds is None or bounds[0] != 0 or bounds[2] != 1 or len(node.op.results):
             raise schedule_error(ScheduleError, PRIM,
                                  "the loop needs lower bound 0, step 1 and a constant upper "
@@ -85,13 +86,13 @@ def _plan(sched, band_name: Any, axes: Any):
 
 
 def _unfold_loop(sched, loop: ir.Operation, stage_name: str, sym_table: dict) -> None:
-    _, ub, _ = tf.constant_bounds(loop)
+    _, ub, _ = constant_bounds(loop)
     for idx in range(ub):
         copy = loop.clone(ip=ir.InsertionPoint(loop))
         with ir.InsertionPoint(copy), copy.location:
             index = arith_d.ConstantOp(ir.IndexType.get(), idx).result
-        tf.loop_iv(copy).replace_all_uses_with(index)
-        for op in tf.body_ops(tf.loop_body(copy)):
+        loop_iv(copy).replace_all_uses_with(index)
+        for op in tf.body_ops(loop_body(copy)):
             op.move_before(copy)
             _relabel(sched, op, stage_name, idx, sym_table)
         copy.erase()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
-from ...analysis.access import walk_ops
 from ...errors import BuildError
+from ...mlir_utils import walk_ops
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
 from .constants import dense_values, scalar_literal
 from .cpp_types import CType

@@ -33,17 +33,18 @@ import re
 
 from ..._mlir import func_d, ir, memref_d
 from ...errors import BuildError
+from ...mlir_utils import find_func
 from ...schedule.handles import MockBuffer
 from ...frontend.arg_directions import analyze_arg_load_store
 
 _DYNAMIC = -(1 << 63)
 
 
-def _find_func(module, name: str):
-    for op in module.body.operations:
-        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == name:
-            return op
-    raise BuildError(f"top function '{name}' not found in the module")
+def _find_top(module, name: str):
+    top = find_func(module, name)
+    if top is None:
+        raise BuildError(f"top function '{name}' not found in the module")
+    return top
 
 
 def _strings(func_op, attr: str) -> list[str] | None:
@@ -175,7 +176,7 @@ def generate_input_output_buffers(module, top_func_name: str, flatten: bool = Fa
 
     Returns ``{"inputs": [MockBuffer(top, "buf<i>"), ...], "outputs": [...]}``.
     """
-    top = _find_func(module, top_func_name)
+    top = _find_top(module, top_func_name)
     if len(top.regions[0].blocks) == 0:
         raise BuildError(f"top function '{top_func_name}' has no body")
     directions = analyze_arg_load_store(module)[top_func_name]

@@ -19,6 +19,7 @@ import tempfile
 
 from ..._mlir import ir
 from ...errors import ArgumentError, BuildError
+from ...mlir_utils import find_func
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
@@ -134,7 +135,7 @@ class HLSModule:
             raise BuildError("'kernel' is a reserved name in Vitis; rename the top function")
         if self.mode not in ("sw_emu", "hw_emu", "hw") or "num_output_args" in self.configs:
             return
-        func = _find_func(self.module, self.top_func_name)
+        func = _find_top(self.module, self.top_func_name)
         ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
         if ftype.results:
             return
@@ -227,11 +228,11 @@ class HLSModule:
         return run_vitis_emulation(self, args)
 
 
-def _find_func(module, name: str):
-    for op in module.body.operations:
-        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == name:
-            return op
-    raise BuildError(f"top function '{name}' not found in the module")
+def _find_top(module, name: str):
+    top = find_func(module, name)
+    if top is None:
+        raise BuildError(f"top function '{name}' not found in the module")
+    return top
 
 
 # ``s.build(target=...)`` names of the HLS flows -> the platform HLSModule generates for.

@@ -10,8 +10,8 @@ as loop names, as ``customize(..., lower_linalg=True)`` would name them.
 from __future__ import annotations
 
 from ..._mlir import ir, new_context, passmanager
-from ...analysis.access import walk_ops
 from ...errors import BuildError
+from ...mlir_utils import walk_ops
 from .io_buffers import generate_input_output_buffers
 from .stream_counters import drop_stream_counters
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 
 from ..._mlir import ir
-from ...mlir_utils.walk import block_ops, func_name, func_ops
+from ...mlir_utils import LinearForm, block_ops, func_name, func_ops, linear_form_of
 
 __all__ = ["permute_loops_for_locality"]
 
@@ -78,36 +78,6 @@ def _band(loop) -> list:
 # --------------------------------------------------------------------------- access analysis
 
 
-def _linearize(expr, operands):
-    """``{operand index: coefficient}, constant`` for a linear affine expression, else None."""
-    if isinstance(expr, ir.AffineConstantExpr):
-        return {}, ir.AffineConstantExpr(expr).value
-    if isinstance(expr, ir.AffineDimExpr):
-        return {ir.AffineDimExpr(expr).position: 1}, 0
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return {operands + ir.AffineSymbolExpr(expr).position: 1}, 0
-    if isinstance(expr, ir.AffineAddExpr):
-        e = ir.AffineAddExpr(expr)
-        lhs, rhs = _linearize(e.lhs, operands), _linearize(e.rhs, operands)
-        if lhs is None or rhs is None:
-            return None
-        terms = dict(lhs[0])
-        for k, v in rhs[0].items():
-            terms[k] = terms.get(k, 0) + v
-        return {k: v for k, v in terms.items() if v}, lhs[1] + rhs[1]
-    if isinstance(expr, ir.AffineMulExpr):
-        e = ir.AffineMulExpr(expr)
-        lhs, rhs = _linearize(e.lhs, operands), _linearize(e.rhs, operands)
-        if lhs is None or rhs is None:
-            return None
-        if not lhs[0]:
-            lhs, rhs = rhs, lhs
-        if rhs[0]:
-            return None
-        return {k: v * rhs[1] for k, v in lhs[0].items()}, lhs[1] * rhs[1]
-    return None
-
-
 class _Access:
     """One load/store: its array, whether it writes, and per-dimension linear subscripts."""
 
@@ -117,20 +87,22 @@ class _Access:
         index_operands = list(op.operands)[2:] if self.is_store else list(op.operands)[1:]
         amap = ir.AffineMapAttr(op.attributes["map"]).value
         self.dims = []  # per dim: ({band position: coeff}, [(outer value, coeff)], const) or None
+        # a linear form over operand positions (symbol k is operand n_dims + k)
+        positions = [LinearForm({k: 1}) for k in range(amap.n_inputs)]
         for expr in amap.results:
-            lin = _linearize(expr, amap.n_dims)
+            lin = linear_form_of(expr, positions[:amap.n_dims], positions[amap.n_dims:])
             if lin is None:
                 self.dims.append(None)
                 continue
             band, outer = {}, []
-            for position, coeff in lin[0].items():
+            for position, coeff in lin.coeffs.items():
                 value = index_operands[position]
                 slot = next((p for p, iv in enumerate(ivs) if iv == value), None)
                 if slot is None:
                     outer.append((value, coeff))
                 else:
                     band[slot] = band.get(slot, 0) + coeff
-            self.dims.append((band, outer, lin[1]))
+            self.dims.append((band, outer, lin.const))
 
 
 def _same_outer(a, b) -> bool:
