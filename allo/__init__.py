@@ -23,4 +23,4 @@ from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
 from .backend.hls import HLSModule, IPModule  # noqa: F401
 from .verify import verify  # noqa: F401,E402
-from . import passes, primitives  # noqa: F401,E402 - previous import paths of internals
+from . import passes, primitives, utils  # noqa: F401,E402 - reachable as allo.<name> after import allo

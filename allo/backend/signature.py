@@ -1,7 +1,7 @@
 """The boundary view of a top function: each parameter/result's Allo type, shape and dtypes.
 
 >>> from allo.backend.llvm import invoke_mlir_parser
->>> from allo.mlir_utils.walk import find_func
+>>> from allo.mlir_utils import find_func
 >>> m = invoke_mlir_parser('''func.func @k(%A: memref<4xi12>, %n: f32) -> memref<4xi12>
 ...     attributes {itypes = "u_", otypes = "u"} { return %A : memref<4xi12> }''')
 >>> sig = read_signature(find_func(m, "k"), ["A", "n"])

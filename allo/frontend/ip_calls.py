@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .._mlir import func_d, ir
 from ..errors import AlloTypeError
-from ..mlir_utils.walk import find_func
+from ..mlir_utils import find_func
 from . import memory as mem
 from .types import Int, UInt
 from .values import Val

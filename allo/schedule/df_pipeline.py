@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._mlir import ir
-from ..mlir_utils.walk import collect_ops
+from ..mlir_utils import collect_ops
 
 _LOOPS = ("affine.for", "scf.for")
 

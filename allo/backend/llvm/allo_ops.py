@@ -22,8 +22,8 @@ from __future__ import annotations
 from ..._mlir import arith_d, ir, llvm_d, math_d
 from ...errors import BuildError
 from ...frontend.types import AlloType, Fixed, Float, Index, Int, UFixed, type_from_str
+from ...mlir_utils import collect_ops, constant_int, string_attr
 from . import arith_builder as ab
-from ...mlir_utils.walk import collect_ops, constant_int, string_attr
 
 __all__ = ["lower_allo_ops", "insert_arith_guards"]
 

@@ -17,7 +17,7 @@ returns memrefs (the callee might hand it back).
 from __future__ import annotations
 
 from ..._mlir import ir, memref_d
-from ...mlir_utils.walk import block_ops, collect_ops, func_name, func_ops
+from ...mlir_utils import block_ops, collect_ops, func_name, func_ops
 
 STACK_LIMIT_BYTES = 16 * 1024
 

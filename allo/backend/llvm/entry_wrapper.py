@@ -19,9 +19,9 @@ from __future__ import annotations
 from ..._mlir import arith_d, func_d, ir, memref_d
 from ...errors import BuildError
 from ...frontend.types import container_bits
-from . import arith_builder as ab
-from ...mlir_utils.walk import find_func, func_ops
+from ...mlir_utils import find_func, func_ops
 from ...analysis.memref_roots import is_unsigned_type, result_allo_types
+from . import arith_builder as ab
 from .out_params import results_to_out_params
 
 ENTRY_NAME = "allo_entry"

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from ..._mlir import ir, passmanager
 from ...errors import BuildError
+from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
 from .buffer_lifetime import manage_buffer_lifetimes
 from .entry_wrapper import add_entry_wrapper
-from ...mlir_utils.walk import collect_ops
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
 from .narrow_ints import narrow_integer_arithmetic

@@ -18,7 +18,7 @@ from typing import Callable
 from ..._mlir import arith_d, ir
 from ...errors import BuildError
 from ...frontend.types import container_bits
-from ...mlir_utils.walk import collect_ops
+from ...mlir_utils import collect_ops
 from ...analysis.memref_roots import element_is_signed, signed_from_tags
 
 __all__ = ["strip_memref_annotations", "legalize_memref_int_widths", "map_memref_types"]

@@ -27,12 +27,12 @@ import numpy as np
 
 from ..._mlir import execution_engine, ir, new_context
 from ...errors import ArgumentError, BuildError
+from ...mlir_utils import find_func
+from ..signature import read_signature
 from .entry_wrapper import ENTRY_NAME
-from ...mlir_utils.walk import find_func
 from .lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
 from .numpy_boundary import marshal_arguments, unmarshal_results, write_back
 from .param_writes import params_maybe_written
-from ..signature import read_signature
 
 __all__ = ["LLVMModule", "invoke_mlir_parser"]
 

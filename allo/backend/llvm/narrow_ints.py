@@ -14,7 +14,7 @@ duplicated.
 from __future__ import annotations
 
 from ..._mlir import arith_d, ir
-from ...mlir_utils.walk import collect_ops
+from ...mlir_utils import collect_ops
 
 _RING_OPS = {"arith.addi": arith_d.AddIOp, "arith.subi": arith_d.SubIOp,
              "arith.muli": arith_d.MulIOp}

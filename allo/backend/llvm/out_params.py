@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from ..._mlir import ir, memref_d, scf_d
 from ...errors import BuildError
+from ...mlir_utils import collect_ops, find_func
 from . import arith_builder as ab
-from ...mlir_utils.walk import collect_ops, find_func
 
 __all__ = ["results_to_out_params", "copy_elements"]
 

@@ -16,7 +16,7 @@ Calls are followed into callees (bodiless callees are assumed to write).
 from __future__ import annotations
 
 from ..._mlir import ir
-from ...mlir_utils.walk import find_func
+from ...mlir_utils import find_func
 
 _READS = {"affine.load", "memref.load", "memref.dim", "affine.vector_load", "vector.load",
           "memref.extract_strided_metadata", "memref.extract_aligned_pointer_as_index",
