@@ -1,7 +1,7 @@
 """Allo: a Python accelerator design language and compiler on upstream MLIR.
 
 >>> import allo
->>> from allo.ir.types import int32
+>>> from allo.frontend.types import int32
 >>> def add1(A: int32[4]) -> int32[4]:
 ...     B: int32[4] = 0
 ...     for i in range(4):
@@ -24,3 +24,4 @@ from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
 from .backend.hls import HLSModule, IPModule  # noqa: F401
 from .verify import verify  # noqa: F401,E402
+from . import passes, primitives, utils  # noqa: F401,E402 - reachable as allo.<name> after import allo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .frontend.builder import build_module
 from .schedule import Schedule, Partition  # noqa: F401
 
 
@@ -30,8 +31,6 @@ def customize(
     >>> s.top_func_name
     'inc'
     """
-    from .ir.builder import build_module
-
     built = build_module(
         fn,
         instantiate=instantiate,

@@ -16,6 +16,8 @@ import math as _math
 
 import numpy as np
 
+from .frontend.types import numpy_dtype
+
 __all__ = [
     "grid", "reduction", "meta_if", "meta_elif", "meta_else", "meta_for", "Memory",
     "matmul", "bmm", "linear", "add", "sub", "mul", "div", "exp", "log", "log2", "log10",
@@ -243,6 +245,4 @@ def _np_dtype(dtype):
         return np.int32
     if dtype is float:
         return np.float32
-    from .ir.types import numpy_dtype
-
     return numpy_dtype(dtype)

@@ -6,19 +6,8 @@ import re
 
 import numpy as np
 
-
-def get_np_struct_type(bits: int) -> np.dtype:
-    """Structured dtype of ``ceil(bits / 8)`` one-byte fields ``f0, f1, ...`` (f0 least significant).
-
-    >>> get_np_struct_type(16)
-    dtype([('f0', 'u1'), ('f1', 'u1')])
-    """
-    n_bytes = (bits + 7) // 8
-    return np.dtype({"names": [f"f{i}" for i in range(n_bytes)],
-                     "formats": ["u1"] * n_bytes,
-                     "offsets": list(range(n_bytes)),
-                     "itemsize": n_bytes})
-
+from .backend.signature import read_signature
+from .frontend.types import get_np_struct_type  # noqa: F401 - public here (backends.md §11.2)
 
 np_supported_types = {
     "bf16": np.uint16, "f16": np.float16, "f32": np.float32, "f64": np.float64,
@@ -55,8 +44,6 @@ def get_func_inputs_outputs(func_op):
     Shapes are ``()`` for scalars; type strings are Allo type names (``"ui8"``,
     ``"fixed(16, 8)"``), as ``LLVMModule.in_types``/``out_types`` report them.
     """
-    from .backend.signature import read_signature
-
     sig = read_signature(func_op)
     ins = [(p.type_str, p.shape if p.is_array else ()) for p in sig.params]
     outs = [(p.type_str, p.shape if p.is_array else ()) for p in sig.results]

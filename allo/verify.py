@@ -46,8 +46,10 @@ import numpy as np
 
 from .backend import numpy_codec as codec
 from .backend.signature import Port, Signature, read_signature
+from .customize import customize
 from .errors import AlloError
-from .ir.types import Fixed, Float, Index, UFixed, UInt
+from .frontend.types import Fixed, Float, Index, UFixed, UInt
+from .schedule import Schedule
 
 __all__ = ["verify", "INPUT_SETS"]
 
@@ -102,9 +104,6 @@ def verify(schedule_a, schedule_b) -> bool:
 
 
 def _as_schedule(value: Any, what: str):
-    from .customize import customize  # noqa: PLC0415 - allo/__init__ imports this module
-    from .schedule import Schedule  # noqa: PLC0415
-
     if isinstance(value, Schedule):
         return value
     if isinstance(value, pytypes.FunctionType):

@@ -26,7 +26,7 @@ from _common import (best_time, format_ratio, format_seconds, machine_summary,  
                      render_table)
 
 import allo  # noqa: E402
-from allo.backend.llvm import BOUNDS_CHECKS_ENV  # noqa: E402
+from allo.backend.llvm.module import BOUNDS_CHECKS_ENV  # noqa: E402
 from allo.ir.types import float32, int32  # noqa: E402
 
 N_GATHER = 1 << 18

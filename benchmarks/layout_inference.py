@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from allo._mlir import ir, new_context
-from allo.ir.module import BuiltModule
+from allo.frontend.module import BuiltModule
 from allo.schedule import Partition, Schedule
 
 TYPE = "memref<16xi32>"

@@ -9,6 +9,7 @@ SSA values), looking through ``affine.apply`` operands. Results that are not lin
 use ``mod``/``floordiv``) are reported as ``None``.
 
 >>> from allo._mlir import ir, new_context
+>>> from allo.mlir_utils import walk_ops
 >>> with new_context():
 ...     m = ir.Module.parse('''func.func @f(%A: memref<8x8xi32>) {
 ...       affine.for %i = 0 to 6 {
@@ -23,77 +24,13 @@ use ``mod``/``floordiv``) are reported as ``None``.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
-
 from .._mlir import ir
+from ..frontend.casting import tag, tag_buffer
+from ..frontend.types import type_from_str
+from ..mlir_utils import LinearForm, find_func, linear_form_of
 
 LOAD_OPS = frozenset({"affine.load", "memref.load"})
 STORE_OPS = frozenset({"affine.store", "memref.store"})
-
-
-class LinearForm:
-    """``const + sum(coeff * atom)`` with integer coefficients and SSA-value atoms."""
-
-    __slots__ = ("coeffs", "const")
-
-    def __init__(self, coeffs: dict | None = None, const: int = 0):
-        self.coeffs = {k: c for k, c in (coeffs or {}).items() if c != 0}
-        self.const = const
-
-    def __add__(self, other: "LinearForm") -> "LinearForm":
-        coeffs = dict(self.coeffs)
-        for atom, c in other.coeffs.items():
-            coeffs[atom] = coeffs.get(atom, 0) + c
-        return LinearForm(coeffs, self.const + other.const)
-
-    def scaled(self, k: int) -> "LinearForm":
-        return LinearForm({a: c * k for a, c in self.coeffs.items()}, self.const * k)
-
-    def split(self, pred: Callable[[ir.Value], bool]) -> tuple["LinearForm", "LinearForm"]:
-        """``(part over atoms satisfying pred, the rest including the constant)``."""
-        yes = {a: c for a, c in self.coeffs.items() if pred(a)}
-        no = {a: c for a, c in self.coeffs.items() if not pred(a)}
-        return LinearForm(yes), LinearForm(no, self.const)
-
-    def coeff(self, atom: ir.Value) -> int:
-        return self.coeffs.get(atom, 0)
-
-    def key(self) -> tuple:
-        """A hashable identity: two forms with equal keys are the same function."""
-        return (frozenset(self.coeffs.items()), self.const)
-
-    def __eq__(self, other):
-        return isinstance(other, LinearForm) and self.key() == other.key()
-
-    def __hash__(self):
-        return hash(self.key())
-
-    def __repr__(self):
-        terms = [f"{c}*<{a.get_name()}>" for a, c in self.coeffs.items()]
-        return " + ".join(terms + [str(self.const)])
-
-
-def walk_ops(root) -> Iterator[ir.Operation]:
-    """Every operation nested in ``root`` (not ``root`` itself), in program pre-order."""
-    for region in root.operation.regions:
-        for block in region.blocks:
-            for op in block.operations:
-                op = op.operation
-                yield op
-                yield from walk_ops(op)
-
-
-def is_nested_in(op, ancestor) -> bool:
-    """True when ``op`` lies (strictly) inside ``ancestor``'s regions."""
-    target = ancestor.operation
-    parent = op.operation.parent
-    while parent is not None:
-        if parent == target:
-            return True
-        if parent.name == "func.func":
-            return False
-        parent = parent.parent
-    return False
 
 
 def defining_op(value: ir.Value):
@@ -104,28 +41,8 @@ def defining_op(value: ir.Value):
 
 def affine_expr_form(expr, operands: list, n_dims: int) -> LinearForm | None:
     """Linear form of an affine expression whose dims/symbols are ``operands``."""
-    expr = expr.maybe_downcast() if hasattr(expr, "maybe_downcast") else expr
-    if isinstance(expr, ir.AffineConstantExpr):
-        return LinearForm(const=expr.value)
-    if isinstance(expr, ir.AffineDimExpr):
-        return value_form(operands[expr.position])
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return value_form(operands[n_dims + expr.position])
-    if isinstance(expr, ir.AffineAddExpr):
-        lhs = affine_expr_form(expr.lhs, operands, n_dims)
-        rhs = affine_expr_form(expr.rhs, operands, n_dims)
-        return None if lhs is None or rhs is None else lhs + rhs
-    if isinstance(expr, ir.AffineMulExpr):
-        lhs = affine_expr_form(expr.lhs, operands, n_dims)
-        rhs = affine_expr_form(expr.rhs, operands, n_dims)
-        if lhs is None or rhs is None:
-            return None
-        if not rhs.coeffs:
-            return lhs.scaled(rhs.const)
-        if not lhs.coeffs:
-            return rhs.scaled(lhs.const)
-        return None
-    return None  # mod, floordiv, ceildiv
+    forms = [value_form(v) for v in operands]
+    return linear_form_of(expr, forms[:n_dims], forms[n_dims:])
 
 
 def value_form(value: ir.Value) -> LinearForm | None:
@@ -167,33 +84,6 @@ def subscripts(op) -> list[LinearForm | None]:
     if amap is None:
         return [value_form(v) for v in operands]
     return [affine_expr_form(e, operands, amap.n_dims) for e in amap.results]
-
-
-def constant_bounds(loop) -> tuple[int, int, int] | None:
-    """``(lower, upper, step)`` of an ``affine.for`` with constant bounds, else ``None``."""
-    loop = loop.operation
-    if loop.name != "affine.for":
-        return None
-    bounds = []
-    for key in ("lowerBoundMap", "upperBoundMap"):
-        amap = ir.AffineMapAttr(loop.attributes[key]).value
-        if amap.n_inputs or len(amap.results) != 1:
-            return None
-        expr = amap.results[0].maybe_downcast()
-        if not isinstance(expr, ir.AffineConstantExpr):
-            return None
-        bounds.append(expr.value)
-    step = ir.IntegerAttr(loop.attributes["step"]).value
-    return bounds[0], bounds[1], step
-
-
-def trip_count(bounds: tuple[int, int, int]) -> int:
-    lower, upper, step = bounds
-    return max(0, -(-(upper - lower) // step))
-
-
-def induction_var(loop) -> ir.Value:
-    return loop.operation.regions[0].blocks[0].arguments[0]
 
 
 def expr_from_form(form: LinearForm, dim_of: dict) -> ir.AffineExpr:
@@ -247,19 +137,11 @@ def element_type_tag(value: ir.Value) -> str | None:
     if "allo.type" in op.attributes:
         return ir.StringAttr(op.attributes["allo.type"]).value
     if op.name == "func.call":
-        callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
-        module_body = op.parent
-        while module_body is not None and module_body.name != "builtin.module":
-            module_body = module_body.parent
-        if module_body is None:
+        fop = find_func(op, ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
+        if fop is None or "allo.otypes" not in fop.attributes:
             return None
-        for fop in module_body.regions[0].blocks[0].operations:
-            fop = fop.operation
-            if fop.name == "func.func" and ir.StringAttr(fop.attributes["sym_name"]).value == callee:
-                if "allo.otypes" not in fop.attributes:
-                    return None
-                tags = [ir.StringAttr(a).value for a in ir.ArrayAttr(fop.attributes["allo.otypes"])]
-                return tags[value.result_number] if value.result_number < len(tags) else None
+        tags = [ir.StringAttr(a).value for a in ir.ArrayAttr(fop.attributes["allo.otypes"])]
+        return tags[value.result_number] if value.result_number < len(tags) else None
     return None
 
 
@@ -267,9 +149,6 @@ def tag_new_load(op, elem_tag: str | None) -> None:
     """Give a load created by a primitive the ``allo.type`` tag its value needs."""
     if elem_tag is None:
         return
-    from ..ir.casting import tag
-    from ..ir.types import type_from_str
-
     tag(op, type_from_str(elem_tag))
 
 
@@ -277,7 +156,4 @@ def tag_new_buffer(op, elem_tag: str | None) -> None:
     """Give a buffer created by a primitive the tags of its element type (docs/ir.md)."""
     if elem_tag is None:
         return
-    from ..ir.casting import tag_buffer
-    from ..ir.types import type_from_str
-
     tag_buffer(op, type_from_str(elem_tag))

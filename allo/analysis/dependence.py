@@ -18,10 +18,11 @@ pair: ``"<"`` means ``x < y``, ``"="`` equal, ``">"`` ``x > y``, ``"*"`` anythin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .._mlir import ir
+from ..mlir_utils import LinearForm, fold_affine_expr, linear_form_of
 from .loops import LOOP_OPS
 
 INF = math.inf
@@ -29,27 +30,6 @@ INF = math.inf
 _READ_OPS = {"affine.load": (0, 1), "memref.load": (0, 1), "affine.vector_load": (0, 1)}
 _WRITE_OPS = {"affine.store": (1, 2), "memref.store": (1, 2), "affine.vector_store": (1, 2)}
 _AFFINE_ACCESS = {"affine.load", "affine.store", "affine.vector_load", "affine.vector_store"}
-
-
-@dataclass
-class Linear:
-    """``const + sum(coeff * var)``; a var is a loop op (its IV) or a loop-invariant value."""
-
-    coeffs: dict = field(default_factory=dict)
-    const: int = 0
-
-    def add(self, other: "Linear", scale: int = 1) -> "Linear":
-        out = Linear(dict(self.coeffs), self.const + scale * other.const)
-        for key, c in other.coeffs.items():
-            out.coeffs[key] = out.coeffs.get(key, 0) + scale * c
-            if out.coeffs[key] == 0:
-                del out.coeffs[key]
-        return out
-
-    def scale(self, k: int) -> "Linear":
-        if k == 0:
-            return Linear()
-        return Linear({key: c * k for key, c in self.coeffs.items()}, self.const * k)
 
 
 @dataclass(eq=False)
@@ -60,7 +40,7 @@ class Access:
     memref: ir.Value
     is_write: bool
     loops: list
-    subscripts: list | None  # list[Linear | None]; None = whole buffer
+    subscripts: list | None  # list[LinearForm | None]; None = whole buffer
     order: int
 
 
@@ -132,52 +112,28 @@ def _affine_subscripts(op: ir.Operation, first: int) -> list:
     operands = list(op.operands)[first:]
     dims = [_linearize_value(v) for v in operands[:amap.n_dims]]
     syms = [_linearize_value(v) for v in operands[amap.n_dims:]]
-    return [linearize_expr(e, dims, syms) for e in amap.results]
+    return [linear_form_of(e, dims, syms) for e in amap.results]
 
 
-def _linearize_value(value: ir.Value) -> Linear | None:
+def _linearize_value(value: ir.Value) -> LinearForm | None:
     """A value used as an index: an IV, an ``affine.apply`` of such, a constant, or opaque."""
     if isinstance(value, ir.BlockArgument):
         owner = value.owner.owner
         if owner is not None and owner.name in LOOP_OPS and value.arg_number == 0:
-            return Linear({owner.operation: 1})
-        return Linear({value: 1})
+            return LinearForm({owner.operation: 1})
+        return LinearForm({value: 1})
     op = value.owner
     if op.name == "affine.apply":
         amap = op.attributes["map"].value
         operands = list(op.operands)
         dims = [_linearize_value(v) for v in operands[:amap.n_dims]]
         syms = [_linearize_value(v) for v in operands[amap.n_dims:]]
-        return linearize_expr(amap.results[0], dims, syms)
+        return linear_form_of(amap.results[0], dims, syms)
     if op.name == "arith.constant" and isinstance(op.attributes["value"], ir.IntegerAttr):
-        return Linear({}, op.attributes["value"].value)
+        return LinearForm({}, op.attributes["value"].value)
     if op.name == "arith.index_cast":
         return _linearize_value(op.operands[0])
-    return Linear({value: 1})
-
-
-def linearize_expr(expr, dims: Sequence, syms: Sequence) -> Linear | None:
-    """Linear form of an affine expression whose dims/symbols have linear forms, else None."""
-    # The bindings may label a simplified expression with the builder's class.
-    expr = expr.maybe_downcast()
-    if isinstance(expr, ir.AffineDimExpr):
-        return dims[expr.position]
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return syms[expr.position]
-    if isinstance(expr, ir.AffineConstantExpr):
-        return Linear({}, expr.value)
-    lhs = linearize_expr(expr.lhs, dims, syms)
-    rhs = linearize_expr(expr.rhs, dims, syms)
-    if lhs is None or rhs is None:
-        return None
-    if isinstance(expr, ir.AffineAddExpr):
-        return lhs.add(rhs)
-    if isinstance(expr, ir.AffineMulExpr):
-        if not rhs.coeffs:
-            return lhs.scale(rhs.const)
-        if not lhs.coeffs:
-            return rhs.scale(lhs.const)
-    return None  # mod / div / non-linear products
+    return LinearForm({value: 1})
 
 
 # --------------------------------------------------------------------------- loop ranges
@@ -226,7 +182,7 @@ def _map_interval(expr, amap, operands, ranges) -> tuple[float, float]:
     return expr_interval(expr, intervals[:amap.n_dims], intervals[amap.n_dims:])
 
 
-def linear_interval(lin: Linear, ranges: dict) -> tuple[float, float]:
+def linear_interval(lin: LinearForm, ranges: dict) -> tuple[float, float]:
     lo = hi = lin.const
     for key, c in lin.coeffs.items():
         if isinstance(key, ir.Operation) and key.name in LOOP_OPS:
@@ -252,19 +208,21 @@ def _mul_interval(iv, c):
 
 def expr_interval(expr, dims, syms) -> tuple[float, float]:
     """Interval of an affine expression given intervals of its dims and symbols."""
-    # The bindings may label a simplified expression with the builder's class.
-    expr = expr.maybe_downcast()
-    if isinstance(expr, ir.AffineDimExpr):
-        return dims[expr.position]
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return syms[expr.position]
-    if isinstance(expr, ir.AffineConstantExpr):
-        return expr.value, expr.value
-    lhs = expr_interval(expr.lhs, dims, syms)
-    rhs = expr_interval(expr.rhs, dims, syms)
-    if isinstance(expr, ir.AffineAddExpr):
+
+    def leaf(e):
+        if isinstance(e, ir.AffineDimExpr):
+            return dims[e.position]
+        if isinstance(e, ir.AffineSymbolExpr):
+            return syms[e.position]
+        return e.value, e.value
+
+    return fold_affine_expr(expr, leaf, _combine_intervals)
+
+
+def _combine_intervals(kind: str, lhs, rhs) -> tuple[float, float]:
+    if kind == "add":
         return lhs[0] + rhs[0], lhs[1] + rhs[1]
-    if isinstance(expr, ir.AffineMulExpr):
+    if kind == "mul":
         if rhs[0] == rhs[1]:
             return _mul_interval(lhs, rhs[0])
         if lhs[0] == lhs[1]:
@@ -273,9 +231,9 @@ def expr_interval(expr, dims, syms) -> tuple[float, float]:
     if rhs[0] != rhs[1] or rhs[0] <= 0:
         return -INF, INF
     c = rhs[0]
-    if isinstance(expr, ir.AffineModExpr):
+    if kind == "mod":
         return 0, c - 1
-    if isinstance(expr, ir.AffineFloorDivExpr):
+    if kind == "floordiv":
         return _floor(lhs[0], c), _floor(lhs[1], c)
     return _ceil(lhs[0], c), _ceil(lhs[1], c)
 
@@ -355,7 +313,7 @@ def direction_feasible(a: Access, b: Access, pairs: Sequence[tuple], directions:
     return True
 
 
-def _equation_feasible(sa: Linear, sb: Linear, a: Access, b: Access, pairs, directions,
+def _equation_feasible(sa: LinearForm, sb: LinearForm, a: Access, b: Access, pairs, directions,
                        ranges) -> bool:
     ca, cb = dict(sa.coeffs), dict(sb.coeffs)
     lo = hi = 0.0

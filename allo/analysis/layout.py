@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._mlir import ir
+from ..mlir_utils import func_name
 
 COMPLETE, BLOCK, CYCLIC = 0, 1, 2
 KIND_NAMES = {COMPLETE: "complete", BLOCK: "block", CYCLIC: "cyclic"}
@@ -337,7 +338,7 @@ class AliasGraph:
                 self.globals[sym] = op
                 self._add(("global", sym), BufferNode(GLOBAL, None, sym, op=op))
             elif op.name == "func.func":
-                self.func_ops[ir.StringAttr(op.attributes["sym_name"]).value] = op
+                self.func_ops[func_name(op)] = op
         for name, fop in self.func_ops.items():
             self._add_signature(name, fop)
         for name, fop in self.func_ops.items():

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .._mlir import ir
+from ..mlir_utils import func_name
 
 LOOP_OPS = frozenset({"affine.for", "scf.for"})
 
@@ -134,7 +135,7 @@ def collect_function_loops(func_op, stage_cache: dict | None = None) -> Function
     Unnamed loops are numbered ``L_<k>`` over the whole function in program order.
     """
     func_op = func_op.operation
-    result = FunctionLoops(func_op.attributes["sym_name"].value, func_op)
+    result = FunctionLoops(func_name(func_op), func_op)
     cache = {} if stage_cache is None else stage_cache
     unnamed = 0
     for root in _stage_roots(func_op):
@@ -193,11 +194,6 @@ def _discover_stage(root: ir.Operation) -> list[LoopNode]:
 
     visit(root, None)
     return nodes
-
-
-def func_name_of(func_op) -> str:
-    """The symbol name of a ``func.func`` op."""
-    return func_op.operation.attributes["sym_name"].value
 
 
 def enclosing_loops(op) -> list[ir.Operation]:

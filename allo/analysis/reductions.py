@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .._mlir import ir
-from ..ir.types import Fixed, Float, Index, UFixed, type_from_str
+from ..frontend.types import Fixed, Float, Index, UFixed, type_from_str
 from .dependence import Access
 
 # combining op -> (family, commutative in its operands)

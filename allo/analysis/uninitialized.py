@@ -11,7 +11,7 @@ other first use (a store, a call, a copy, a view, ...)
 may define the contents, so nothing is reported.
 
 >>> import allo
->>> from allo.ir.types import int32
+>>> from allo.frontend.types import int32
 >>> def acc(A: int32[4]) -> int32:
 ...     s: int32
 ...     for i in range(4):
@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .._mlir import ir
-from .access import constant_bounds, walk_ops
+from ..mlir_utils import constant_bounds, walk_ops
 from .loops import str_attr
 
 __all__ = ["UndefinedRead", "undefined_reads"]

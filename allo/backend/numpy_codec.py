@@ -6,7 +6,7 @@ bits (backends.md §2.2; unlike the in-kernel floor), a result comes back as ``r
 (:func:`allo.utils.get_np_struct_type`, ``f0`` least significant).
 
 >>> import numpy as np
->>> from allo.ir.types import Fixed
+>>> from allo.frontend.types import Fixed
 >>> fixed_to_raw(np.array([1.3, -1.3]), Fixed(8, 3)).tolist()
 [10, -10]
 >>> raw_to_fixed(np.array([10, -10], np.int8), Fixed(8, 3))
@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..ir.types import AlloType, Fixed, Int, UFixed, UInt, container_bits
+from ..frontend.types import AlloType, Fixed, Int, UFixed, UInt, container_bits, numpy_dtype
 
 
 def is_signed(t: AlloType) -> bool:
@@ -67,11 +67,6 @@ def wide_int_array_from_ints(arr: np.ndarray, bits: int, signed: bool,
 # --------------------------------------------------------------------------- fixed point
 
 
-def _container(t: AlloType) -> np.dtype:
-    width = container_bits(t.bits)
-    return np.dtype(f"{'' if is_signed(t) else 'u'}int{width}")
-
-
 def fixed_scalar_to_raw(value, t: AlloType) -> int:
     """A real number → the wrapped raw integer of ``t`` (truncation toward zero)."""
     scaled = Fraction(value) * (1 << t.fracs)
@@ -101,13 +96,11 @@ def fixed_to_raw(values: np.ndarray, t: AlloType) -> np.ndarray:
     """Real values (any real dtype) → raw container array of ``t`` (see module doc)."""
     signed = is_signed(t)
     if container_bits(t.bits) > 64:
-        from .signature import storage_dtype
-
         raws = [fixed_scalar_to_raw(float(v) if not isinstance(v, (int, np.integer)) else int(v), t)
                 for v in np.asarray(values).reshape(-1).tolist()]
         return int_to_bytes_array(np.array(raws, dtype=object).reshape(np.shape(values)),
-                                  t.bits, signed, storage_dtype(t))
-    dtype = _container(t)
+                                  t.bits, signed, numpy_dtype(t, storage=True))
+    dtype = numpy_dtype(t, storage=True)
     raw = np.multiply(np.asarray(values, dtype=np.float64), 2.0 ** t.fracs)
     np.trunc(raw, out=raw)
     if t.bits <= 52:  # fast path: every wrapped value is an exact float64 integer

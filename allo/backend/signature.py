@@ -1,7 +1,7 @@
 """The boundary view of a top function: each parameter/result's Allo type, shape and dtypes.
 
 >>> from allo.backend.llvm import invoke_mlir_parser
->>> from allo.passes.ir_walk import find_func
+>>> from allo.mlir_utils import find_func
 >>> m = invoke_mlir_parser('''func.func @k(%A: memref<4xi12>, %n: f32) -> memref<4xi12>
 ...     attributes {itypes = "u_", otypes = "u"} { return %A : memref<4xi12> }''')
 >>> sig = read_signature(find_func(m, "k"), ["A", "n"])
@@ -15,48 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .._mlir import ir
-from ..errors import BuildError
-from ..ir.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, container_bits
-from ..passes.memref_roots import param_allo_types, result_allo_types
-from ..utils import get_np_struct_type
-
-
-def _bf16_dtype() -> np.dtype:
-    try:
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    except ImportError:  # pragma: no cover - ml_dtypes is a test dependency
-        return np.dtype(np.uint16)
-
-
-def storage_dtype(t: AlloType) -> np.dtype:
-    """The numpy dtype of the memory the compiled code reads and writes for ``t``."""
-    if isinstance(t, Index):
-        return np.dtype(np.int64)
-    if isinstance(t, Float):
-        if t.name == "bf16":
-            return _bf16_dtype()
-        return np.dtype({"f16": np.float16, "f32": np.float32, "f64": np.float64}[t.name])
-    if isinstance(t, UInt) and t.bits == 1:
-        return np.dtype(np.bool_)
-    if isinstance(t, (Int, UInt, Fixed, UFixed)):
-        width = container_bits(t.bits)
-        if width > 64:
-            return get_np_struct_type(width)
-        unsigned = isinstance(t, (UInt, UFixed))
-        return np.dtype(f"{'u' if unsigned else ''}int{width}")
-    raise BuildError(f"type {t} cannot cross the numpy boundary")
-
-
-def user_dtype(t: AlloType) -> np.dtype:
-    """The dtype a caller sees for ``t`` (fixed point: ``float64`` values)."""
-    if isinstance(t, (Fixed, UFixed)):
-        return np.dtype(np.float64)
-    return storage_dtype(t)
+from ..analysis.memref_roots import param_allo_types, result_allo_types
+from ..errors import BuildError, DTypeError
+from ..frontend.types import AlloType, Fixed, UFixed, numpy_dtype
+from ..mlir_utils import func_name
 
 
 @dataclass
@@ -71,8 +34,11 @@ class Port:
     def __post_init__(self):
         # computed once: every call consults them
         self.is_array = self.shape is not None
-        self.storage_dtype = storage_dtype(self.allo_type)
-        self.user_dtype = user_dtype(self.allo_type)
+        try:
+            self.storage_dtype = numpy_dtype(self.allo_type, storage=True)
+            self.user_dtype = numpy_dtype(self.allo_type)
+        except DTypeError as err:
+            raise BuildError(str(err)) from None
         self.type_str = str(self.allo_type)
         self.is_fixed = isinstance(self.allo_type, (Fixed, UFixed))
         self.static_shape = self.is_array and all(d is not None for d in self.shape)
@@ -100,7 +66,7 @@ def _shape_of(type_: "ir.Type"):
 def read_signature(func_op, arg_names=None) -> Signature:
     """Build the :class:`Signature` of ``func_op`` (names default to ``arg<i>``)."""
     ftype = ir.FunctionType(ir.TypeAttr(func_op.attributes["function_type"]).value)
-    name = ir.StringAttr(func_op.attributes["sym_name"]).value
+    name = func_name(func_op)
     in_types, out_types = param_allo_types(func_op), result_allo_types(func_op)
     names = list(arg_names or [])
     params = []

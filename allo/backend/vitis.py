@@ -14,6 +14,7 @@ import re
 
 from .._mlir import ir
 from ..errors import BuildError
+from ..mlir_utils import find_func
 
 COPYRIGHT_CPP = ("// Copyright Allo authors. All Rights Reserved.\n"
                  "// SPDX-License-Identifier: Apache-2.0\n")
@@ -110,10 +111,7 @@ def codegen_host(top: str, module, num_output_args: int = 0, kernel_name: str | 
     returned array is written to ``output.data``; without results, the last
     ``num_output_args`` array parameters are written to ``output<i>.data``.
     """
-    func = None
-    for op in module.body.operations:
-        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == top:
-            func = op
+    func = find_func(module, top)
     if func is None:
         raise BuildError(f"top function '{top}' not found in the module")
     ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)

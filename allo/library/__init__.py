@@ -9,10 +9,6 @@ return it or another Schedule) and composes the result (``schedule.md`` §6.4).
 True
 """
 
-from __future__ import annotations
-
-from typing import Callable
-
-KERNEL2SCHEDULE: dict[Callable, Callable] = {}
+from ..schedule.compose import KERNEL2SCHEDULE
 
 __all__ = ["KERNEL2SCHEDULE"]

@@ -1,18 +1,22 @@
-"""Schedule primitives, one module per family; importing this package registers them all.
+"""``allo.primitives``: the schedule primitives under their previous import path.
 
-* ``args``        — argument resolution shared by every primitive
-* ``registry``    — the primitive table and the ``@primitive`` decorator
-* ``loops``       — split, reorder, fuse, unroll, pipeline, parallel
-* ``compute_at``  — compute_at
-* ``unfold``      — unfold (spatial replication)
-* ``functions``   — inline, dataflow
-* ``memory``      — partition, reshape
-* ``buffer_at``   — buffer_at
-* ``reuse``       — reuse_at
-* ``compose``     — ``Schedule.compose``: replay of sub-schedules (not a primitive itself;
-  imported by ``allo.schedule`` when used)
+The primitive modules live in :mod:`allo.schedule` (one module per family). Each keeps its
+old name here as the very same module object (``allo.primitives.loops is
+allo.schedule.loops``), so ``from allo.primitives.args import resolve_loop`` keeps working.
+
+>>> import allo.primitives.loops, allo.schedule.loops
+>>> allo.primitives.loops is allo.schedule.loops
+True
 """
 
-from .registry import PRIMITIVES, primitive  # noqa: F401
-from . import loops, compute_at, unfold, functions  # noqa: F401,E402
-from . import memory, buffer_at, reuse  # noqa: F401,E402
+import sys
+
+from ..schedule import (args, buffer_at, compose, compute_at, diagnostics, distribute,
+                        functions, legality, loops, memory, registry, reuse, unfold, unify,
+                        buffer_init)
+from ..schedule.registry import PRIMITIVES, primitive  # noqa: F401
+
+for _module in (args, buffer_at, compose, compute_at, diagnostics, distribute, functions,
+                legality, loops, memory, registry, reuse, unfold, unify, buffer_init):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+del _module

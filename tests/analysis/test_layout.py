@@ -11,12 +11,12 @@ import allo
 from allo._mlir import ir, new_context
 from allo.analysis.layout import (BLOCK, COMPLETE, CYCLIC, AliasGraph, DimLayout,
                                   LayoutRecords, decode_layout, layout_map, layout_str)
-from allo.ir.module import BuiltModule
+from allo.frontend.module import BuiltModule
 from allo.ir.types import int32
 from allo.schedule import Schedule
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "primitives"))
+                                "schedule"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from helpers_schedule import assert_refused  # noqa: E402
 import memory_kernels as K  # noqa: E402

@@ -225,7 +225,7 @@ TYPE_PAIRS = [(int8, int8), (int8, uint8), (uint8, uint8), (int16, int32), (UInt
 
 @pytest.mark.parametrize("ta,tb", TYPE_PAIRS, ids=[f"{a}-{b}" for a, b in TYPE_PAIRS])
 def test_arith_builtins_bit_exact_over_type_pairs(ta, tb):
-    from allo.ir.typing_rules import common_type
+    from allo.frontend.typing_rules import common_type
 
     rt = common_type(ta, tb)
 

@@ -5,8 +5,11 @@
 True
 """
 
-from .module import HLSModule, build_hls  # noqa: F401
+from ...schedule.targets import register_target
+from .module import HLS_TARGETS, HLSModule, build_hls, build_hls_target  # noqa: F401
 from .toolchain import is_available  # noqa: F401
 from .ip import IPModule  # noqa: F401
+
+register_target(HLS_TARGETS, build_hls_target)
 
 __all__ = ["HLSModule", "IPModule", "build_hls", "is_available"]

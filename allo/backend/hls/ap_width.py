@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 
 from ..._mlir import ir
-from ...analysis.access import walk_ops
+from ...mlir_utils import walk_ops
 from ...errors import BuildError
-from ...ir.types import container_bits
+from ...frontend.types import container_bits
 
 DEFAULT_MAX_WIDTH = 1024
 VITIS_MAX_WIDTH = 4096

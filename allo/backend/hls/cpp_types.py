@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import BuildError
-from ...ir.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, type_from_str
+from ...frontend.types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, type_from_str
 
 _NATIVE_WIDTHS = (8, 16, 32, 64)
 _FLOAT_SPELLING = {"f16": "half", "f32": "float", "f64": "double"}

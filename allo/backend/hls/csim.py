@@ -19,10 +19,9 @@ import weakref
 import numpy as np
 
 from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError, warn
-from ...ir.types import Index, type_from_str
+from ...frontend.types import Index, numpy_dtype, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, conversion_loss, fixed_to_raw,
                            int_to_bytes_array, raw_to_fixed, wrap_int_array)
-from ..signature import storage_dtype
 from .ap_width import prelude_defines
 from .cpp_types import CType
 from .csim_main import element_count, generate_driver
@@ -334,7 +333,7 @@ def _to_container(value, ct: CType, shape, pos: int, kind: str) -> np.ndarray:
         return np.ascontiguousarray(fixed_to_raw(arr.astype(np.float64), t).reshape(-1))
     if ct.kind == "index":
         return np.ascontiguousarray(arr.astype(np.int64))
-    target = storage_dtype(t)
+    target = numpy_dtype(t, storage=True)
     python_scalar = kind == "scalar" and isinstance(value, (int, float, bool))
     if target.names is not None:
         if arr.dtype.names is not None:
@@ -356,7 +355,7 @@ def _to_container(value, ct: CType, shape, pos: int, kind: str) -> np.ndarray:
 def _result_container(kind: str, ct: CType, shape: tuple) -> np.ndarray:
     """The array a result is read into, of the dtype the CPU build returns it in."""
     t = _allo_type(ct)
-    dtype = np.dtype(np.float64) if ct.kind == "fixed" else storage_dtype(t)
+    dtype = np.dtype(np.float64) if ct.kind == "fixed" else numpy_dtype(t, storage=True)
     return np.zeros(tuple(shape) if kind != "result_scalar" else (1,), dtype=dtype)
 
 

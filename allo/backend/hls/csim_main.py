@@ -13,7 +13,7 @@ persists between calls, as on the CPU): it reads one directory per line on stdin
 from __future__ import annotations
 
 from ...errors import BuildError
-from ...ir.types import container_bits
+from ...frontend.types import container_bits
 from .cpp_types import CType, ap_int_spelling
 
 DRIVER_PRELUDE = r"""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
-from ...analysis.access import walk_ops
 from ...errors import BuildError
+from ...mlir_utils import walk_ops
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
 from .ap_width import check_type_widths, max_width_define
 from .constants import dense_values, scalar_literal
@@ -22,7 +22,7 @@ from .function import FunctionEmitter, has_attr, str_attr
 from .naming import NameScope
 from .ops_memory import buffer_elem_ctype, memref_shape, stream_depth_of
 from .pragmas import array_pragmas, function_pragmas
-from .values import Array, stream_spelling
+from .values import Array, Scalar, stream_spelling
 
 BANNER = (
     "//===------------------------------------------------------------*- C++ -*-===//\n"
@@ -403,8 +403,6 @@ class ModuleEmitter:
 
 
 def _scalar(spec: ParamSpec):
-    from .values import Scalar
-
     return Scalar(spec.name, spec.ctype)
 
 

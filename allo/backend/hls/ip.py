@@ -3,7 +3,7 @@
 The signature of ``top`` is parsed from ``impl``. Calling the object runs the C++ function on
 numpy arrays through a generated C-ABI wrapper compiled into a shared library under
 ``<impl dir>/_tmp/`` (loaded with ctypes). Inside a kernel the call becomes a ``func.call`` of a
-bodiless declaration of ``top``; the CPU build links :attr:`IPModule.shared_lib` (the wrapper
+bodiless declaration of ``top`` (emitted by :mod:`allo.frontend.ip_calls`); the CPU build links :attr:`IPModule.shared_lib` (the wrapper
 also exports ``_mlir_ciface_<top>``, the MLIR C interface the declaration asks for), the HLS
 build includes the file.
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import AlloTypeError, ArgumentError, BuildError, ToolNotFoundError
-from ...ir.types import AlloType, Float, Int, UInt, container_bits
+from ...errors import ArgumentError, BuildError, ToolNotFoundError
+from ...frontend.types import AlloType, Float, Int, UInt, container_bits, numpy_dtype
 from .toolchain import HLS4ML_REQUIREMENT, SHIM_DIR, ap_types_dir, gxx
 
 _BASE_TYPES = {
@@ -101,14 +101,6 @@ def _container_c(dtype: AlloType) -> str:
         return "bool"
     width = container_bits(dtype.bits)
     return f"{'u' if isinstance(dtype, UInt) else ''}int{width}_t"
-
-
-def _numpy_dtype(dtype: AlloType) -> np.dtype:
-    if isinstance(dtype, Float):
-        return np.dtype(np.float32 if dtype.bits == 32 else np.float64)
-    if isinstance(dtype, UInt) and dtype.bits == 1:
-        return np.dtype(np.bool_)
-    return np.dtype(f"{'u' if isinstance(dtype, UInt) else ''}int{container_bits(dtype.bits)}")
 
 
 class IPModule:
@@ -195,7 +187,7 @@ class IPModule:
                 c_args.append(ctype(value))
                 argtypes.append(ctype)
                 continue
-            want = _numpy_dtype(spec.dtype)
+            want = numpy_dtype(spec.dtype, storage=True)
             if not isinstance(value, np.ndarray) or not value.flags["C_CONTIGUOUS"]:
                 raise ArgumentError(f"argument {k} ('{spec.name}') of {self.top} must be a "
                                     "C-contiguous numpy array (np.ascontiguousarray)")
@@ -280,68 +272,4 @@ def _ciface(top: str, args: list[IPArg]) -> list[str]:
             f"  allo_ip_{top}({', '.join(call)});", "}"]
 
 
-# --------------------------------------------------------------------------- kernel calls
-
-
-def emit_ip_call(module_builder, caller, ip: IPModule, args):
-    """Frontend hook: the ``func.call`` of ``ip`` inside a kernel (type-checked)."""
-    from ..._mlir import func_d, ir
-    from ...ir import memory as mem
-    from ...ir.values import Val
-
-    if len(args) != len(ip.args):
-        raise AlloTypeError(f"{ip.top} expects {len(ip.args)} arguments, got {len(args)}")
-    operands, types = [], []
-    for k, (arg, spec) in enumerate(zip(args, ip.args)):
-        if spec.kind == "scalar":
-            if arg.is_array:
-                raise AlloTypeError(f"Argument {k} of {ip.top} shape mismatch, got "
-                                    f"{tuple(arg.shape)} and ()")
-            operands.append(caller.materialize(arg, spec.dtype))
-            types.append(spec.dtype.build())
-            continue
-        if not arg.is_array:
-            raise AlloTypeError(f"Argument {k} of {ip.top} shape mismatch, got () and "
-                                f"{spec.shape or '(pointer)'}")
-        if arg.dtype != spec.dtype:
-            raise AlloTypeError(f"Argument {k} of {ip.top} dtype mismatch, got {arg.dtype} "
-                                f"and {spec.dtype}")
-        if spec.kind == "array" and tuple(arg.shape) != tuple(spec.shape):
-            raise AlloTypeError(f"Argument {k} of {ip.top} shape mismatch, got "
-                                f"{tuple(arg.shape)} and {spec.shape}")
-        if not mem.is_plain(arg):
-            raise AlloTypeError(f"Argument {k} of {ip.top}: pass a whole array, not a view")
-        operands.append(arg.value)
-        types.append(arg.value.type)
-    _declare(module_builder, ip, types)
-    func_d.CallOp([], ir.FlatSymbolRefAttr.get(ip.top), operands)
-    if ip not in module_builder.ext_libs:
-        module_builder.ext_libs.append(ip)
-    return Val(None, None, const=None, extra={"void": True})
-
-
-def _declare(module_builder, ip: IPModule, types: list) -> None:
-    from ..._mlir import func_d, ir
-
-    module = module_builder.module
-    for op in module.body.operations:
-        if op.operation.name == "func.func" and \
-                ir.StringAttr(op.attributes["sym_name"]).value == ip.top:
-            ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
-            if len(op.regions[0].blocks) or list(ftype.inputs) != types:
-                raise AlloTypeError(f"IP function '{ip.top}' is called with different array "
-                                    "shapes, or clashes with a kernel of the same name")
-            return
-    with ir.InsertionPoint.at_block_begin(module.body):
-        decl = func_d.FuncOp(ip.top, ir.FunctionType.get(types, []), visibility="private")
-    decl.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
-    decl.attributes["allo.itypes"] = ir.ArrayAttr.get(
-        [ir.StringAttr.get(a.dtype.name) for a in ip.args])
-    decl.attributes["itypes"] = ir.StringAttr.get("".join(
-        "u" if isinstance(a.dtype, UInt) else "s" if isinstance(a.dtype, Int) else "_"
-        for a in ip.args))
-    decl.attributes["allo.ip_args"] = ir.ArrayAttr.get(
-        [ir.StringAttr.get(a.kind) for a in ip.args])
-
-
-__all__ = ["IPModule", "IPArg", "parse_signature", "generate_wrapper", "emit_ip_call"]
+__all__ = ["IPModule", "IPArg", "parse_signature", "generate_wrapper"]

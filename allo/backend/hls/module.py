@@ -20,13 +20,16 @@ from collections.abc import Mapping
 
 from ..._mlir import ir
 from ...errors import ArgumentError, BuildError
-from ...passes.arg_analysis import analyze_arg_load_store
+from ...mlir_utils import find_func
+from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
+from ..report import parse_xml
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
 from .project import project_directory, project_files, write_project
 from .toolchain import tool_not_found
+from .vitis_run import run_vitis_emulation
 
 PLATFORM_MODES = {
     "vivado_hls": None,  # '|'-joined subset of VHLS_STEPS
@@ -137,7 +140,7 @@ class HLSModule:
             raise BuildError("'kernel' is a reserved name in Vitis; rename the top function")
         if self.mode not in ("sw_emu", "hw_emu", "hw") or "num_output_args" in self.configs:
             return
-        func = _find_func(self.module, self.top_func_name)
+        func = _find_top(self.module, self.top_func_name)
         ftype = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
         if ftype.results:
             return
@@ -223,22 +226,25 @@ class HLSModule:
                                 "arguments")
         self._run_tool("vivado_hls", ["vivado_hls", "-f", "run.tcl"], "'vivado_hls' on PATH")
         if self.mode != "custom" and "csyn" in self.mode:
-            from ..report import parse_xml
-
             print(parse_xml(self.project, "Vivado HLS", top=self.top_cname).display())
         return None
 
     def _run_vitis(self, args):
-        from .vitis_run import run_vitis_emulation
-
         return run_vitis_emulation(self, args)
 
 
-def _find_func(module, name: str):
-    for op in module.body.operations:
-        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == name:
-            return op
-    raise BuildError(f"top function '{name}' not found in the module")
+def _find_top(module, name: str):
+    top = find_func(module, name)
+    if top is None:
+        raise BuildError(f"top function '{name}' not found in the module")
+    return top
+
+
+# ``s.build(target=...)`` names of the HLS flows -> the platform HLSModule generates for.
+HLS_TARGETS = {
+    "vhls": "vivado_hls", "vivado_hls": "vivado_hls", "vitis_hls": "vitis_hls",
+    "pynq": "pynq", "tapa": "tapa", "ihls": "intel_hls", "catapult": "catapult",
+}
 
 
 def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, configs=None,
@@ -256,3 +262,10 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
 
 
 __all__ = ["HLSModule", "build_hls"]
+
+
+def build_hls_target(schedule, target: str, mode=None, project=None, configs=None,
+                     wrap_io: bool = True, use_memory: bool = False) -> HLSModule:
+    """The builder registered for every name of :data:`HLS_TARGETS` (``backends.md`` §1.1)."""
+    return build_hls(schedule, platform=HLS_TARGETS[target], mode=mode, project=project,
+                     configs=configs, wrap_io=wrap_io)

@@ -10,8 +10,9 @@ as loop names, as ``customize(..., lower_linalg=True)`` would name them.
 from __future__ import annotations
 
 from ..._mlir import ir, new_context, passmanager
-from ...analysis.access import walk_ops
 from ...errors import BuildError
+from ...mlir_utils import walk_ops
+from .io_buffers import generate_input_output_buffers
 from .stream_counters import drop_stream_counters
 
 _MARKER = "allo.hls_stage_marker"
@@ -84,8 +85,6 @@ def _name_nest(loop, stage: str) -> None:
 
 def prepare_module(mod, top: str, wrap_io: bool, mappings=None):
     """The HLS-ready copy of ``mod`` and, with ``wrap_io``, the I/O buffer description."""
-    from ...passes.io_buffers import generate_input_output_buffers
-
     module = private_copy(mod)
     buffers = None
     if wrap_io:

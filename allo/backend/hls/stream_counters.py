@@ -9,7 +9,7 @@ access gets a constant index and the counters, their loads, increments and store
 from __future__ import annotations
 
 from ..._mlir import arith_d, ir
-from ...passes.ir_walk import collect_ops
+from ...mlir_utils import collect_ops
 
 COUNTER_ATTR = "allo.stream_counter"
 

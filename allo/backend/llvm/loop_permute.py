@@ -1,0 +1,300 @@
+"""Loop permutation for locality on the CPU (a private copy; schedules are never changed).
+
+Kernels are written in the order that suits hardware (``for i, j, k: C[i, j] += A[i, k] *
+B[k, j]``), where the innermost loop walks ``B`` by columns and cannot be vectorized without
+reassociating a float sum. Moving ``j`` innermost makes every access unit-stride or invariant;
+LLVM then vectorizes across ``j`` while each ``C[i, j]`` still accumulates in the original ``k``
+order, so results stay bit-identical.
+
+Scope (anything else is left alone): a perfect band of ``affine.for`` loops with constant
+bounds and no ``iter_args``, whose innermost body holds only ``affine.load``/``affine.store``
+and region-free ``arith``/``math`` ops. Legality uses dependence signs: for every pair of
+accesses to the same array (one a store) the per-loop distance is exact (uniform subscripts
+``a·iv + c``) or unknown; a permutation is applied only if no realisable dependence changes its
+lexicographic direction. Distinct arrays are independent when they are different allocations,
+or different parameters of the top function and the caller promised they do not overlap.
+
+>>> from allo.backend.llvm import invoke_mlir_parser
+>>> m = invoke_mlir_parser('''func.func @mm(%A: memref<8x8xf32>, %B: memref<8x8xf32>,
+...     %C: memref<8x8xf32>) {
+...   affine.for %i = 0 to 8 { affine.for %j = 0 to 8 { affine.for %k = 0 to 8 {
+...     %a = affine.load %A[%i, %k] : memref<8x8xf32>
+...     %b = affine.load %B[%k, %j] : memref<8x8xf32>
+...     %c = affine.load %C[%i, %j] : memref<8x8xf32>
+...     %p = arith.mulf %a, %b : f32
+...     %s = arith.addf %c, %p : f32
+...     affine.store %s, %C[%i, %j] : memref<8x8xf32> } } }
+...   return }''')
+>>> permute_loops_for_locality(m, distinct_args_of="mm")
+1
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from ..._mlir import ir
+from ...mlir_utils import LinearForm, block_ops, func_name, func_ops, linear_form_of
+
+__all__ = ["permute_loops_for_locality"]
+
+_ACCESSES = {"affine.load", "affine.store"}
+_VIEWS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
+          "memref.expand_shape", "memref.transpose", "memref.view"}
+_FRESH = {"memref.alloc", "memref.alloca"}
+_SEGMENT_ATTRS = {"operandSegmentSizes", "operand_segment_sizes"}
+
+
+def _op(value):
+    owner = value.owner
+    return owner.operation if hasattr(owner, "operation") else owner
+
+
+def _is_constant_map(attr) -> bool:
+    amap = ir.AffineMapAttr(attr).value
+    return amap.n_dims == 0 and amap.n_symbols == 0 and len(amap.results) == 1
+
+
+def _simple_loop(op) -> bool:
+    return (op.name == "affine.for" and len(op.results) == 0 and len(op.operands) == 0
+            and _is_constant_map(op.attributes["lowerBoundMap"])
+            and _is_constant_map(op.attributes["upperBoundMap"]))
+
+
+def _body(loop):
+    return [o for o in block_ops(loop.regions[0].blocks[0]) if o.name != "affine.yield"]
+
+
+def _band(loop) -> list:
+    band = [loop]
+    while True:
+        body = _body(band[-1])
+        if len(body) == 1 and _simple_loop(body[0]):
+            band.append(body[0])
+        else:
+            return band
+
+
+# --------------------------------------------------------------------------- access analysis
+
+
+class _Access:
+    """One load/store: its array, whether it writes, and per-dimension linear subscripts."""
+
+    def __init__(self, op, ivs):
+        self.is_store = op.name == "affine.store"
+        self.memref = op.operands[1] if self.is_store else op.operands[0]
+        index_operands = list(op.operands)[2:] if self.is_store else list(op.operands)[1:]
+        amap = ir.AffineMapAttr(op.attributes["map"]).value
+        self.dims = []  # per dim: ({band position: coeff}, [(outer value, coeff)], const) or None
+        # a linear form over operand positions (symbol k is operand n_dims + k)
+        positions = [LinearForm({k: 1}) for k in range(amap.n_inputs)]
+        for expr in amap.results:
+            lin = linear_form_of(expr, positions[:amap.n_dims], positions[amap.n_dims:])
+            if lin is None:
+                self.dims.append(None)
+                continue
+            band, outer = {}, []
+            for position, coeff in lin.coeffs.items():
+                value = index_operands[position]
+                slot = next((p for p, iv in enumerate(ivs) if iv == value), None)
+                if slot is None:
+                    outer.append((value, coeff))
+                else:
+                    band[slot] = band.get(slot, 0) + coeff
+            self.dims.append((band, outer, lin.const))
+
+
+def _same_outer(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(any(v == w and c == d for w, d in b) for v, c in a)
+
+
+def _distance_constraints(x: _Access, y: _Access, depth: int):
+    """Per band loop: an exact distance (int), ``None`` (unknown), or ``False`` (independent)."""
+    exact = [None] * depth
+    if len(x.dims) != len(y.dims):
+        return exact
+    for dx, dy in zip(x.dims, y.dims):
+        if dx is None or dy is None or not _same_outer(dx[1], dy[1]) or dx[0] != dy[0]:
+            continue  # unknown relation: the loops involved stay unconstrained
+        coeffs, delta = dx[0], dx[2] - dy[2]
+        if not coeffs:
+            if delta != 0:
+                return False
+            continue
+        if len(coeffs) > 1:
+            continue
+        (slot, coeff), = coeffs.items()
+        if delta % coeff:
+            return False
+        distance = delta // coeff
+        if exact[slot] is not None and exact[slot] != distance:
+            return False
+        exact[slot] = distance
+    return exact
+
+
+def _lex_sign(vector) -> int:
+    for v in vector:
+        if v:
+            return 1 if v > 0 else -1
+    return 0
+
+
+def _preserves(constraints, order) -> bool:
+    choices = [(0, 1, -1) if c is None else ((c > 0) - (c < 0),) for c in constraints]
+    for signs in itertools.product(*choices):
+        before = _lex_sign(signs)
+        if before and _lex_sign([signs[p] for p in order]) != before:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- alias reasoning
+
+
+def _root(value):
+    while not isinstance(value, ir.BlockArgument) and _op(value).name in _VIEWS:
+        value = _op(value).operands[0]
+    return value
+
+
+def _kind_of_root(value, distinct_args: bool):
+    if isinstance(value, ir.BlockArgument):
+        return "arg" if distinct_args else None
+    op = _op(value)
+    if op.name in _FRESH:
+        return "fresh"
+    if op.name == "memref.get_global":
+        return "global:" + ir.FlatSymbolRefAttr(op.attributes["name"]).value
+    return None
+
+
+def _independent(a: _Access, b: _Access, distinct_args: bool) -> bool:
+    ra, rb = _root(a.memref), _root(b.memref)
+    if ra == rb:
+        return False
+    ka, kb = _kind_of_root(ra, distinct_args), _kind_of_root(rb, distinct_args)
+    if ka is None or kb is None:
+        return False
+    return not (ka == kb and ka.startswith("global:"))
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+def _score(accesses, slot) -> int:
+    total = 0
+    for acc in accesses:
+        used = [(d, dim) for d, dim in enumerate(acc.dims) if dim is None or slot in dim[0]]
+        if not used:
+            total += 1
+        elif len(used) == 1 and used[0][1] is not None and used[0][0] == len(acc.dims) - 1 \
+                and abs(used[0][1][0][slot]) == 1:
+            total += 4
+        else:
+            total -= 4
+    return total
+
+
+def _legal(accesses, order, depth, distinct_args) -> bool:
+    for a, b in itertools.combinations_with_replacement(accesses, 2):
+        if not (a.is_store or b.is_store):
+            continue
+        if a.memref != b.memref:
+            if _independent(a, b, distinct_args):
+                continue
+            return False
+        constraints = _distance_constraints(a, b, depth)
+        if constraints is False:
+            continue
+        if not _preserves(constraints, order):
+            return False
+    return True
+
+
+def _try_permute(band, distinct_args) -> bool:
+    body = _body(band[-1])
+    for op in body:
+        if op.regions and len(op.regions) or not (
+                op.name in _ACCESSES or op.name.startswith(("arith.", "math."))):
+            return False
+    ivs = [loop.regions[0].blocks[0].arguments[0] for loop in band]
+    accesses = [_Access(op, ivs) for op in body if op.name in _ACCESSES]
+    depth = len(band)
+    current = _score(accesses, depth - 1)
+    ranked = sorted(range(depth - 1), key=lambda s: -_score(accesses, s))
+    for slot in ranked:
+        if _score(accesses, slot) <= current:
+            break
+        order = [p for p in range(depth) if p != slot] + [slot]
+        if _legal(accesses, order, depth, distinct_args):
+            _apply(band, order)
+            return True
+    return False
+
+
+def _attributes(op) -> dict:
+    out = {}
+    for entry in op.attributes:
+        name = entry if isinstance(entry, str) else entry.name
+        if name not in _SEGMENT_ATTRS:
+            out[name] = op.attributes[name]
+    return out
+
+
+def _apply(band, order) -> None:
+    """Position p takes loop ``order[p]``'s bounds, step, attributes and induction variable."""
+    attrs = [_attributes(loop) for loop in band]
+    ivs = [loop.regions[0].blocks[0].arguments[0] for loop in band]
+    uses = [[(u.owner, u.operand_number) for u in iv.uses] for iv in ivs]
+    for position, loop in enumerate(band):
+        wanted = attrs[order[position]]
+        for name in list(attrs[position]):
+            if name not in wanted:
+                del loop.attributes[name]
+        for name, attr in wanted.items():
+            loop.attributes[name] = attr
+    for position, source in enumerate(order):
+        for owner, number in uses[source]:
+            owner = owner.operation if hasattr(owner, "operation") else owner
+            owner.operands[number] = ivs[position]
+
+
+def _visit_block(block, distinct_args, counter) -> None:
+    for op in list(block_ops(block)):
+        if _simple_loop(op):
+            band = _band(op)
+            if len(band) > 1 and _try_permute(band, distinct_args):
+                counter[0] += 1
+                continue
+            inner = band[-1]
+            for region in inner.regions:
+                for b in region.blocks:
+                    _visit_block(b, distinct_args, counter)
+        else:
+            for region in op.regions:
+                for b in region.blocks:
+                    _visit_block(b, distinct_args, counter)
+
+
+def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None = None) -> int:
+    """Permute perfect affine bands so the innermost loop is unit-stride; returns the count.
+
+    ``distinct_args_of`` names the function whose array parameters are known not to overlap
+    (the top function when the numpy boundary checked its arguments).
+    """
+    counter = [0]
+    with module.context, ir.Location.unknown():
+        _permute_all(module, distinct_args_of, counter)
+    return counter[0]
+
+
+def _permute_all(module, distinct_args_of, counter):
+    for f in func_ops(module):
+        if not f.regions[0].blocks:
+            continue
+        distinct = distinct_args_of is not None and func_name(f) == distinct_args_of
+        _visit_block(f.regions[0].blocks[0], distinct, counter)

@@ -1,0 +1,135 @@
+"""The CPU lowering pipeline: from our IR (docs/ir.md) to the LLVM dialect.
+
+Two stages, both on a private copy of the user's module:
+
+1. :func:`prepare_for_cpu` — Allo-level rewrites: ``allo.*`` ops to ``arith`` with trap guards,
+   HLS annotations stripped from memref types, tensors bufferized, linalg to affine loops,
+   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and loop
+   permutation for locality (:mod:`allo.backend.llvm.loop_permute`). The result is what
+   ``LLVMModule.intermediate_module`` shows.
+2. :func:`lower_to_llvm_dialect` — upstream conversion passes to the LLVM dialect.
+
+>>> from allo.backend.llvm.module import invoke_mlir_parser
+>>> m = invoke_mlir_parser('''func.func @k(%a: memref<4xi32>) -> i32 {
+...   %c0 = arith.constant 0 : index
+...   %v = memref.load %a[%c0] : memref<4xi32>
+...   return %v : i32 }''')
+>>> sites = prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
+>>> "llvm.func @allo_entry" in str(m)
+True
+"""
+
+from __future__ import annotations
+
+from ..._mlir import ir, passmanager
+from ...errors import BuildError
+from ...mlir_utils import collect_ops
+from .allo_ops import insert_arith_guards, lower_allo_ops
+from .bounds_checks import expand_bounds_checks, insert_bounds_checks
+from .buffer_lifetime import manage_buffer_lifetimes
+from .entry_wrapper import add_entry_wrapper
+from .loop_permute import permute_loops_for_locality
+from .memref_types import legalize_memref_int_widths, strip_memref_annotations
+from .narrow_ints import narrow_integer_arithmetic
+
+__all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
+
+BUFFERIZE_PIPELINE = (
+    "builtin.module(one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map})"
+)
+
+LINALG_PIPELINE = "builtin.module(func.func(convert-linalg-to-affine-loops))"
+
+# Up to plain CFGs: bounds-check markers become branches there (allo.backend.llvm.bounds_checks).
+CFG_PASSES = (
+    "canonicalize, cse, "
+    "lower-affine, arith-expand, memref-expand, "
+    "convert-scf-to-cf"
+)
+LLVM_CONVERSION_PASSES = (
+    "canonicalize, "
+    "expand-strided-metadata, lower-affine, finalize-memref-to-llvm, "
+    "convert-math-to-llvm, convert-math-to-libm, "
+    "convert-arith-to-llvm, convert-index-to-llvm, convert-func-to-llvm, "
+    "convert-cf-to-llvm, convert-ub-to-llvm, reconcile-unrealized-casts, "
+    "canonicalize"
+)
+LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
+
+
+def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
+    """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
+    diagnostics = []
+
+    def keep(diagnostic):
+        diagnostics.append(str(diagnostic.message))
+        return True
+
+    with module.context:
+        handler = module.context.attach_diagnostic_handler(keep)
+        try:
+            passmanager.PassManager.parse(pipeline).run(module.operation)
+        except Exception as exc:  # MLIR reports pass failures as generic exceptions
+            detail = "\n".join(diagnostics) or str(exc)
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from None
+        finally:
+            handler.detach()
+
+
+def _has_tensors(module: "ir.Module") -> bool:
+    def uses_tensor(op):
+        if op.name in ("memref.global",):
+            return False
+        return any(isinstance(v.type, ir.RankedTensorType) or "tensor<" in str(v.type)
+                   for v in list(op.results) + list(op.operands))
+
+    return bool(collect_ops(module.operation, uses_tensor))
+
+
+def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
+                    permute_loops: bool = True, bounds_checks: bool = True):
+    """Allo-level CPU rewrites on ``module`` (a private copy), ending with ``allo_entry``.
+
+    ``distinct_args`` promises that the top function's array arguments never overlap (the
+    numpy boundary checks it per call); loop permutation may then reorder across them.
+    With ``bounds_checks`` (the default) every subscript not proven in bounds is checked at
+    run time and ``allo_entry`` takes the error slot last; the checked sites are returned
+    (:class:`~allo.backend.llvm.bounds_checks.BoundsSite`, indexed by site id), else ``None``.
+    """
+    sites = None
+    with module.context, ir.Location.unknown():
+        lower_allo_ops(module)
+        strip_memref_annotations(module)
+        if _has_tensors(module):
+            run_pipeline(module, BUFFERIZE_PIPELINE, "bufferizing tensors")
+        run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
+        insert_arith_guards(module)
+        narrow_integer_arithmetic(module)
+        add_entry_wrapper(module, top)
+        manage_buffer_lifetimes(module)
+        legalize_memref_int_widths(module)
+        if permute_loops:
+            permute_loops_for_locality(module, top if distinct_args else None)
+        if bounds_checks:
+            sites = insert_bounds_checks(module)
+    try:
+        module.operation.verify()
+    except Exception as exc:  # a lowering bug, reported with MLIR's message
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+    return sites
+
+
+def lower_to_llvm_dialect(module: "ir.Module") -> None:
+    """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`,
+    with the bounds-check markers expanded to branches once the bodies are plain CFGs)."""
+    run_pipeline(module, f"builtin.module({CFG_PASSES})", "lowering loops to branches")
+    expand_bounds_checks(module)
+    run_pipeline(module, f"builtin.module({LLVM_CONVERSION_PASSES})",
+                 "converting to the LLVM dialect")
+    leftovers = collect_ops(
+        module.operation,
+        lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
+    if leftovers:
+        names = sorted({op.name for op in leftovers})
+        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}")

@@ -1,0 +1,300 @@
+"""CPU execution of Allo modules: lowering to LLVM, MLIR's ExecutionEngine, the numpy boundary.
+
+>>> import numpy as np
+>>> mod = LLVMModule('''func.func @add1(%a: memref<4xi32>) -> memref<4xi32> {
+...   %r = memref.alloc() : memref<4xi32>
+...   %one = arith.constant 1 : i32
+...   affine.for %i = 0 to 4 {
+...     %v = affine.load %a[%i] : memref<4xi32>
+...     %w = arith.addi %v, %one : i32
+...     affine.store %w, %r[%i] : memref<4xi32>
+...   }
+...   return %r : memref<4xi32> }''', "add1")
+>>> mod(np.arange(4, dtype=np.int32))
+array([1, 2, 3, 4], dtype=int32)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import threading
+from itertools import combinations
+
+import numpy as np
+
+from ..._mlir import execution_engine, ir, new_context
+from ...errors import ArgumentError, BuildError
+from ...mlir_utils import find_func
+from ..signature import read_signature
+from .bounds_checks import SLOT_WORDS
+from .entry_wrapper import ENTRY_NAME
+from .lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
+from .numpy_boundary import marshal_arguments, unmarshal_results, write_back
+from .param_writes import params_maybe_written
+
+__all__ = ["LLVMModule", "invoke_mlir_parser"]
+
+OPT_LEVEL = 3
+
+# Run-time bounds checks of dynamic subscripts are on unless this variable is "0" when the
+# module is built (only for measuring their cost, benchmarks/bounds_checks.py).
+BOUNDS_CHECKS_ENV = "ALLO_BOUNDS_CHECKS"
+
+# Compiled engines by hash of the LLVM-dialect text (+ linked libraries): building the same
+# schedule twice reuses the machine code.
+_ENGINE_CACHE: dict = {}
+
+
+def invoke_mlir_parser(text: str) -> "ir.Module":
+    """Parse MLIR text in a fresh context (``allo.*`` ops allowed); errors → ``BuildError``.
+
+    >>> m = invoke_mlir_parser("func.func @f() { return }")
+    >>> "func.func @f" in str(m)
+    True
+    """
+    if not isinstance(text, str):
+        raise BuildError(f"invoke_mlir_parser expects MLIR text, got {type(text).__name__}")
+    ctx = new_context()
+    diagnostics = []
+
+    def keep(diagnostic):
+        diagnostics.append(f"{diagnostic.location}: {diagnostic.message}")
+        return True
+
+    handler = ctx.attach_diagnostic_handler(keep)
+    try:
+        with ctx:
+            return ir.Module.parse(text)
+    except Exception as exc:  # MLIRError: rendered with the diagnostics we captured
+        detail = "\n".join(diagnostics) or str(exc)
+        raise BuildError(f"cannot parse the MLIR module:\n{detail}") from None
+    finally:
+        handler.detach()
+
+
+def _module_text(mod) -> str:
+    if isinstance(mod, str):
+        return mod
+    op = mod.operation if hasattr(mod, "operation") else mod
+    if not isinstance(op, ir.Operation):
+        raise BuildError(f"LLVMModule expects an MLIR module or its text, got {type(mod).__name__}")
+    # with locations: bounds-check errors name the user's file and line
+    return op.get_asm(enable_debug_info=True, print_generic_op_form=False)
+
+
+def _runtime_libraries() -> list:
+    """Compiler runtime for what LLVM lowers to library calls (i128 division, f16 on old
+    CPUs, float ↔ i128 conversions): the system's ``libgcc_s``, already in most processes."""
+    name = ctypes.util.find_library("gcc_s")
+    if name is None:
+        return []
+    for folder in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+                   "/lib", "/usr/lib"):
+        candidate = os.path.join(folder, name)
+        if os.path.exists(candidate):
+            return [candidate]
+    return []
+
+
+_RUNTIME_LIBS = _runtime_libraries()
+
+
+def _library_path(lib) -> str:
+    for attr in ("shared_lib", "lib_path", "so_path"):
+        if hasattr(lib, attr):
+            lib = getattr(lib, attr)
+            break
+    path = os.fspath(lib)
+    if not os.path.exists(path):
+        raise BuildError(f"external library not found: {path}")
+    return os.path.abspath(path)
+
+
+# --------------------------------------------------------------------------- descriptors
+
+_DESCRIPTOR_TYPES: dict = {}
+
+
+def _descriptor_type(rank: int):
+    if rank not in _DESCRIPTOR_TYPES:
+        fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                  ("offset", ctypes.c_longlong)]
+        if rank:
+            fields += [("shape", ctypes.c_longlong * rank), ("strides", ctypes.c_longlong * rank)]
+        _DESCRIPTOR_TYPES[rank] = type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+    return _DESCRIPTOR_TYPES[rank]
+
+
+def _address(arr: np.ndarray) -> int:
+    if arr.flags.writeable and arr.size and arr.dtype.char not in _NO_BUFFER_FORMAT:
+        try:
+            return ctypes.addressof(ctypes.c_char.from_buffer(arr))  # 5x faster than .ctypes
+        except (TypeError, ValueError):  # dtypes the buffer protocol cannot describe
+            _NO_BUFFER_FORMAT.add(arr.dtype.char)
+    return arr.ctypes.data
+
+
+_NO_BUFFER_FORMAT: set = set()
+
+
+class _CallSlots:
+    """Descriptors and the packed pointer array of one call signature, reused across calls.
+
+    With ``error_slot`` the last descriptor points at :attr:`error` (``SLOT_WORDS`` int64s
+    the kernel fills when a bounds check fails, allo.backend.llvm.bounds_checks)."""
+
+    def __init__(self, ranks: list, error_slot: bool = False):
+        self.error = (ctypes.c_int64 * SLOT_WORDS)() if error_slot else None
+        if error_slot:
+            ranks = ranks + [1]
+        self.descriptors = [_descriptor_type(r)() for r in ranks]
+        self.pointers = (ctypes.c_void_p * len(ranks))(
+            *[ctypes.addressof(d) for d in self.descriptors])
+        base = ctypes.addressof(self.pointers)
+        size = ctypes.sizeof(ctypes.c_void_p)
+        self.packed = (ctypes.c_void_p * len(ranks))(
+            *[base + i * size for i in range(len(ranks))])
+        if error_slot:
+            slot = self.descriptors[-1]
+            slot.allocated = slot.aligned = ctypes.addressof(self.error)
+            slot.shape[0], slot.strides[0] = SLOT_WORDS, 1
+
+    def fill(self, buffers: list):
+        for desc, arr in zip(self.descriptors, buffers):
+            desc.allocated = desc.aligned = _address(arr)
+            if arr.ndim:
+                desc.shape[:] = arr.shape
+                itemsize = arr.itemsize
+                desc.strides[:] = [st // itemsize for st in arr.strides]
+        return self.packed
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _compile(llvm_module: "ir.Module", libs: list):
+    key = hashlib.sha256((str(llvm_module) + "\0" + "\0".join(libs)).encode()).hexdigest()
+    cached = _ENGINE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    try:
+        engine = execution_engine.ExecutionEngine(llvm_module, opt_level=OPT_LEVEL,
+                                                  shared_libs=libs)
+        entry = engine.lookup(ENTRY_NAME)
+    except Exception as exc:  # LLVM reports JIT failures as generic exceptions
+        raise BuildError(f"the LLVM execution engine failed to compile the module: {exc}") \
+            from None
+    _ENGINE_CACHE[key] = (engine, entry, llvm_module)
+    return _ENGINE_CACHE[key]
+
+
+class _Variant:
+    """One compiled form of the module (argument arrays distinct, or possibly overlapping)."""
+
+    def __init__(self, text: str, top: str, libs: list, distinct_args: bool,
+                 bounds_checks: bool):
+        module = invoke_mlir_parser(text)
+        self.sites = prepare_for_cpu(module, top, distinct_args=distinct_args,
+                                     bounds_checks=bounds_checks)
+        self.intermediate_module = module
+        lowered = invoke_mlir_parser(str(module))
+        lower_to_llvm_dialect(lowered)
+        self.module = lowered
+        _, self.entry, _ = _compile(lowered, libs)
+
+
+class LLVMModule:
+    """A module compiled for the CPU; call it with numpy arrays and Python scalars.
+
+    ``mod`` is an MLIR module (never modified) or its text; ``top_func_name`` the function to
+    call; ``ext_libs`` shared libraries (paths, or objects with a ``shared_lib`` path) linked
+    into the engine; ``arg_names`` the source names of the parameters, used in error messages.
+    A subscript out of its array's bounds at run time stops the kernel at that access and
+    raises :class:`allo.IndexOutOfBoundsError` (docs/cpu_backend.md, "Bounds checks").
+    """
+
+    def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):
+        self.top_func_name = top_func_name
+        self._text = _module_text(mod)
+        parsed = invoke_mlir_parser(self._text)
+        top = find_func(parsed, top_func_name)
+        if top is None:
+            raise BuildError(f"Top function '{top_func_name}' not found in the module")
+        self._signature = read_signature(top, arg_names)
+        self._may_write = params_maybe_written(parsed, top_func_name)
+        self._libs = _RUNTIME_LIBS + [_library_path(lib) for lib in (ext_libs or [])]
+        self._streams = [("stream" in str(t)) for t in
+                         ir.FunctionType(ir.TypeAttr(top.attributes["function_type"]).value).inputs]
+        self._checks = os.environ.get(BOUNDS_CHECKS_ENV, "1") != "0"
+        self._fast = _Variant(self._text, top_func_name, self._libs, distinct_args=True,
+                              bounds_checks=self._checks)
+        self._safe = None
+        self._slots = threading.local()
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def module(self) -> "ir.Module":
+        """The LLVM-dialect module that was compiled."""
+        return self._fast.module
+
+    @property
+    def intermediate_module(self) -> "ir.Module":
+        """The module after the Allo-level CPU rewrites, before LLVM lowering."""
+        return self._fast.intermediate_module
+
+    @property
+    def in_types(self) -> list:
+        return [(p.type_str, p.shape if p.is_array else ())
+                for p, stream in zip(self._signature.params, self._streams) if not stream]
+
+    @property
+    def out_types(self) -> list:
+        return [(p.type_str, p.shape if p.is_array else ()) for p in self._signature.results]
+
+    # ------------------------------------------------------------------ calls
+    def _variant_for(self, frame) -> _Variant:
+        arrays = [b for b, p in zip(frame.buffers, self._signature.params) if p.is_array]
+        overlapping = len(arrays) > 1 and any(
+            np.may_share_memory(a, b) for a, b in combinations(arrays, 2))
+        if not overlapping:
+            return self._fast
+        if self._safe is None:
+            self._safe = _Variant(self._text, self.top_func_name, self._libs,
+                                  distinct_args=False, bounds_checks=self._checks)
+        return self._safe
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise ArgumentError(f"{self.top_func_name} takes positional arguments only, got "
+                                f"keyword(s) {', '.join(sorted(kwargs))}")
+        frame = marshal_arguments(self._signature, args, self._may_write)
+        variant = self._variant_for(frame)
+        slots = getattr(self._slots, "value", None)
+        if slots is None:  # one set per thread: calls from several threads stay independent
+            ranks = [len(p.shape) if p.is_array else 0
+                     for p in self._signature.params + self._signature.results]
+            slots = self._slots.value = _CallSlots(ranks, error_slot=self._checks)
+        error = slots.error
+        if error is not None:
+            error[0] = 0
+        variant.entry(slots.fill(frame.buffers + frame.results))
+        write_back(frame)  # also after an error: the writes before it stay, as in Python
+        if error is not None and error[0]:
+            raise variant.sites[error[0] - 1].error(error[1], error[2]) from None
+        return unmarshal_results(self._signature, frame)
+
+    def __repr__(self):
+        return f"<LLVMModule {self.top_func_name}>"
+
+
+def build_llvm(schedule, target: str | None = None, **options) -> LLVMModule:
+    """The builder registered for ``s.build(target="llvm")``; the HLS-only options
+    (``mode``, ``project``, ``configs``, ``wrap_io``, ``use_memory``) do not apply."""
+    built = getattr(schedule, "built", None)
+    func_args = getattr(schedule, "func_args", None) or {}
+    return LLVMModule(schedule.module, schedule.top_func_name,
+                      ext_libs=getattr(built, "ext_libs", None),
+                      arg_names=func_args.get(schedule.top_func_name))

@@ -1,0 +1,1 @@
+"""The kernel frontend: Python source → typed MLIR (types, typing rules, casting, builder)."""

@@ -1,0 +1,245 @@
+"""Calls inside kernels: Python builtins, ``allo.*`` scalar functions, methods, kernel calls."""
+
+from __future__ import annotations
+
+import ast
+import types as pytypes
+
+from .._mlir import arith_d, func_d, ir, math_d
+from ..errors import AlloSyntaxError, AlloTypeError
+from .. import language as lang
+from . import memory as mem
+from .arg_directions import analyze_arg_load_store
+from .casting import constant, tag
+from .symbols import NestedKernel
+from .types import (AlloType, Index, float32, float64,
+                    int32)
+from .typing_rules import common_type, result_type
+from .expressions import const_val, operand_types
+from .tensor_ops import build_tensor_op
+from .values import Val
+
+_MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
+             "log10": math_d.Log10Op, "sqrt": math_d.SqrtOp, "sin": math_d.SinOp,
+             "cos": math_d.CosOp, "tan": math_d.TanOp, "tanh": math_d.TanhOp}
+ARRAY_BUILTINS = {"matmul", "bmm", "linear", "add", "sub", "mul", "div", "softmax", "layernorm",
+                  "gelu", "tril", "transpose", "view", "concat", "copy", "conv2d", "maxpool",
+                  "sumpool", "ones", "zeros", "relu", "power", "abs"} | set(_MATH_FNS)
+
+
+def _res(op):
+    return op.result if hasattr(op, "result") else op.results[0]
+
+
+class CallMixin:
+    """Mixed into the function builder."""
+
+    def expr_Call(self, node):
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise AlloSyntaxError('Unsupported node "Starred"')
+        func = node.func
+        # methods on values: x.reverse(), x.bitcast(), A.copy(), stream.put(v)
+        if isinstance(func, ast.Attribute):
+            owner = self._method_owner(func.value)
+            if owner is not None:
+                return self.call_method(owner, func.attr, node)
+        callee = self.visit_expr(func)
+        target = callee.const
+        if isinstance(target, tuple) and len(target) == 3 and target[0] == "template":
+            return self.call_kernel(target[1], node, template_slice=target[2])
+        name = getattr(target, "__name__", None)
+        if target is None or callee.value is not None:
+            raise AlloSyntaxError("Unsupported function call")
+
+        if target in (float, int):
+            (arg,) = self._args(node)
+            dst = float32 if target is float else int32
+            return Val(self.materialize(arg, dst) if not arg.is_const else None, dst,
+                       const=None if not arg.is_const else target(arg.const))
+        if target in (min, max):
+            return self.min_max("min" if target is min else "max", self._args(node))
+        if target is abs or target is getattr(lang, "abs", None):
+            return self.abs_(self._args(node)[0])
+        if isinstance(target, pytypes.FunctionType) and getattr(target, "__module__", "") == "allo.language":
+            return self.call_allo_builtin(name, node)
+        if target is getattr(lang, "grid", None) or target is getattr(lang, "reduction", None):
+            raise AlloSyntaxError("allo.grid/allo.reduction can only be used as for-loop iterables")
+
+        if isinstance(target, NestedKernel):
+            return self.call_kernel(target, node)
+        if self._is_ip(target):
+            return self.call_ip(target, node)
+        if isinstance(target, pytypes.FunctionType):
+            if getattr(target, "__module__", "").startswith(("numpy", "math")):
+                raise AlloSyntaxError(f"Unsupported function call `{name}`")
+            return self.call_kernel(target, node)
+        if isinstance(target, AlloType):
+            (arg,) = self._args(node)
+            return Val(self.materialize(arg, target), target)
+        label = name or type(target).__name__
+        raise AlloSyntaxError(f"Unsupported function call `{label}`")
+
+    def _is_ip(self, target):
+        return type(target).__name__ == "IPModule"
+
+    def _method_owner(self, node):
+        if isinstance(node, ast.Name):
+            if self.scopes.lookup(node.id) is not None:
+                return self.visit_expr(node)
+            return None
+        if isinstance(node, (ast.Subscript, ast.BinOp, ast.Call)):
+            v = self.visit_expr(node)
+            return v if v.dtype is not None else None
+        return None
+
+    def call_method(self, owner: Val, attr: str, node):
+        if "stream" in owner.extra or "streams" in owner.extra:
+            if node.keywords:
+                raise AlloSyntaxError("keyword arguments are not supported here")
+            if attr == "put":
+                return self.stream_put(owner, node.args)
+            if attr == "get":
+                return self.stream_get(owner, node.args)
+            raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
+        if attr == "reverse":
+            return self.bit_reverse(owner)
+        if attr == "bitcast":
+            return self.bitcast(owner)
+        if attr == "copy":
+            return self.builtin_op("copy", [owner], {})
+        raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
+
+    def _args(self, node):
+        if node.keywords:
+            raise AlloSyntaxError("keyword arguments are not supported here")
+        return [self.visit_expr(a) for a in node.args]
+
+    # ---------------------------------------------------------------- scalar builtins
+    def min_max(self, which, args):
+        if len(args) < 2:
+            raise AlloTypeError(f"{which}() expects at least 2 arguments")
+        acc = args[0]
+        for nxt in args[1:]:
+            if acc.is_array or nxt.is_array:
+                raise AlloTypeError(f"{which}() expects scalars")
+            ta, tb = operand_types(acc, nxt)
+            rt = common_type(ta, tb)
+            x, y = self.materialize(acc, rt), self.materialize(nxt, rt)
+            if rt.is_float:
+                cls = arith_d.MinimumFOp if which == "min" else arith_d.MaximumFOp
+            elif rt.is_unsigned:
+                cls = arith_d.MinUIOp if which == "min" else arith_d.MaxUIOp
+            else:
+                cls = arith_d.MinSIOp if which == "min" else arith_d.MaxSIOp
+            acc = Val(_res(tag(cls(x, y), rt)), rt)
+        return acc
+
+    def abs_(self, v: Val):
+        if v.is_array:
+            return self.builtin_op("abs", [v], {})
+        if v.is_const:
+            return const_val(abs(v.const))
+        t = v.dtype
+        x = self.materialize(v)
+        if t.is_float:
+            return Val(_res(math_d.AbsFOp(x)), t)
+        if t.is_unsigned:
+            return v
+        zero = constant(0, t)
+        neg = _res(tag(arith_d.SubIOp(zero, x), t))
+        lt = _res(arith_d.CmpIOp(2, x, zero))
+        return Val(_res(tag(arith_d.SelectOp(lt, neg, x), t)), t)
+
+    def float_of(self, v: Val):
+        t = v.dtype
+        if t.is_float:
+            return t
+        return float32 if (t.bits <= 32 and not isinstance(t, Index)) or isinstance(t, Index) else float64
+
+    def call_allo_builtin(self, name, node):
+        kwargs = {k.arg: k.value for k in node.keywords}
+        args = [self.visit_expr(a) for a in node.args]
+        if name in _MATH_FNS and args and not args[0].is_array:
+            v = args[0]
+            ft = self.float_of(v) if not v.is_const else float32
+            x = self.materialize(v, ft)
+            return Val(_res(_MATH_FNS[name](x)), ft)
+        if name == "power" and not any(a.is_array for a in args):
+            a, b = args
+            rt = result_type("**", a.dtype, b.dtype)
+            return Val(_res(math_d.PowFOp(self.materialize(a, rt), self.materialize(b, rt))), rt)
+        if name == "abs" and not args[0].is_array:
+            return self.abs_(args[0])
+        if name == "relu" and not args[0].is_array:
+            return self.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
+                self.min_max("max", [args[0], const_val(0.0)])
+        if name in ARRAY_BUILTINS:
+            return self.builtin_op(name, args, kwargs)
+        raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
+
+    def builtin_op(self, name, args, kwargs):
+        return build_tensor_op(self, name, args, kwargs)
+
+    # ---------------------------------------------------------------- kernel calls
+    def call_kernel(self, fn, node, template_slice=None):
+        if node.keywords:
+            raise AlloSyntaxError("keyword arguments are not supported in kernel calls")
+        if fn is self.fn_object and template_slice is None:
+            raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
+        args = [self.visit_expr(a) for a in node.args]
+        callee = self.module_builder.get_function(fn, self, template_slice, node, args)
+        if len(args) != len(callee.params):
+            raise AlloTypeError(
+                f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")
+        operands, copy_back = [], []
+        for k, (arg, (pname, ptype)) in enumerate(zip(args, callee.params)):
+            if ptype.shape:
+                if not arg.is_array:
+                    raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got () and {ptype.shape}")
+                if tuple(arg.shape) != tuple(ptype.shape) and -1 not in ptype.shape:
+                    raise AlloTypeError(
+                        f"Argument {k} of {callee.name} shape mismatch, got {tuple(arg.shape)} and {tuple(ptype.shape)}")
+                if arg.dtype != ptype.dtype:
+                    raise AlloTypeError(
+                        f"Argument {k} of {callee.name} dtype mismatch, got {arg.dtype} and {ptype.dtype}")
+                if mem.is_plain(arg) and arg.value.type == callee.arg_types[k]:
+                    operands.append(arg.value)
+                else:
+                    tmp = Val(mem.alloc(arg.dtype, arg.shape), arg.dtype, arg.shape)
+                    mem.copy_converted(arg, tmp, self.convert_val)
+                    operands.append(tmp.value)
+                    copy_back.append((k, tmp, arg))
+            else:
+                if arg.is_array:
+                    raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got {arg.shape} and ()")
+                operands.append(self.materialize(arg, ptype.dtype))
+        call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
+        if copy_back:
+            directions = self._param_directions(callee)
+            for k, tmp, arg in copy_back:
+                if directions[k] != "in":  # the callee may write it: write the view back
+                    mem.copy_converted(tmp, arg, self.convert_val)
+        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
+                   for r, t in zip(call.results, callee.results)]
+        if not results:
+            return Val(None, None, const=None, extra={"call": call, "void": True})
+        if len(results) == 1:
+            results[0].extra["call"] = call
+            return results[0]
+        return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+
+    def _param_directions(self, callee) -> list:
+        """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee.
+
+        A callee is complete once called, so its directions are computed once per module.
+        """
+        cache = self.module_builder.param_directions
+        if callee.name not in cache:
+            cache[callee.name] = analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
+        return cache[callee.name]
+
+    def convert_val(self, v: Val, dtype):
+        return self.materialize(v, dtype)
+
+    def call_ip(self, ip, node):
+        return self.module_builder.call_ip(self, ip, [self.visit_expr(a) for a in node.args])

@@ -1,0 +1,298 @@
+"""Loop primitives: split, reorder, fuse (restructuring) and unroll, pipeline, parallel
+(annotations). ``schedule.md`` §2.1–§2.6.
+
+Each primitive resolves its arguments, checks legality (raising before any change) and then
+rewrites the loops in place through ``allo.schedule.rewrite``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._mlir import ir
+from ..analysis.loops import LoopNode
+from ..errors import ScheduleError
+from ..mlir_utils import constant_bounds, loop_body, loop_iv, trip_count
+from . import rewrite as tf
+from .handles import LoopHandle
+from .args import LoopRef, check_int, resolve_loop, resolve_loops
+from .diagnostics import schedule_error
+from .distribute import apply_distribution, plan_distribution
+from .legality import check_permutation_legal, path_between
+from .registry import primitive
+
+
+def _require_constant_bounds(ref: LoopRef, prim: str) -> tuple[int, int, int]:
+    bounds = constant_bounds(ref.op)
+    if bounds is None:
+        raise schedule_error(ScheduleError, prim,
+                             "the loop has non-constant (run-time or outer-loop dependent) "
+                             "bounds; only constant bounds are supported",
+                             func=ref.func, loop=ref.label)
+    if len(ref.op.results):
+        raise schedule_error(ScheduleError, prim, "loops carrying values are not supported",
+                             func=ref.func, loop=ref.label)
+    return bounds
+
+
+# --------------------------------------------------------------------------- split
+
+
+@primitive("split", local=True)
+def split(sched, axis: Any, factor: int) -> tuple[LoopHandle, LoopHandle]:
+    """Split loop ``axis`` into ``<L>.outer`` and ``<L>.inner`` (inner trip count ``factor``).
+
+    >>> # co, ci = s.split("c", 6)   # c.outer in [0, 4), c.inner in [0, min(6, 20 - 6*c.outer))
+    """
+    ref = resolve_loop(sched, axis, "split")
+    lb, ub, step = _require_constant_bounds(ref, "split")
+    factor = check_int("split", "factor", factor, 1, func=ref.func, loop=ref.label)
+    trip = trip_count(lb, ub, step)
+    if factor >= trip:
+        raise schedule_error(
+            ScheduleError, "split",
+            f"requested tiling factor {factor} larger than the upper bound (trip count "
+            f"{trip}); the factor must be smaller than the trip count",
+            func=ref.func, loop=ref.label)
+    outer, inner = _rewrite_split(ref, lb, step, trip, factor)
+    return (LoopHandle(ref.func, ref.stage.name, f"{ref.name}.outer", outer),
+            LoopHandle(ref.func, ref.stage.name, f"{ref.name}.inner", inner))
+
+
+def _rewrite_split(ref: LoopRef, lb: int, step: int, trip: int, factor: int):
+    old = ref.op
+    attrs = tf.schedule_attributes(old)
+    outer_attrs = {"loop_name": tf.str_attr(f"{ref.name}.outer")}
+    if "op_name" in attrs:
+        outer_attrs["op_name"] = attrs.pop("op_name")
+    if "reduction" in attrs:
+        outer_attrs["reduction"] = attrs["reduction"]
+    attrs["loop_name"] = tf.str_attr(f"{ref.name}.inner")
+    n_outer = -(-trip // factor)
+    const = ir.AffineMap.get_constant
+    outer = tf.new_affine_for(const(0), [], const(n_outer), [], 1, outer_attrs, old.location,
+                              ir.InsertionPoint(old))
+    outer_iv = loop_iv(outer)
+    if trip % factor == 0:
+        ub_map, ub_operands = const(factor), []
+    else:
+        d0 = tf.dim_expr(0)
+        ub_map = ir.AffineMap.get(1, 0, [tf.const_expr(factor), d0 * (-factor) + trip])
+        ub_operands = [outer_iv]
+    inner = tf.new_affine_for(const(0), [], ub_map, ub_operands, 1, attrs, old.location,
+                              ir.InsertionPoint.at_block_terminator(loop_body(outer)))
+    inner_body = loop_body(inner)
+    tf.move_body(loop_body(old), inner_body)
+    d0, d1 = tf.dim_expr(0), tf.dim_expr(1)
+    tf.replace_iv(loop_iv(old), [outer_iv, loop_iv(inner)],
+                  (d0 * factor + d1) * step + lb)
+    old.erase()
+    return outer, inner
+
+
+# --------------------------------------------------------------------------- reorder
+
+
+@primitive("reorder", local=True)
+def reorder(sched, *args: Any) -> None:
+    """Permute loops of one nest: the depths the named loops occupy are refilled with them in
+    argument order (``reorder("k", "c")`` on ``(r, c, k)`` gives ``(r, k, c)``).
+
+    >>> # s.reorder("c.outer", "r", "c.inner")
+    """
+    if len(args) < 2:
+        raise schedule_error(ScheduleError, "reorder",
+                             f"need at least 2 loops, got {len(args)}")
+    refs = resolve_loops(sched, args, "reorder")
+    chain = _chain_of(refs, "reorder")
+    named = {id(r.node) for r in refs}
+    slots = [k for k, node in enumerate(chain) if id(node) in named]
+    new_order = list(chain)
+    for slot, ref in zip(slots, refs):
+        new_order[slot] = ref.node
+    for node in chain:
+        if node.op.name != "affine.for" or len(node.op.results):
+            raise schedule_error(ScheduleError, "reorder",
+                                 f"loop {node.name} has run-time bounds or carries values; "
+                                 f"only affine loops can be reordered", func=refs[0].func,
+                                 loop=f"{refs[0].stage.name}.{node.name}")
+    plan = plan_distribution(refs[0], chain, "reorder")
+    check_permutation_legal(refs[0], chain, new_order, "reorder")
+    apply_distribution(plan, _loop_names(refs[0]))
+    if [id(n) for n in new_order] != [id(n) for n in chain]:
+        _rewrite_permutation(chain, new_order)
+
+
+def _loop_names(ref: LoopRef) -> set[str]:
+    return {node.name for node in ref.nest.all_loops()}
+
+
+def _chain_of(refs: list[LoopRef], prim: str) -> list[LoopNode]:
+    """Loops from the outermost named one down to the innermost named one (one path)."""
+    first = refs[0]
+    for ref in refs[1:]:
+        if ref.func != first.func or ref.stage is not first.stage:
+            raise schedule_error(
+                ScheduleError, prim,
+                f"all loops must be in one stage of one function; got {first.func}:"
+                f"{first.label} and {ref.func}:{ref.label}", func=first.func)
+    seen = set()
+    for ref in refs:
+        if id(ref.node) in seen:
+            raise schedule_error(ScheduleError, prim, f"loop {ref.name} is listed twice",
+                                 func=ref.func, loop=ref.label)
+        seen.add(id(ref.node))
+    deepest = max(refs, key=lambda r: r.node.depth)
+    shallowest = min(refs, key=lambda r: r.node.depth)
+    chain = path_between(shallowest.node, deepest.node)
+    members = {id(n) for n in chain}
+    for ref in refs:
+        if chain is None or id(ref.node) not in members:
+            names = ", ".join(r.name for r in refs)
+            raise schedule_error(ScheduleError, prim,
+                                 f"loops {names} are not nested in one another",
+                                 func=first.func, loop=ref.label)
+    return chain
+
+
+def _rewrite_permutation(chain: list[LoopNode], new_order: list[LoopNode]) -> None:
+    """Rebuild the perfect nest ``chain`` with loop headers in ``new_order``."""
+    top = chain[0].op
+    stage_name = top.attributes["op_name"] if "op_name" in top.attributes else None
+    iv_map: dict = {}
+    ip = ir.InsertionPoint(top)
+    created = []
+    for node in new_order:
+        op = node.op
+        attrs = tf.schedule_attributes(op)
+        attrs.pop("op_name", None)
+        if not created and stage_name is not None:
+            attrs["op_name"] = stage_name
+        lb_map = op.attributes["lowerBoundMap"].value
+        ub_map = op.attributes["upperBoundMap"].value
+        operands = [iv_map.get(_key(v), v) for v in op.operands]
+        new = tf.new_affine_for(lb_map, operands[:lb_map.n_inputs], ub_map,
+                                operands[lb_map.n_inputs:], op.attributes["step"].value,
+                                attrs, op.location, ip)
+        iv_map[_key(node.iv)] = loop_iv(new)
+        created.append((node, new))
+        ip = ir.InsertionPoint.at_block_terminator(loop_body(new))
+    tf.move_body(chain[-1].body, loop_body(created[-1][1]))
+    for node, new in created:
+        node.iv.replace_all_uses_with(loop_iv(new))
+    top.erase()
+
+
+def _key(value: ir.Value):
+    """Hashable identity of an SSA value (Python wrappers are recreated on each access)."""
+    return value
+
+
+# --------------------------------------------------------------------------- fuse
+
+
+@primitive("fuse", local=True)
+def fuse(sched, *args: Any) -> LoopHandle:
+    """Fuse consecutive perfectly nested loops (outermost first) into ``a_b_..._fused``.
+
+    >>> # f = s.fuse("u", "w")   # 12 iterations, u = f / 4, w = f % 4
+    """
+    if len(args) < 2:
+        raise schedule_error(ScheduleError, "fuse", f"need at least 2 loops, got {len(args)}")
+    refs = resolve_loops(sched, args, "fuse")
+    for outer, inner in zip(refs, refs[1:]):
+        if outer.func != inner.func or inner.node.parent is not outer.node:
+            raise schedule_error(
+                ScheduleError, "fuse",
+                "loops to fuse must be consecutive nested loops, listed from outermost to "
+                f"innermost ({inner.name} is not directly inside {outer.name})",
+                func=outer.func, loop=inner.label)
+    chain = [r.node for r in refs]
+    bounds = [_require_constant_bounds(r, "fuse") for r in refs]
+    plan = plan_distribution(refs[0], chain, "fuse")
+    apply_distribution(plan, _loop_names(refs[0]))
+    name = "_".join(r.name for r in refs) + "_fused"
+    op = _rewrite_fuse(chain, bounds, name)
+    return LoopHandle(refs[0].func, refs[0].stage.name, name, op)
+
+
+def _rewrite_fuse(chain: list[LoopNode], bounds: list[tuple[int, int, int]], name: str):
+    top = chain[0].op
+    trips = [trip_count(*b) for b in bounds]
+    total = 1
+    for t in trips:
+        total *= t
+    attrs = {"loop_name": tf.str_attr(name)}
+    if "op_name" in top.attributes:
+        attrs["op_name"] = top.attributes["op_name"]
+    if all("reduction" in n.op.attributes for n in chain):
+        attrs["reduction"] = tf.unit_attr()
+    const = ir.AffineMap.get_constant
+    fused = tf.new_affine_for(const(0), [], const(total), [], 1, attrs, top.location,
+                              ir.InsertionPoint(top))
+    body = loop_body(fused)
+    tf.move_body(chain[-1].body, body)
+    f = tf.dim_expr(0)
+    inner_product = total
+    for node, (lb, _, step), trip in zip(chain, bounds, trips):
+        inner_product //= trip
+        expr = ir.AffineExpr.get_floor_div(f, tf.const_expr(inner_product)) \
+            if inner_product > 1 else f
+        if node is not chain[0]:
+            expr = expr % trip
+        tf.replace_iv(node.iv, [loop_iv(fused)], expr * step + lb)
+    top.erase()
+    return fused
+
+
+# --------------------------------------------------------------------------- annotations
+
+
+def _set_attr(op, name: str, attr) -> None:
+    op.operation.attributes[name] = attr
+
+
+def _drop_attr(op, name: str) -> None:
+    if name in op.operation.attributes:
+        del op.operation.attributes[name]
+
+
+@primitive("unroll", local=True)
+def unroll(sched, axis: Any, factor: int = 0) -> None:
+    """Mark loop ``axis`` for unrolling: ``unroll = <factor>`` (``0`` = fully).
+
+    >>> # s.unroll("j", 4)
+    """
+    ref = resolve_loop(sched, axis, "unroll")
+    factor = check_int("unroll", "factor", factor, 0, func=ref.func, loop=ref.label)
+    _set_attr(ref.op, "unroll", tf.ui32_attr(factor))
+
+
+@primitive("pipeline", local=True)
+def pipeline(sched, axis: Any, initiation_interval: int = 1, rewind: bool = False) -> None:
+    """Mark loop ``axis`` pipelined: ``pipeline_ii = <ii>`` (plus ``rewind``).
+
+    >>> # s.pipeline("j", initiation_interval=2)
+    """
+    ref = resolve_loop(sched, axis, "pipeline")
+    ii = check_int("pipeline", "initiation_interval", initiation_interval, 1,
+                   func=ref.func, loop=ref.label)
+    if not isinstance(rewind, bool):
+        raise schedule_error(ScheduleError, "pipeline",
+                             f"rewind must be a bool, got {rewind!r}",
+                             func=ref.func, loop=ref.label)
+    _set_attr(ref.op, "pipeline_ii", tf.ui32_attr(ii))
+    if rewind:
+        _set_attr(ref.op, "rewind", tf.unit_attr())
+    else:
+        _drop_attr(ref.op, "rewind")
+
+
+@primitive("parallel", local=True)
+def parallel(sched, axis: Any) -> None:
+    """Mark loop ``axis`` parallel (HLS: full replication).
+
+    >>> # s.parallel("i")
+    """
+    ref = resolve_loop(sched, axis, "parallel")
+    _set_attr(ref.op, "parallel", tf.unit_attr())
