@@ -51,6 +51,9 @@ class AccessMixin:
                 arr = self.global_array(getattr(node.value, "id", "const"), base.const)
                 return self.expr_Subscript_on(arr, node)
             return self.python_value("const", base.const[idx])
+        if isinstance(base.const, tuple) and all(isinstance(c, int) for c in base.const):
+            # a compile-time coordinate tuple (df.get_pid()) indexed by a constant
+            return self.python_value("const", base.const[eval_compile_time(node.slice, self.compile_env())])
         return Val(None, None, const=("template", base.const, node.slice))
 
     def expr_Subscript_on(self, arr: Val, node):

@@ -11,6 +11,7 @@ from .. import language as lang
 from . import memory as mem
 from .arg_directions import analyze_arg_load_store
 from .casting import constant, tag
+from .regions import is_region
 from .symbols import NestedKernel
 from .types import (AlloType, Index, float32, float64,
                     int32)
@@ -46,7 +47,11 @@ class CallMixin:
         callee = self.visit_expr(func)
         target = callee.const
         if isinstance(target, tuple) and len(target) == 3 and target[0] == "template":
+            if is_region(target[1]):
+                return self.call_region(target[1], node, template_slice=target[2])
             return self.call_kernel(target[1], node, template_slice=target[2])
+        if is_region(target):
+            return self.call_region(target, node)
         name = getattr(target, "__name__", None)
         if target is None or callee.value is not None:
             raise AlloSyntaxError("Unsupported function call")
@@ -175,6 +180,8 @@ class CallMixin:
                 self.min_max("max", [args[0], const_val(0.0)])
         if name in ARRAY_BUILTINS:
             return self.builtin_op(name, args, kwargs)
+        if name == "get_pid":
+            raise AlloSyntaxError("get_pid() can only be used inside a @df.kernel")
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
 
     def builtin_op(self, name, args, kwargs):
@@ -188,6 +195,15 @@ class CallMixin:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
         args = [self.visit_expr(a) for a in node.args]
         callee = self.module_builder.get_function(fn, self, template_slice, node, args)
+        return self.call_function(callee, args)
+
+    def call_region(self, region, node, template_slice=None):
+        """A dataflow region called from a kernel: only a ``@df.kernel`` may do that."""
+        raise AlloSyntaxError(f"dataflow region '{region.__name__}' can only be called from "
+                              "a @df.kernel")
+
+    def call_function(self, callee, args: list):
+        """``func.call`` of the compiled ``callee`` with the visited ``args``."""
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")

@@ -1,0 +1,99 @@
+"""Bounded FIFOs for the dataflow simulator, written in the LLVM dialect.
+
+Every FIFO of a simulated design has one *control row* of :data:`ROW_WORDS` int64 words in a
+table the simulator allocates with numpy (zero-initialised, which is the static initialiser
+of glibc's ``pthread_mutex_t`` and ``pthread_cond_t``):
+
+====== =============================================
+word   content
+====== =============================================
+0      head: elements taken so far
+1      tail: elements put so far
+2      capacity (the declared depth)
+8-12   ``pthread_mutex_t`` (bytes 64..103)
+16-21  ``pthread_cond_t`` "not empty" (bytes 128..175)
+24-29  ``pthread_cond_t`` "not full" (bytes 192..239)
+====== =============================================
+
+The elements themselves live in a ring buffer (an ordinary memref of ``depth`` slots) that the
+process accesses with plain loads and stores between :func:`acquire <RUNTIME>` (wait for a slot,
+return its index) and ``commit`` (publish it and wake the other side). Each process has a
+*state row* of :data:`STATE_WORDS` words: word 0 is the code of the FIFO operation it is
+blocked in (0 when running; ``2 * fifo + is_put + 1``), word 1 counts how often it blocked,
+word 2 is set by the simulator when the process has returned. The watchdog of
+:mod:`allo.backend.simulator.module` reads these rows to detect deadlocks.
+
+The functions call ``pthread_*`` from the C library the Python process already loaded, so
+the simulator needs no compiler.
+"""
+
+from __future__ import annotations
+
+ROW_WORDS = 32
+STATE_WORDS = 4
+ACQUIRE = "allo_fifo_acquire"
+COMMIT = "allo_fifo_commit"
+
+RUNTIME = r"""
+llvm.func @pthread_mutex_lock(!llvm.ptr) -> i32
+llvm.func @pthread_mutex_unlock(!llvm.ptr) -> i32
+llvm.func @pthread_cond_wait(!llvm.ptr, !llvm.ptr) -> i32
+llvm.func @pthread_cond_signal(!llvm.ptr) -> i32
+
+llvm.func @allo_fifo_acquire(%row: i64, %state: i64, %code: i64, %is_put: i1) -> i64
+    attributes {sym_visibility = "private"} {
+  %p = llvm.inttoptr %row : i64 to !llvm.ptr
+  %s = llvm.inttoptr %state : i64 to !llvm.ptr
+  %tailp = llvm.getelementptr %p[1] : (!llvm.ptr) -> !llvm.ptr, i64
+  %capp = llvm.getelementptr %p[2] : (!llvm.ptr) -> !llvm.ptr, i64
+  %mutex = llvm.getelementptr %p[64] : (!llvm.ptr) -> !llvm.ptr, i8
+  %not_empty = llvm.getelementptr %p[128] : (!llvm.ptr) -> !llvm.ptr, i8
+  %not_full = llvm.getelementptr %p[192] : (!llvm.ptr) -> !llvm.ptr, i8
+  %countp = llvm.getelementptr %s[1] : (!llvm.ptr) -> !llvm.ptr, i64
+  %zero = llvm.mlir.constant(0 : i64) : i64
+  %one = llvm.mlir.constant(1 : i64) : i64
+  %r0 = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
+  llvm.br ^check
+^check:
+  %head = llvm.load volatile %p : !llvm.ptr -> i64
+  %tail = llvm.load volatile %tailp : !llvm.ptr -> i64
+  %cap = llvm.load %capp : !llvm.ptr -> i64
+  %size = llvm.sub %tail, %head : i64
+  %full = llvm.icmp "uge" %size, %cap : i64
+  %empty = llvm.icmp "eq" %size, %zero : i64
+  %blocked = llvm.select %is_put, %full, %empty : i1, i1
+  llvm.cond_br %blocked, ^wait, ^go
+^wait:
+  llvm.store volatile %code, %s : i64, !llvm.ptr
+  %n = llvm.load volatile %countp : !llvm.ptr -> i64
+  %n1 = llvm.add %n, %one : i64
+  llvm.store volatile %n1, %countp : i64, !llvm.ptr
+  %cond = llvm.select %is_put, %not_full, %not_empty : i1, !llvm.ptr
+  %r1 = llvm.call @pthread_cond_wait(%cond, %mutex) : (!llvm.ptr, !llvm.ptr) -> i32
+  llvm.store volatile %zero, %s : i64, !llvm.ptr
+  llvm.br ^check
+^go:
+  %r2 = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
+  %pos = llvm.select %is_put, %tail, %head : i1, i64
+  %slot = llvm.urem %pos, %cap : i64
+  llvm.return %slot : i64
+}
+
+llvm.func @allo_fifo_commit(%row: i64, %is_put: i1) attributes {sym_visibility = "private"} {
+  %p = llvm.inttoptr %row : i64 to !llvm.ptr
+  %tailp = llvm.getelementptr %p[1] : (!llvm.ptr) -> !llvm.ptr, i64
+  %mutex = llvm.getelementptr %p[64] : (!llvm.ptr) -> !llvm.ptr, i8
+  %not_empty = llvm.getelementptr %p[128] : (!llvm.ptr) -> !llvm.ptr, i8
+  %not_full = llvm.getelementptr %p[192] : (!llvm.ptr) -> !llvm.ptr, i8
+  %one = llvm.mlir.constant(1 : i64) : i64
+  %r0 = llvm.call @pthread_mutex_lock(%mutex) : (!llvm.ptr) -> i32
+  %counter = llvm.select %is_put, %tailp, %p : i1, !llvm.ptr
+  %v = llvm.load volatile %counter : !llvm.ptr -> i64
+  %v1 = llvm.add %v, %one : i64
+  llvm.store volatile %v1, %counter : i64, !llvm.ptr
+  %wake = llvm.select %is_put, %not_empty, %not_full : i1, !llvm.ptr
+  %r1 = llvm.call @pthread_cond_signal(%wake) : (!llvm.ptr) -> i32
+  %r2 = llvm.call @pthread_mutex_unlock(%mutex) : (!llvm.ptr) -> i32
+  llvm.return
+}
+"""

@@ -1,0 +1,148 @@
+"""The process network of a module: which calls run concurrently, and what connects them.
+
+A *region-like* function is one whose body only allocates buffers and calls functions with
+them: a dataflow region (``allo.region``), a function marked ``dataflow`` by ``s.dataflow``/
+``s.to``, or a function whose only work is one call (a kernel instance calling a
+sub-region). Starting from the top, region-like functions are expanded recursively; every
+other function reached is a *process* that runs in its own thread. Buffers are the top's
+parameters, the arrays the expanded functions allocate (shared memory), and the streams they
+allocate (bounded FIFOs). A top that is not region-like is a single process (its stream
+locals keep the CPU build's program-order semantics).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..._mlir import ir
+from ...errors import BuildError
+from ...mlir_utils import find_func, func_name
+
+_ALLOWED = ("memref.alloc", "memref.alloca", "func.call", "func.return", "arith.constant",
+            "memref.dealloc")
+
+
+@dataclass
+class SimBuffer:
+    """A buffer of the network: ``param`` (top parameter ``index``), ``array`` or ``fifo``."""
+
+    kind: str
+    mtype: object  # ir.MemRefType as declared
+    label: str
+    index: int = -1
+    depth: int = 0
+
+
+@dataclass
+class Process:
+    """One concurrently running call: ``func`` with ``args[k]`` = buffer id of parameter k."""
+
+    func: str
+    label: str
+    args: list = field(default_factory=list)
+
+
+@dataclass
+class Network:
+    buffers: list = field(default_factory=list)
+    processes: list = field(default_factory=list)
+    expanded: list = field(default_factory=list)  # names of region-like functions
+
+    def fifos(self) -> list[int]:
+        return [k for k, b in enumerate(self.buffers) if b.kind == "fifo"]
+
+    def arrays(self) -> list[int]:
+        return [k for k, b in enumerate(self.buffers) if b.kind == "array"]
+
+
+def stream_depth(mtype) -> int | None:
+    """The depth of a memref in memory space ``"stream:<depth>"``, else ``None``."""
+    if not str(mtype).startswith("memref<"):
+        return None
+    space = ir.MemRefType(mtype).memory_space
+    m = re.match(r'"stream:(-?\d+)"', str(space)) if space is not None else None
+    return int(m.group(1)) if m else None
+
+
+def is_region_like(func_op) -> bool:
+    """Whether the body of ``func_op`` only allocates buffers and calls with them."""
+    block = func_op.regions[0].blocks
+    if len(block) != 1:
+        return False
+    args = set(block[0].arguments)
+    allocated = set()
+    calls = 0
+    for op in block[0].operations:
+        name = op.operation.name
+        if name not in _ALLOWED:
+            return False
+        if name in ("memref.alloc", "memref.alloca"):
+            allocated.add(op.result)
+        elif name == "func.call":
+            if op.operation.results or not all(v in args or v in allocated
+                                               for v in op.operation.operands):
+                return False
+            calls += 1
+        elif name == "func.return" and op.operation.operands:
+            return False
+    if calls == 0:
+        return False
+    return "dataflow" in func_op.attributes or calls == 1
+
+
+def extract_network(module, top: str) -> Network:
+    """The processes and buffers of ``module`` seen from ``top`` (module doc)."""
+    top_op = find_func(module, top)
+    if top_op is None:
+        raise BuildError(f"Top function '{top}' not found in the module")
+    net = Network()
+    bindings = []
+    for k, arg in enumerate(top_op.regions[0].blocks[0].arguments):
+        if stream_depth(arg.type) is not None:
+            raise BuildError(f"the simulator needs array parameters on the top function "
+                             f"'{top}'; parameter {k} is a stream")
+        net.buffers.append(SimBuffer("param", arg.type, f"arg{k}", index=k))
+        bindings.append(len(net.buffers) - 1)
+    _expand(module, top_op, bindings, "", net, set())
+    return net
+
+
+def _expand(module, func_op, bindings: list, prefix: str, net: Network, active: set) -> None:
+    name = func_name(func_op)
+    if not is_region_like(func_op) or name in active:
+        labels = {p.label for p in net.processes}
+        label = name if name not in labels else f"{name}#{len(net.processes)}"
+        net.processes.append(Process(name, label, list(bindings)))
+        return
+    net.expanded.append(name)
+    block = func_op.regions[0].blocks[0]
+    local = {arg: b for arg, b in zip(block.arguments, bindings)}
+    for op in block.operations:
+        opname = op.operation.name
+        if opname in ("memref.alloc", "memref.alloca"):
+            local[op.result] = _new_buffer(op, prefix, net)
+        elif opname == "func.call":
+            callee = ir.FlatSymbolRefAttr(op.operation.attributes["callee"]).value
+            callee_op = find_func(module, callee)
+            if callee_op is None or not callee_op.regions[0].blocks:
+                raise BuildError(f"the simulator cannot run the external function '{callee}' "
+                                 "as a dataflow process")
+            args = [local[v] for v in op.operation.operands]
+            nested = f"{callee}." if "allo.region" in callee_op.attributes else prefix
+            _expand(module, callee_op, args, nested, net, active | {name})
+
+
+def _new_buffer(op, prefix: str, net: Network) -> int:
+    mtype = op.result.type
+    attrs = op.operation.attributes
+    name = ir.StringAttr(attrs["name"]).value if "name" in attrs else f"buf{len(net.buffers)}"
+    depth = stream_depth(mtype)
+    if depth is not None:
+        if depth < 1:
+            raise BuildError(f"stream '{name}' has depth {depth}; the simulator needs a "
+                             "positive depth")
+        net.buffers.append(SimBuffer("fifo", mtype, prefix + name, depth=depth))
+    else:
+        net.buffers.append(SimBuffer("array", mtype, prefix + name))
+    return len(net.buffers) - 1
