@@ -18,7 +18,8 @@ import weakref
 
 import numpy as np
 
-from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError, warn
+from ...errors import (ArgumentError, BuildError, DeadlockError, DTypeWarning,
+                       SimulationError, warn)
 from ...frontend.types import Index, numpy_dtype, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, conversion_loss, fixed_to_raw,
                            int_to_bytes_array, raw_to_fixed, wrap_int_array)
@@ -29,6 +30,10 @@ from .toolchain import SHIM_DIR, require_csim
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
 EMPTY_STREAM_EXIT = 86
+DEADLOCK_EXIT = 87
+# C simulation of dataflow regions (threads, bounded blocking streams; allo_csim_dataflow.h)
+DATAFLOW_DEFINE = "#define ALLO_CSIM_DATAFLOW 1"
+DATAFLOW_KERNEL = "kernel_csim.cpp"
 PCH_NAME = "allo_csim_pch.h"
 PCH_HEADERS = ["algorithm", "ap_axi_sdata.h", "ap_fixed.h", "ap_int.h", "hls_math.h",
                "hls_stream.h", "hls_vector.h", "math.h", "stdint.h", "stdio.h", "stdlib.h",
@@ -113,8 +118,12 @@ def _raise_stack_limit():  # pragma: no cover - runs in the child process
 class CSimRunner:
     """Builds and runs the C simulation executable of one HLS module."""
 
-    def __init__(self, project: str, target: str, sig, top_cname: str, written: list[bool]):
+    def __init__(self, project: str, target: str, sig, top_cname: str, written: list[bool],
+                 dataflow_code: str | None = None):
         self.project = project
+        # the translation unit whose regions run their processes in threads (None: the
+        # design has no dataflow region and kernel.cpp is compiled as is)
+        self.dataflow_code = dataflow_code
         self.target = target
         self.sig = sig
         self.top_cname = top_cname
@@ -130,13 +139,23 @@ class CSimRunner:
         self.close()
         csim_dir = os.path.join(self.project, "csim")
         os.makedirs(csim_dir, exist_ok=True)
-        driver = generate_driver(self.sig, self.top_cname)
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
             kernel = f.read()
-        pch = precompiled_header(compiler, ap_dir, self.project, prelude_defines(kernel))
+        defines = prelude_defines(kernel)
+        extra = []
+        if self.dataflow_code is not None:
+            kernel = self.dataflow_code
+            defines = [DATAFLOW_DEFINE] + list(defines)
+            extra = ["-pthread"]
+            driver = generate_driver(self.sig, self.top_cname, DATAFLOW_KERNEL, (DATAFLOW_DEFINE,))
+            with open(os.path.join(csim_dir, DATAFLOW_KERNEL), "w", encoding="utf-8") as f:
+                f.write(kernel)
+        else:
+            driver = generate_driver(self.sig, self.top_cname)
+        pch = precompiled_header(compiler, ap_dir, self.project, defines)
         pch_flags = [f"-I{pch}", "-include", PCH_NAME] if pch else []
-        cmd = [compiler, *CSIM_FLAGS, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
+        cmd = [compiler, *CSIM_FLAGS, *extra, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
                f"-I{self.project}", main_path, "-o", os.path.join(csim_dir, "csim_exe")]
         digest = hashlib.sha256("\0".join(
             [kernel, driver, " ".join(cmd), _header_fingerprint([SHIM_DIR, ap_dir]),
@@ -272,6 +291,12 @@ class CSimRunner:
     def _fail(self, exe: str, returncode: int, stderr: str) -> None:
         self._proc = None
         tail = "\n".join((stderr or "").strip().splitlines()[-20:])
+        if returncode == DEADLOCK_EXIT or "ALLO-CSIM-DEADLOCK" in tail:
+            report = tail[tail.index("ALLO-CSIM-DEADLOCK"):] if "ALLO-CSIM-DEADLOCK" in tail \
+                else tail
+            lines = report.splitlines()
+            raise DeadlockError("C simulation deadlocked: every unfinished dataflow process "
+                                "is blocked on a stream\n" + "\n".join(lines[1:]))
         if returncode == EMPTY_STREAM_EXIT or "read from the empty stream" in tail:
             raise SimulationError(
                 f"C simulation read an empty stream: the design is not sequentially "

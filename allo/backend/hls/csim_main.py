@@ -128,8 +128,11 @@ def _store_element(ct: CType, dst: str, src: str, cname: str, nbytes: int) -> li
     return [f"{dst} = ({cname})({src}.{conv}());"]
 
 
-def generate_driver(sig, top_cname: str) -> str:
-    """The C++ text of ``csim_main.cpp`` for the top function signature ``sig``."""
+def generate_driver(sig, top_cname: str, kernel_file: str = "kernel.cpp",
+                    defines: tuple = ()) -> str:
+    """The C++ text of ``csim_main.cpp`` for the top function signature ``sig``.
+
+    ``kernel_file`` is the translation unit it includes, after the ``defines`` lines."""
     ports = []  # (k, ctype, count or None for dynamic, kind, shape)
     for p in sig.params:
         if p.kind == "stream":
@@ -144,7 +147,7 @@ def generate_driver(sig, top_cname: str) -> str:
             ports.append((r.ctype, 1, "result_scalar", ()))
         elif r.kind == "array":
             ports.append((r.array.elem, element_count(r.array.shape), r.array.form, r.array.shape))
-    lines = ['#include "kernel.cpp"', DRIVER_PRELUDE, "static void allo_run() {"]
+    lines = [*defines, f'#include "{kernel_file}"', DRIVER_PRELUDE, "static void allo_run() {"]
     call_args = []
     for k, (ct, count, form, shape) in enumerate(ports):
         cname, nbytes = container_ctype(ct)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
+from ...analysis.processes import is_region_like
 from ...errors import BuildError
 from ...mlir_utils import walk_ops
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
@@ -42,6 +43,9 @@ class EmitOptions:
 
     vitis: bool = False
     pynq: bool = False
+    # C simulation of dataflow regions: each region runs its stream-connected calls in
+    # threads (allo_csim::process_group) and declares its streams with their depth
+    csim_threads: bool = False
     func_args: dict = field(default_factory=dict)
     ip_headers: list = field(default_factory=list)
 
@@ -57,7 +61,7 @@ class ParamSpec:
         if self.kind == "scalar":
             return f"{self.ctype.spelling} {self.name}"
         if self.kind == "stream":
-            return f"{stream_spelling(self.array.elem)} &{self.name}"
+            return f"{stream_spelling(self.array.elem, self.array.block)} &{self.name}"
         return array_param_decl(self.array)
 
 
@@ -250,8 +254,12 @@ class ModuleEmitter:
         depth = stream_depth_of(mlir_type)
         if depth is not None:
             name = scope.source_name(src_name) if src_name else scope.fresh()
-            return ParamSpec("stream", name, array=Array(name, ct, shape, form="stream",
-                                                         stream_depth=depth))
+            arr = Array(name, ct, shape, form="stream", stream_depth=depth)
+            # block streams and whole-block put/get find the stream by its source name
+            arr.extra["source_name"] = src_name
+            if len(shape) > 1:
+                arr.extra["block"] = tuple(shape[1:])
+            return ParamSpec("stream", name, array=arr)
         name = scope.fresh()
         if not shape:
             form = "pointer_scalar"
@@ -363,6 +371,8 @@ class ModuleEmitter:
         sig = self.signature(sym)
         fe = FunctionEmitter(self, func_op, sig)
         fe.result_alias = dict(sig.result_alias)
+        fe.threaded = self.options.csim_threads and "dataflow" in func_op.attributes \
+            and is_region_like(func_op)
         block = func_op.regions[0].blocks[0]
         for k, spec in enumerate(sig.params):
             fe.bind(block.arguments[k], spec.array if spec.kind != "scalar"

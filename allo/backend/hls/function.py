@@ -87,6 +87,11 @@ class FunctionEmitter:
         self.nonneg: set[str] = set()
         # block stream name -> the hls::vector variable of the whole-block put/get being emitted
         self.block_vectors: dict = {}
+        # C simulation of a dataflow region: calls taking streams run as threads (one
+        # allo_csim::process_group per function, joined before any other call and at return)
+        self.threaded = False
+        self.spawned = False
+        self.pending_join = False
 
     # ------------------------------------------------------------------ output
     def line(self, text: str, op=None) -> None:

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 from ..._mlir import ir
 from ...errors import ArgumentError, BuildError
-from ...mlir_utils import find_func
+from ...analysis.processes import is_region_like, stream_depth
+from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
@@ -118,6 +119,10 @@ class HLSModule:
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
         self._sig = emitter.signature(top_func_name)
+        self._dataflow_code = None
+        if mode == "csim" and has_dataflow_region(self.module):
+            options.csim_threads = True
+            self._dataflow_code = ModuleEmitter(self.module, top_func_name, options).emit()
         self.top_cname = self._sig.cname
         self.args = self._c_args()
         self.configs["_param_names"] = self.func_args.get(top_func_name, [])
@@ -208,7 +213,7 @@ class HLSModule:
             written = [d in ("out", "both", "func") for d in dirs]
             written += [True] * len(self._sig.results)
             self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
-                                    written)
+                                    written, self._dataflow_code)
         return self._csim(*args)
 
     def _run_tool(self, tool: str, cmd: list, requirement: str):
@@ -231,6 +236,17 @@ class HLSModule:
 
     def _run_vitis(self, args):
         return run_vitis_emulation(self, args)
+
+
+def has_dataflow_region(module) -> bool:
+    """Whether a function runs stream-connected calls as dataflow processes (its C
+    simulation then runs them in threads, allo_csim_dataflow.h)."""
+    for f in func_ops(module):
+        if "dataflow" in f.attributes and is_region_like(f) and any(
+                op.operation.name == "memref.alloc" and stream_depth(op.result.type)
+                for op in f.regions[0].blocks[0].operations):
+            return True
+    return False
 
 
 def _find_top(module, name: str):

@@ -321,7 +321,23 @@ def emit_call(fe, op):
                 fe.blank()
         fe.bind(result, arr)
         args.append(arr.name)
-    fe.line(f"{sig.cname}({', '.join(args)});", op)
+    call = f"{sig.cname}({', '.join(args)});"
+    if fe.threaded and any(p.kind == "stream" for p in sig.params):
+        if not fe.spawned:
+            fe.line("allo_csim::process_group allo_processes;")
+            fe.spawned = True
+        fe.line(f'allo_processes.spawn("{sig.source_name}", [&]() {{ {call} }});', op)
+        fe.pending_join = True
+        return
+    join_processes(fe)
+    fe.line(call, op)
+
+
+def join_processes(fe) -> None:
+    """C simulation of a region: wait for the processes spawned so far."""
+    if fe.pending_join:
+        fe.line("allo_processes.join();")
+        fe.pending_join = False
 
 
 def _call_argument(fe, value, spec, sig) -> str:
@@ -345,6 +361,7 @@ def _call_argument(fe, value, spec, sig) -> str:
 
 @handles("func.return")
 def emit_return(fe, op):
+    join_processes(fe)
     for k, value in enumerate(op.operation.operands):
         spec = fe.sig.results[k]
         if spec.kind == "alias":

@@ -66,7 +66,10 @@ def emit_alloc(fe, op):
     else:
         arr = Array(name, elem, shape)
     fe.bind(result, arr)
-    fe.line(arr.declaration() + ";", op)
+    if fe.threaded and depth is not None:  # C simulation: a bounded, named FIFO
+        fe.line(f'{arr.declaration()}("{name}", {depth});', op)
+    else:
+        fe.line(arr.declaration() + ";", op)
     pragmas = array_pragmas(name, mtype, arr.form == "stream")
     if pragmas:
         for p in pragmas:

@@ -12,15 +12,12 @@ locals keep the CPU build's program-order semantics).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
 from ...errors import BuildError
+from ...analysis.processes import is_region_like, stream_depth
 from ...mlir_utils import find_func, func_name
-
-_ALLOWED = ("memref.alloc", "memref.alloca", "func.call", "func.return", "arith.constant",
-            "memref.dealloc")
 
 
 @dataclass
@@ -54,41 +51,6 @@ class Network:
 
     def arrays(self) -> list[int]:
         return [k for k, b in enumerate(self.buffers) if b.kind == "array"]
-
-
-def stream_depth(mtype) -> int | None:
-    """The depth of a memref in memory space ``"stream:<depth>"``, else ``None``."""
-    if not str(mtype).startswith("memref<"):
-        return None
-    space = ir.MemRefType(mtype).memory_space
-    m = re.match(r'"stream:(-?\d+)"', str(space)) if space is not None else None
-    return int(m.group(1)) if m else None
-
-
-def is_region_like(func_op) -> bool:
-    """Whether the body of ``func_op`` only allocates buffers and calls with them."""
-    block = func_op.regions[0].blocks
-    if len(block) != 1:
-        return False
-    args = set(block[0].arguments)
-    allocated = set()
-    calls = 0
-    for op in block[0].operations:
-        name = op.operation.name
-        if name not in _ALLOWED:
-            return False
-        if name in ("memref.alloc", "memref.alloca"):
-            allocated.add(op.result)
-        elif name == "func.call":
-            if op.operation.results or not all(v in args or v in allocated
-                                               for v in op.operation.operands):
-                return False
-            calls += 1
-        elif name == "func.return" and op.operation.operands:
-            return False
-    if calls == 0:
-        return False
-    return "dataflow" in func_op.attributes or calls == 1
 
 
 def extract_network(module, top: str) -> Network:

@@ -23,7 +23,8 @@ from ...errors import BuildError
 from ...frontend.types import container_bits
 from ...mlir_utils import find_func, walk_ops
 from .fifo_runtime import ACQUIRE, COMMIT, ROW_WORDS, STATE_WORDS
-from .network import Network, stream_depth
+from ...analysis.processes import stream_depth
+from .network import Network
 
 DISPATCH = "allo_sim_dispatch"
 _ACCESSES = ("memref.load", "memref.store", "affine.load", "affine.store")

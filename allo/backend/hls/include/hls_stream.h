@@ -7,6 +7,11 @@
 #ifndef ALLO_HLS_STREAM_H
 #define ALLO_HLS_STREAM_H
 
+// C simulation of dataflow regions: threads and bounded, blocking streams.
+#ifdef ALLO_CSIM_DATAFLOW
+#include "allo_csim_dataflow.h"
+#else
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <deque>
@@ -61,4 +66,5 @@ class stream {
 
 }  // namespace hls
 
+#endif  // ALLO_CSIM_DATAFLOW
 #endif  // ALLO_HLS_STREAM_H
