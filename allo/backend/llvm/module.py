@@ -175,13 +175,14 @@ class _CallSlots:
 # --------------------------------------------------------------------------- engines
 
 
-def _compile(llvm_module: "ir.Module", libs: list):
-    key = hashlib.sha256((str(llvm_module) + "\0" + "\0".join(libs)).encode()).hexdigest()
+def _compile(llvm_module: "ir.Module", libs: list, opt_level: int = OPT_LEVEL):
+    key = hashlib.sha256((str(llvm_module) + "\0" + "\0".join(libs)
+                          + f"\0O{opt_level}").encode()).hexdigest()
     cached = _ENGINE_CACHE.get(key)
     if cached is not None:
         return cached
     try:
-        engine = execution_engine.ExecutionEngine(llvm_module, opt_level=OPT_LEVEL,
+        engine = execution_engine.ExecutionEngine(llvm_module, opt_level=opt_level,
                                                   shared_libs=libs)
         entry = engine.lookup(ENTRY_NAME)
     except Exception as exc:  # LLVM reports JIT failures as generic exceptions

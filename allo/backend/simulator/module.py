@@ -48,6 +48,20 @@ from .sim_module import DISPATCH, build_simulation_module, element_bytes
 
 __all__ = ["LLVMOMPModule", "build_simulator"]
 
+# LLVM optimisation level of the simulator's code: 2 for small designs; 0 from
+# MANY_PROCESSES processes on, where per-process work is small, time goes to FIFO
+# synchronisation, and optimising hundreds of instance functions would dominate the build
+# (benchmarks/dataflow_sim.py). ALLO_SIM_OPT_LEVEL overrides both.
+OPT_LEVEL, MANY_PROCESSES = 2, 24
+
+
+def opt_level(processes: int) -> int:
+    """The LLVM optimisation level for a design of ``processes`` processes."""
+    forced = os.environ.get("ALLO_SIM_OPT_LEVEL")
+    if forced is not None:
+        return int(forced)
+    return OPT_LEVEL if processes < MANY_PROCESSES else 0
+
 # How often the watchdog looks for a deadlock (seconds).
 POLL_SECONDS = 0.05
 
@@ -95,7 +109,7 @@ class LLVMOMPModule:
         link_fifo_runtime(lowered)
         self.module = lowered
         libs = _RUNTIME_LIBS + [_library_path(lib) for lib in (ext_libs or [])]
-        _, self._entry, _ = _compile(lowered, libs)
+        _, self._entry, _ = _compile(lowered, libs, opt_level(len(self.network.processes)))
         self._checks = checks
         self._ranks = [0] + [len(ir.MemRefType(t).shape) for t in types[1:]]
 
