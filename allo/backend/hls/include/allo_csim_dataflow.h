@@ -97,13 +97,17 @@ class Scheduler {
   std::vector<Waiter*> waiting_;
 };
 
-// The processes of one dataflow region: spawn each, then join them all.
+// The processes of one dataflow region: spawn each, then join them all. The thread that
+// spawns counts as running until it joins (a process already does; the driver's thread gets
+// a token), so no deadlock is declared before every process of the region has started.
 class process_group {
  public:
   template <typename F>
   void spawn(const char* name, F body) {
     {
       std::lock_guard<std::mutex> lock(Scheduler::get().mutex);
+      if (!open_ && process_name() == nullptr) Scheduler::get().started();  // the token
+      open_ = true;
       Scheduler::get().started();
     }
     threads_.emplace_back([name, body]() {
@@ -115,16 +119,17 @@ class process_group {
   }
   void join() {
     bool is_process = process_name() != nullptr;
-    if (is_process) {
+    if (open_) {
       std::lock_guard<std::mutex> lock(Scheduler::get().mutex);
-      Scheduler::get().pause();
+      Scheduler::get().pause();  // the spawning process (or the token) stops running
     }
     for (std::thread& t : threads_) t.join();
     threads_.clear();
-    if (is_process) {
+    if (open_ && is_process) {
       std::lock_guard<std::mutex> lock(Scheduler::get().mutex);
       Scheduler::get().resume();
     }
+    open_ = false;
   }
   ~process_group() {
     if (!threads_.empty()) join();
@@ -132,6 +137,7 @@ class process_group {
 
  private:
   std::vector<std::thread> threads_;
+  bool open_ = false;
 };
 
 }  // namespace allo_csim

@@ -1,0 +1,112 @@
+"""Dataflow designs: simulator vs numpy, C simulation vs simulator bit for bit."""
+
+import numpy as np
+import pytest
+
+import allo
+import allo.dataflow as df
+
+import designs as d
+from df_helpers import check_design, csimulate, simulate
+
+rng = np.random.default_rng(2024)
+
+
+def _ints(shape, dtype, lo=-8, hi=8):
+    return rng.integers(lo, hi, shape).astype(dtype)
+
+
+@pytest.mark.csim
+def test_producer_consumer(tmp_path):
+    X = _ints((6, 10), np.int32, -1000, 1000)
+    check_design(d.twostage, [X, np.zeros_like(X)], {1: d.twostage_ref(X)},
+                 str(tmp_path / "two.prj"))
+
+
+@pytest.mark.csim
+def test_double_put_uint16(tmp_path):
+    X = (np.arange(8) * 9000 % 65536).astype(np.uint16)
+    check_design(d.double_put, [X, np.zeros(16, np.uint16)], {1: d.double_put_ref(X)},
+                 str(tmp_path / "dput.prj"))
+
+
+@pytest.mark.csim
+def test_systolic_1d_fir(tmp_path):
+    X = _ints(d.LEN, np.int32, -50, 50)
+    check_design(d.fir, [X, np.zeros_like(X)], {1: d.fir_ref(X)}, str(tmp_path / "fir.prj"))
+
+
+@pytest.mark.csim
+def test_systolic_2d_output_stationary(tmp_path):
+    A, B = _ints((d.SM, d.SK), np.int16), _ints((d.SK, d.SN), np.int16)
+    C = np.zeros((d.SM, d.SN), np.int16)
+    check_design(d.systolic, [A, B, C], {2: d.systolic_ref(A, B)}, str(tmp_path / "sys.prj"))
+
+
+@pytest.mark.csim
+def test_tiled_gemm_block_streams(tmp_path):
+    A, B = _ints((8, 8), np.int32, -100, 100), _ints((8, 8), np.int32, -100, 100)
+    check_design(d.tiled_gemm, [A, B, np.zeros((8, 8), np.int32)],
+                 {2: d.tiled_gemm_ref(A, B)}, str(tmp_path / "tiled.prj"))
+
+
+@pytest.mark.csim
+def test_mlp_of_linear_layers(tmp_path):
+    X = rng.standard_normal((d.BS, d.D0)).astype(np.float32)
+    check_design(d.mlp, [X, np.zeros((d.BS, d.D2), np.float32)], {1: d.mlp_ref(X)},
+                 str(tmp_path / "mlp.prj"), rtol=1e-4)
+
+
+def test_mlp_scheduled_on_an_instance():
+    """Primitives address instances by name; the schedule keeps the results."""
+    X = rng.standard_normal((d.BS, d.D0)).astype(np.float32)
+    s = df.customize(d.mlp)
+    s.pipeline("linear1_0:j")
+    s.partition("linear2_0:row", dim=1)
+    Y = simulate(s.build(target="simulator"), X, np.zeros((d.BS, d.D2), np.float32))[1]
+    np.testing.assert_array_equal(Y, simulate(d.mlp, X, np.zeros_like(Y))[1])
+    code = s.build(target="vhls").hls_code
+    assert "#pragma HLS pipeline II=1" in code
+
+
+@pytest.mark.csim
+def test_hierarchical_regions_with_streams_both_ways(tmp_path):
+    A, C = _ints(8, np.int32, -50, 50), _ints(8, np.int32, -50, 50)
+    z = np.zeros(8, np.int32)
+    refs = d.nested_ref(A, C)
+    check_design(d.nested, [A, z, C, z], dict(enumerate(refs)), str(tmp_path / "nest.prj"))
+
+
+def test_hierarchical_naming():
+    s = df.customize(d.nested)
+    names = set(s.func_args)
+    # the sub-region of instance k_<p> and its kernels carry the instance's suffix
+    assert {"nested", "k_0", "k_1", "echo_pair_0", "echo_pair_1", "send_0_0", "echo_0_0",
+            "send_0_1", "echo_0_1"} <= names
+    text = str(s.module)
+    assert text.count("allo.region") == 3 and "scf.for" not in text.split("func.func @k_0")[1] \
+        .split("func.func")[0]
+
+
+def test_deadlock_is_reported_with_every_blocked_instance():
+    sim = df.build(d.forkjoin, target="simulator")
+    X = np.arange(8, dtype=np.int32)
+    with pytest.raises(allo.DeadlockError) as info:
+        sim(X, np.zeros_like(X))
+    msg = str(info.value)
+    assert "split_0 waits to put into stream 'a' (full, depth 2)" in msg
+    assert "join_0 waits to get from stream 'b' (empty)" in msg
+    assert isinstance(info.value, allo.SimulationError) and isinstance(info.value, allo.AlloError)
+    # the simulator stays usable after a deadlock
+    with pytest.raises(allo.DeadlockError):
+        sim(X, np.zeros_like(X))
+
+
+@pytest.mark.csim
+def test_deadlock_in_c_simulation(tmp_path):
+    X = np.arange(8, dtype=np.int32)
+    with pytest.raises(allo.DeadlockError) as info:
+        csimulate(d.forkjoin, X, np.zeros_like(X), project=str(tmp_path / "fj.prj"))
+    msg = str(info.value)
+    assert "split_0 waits to put into stream 'a' (full, depth 2)" in msg
+    assert "join_0 waits to get from stream 'b' (empty)" in msg
