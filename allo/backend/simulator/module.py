@@ -38,7 +38,7 @@ from ..._mlir import ir
 from ...errors import ArgumentError, BuildError, DeadlockError
 from ...mlir_utils import find_func
 from ..llvm.lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
-from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, _CallSlots, _compile,
+from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, LLVMModule, _CallSlots, _compile,
                            _library_path, _module_text, invoke_mlir_parser)
 from ..llvm.numpy_boundary import marshal_arguments, write_back
 from ..signature import read_signature
@@ -85,7 +85,8 @@ class LLVMOMPModule:
     """A dataflow design compiled for the concurrent simulator; call it with numpy arrays.
 
     ``mod(*arrays)``: one array per parameter of the top function (numpy boundary of
-    backends.md §2.2); every array is read and written in place; returns ``None``.
+    backends.md §2.2); every array is read and written in place; returns ``None``. A top
+    that is a single process (no region) runs as the CPU build and returns what it returns.
     """
 
     def __init__(self, mod, top_func_name: str, arg_names=None, ext_libs=None):
@@ -97,6 +98,15 @@ class LLVMOMPModule:
             raise BuildError(f"Top function '{top_func_name}' not found in the module")
         self._signature = read_signature(top, arg_names)
         self.network = extract_network(parsed, top_func_name)
+        self._single = None
+        if not self.network.expanded:
+            # one process, no FIFO between processes: the CPU build is the simulation (its
+            # stream locals keep program order) and returns results as the CPU build does
+            self._single = LLVMModule(text, top_func_name, ext_libs=ext_libs,
+                                      arg_names=arg_names)
+            self.module = self._single.module
+            self.intermediate_module = self._single.intermediate_module
+            return
         types = build_simulation_module(parsed, self.network)
         self.intermediate_module = parsed
         self._buffer_types = types[1:-2]
@@ -135,6 +145,8 @@ class LLVMOMPModule:
 
     # ------------------------------------------------------------------ calls
     def __call__(self, *args, **kwargs):
+        if self._single is not None:
+            return self._single(*args, **kwargs)
         if kwargs:
             raise ArgumentError(f"{self.top_func_name} takes positional arguments only")
         frame = marshal_arguments(self._signature, args, [True] * len(self._signature.params))
