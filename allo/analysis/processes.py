@@ -14,7 +14,8 @@ only work is one such call (a kernel instance calling a sub-region).
 ...   call @p(%q) : (memref<4xi32, "stream:2">) -> ()
 ...   return }''')
 >>> from allo.mlir_utils import find_func
->>> is_region_like(find_func(m, "top")), stream_depth(find_func(m, "p").arguments[0].type)
+>>> p = find_func(m, "p").regions[0].blocks[0]
+>>> is_region_like(find_func(m, "top")), stream_depth(p.arguments[0].type)
 (True, 2)
 """
 

@@ -107,9 +107,9 @@ class LLVMOMPModule:
             self.module = self._single.module
             self.intermediate_module = self._single.intermediate_module
             return
-        types = build_simulation_module(parsed, self.network)
+        types, self._groups = build_simulation_module(parsed, self.network)
         self.intermediate_module = parsed
-        self._buffer_types = types[1:-2]
+        self._shared_types = types[1:-2]
         checks = os.environ.get(BOUNDS_CHECKS_ENV, "1") != "0"
         prepared = invoke_mlir_parser(str(parsed))
         self._sites = prepare_for_cpu(prepared, DISPATCH, distinct_args=False,
@@ -124,15 +124,18 @@ class LLVMOMPModule:
         self._ranks = [0] + [len(ir.MemRefType(t).shape) for t in types[1:]]
 
     # ------------------------------------------------------------------ buffers
-    def _internal_buffers(self) -> list:
-        """Fresh zeroed memory for the design's own arrays and FIFO ring buffers."""
+    def _shared_buffers(self, params: list) -> list:
+        """The dispatcher's buffers: the caller's arrays (``params``), then fresh zeroed
+        memory for the design's own arrays and for the FIFO ring groups."""
+        plain = [b for b in self.network.buffers if b.kind != "fifo"]
         out = []
-        for buf, mtype in zip(self.network.buffers, self._buffer_types):
-            if buf.kind == "param":
-                out.append(None)
+        for k, mtype in enumerate(self._shared_types):
+            if k < len(plain) and plain[k].kind == "param":
+                out.append(params[plain[k].index])
                 continue
             mt = ir.MemRefType(mtype)
-            out.append(np.zeros(tuple(mt.shape), dtype=np.dtype(f"V{element_bytes(mt.element_type)}")))
+            dtype = np.dtype(f"V{element_bytes(mt.element_type)}")
+            out.append(np.zeros(tuple(mt.shape), dtype=dtype))
         return out
 
     def _tables(self):
@@ -150,10 +153,7 @@ class LLVMOMPModule:
         if kwargs:
             raise ArgumentError(f"{self.top_func_name} takes positional arguments only")
         frame = marshal_arguments(self._signature, args, [True] * len(self._signature.params))
-        buffers = self._internal_buffers()
-        for buf, k in zip(self.network.buffers, range(len(buffers))):
-            if buf.kind == "param":
-                buffers[k] = frame.buffers[buf.index]
+        buffers = self._shared_buffers(frame.buffers)
         table, state = self._tables()
         run = _Run(self, buffers + [table, state], table, state)
         run.start()

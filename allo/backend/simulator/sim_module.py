@@ -2,12 +2,15 @@
 
 Given the :class:`~allo.backend.simulator.network.Network` of a module (on a private copy):
 
+* the ring buffers of all FIFOs with the same element type and depth are rows of one
+  memref ``memref<count x depth x ... x T>`` (few dispatcher parameters however many FIFOs);
 * every process function with stream parameters is rewritten: a stream parameter becomes
-  its ring buffer ``memref<depth x ... x T>``; each ``put`` (a store to the stream, or the
-  whole-block nest tagged ``allo.stream_put``) is bracketed by ``allo_fifo_acquire`` (wait for
-  a free slot, get its index) and ``allo_fifo_commit``; each ``get`` likewise. The function
-  takes four more kinds of parameters: the FIFO control table, the process state table, its
-  process number and, per stream parameter, the FIFO number it is bound to;
+  its ring group; each ``put`` (a store to the stream, or the whole-block nest tagged
+  ``allo.stream_put``) is bracketed by ``allo_fifo_acquire`` (wait for a free slot, get its
+  index) and ``allo_fifo_commit``, and stores into row ``ring`` of the group; each ``get``
+  likewise. The function takes more parameters: the FIFO control table, the process state
+  table, its process number and, per stream parameter, the FIFO number and ring row it is
+  bound to;
 * the region-like functions that were expanded are removed;
 * ``allo_sim_dispatch(%which, <buffers>..., %table, %state)`` calls process ``which`` with
   its buffers, so one compiled entry serves every thread.
@@ -47,12 +50,35 @@ def element_bytes(element_type) -> int:
     return {"f16": 2, "bf16": 2, "f32": 4, "f64": 8}[text]
 
 
-def build_simulation_module(module, net: Network) -> list:
-    """Rewrite ``module`` in place (module doc); returns the dispatcher's parameter types."""
+class RingGroups:
+    """FIFOs grouped by ring type: ``group_of[fifo buffer] = (key, row)``."""
+
+    def __init__(self, net: Network):
+        self.members: dict = {}
+        self.group_of: dict = {}
+        for b in net.fifos():
+            key = str(ring_type(net.buffers[b].mtype))
+            rows = self.members.setdefault(key, [])
+            self.group_of[b] = (key, len(rows))
+            rows.append(b)
+        self.types = {}
+        for key, rows in self.members.items():
+            rt = ir.MemRefType(ir.Type.parse(key))
+            self.types[key] = ir.MemRefType.get([len(rows)] + list(rt.shape), rt.element_type)
+
+
+def build_simulation_module(module, net: Network) -> tuple:
+    """Rewrite ``module`` in place (module doc).
+
+    Returns ``(types, groups)``: the dispatcher's parameter types (``which``, the network's
+    non-FIFO buffers in order, one ring group per :class:`RingGroups` key, the control and
+    state tables) and the :class:`RingGroups`.
+    """
     with module.context, ir.Location.unknown():
         i64 = ir.IntegerType.get_signless(64)
         table_t = ir.MemRefType.get([max(1, len(net.fifos())), ROW_WORDS], i64)
         state_t = ir.MemRefType.get([len(net.processes), STATE_WORDS], i64)
+        groups = RingGroups(net)
         _declare_runtime(module)
         streams = {}
         for proc in net.processes:
@@ -62,12 +88,12 @@ def build_simulation_module(module, net: Network) -> list:
             params = fop.regions[0].blocks[0].arguments
             streams[proc.func] = [k for k, a in enumerate(params) if stream_depth(a.type)]
             if streams[proc.func]:
-                _rewrite_process(fop, streams[proc.func], table_t, state_t)
+                _rewrite_process(fop, streams[proc.func], table_t, state_t, groups)
         for name in dict.fromkeys(net.expanded):
             if name not in streams:
                 find_func(module, name).operation.erase()
         _check_no_other_callers(module, [f for f, idx in streams.items() if idx])
-        return _add_dispatcher(module, net, streams, table_t, state_t)
+        return _add_dispatcher(module, net, streams, table_t, state_t, groups), groups
 
 
 def _declare_runtime(module) -> None:
@@ -93,13 +119,14 @@ def _row_address(table, number, row_bytes: int):
     return _to_i64(arith_d.AddIOp(base, offset).result)
 
 
-def _rewrite_process(fop, stream_params: list, table_t, state_t) -> None:
+def _rewrite_process(fop, stream_params: list, table_t, state_t, groups: RingGroups) -> None:
     block = fop.regions[0].blocks[0]
     loc = ir.Location.unknown()
     table = block.add_argument(table_t, loc)
     state = block.add_argument(state_t, loc)
     proc = block.add_argument(ir.IndexType.get(), loc)
     fids = [block.add_argument(ir.IndexType.get(), loc) for _ in stream_params]
+    rows = [block.add_argument(ir.IndexType.get(), loc) for _ in stream_params]
     i64 = ir.IntegerType.get_signless(64)
     with ir.InsertionPoint.at_block_begin(block):
         state_row = _row_address(state, proc, STATE_WORDS * 8)
@@ -110,8 +137,9 @@ def _rewrite_process(fop, stream_params: list, table_t, state_t) -> None:
             get_code = arith_d.AddIOp(code, arith_d.ConstantOp(i64, 1).result).result
             put_code = arith_d.AddIOp(code, arith_d.ConstantOp(i64, 2).result).result
             channels.append((row, get_code, put_code))
-    for k, channel in zip(stream_params, channels):
-        _rewrite_stream(fop, block.arguments[k], channel, state_row)
+    for k, channel, ring_row in zip(stream_params, channels, rows):
+        group_t = groups.types[str(ring_type(block.arguments[k].type))]
+        _rewrite_stream(fop, block.arguments[k], channel, state_row, group_t, ring_row)
     ftype = ir.FunctionType(ir.TypeAttr(fop.attributes["function_type"]).value)
     fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(
         [a.type for a in block.arguments], list(ftype.results)))
@@ -128,7 +156,7 @@ def _anchor(op):
     return anchor
 
 
-def _rewrite_stream(fop, arg, channel, state_row) -> None:
+def _rewrite_stream(fop, arg, channel, state_row, group_t, ring_row) -> None:
     row, get_code, put_code = channel
     name = ir.StringAttr(fop.attributes["sym_name"]).value
     accesses = []
@@ -153,7 +181,7 @@ def _rewrite_stream(fop, arg, channel, state_row) -> None:
         else:
             groups.append([anchor, is_put, [op]])
     i1 = ir.IntegerType.get_signless(1)
-    arg.set_type(ring_type(arg.type))
+    arg.set_type(group_t)
     for anchor, is_put, ops in groups:
         with ir.InsertionPoint(anchor), anchor.location:
             flag = arith_d.ConstantOp(i1, 1 if is_put else 0).result
@@ -164,7 +192,7 @@ def _rewrite_stream(fop, arg, channel, state_row) -> None:
         with ir.InsertionPoint.after(anchor), anchor.location:
             func_d.CallOp([], ir.FlatSymbolRefAttr.get(COMMIT), [row, flag])
         for op in ops:
-            _replace_access(op, arg, slot)
+            _replace_access(op, arg, [ring_row, slot])
 
 
 def _access_indices(op) -> list:
@@ -181,9 +209,9 @@ def _access_indices(op) -> list:
     return out
 
 
-def _replace_access(op, ring, slot) -> None:
+def _replace_access(op, ring, position: list) -> None:
     with ir.InsertionPoint(op), op.location:
-        indices = [slot] + _access_indices(op)[1:]
+        indices = position + _access_indices(op)[1:]
         if op.name.endswith("store"):
             memref_d.StoreOp(op.operands[0], ring, indices)
         else:
@@ -201,18 +229,23 @@ def _check_no_other_callers(module, rewritten: list) -> None:
                                  "cannot also be called from another function")
 
 
-def _add_dispatcher(module, net: Network, streams: dict, table_t, state_t) -> list:
+def _add_dispatcher(module, net: Network, streams: dict, table_t, state_t,
+                    groups: RingGroups) -> list:
     fifo_number = {b: k for k, b in enumerate(net.fifos())}
-    types = [ir.IndexType.get()]
-    for buf in net.buffers:
-        types.append(ring_type(buf.mtype) if buf.kind == "fifo" else buf.mtype)
-    types += [table_t, state_t]
+    plain = [k for k, buf in enumerate(net.buffers) if buf.kind != "fifo"]
+    keys = list(groups.members)
+    types = [ir.IndexType.get()] + [net.buffers[k].mtype for k in plain]
+    types += [groups.types[key] for key in keys] + [table_t, state_t]
     with ir.InsertionPoint(module.body):
         f = func_d.FuncOp(DISPATCH, ir.FunctionType.get(types, []))
         entry = f.add_entry_block()
     with ir.InsertionPoint(entry):
         which = entry.arguments[0]
-        buffers = list(entry.arguments)[1:1 + len(net.buffers)]
+        args = list(entry.arguments)
+        buffers = dict(zip(plain, args[1:1 + len(plain)]))
+        rings = dict(zip(keys, args[1 + len(plain):1 + len(plain) + len(keys)]))
+        for b, (key, _) in groups.group_of.items():
+            buffers[b] = rings[key]
         table, state = entry.arguments[-2], entry.arguments[-1]
         for p, proc in enumerate(net.processes):
             number = _index(p)
@@ -223,6 +256,7 @@ def _add_dispatcher(module, net: Network, streams: dict, table_t, state_t) -> li
                 if streams[proc.func]:
                     args += [table, state, number]
                     args += [_index(fifo_number[proc.args[k]]) for k in streams[proc.func]]
+                    args += [_index(groups.group_of[proc.args[k]][1]) for k in streams[proc.func]]
                 func_d.CallOp([], ir.FlatSymbolRefAttr.get(proc.func), args)
                 scf_d.YieldOp([])
         func_d.ReturnOp([])
