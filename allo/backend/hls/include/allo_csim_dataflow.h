@@ -28,6 +28,8 @@
 
 #define ALLO_EMPTY_STREAM_EXIT 86
 #define ALLO_DEADLOCK_EXIT 87
+// A blocked read/write first yields the CPU this many times before sleeping.
+#define ALLO_CSIM_SPINS 4
 
 namespace allo_csim {
 
@@ -158,6 +160,11 @@ class stream {
     allo_csim::Scheduler& s = allo_csim::Scheduler::get();
     std::unique_lock<std::mutex> lock(s.mutex);
     allo_csim::Waiter me{allo_csim::process_name(), &name_, depth_, false};
+    for (int spin = 0; spin < ALLO_CSIM_SPINS && fifo_.empty(); spin++) {
+      lock.unlock();  // the writer is usually about to run: cheaper than sleeping
+      std::this_thread::yield();
+      lock.lock();
+    }
     while (fifo_.empty()) {
       if (reader_ != &me) {
         reader_ = &me;
@@ -192,6 +199,11 @@ class stream {
     allo_csim::Scheduler& s = allo_csim::Scheduler::get();
     std::unique_lock<std::mutex> lock(s.mutex);
     allo_csim::Waiter me{allo_csim::process_name(), &name_, depth_, true};
+    for (int spin = 0; spin < ALLO_CSIM_SPINS && (int)fifo_.size() >= depth_; spin++) {
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    }
     while ((int)fifo_.size() >= depth_) {
       if (writer_ != &me) {
         writer_ = &me;
