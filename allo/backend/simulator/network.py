@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..._mlir import ir
 from ...errors import BuildError
 from ...analysis.processes import is_region_like, stream_depth
-from ...mlir_utils import find_func, func_name
+from ...mlir_utils import find_func, func_name, walk_ops
 
 
 @dataclass
@@ -67,7 +67,32 @@ def extract_network(module, top: str) -> Network:
         net.buffers.append(SimBuffer("param", arg.type, f"arg{k}", index=k))
         bindings.append(len(net.buffers) - 1)
     _expand(module, top_op, bindings, "", net, set())
+    for proc in net.processes:
+        _refuse_nested_regions(module, proc.func)
     return net
+
+
+def _refuse_nested_regions(module, name: str) -> None:
+    """A process that calls a region besides doing other work would run the region's
+    processes one after another: refused rather than simulated wrongly."""
+    seen, todo = set(), [name]
+    while todo:
+        fop = find_func(module, todo.pop())
+        if fop is None or not fop.regions[0].blocks:
+            continue
+        for op in walk_ops(fop):
+            if op.name != "func.call":
+                continue
+            callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+            callee_op = find_func(module, callee)
+            if callee_op is not None and "allo.region" in callee_op.attributes:
+                raise BuildError(
+                    f"'{name}' calls the dataflow region '{callee}' and does other work; the "
+                    "simulator runs a region only as the whole body of a kernel instance "
+                    "(move the other work into kernels of the region)")
+            if callee not in seen:
+                seen.add(callee)
+                todo.append(callee)
 
 
 def _expand(module, func_op, bindings: list, prefix: str, net: Network, active: set) -> None:
