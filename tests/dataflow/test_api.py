@@ -308,3 +308,27 @@ def test_memory_and_layouts():
     A = np.arange(16, dtype=np.int32).reshape(4, 4)
     B = simulate(laid_out, A, np.zeros_like(A))[1]
     np.testing.assert_array_equal(B[::2], A[::2] + A[1::2])
+
+
+def test_simulator_refuses_a_region_call_inside_other_work():
+    @df.region()
+    def inner(A: int32[4]):
+        @df.kernel(mapping=[1], args=[A])
+        def inc(a: int32[4]):
+            for i in range(4):
+                a[i] += 1
+
+    @df.region()
+    def outer(A: int32[2, 4]):
+        @df.kernel(mapping=[2], args=[A])
+        def k(a: int32[2, 4]):
+            p = df.get_pid()
+            inner(a[p])  # a view: copied in and out around the call
+
+    with pytest.raises(allo.BuildError, match="calls the dataflow region 'inner_0' and does "
+                                               "other work"):
+        df.build(outer, target="simulator")
+    A = np.arange(8, dtype=np.int32).reshape(2, 4)
+    B = A.copy()
+    df.customize(outer).build()(B)  # sequentially executable: the CPU build runs it
+    np.testing.assert_array_equal(B, A + 1)
