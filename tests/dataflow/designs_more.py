@@ -7,7 +7,7 @@ import numpy as np
 
 import allo
 import allo.dataflow as df
-from allo.ir.types import Stream, int8, int32
+from allo.ir.types import Stream, int8, int16, int32, uint32
 
 # ----------------------------------------------------------------------------- weight-stationary
 
@@ -191,3 +191,125 @@ def smith_waterman_ref(Q, D):
             s = MATCH if Q[i - 1] == D[j - 1] else MISMATCH
             H[i, j] = max(0, H[i - 1, j - 1] + s, H[i - 1, j] - GAP, H[i, j - 1] - GAP)
     return int(H.max())
+
+
+# ----------------------------------------------------------------------------- tiled systolic
+
+TN, TP = 8, 2  # an 8x8 GEMM on a 2x2 array: every PE computes 16 outputs, tile by tile
+TT = TN // TP
+
+
+@df.region()
+def tiled_systolic(A: int32[TN, TN], B: int32[TN, TN], C: int32[TN, TN]):
+    fa: Stream[int32, 2][TP, TP]
+    fb: Stream[int32, 2][TP, TP]
+
+    @df.kernel(mapping=[TP + 1, TP + 1], args=[A, B, C])
+    def pe(a: int32[TN, TN], b: int32[TN, TN], c: int32[TN, TN]):
+        i, j = df.get_pid()
+        with allo.meta_if(i == 0 and j == 0):
+            pass
+        with allo.meta_elif(j == 0):
+            for mt, nt in allo.grid(TT, TT):
+                for k in range(TN):
+                    fa[i - 1, 0].put(a[mt * TP + i - 1, k])
+        with allo.meta_elif(i == 0):
+            for mt, nt in allo.grid(TT, TT):
+                for k in range(TN):
+                    fb[0, j - 1].put(b[k, nt * TP + j - 1])
+        with allo.meta_else():
+            for mt, nt in allo.grid(TT, TT):
+                acc: int32 = 0
+                for k in range(TN):
+                    x: int32 = fa[i - 1, j - 1].get()
+                    y: int32 = fb[i - 1, j - 1].get()
+                    acc += x * y
+                    with allo.meta_if(j < TP):
+                        fa[i - 1, j].put(x)
+                    with allo.meta_if(i < TP):
+                        fb[i, j - 1].put(y)
+                c[mt * TP + i - 1, nt * TP + j - 1] = acc
+
+
+# ----------------------------------------------------------------------------- packed systolic
+
+KM, KN, KK = 4, 2, 5  # rows of A travel in pairs: two int16 lanes packed in one uint32
+
+
+@df.region()
+def packed_systolic(A: int16[KM, KK], B: int16[KK, KN], C: int32[KM, KN]):
+    fa: Stream[uint32, 2][KM // 2, KN + 1]
+    fb: Stream[int16, 2][KM // 2 + 1, KN]
+
+    @df.kernel(mapping=[KM // 2], args=[A])
+    def pack_rows(a: int16[KM, KK]):
+        r = df.get_pid()
+        for k in range(KK):
+            w: uint32 = 0
+            w[0:16] = a[2 * r, k]
+            w[16:32] = a[2 * r + 1, k]
+            fa[r, 0].put(w)
+
+    @df.kernel(mapping=[KN], args=[B])
+    def cols(b: int16[KK, KN]):
+        j = df.get_pid()
+        for k in range(KK):
+            fb[0, j].put(b[k, j])
+
+    @df.kernel(mapping=[KM // 2, KN], args=[C])
+    def pe(c: int32[KM, KN]):
+        r, j = df.get_pid()
+        lo: int32 = 0
+        hi: int32 = 0
+        for k in range(KK):
+            w: uint32 = fa[r, j].get()
+            y: int16 = fb[r, j].get()
+            x0: int16 = w[0:16]
+            x1: int16 = w[16:32]
+            lo += x0 * y
+            hi += x1 * y
+            with allo.meta_if(j < KN - 1):
+                fa[r, j + 1].put(w)
+            with allo.meta_if(r < KM // 2 - 1):
+                fb[r + 1, j].put(y)
+        c[2 * r, j] = lo
+        c[2 * r + 1, j] = hi
+
+
+# ----------------------------------------------------------------------------- systolic convolution
+
+CH, CW, CKK = 7, 9, 3  # input rows x columns, 3x3 kernel, "valid" output
+COH, COW = CH - CKK + 1, CW - CKK + 1
+CONV_W = np.array([[1, 0, -1], [2, 3, -2], [1, -1, 1]], dtype=np.int32)
+
+
+@df.region()
+def systolic_conv(X: int32[CH, CW], Y: int32[COH, COW]):
+    """Row-stationary: PE r holds kernel row r and adds its 1-D convolution of input row
+    o + r to output row o, which travels down the chain as a block."""
+    rows: Stream[int32[COW], 2][CKK + 1]
+
+    @df.kernel(mapping=[CKK], args=[X])
+    def kernel_row(x: int32[CH, CW]):
+        r = df.get_pid()
+        for o in range(COH):
+            acc: int32[COW] = 0
+            with allo.meta_if(r > 0):
+                acc = rows[r].get()
+            for c in range(COW):
+                for t in range(CKK):
+                    acc[c] += x[o + r, c + t] * CONV_W[r, t]
+            rows[r + 1].put(acc)
+
+    @df.kernel(mapping=[1], args=[Y])
+    def store(y: int32[COH, COW]):
+        for o in range(COH):
+            y[o] = rows[CKK].get()
+
+
+def systolic_conv_ref(X):
+    Y = np.zeros((COH, COW), dtype=np.int64)
+    for o in range(COH):
+        for c in range(COW):
+            Y[o, c] = np.sum(X[o:o + CKK, c:c + CKK] * CONV_W)
+    return Y.astype(np.int32)

@@ -64,3 +64,26 @@ def test_primitives_on_a_region_keep_results():
     np.testing.assert_array_equal(C, A @ B)
     code = s.build(target="vhls").hls_code
     assert "#pragma HLS array_partition variable=v1 complete dim=2" in code
+
+
+@pytest.mark.csim
+def test_tiled_systolic(tmp_path):
+    A, B = _ints((m.TN, m.TN)), _ints((m.TN, m.TN))
+    check_design(m.tiled_systolic, [A, B, np.zeros((m.TN, m.TN), np.int32)], {2: A @ B},
+                 str(tmp_path / "ts.prj"))
+
+
+@pytest.mark.csim
+def test_packed_systolic(tmp_path):
+    A = _ints((m.KM, m.KK), -300, 300, np.int16)
+    B = _ints((m.KK, m.KN), -300, 300, np.int16)
+    ref = A.astype(np.int32) @ B.astype(np.int32)
+    check_design(m.packed_systolic, [A, B, np.zeros((m.KM, m.KN), np.int32)], {2: ref},
+                 str(tmp_path / "pk.prj"))
+
+
+@pytest.mark.csim
+def test_systolic_convolution(tmp_path):
+    X = _ints((m.CH, m.CW))
+    check_design(m.systolic_conv, [X, np.zeros((m.COH, m.COW), np.int32)],
+                 {1: m.systolic_conv_ref(X)}, str(tmp_path / "conv.prj"))
