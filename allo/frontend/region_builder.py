@@ -169,6 +169,9 @@ class RegionTopBuilder(FunctionBuilder):
     def _check_args(self, kdecl: KernelDecl, info):
         region_params = dict(self.info.params)
         region_types = dict(zip([p for p, _ in self.info.params], self.info.arg_types))
+        if info.results:
+            raise AlloTypeError(f"kernel '{kdecl.name}' returns a value; kernels write their "
+                                "results into region arrays or streams")
         if len(kdecl.args) != len(info.params):
             raise AlloTypeError(f"kernel '{kdecl.name}' has {len(info.params)} parameter(s) but "
                                 f"args= passes {len(kdecl.args)}")

@@ -263,6 +263,14 @@ def test_frontend_errors():
 
     _error(mismatch, allo.AlloTypeError, "region parameter 'X' is i32[4]")
 
+    @df.region()
+    def returns(X: int32[4]):
+        @df.kernel(mapping=[1], args=[X])
+        def k(x: int32[4]) -> int32:
+            return x[0]
+
+    _error(returns, allo.AlloTypeError, "kernel 'k' returns a value")
+
 
 def test_stream_well_formedness():
     @df.region()
