@@ -204,6 +204,10 @@ class CallMixin:
 
     def call_function(self, callee, args: list):
         """``func.call`` of the compiled ``callee`` with the visited ``args``."""
+        for arg in args:
+            if "stream" in arg.extra or "streams" in arg.extra:
+                raise AlloTypeError(f"stream '{arg.name}' cannot be passed to {callee.name}; "
+                                    "kernels use region streams directly")
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")

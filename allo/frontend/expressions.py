@@ -83,6 +83,9 @@ class ExprMixin:
     def materialize(self, v: Val, dtype: AlloType | None = None):
         """An MLIR scalar value for ``v`` converted to ``dtype`` (default: its own type)."""
         dtype = dtype or v.dtype
+        if "stream" in v.extra or "streams" in v.extra:
+            raise AlloTypeError(f"stream '{v.name}' is not a value; use {v.name}.put(v) and "
+                                f"{v.name}.get()")
         if v.is_array:
             raise AlloTypeError(f"expected a scalar, got an array of shape {v.shape}")
         if v.value is None:

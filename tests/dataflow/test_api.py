@@ -29,7 +29,7 @@ def test_instances_named_and_unused_ones_absent():
 
 
 def test_hls_of_a_region_call_arities_and_streams():
-    code = df.build(d.systolic, target="vhls").hls_code
+    code = df.build(d.systolic, target="vhls", mode=None, project=None).hls_code
     top = code[code.index("/// This is top function."):]
     body = top.split(") {", 1)[1]
     assert body.lstrip().startswith("#pragma HLS dataflow")
@@ -45,13 +45,13 @@ def test_hls_of_a_region_call_arities_and_streams():
 
 
 def test_hls_block_stream_parameters():
-    code = df.build(d.tiled_gemm, target="vhls").hls_code
+    code = df.build(d.tiled_gemm, target="vhls", mode=None, project=None).hls_code
     assert "hls::stream< hls::vector< int32_t, 16 > > &tiles_0_0" in code
     assert "tiles_1_1.write(" in code and "= tiles_1_1.read();" in code
 
 
 def test_spec_example_two_stage():
-    code = df.build(d.twostage, target="vhls").hls_code
+    code = df.build(d.twostage, target="vhls", mode=None, project=None).hls_code
     assert "hls::stream< int32_t > q;" in code
     assert "#pragma HLS stream variable=q depth=2" in code
     assert "src_0(v0, q);" in code and "dst_0(v1, q);" in code
@@ -293,6 +293,29 @@ def test_stream_well_formedness():
             q.put(x[0])
 
     _error(two_writers, allo.AlloTypeError, "stream 'q' is written by both 'k_0' and 'k_1'")
+
+    def helper(v: int32) -> int32:
+        return v + 1
+
+    @df.region()
+    def passed_on(X: int32[4]):
+        q: Stream[int32, 2]
+
+        @df.kernel(mapping=[1], args=[X])
+        def k(x: int32[4]):
+            x[0] = helper(q)
+
+    _error(passed_on, allo.AlloTypeError, "stream 'q' cannot be passed to helper")
+
+    @df.region()
+    def as_value(X: int32[4]):
+        q: Stream[int32, 2]
+
+        @df.kernel(mapping=[1], args=[X])
+        def k(x: int32[4]):
+            x[1] = q + 1
+
+    _error(as_value, allo.AlloTypeError, "stream 'q' is not a value; use q.put(v) and q.get()")
 
 
 def test_memory_and_layouts():
