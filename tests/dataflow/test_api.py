@@ -363,3 +363,28 @@ def test_simulator_refuses_a_region_call_inside_other_work():
     B = A.copy()
     df.customize(outer).build()(B)  # sequentially executable: the CPU build runs it
     np.testing.assert_array_equal(B, A + 1)
+
+
+@pytest.mark.filterwarnings("ignore:dataflow. in function chain")  # s.dataflow counts a
+def test_dataflow_function_passing_arrays_runs_in_order():  # call reading T as a writer
+    def stage1(A: int32[64], T: int32[64]):
+        for i in range(64):
+            T[i] = A[i] * 2
+
+    def stage2(T: int32[64], B: int32[64]):
+        for i in range(64):
+            B[i] = T[i] + 1
+
+    def chain(A: int32[64], B: int32[64]):
+        T: int32[64]
+        stage1(A, T)
+        stage2(T, B)
+
+    s = allo.customize(chain)
+    s.dataflow("chain")
+    sim = s.build(target="simulator")
+    assert [p.func for p in sim.network.processes] == ["stage1", "stage2"]
+    assert sim.network.groups() == [[0], [1]]  # no stream: each runs alone, in order
+    A = np.arange(64, dtype=np.int32)
+    B = simulate(sim, A, np.zeros_like(A))[1]
+    np.testing.assert_array_equal(B, 2 * A + 1)

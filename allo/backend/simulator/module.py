@@ -156,8 +156,9 @@ class LLVMOMPModule:
         buffers = self._shared_buffers(frame.buffers)
         table, state = self._tables()
         run = _Run(self, buffers + [table, state], table, state)
-        run.start()
-        run.wait()
+        for group in self.network.groups():
+            run.start(group)
+            run.wait(group)
         write_back(frame)
         run.report_leftovers()
         return None
@@ -197,26 +198,29 @@ class _Run:
                 self.finished += 1
                 self.cond.notify_all()
 
-    def start(self) -> None:
-        for p, proc in enumerate(self.mod.network.processes):
+    def start(self, group: list) -> None:
+        """Start one thread per process of ``group``."""
+        for p in group:
+            proc = self.mod.network.processes[p]
             t = threading.Thread(target=self._process, args=(p,), daemon=True,
                                  name=f"allo-sim-{proc.label}")
             self.threads.append(t)
             t.start()
 
-    def wait(self) -> None:
+    def wait(self, group: list) -> None:
+        """Wait for every thread started so far; watch ``group`` for a deadlock."""
         total = len(self.threads)
         while True:
             with self.cond:
                 if self.cond.wait_for(lambda: self.finished == total, timeout=POLL_SECONDS):
                     break
-            blocked = self._deadlock()
+            blocked = self._deadlock(group)
             if blocked is not None:
                 _PARKED.append((self.threads, self.shared, self.mod))
                 if self.errors:
                     raise self._first_error()
                 raise DeadlockError(self._deadlock_message(blocked))
-        for t in self.threads:
+        for t in self.threads[-len(group):]:
             t.join()
         if self.errors:
             raise self._first_error()
@@ -224,8 +228,9 @@ class _Run:
     def _first_error(self):
         return self.errors[min(self.errors)]
 
-    def _deadlock(self):
-        """``[(process, code)]`` if every unfinished process is blocked for good, else None.
+    def _deadlock(self, group: list):
+        """``[(process, fifo, is_put)]`` if every unfinished process of ``group`` is blocked
+        for good, else None.
 
         Sound without locks: the state rows are read before and after the FIFO counters;
         unchanged rows (same blocked code and block count) mean no process ran in between,
@@ -237,7 +242,8 @@ class _Run:
         if not np.array_equal(before, after):
             return None
         blocked = []
-        for p, row in enumerate(after):
+        for p in group:
+            row = after[p]
             if row[2]:
                 continue
             code = int(row[0])

@@ -38,6 +38,7 @@ class Process:
     func: str
     label: str
     args: list = field(default_factory=list)
+    uses_streams: bool = True
 
 
 @dataclass
@@ -45,6 +46,19 @@ class Network:
     buffers: list = field(default_factory=list)
     processes: list = field(default_factory=list)
     expanded: list = field(default_factory=list)  # names of region-like functions
+
+    def groups(self) -> list[list[int]]:
+        """Processes that run together, in order: consecutive processes with stream
+        parameters form one group; a process without any runs alone at its place (it can
+        only interact through shared arrays, which dataflow hardware hands over from one
+        process to the next, like the C simulation does)."""
+        out: list = []
+        for p, proc in enumerate(self.processes):
+            if proc.uses_streams and out and self.processes[out[-1][-1]].uses_streams:
+                out[-1].append(p)
+            else:
+                out.append([p])
+        return out
 
     def fifos(self) -> list[int]:
         return [k for k, b in enumerate(self.buffers) if b.kind == "fifo"]
@@ -100,7 +114,9 @@ def _expand(module, func_op, bindings: list, prefix: str, net: Network, active: 
     if not is_region_like(func_op) or name in active:
         labels = {p.label for p in net.processes}
         label = name if name not in labels else f"{name}#{len(net.processes)}"
-        net.processes.append(Process(name, label, list(bindings)))
+        streams = any(stream_depth(a.type) is not None
+                      for a in func_op.regions[0].blocks[0].arguments)
+        net.processes.append(Process(name, label, list(bindings), streams))
         return
     net.expanded.append(name)
     block = func_op.regions[0].blocks[0]
