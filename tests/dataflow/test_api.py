@@ -57,6 +57,14 @@ def test_spec_example_two_stage():
     assert "src_0(v0, q);" in code and "dst_0(v1, q);" in code
 
 
+def test_customize_opt_default_pipelines_innermost_loops():
+    code = df.customize(d.twostage, opt_default=True).build(target="vhls").hls_code
+    assert code.count("#pragma HLS pipeline II=1 rewind") == 2
+    X = np.arange(60, dtype=np.int32).reshape(6, 10)
+    s = df.customize(d.twostage, opt_default=True)
+    np.testing.assert_array_equal(simulate(s.build(target="simulator"), X, 0 * X)[1], 3 * X - 1)
+
+
 def test_region_call_runs_the_simulator_and_cpu_build_is_sequential():
     X = np.arange(60, dtype=np.int32).reshape(6, 10)
     Y = np.zeros_like(X)
