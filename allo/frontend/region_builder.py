@@ -63,7 +63,6 @@ class RegionTopBuilder(FunctionBuilder):
         self.instance_suffix = suffix  # appended to every instance name (hierarchy)
         self.elements: dict[str, StreamElement] = {}
         self.stream_syms: dict[str, Val] = {}
-        self.instances: list = []  # func ops of the instances this region calls
 
     # ---------------------------------------------------------------- body
     def build(self, insertion_point):
@@ -164,7 +163,6 @@ class RegionTopBuilder(FunctionBuilder):
             operands = [self.scopes.lookup(a).val.value for a in kdecl.args]
             operands += [elem.alloc.result for elem in ib.bound_order]
             func_d.CallOp([], ir.FlatSymbolRefAttr.get(name), operands)
-            self.instances.append(ib.func_op)
 
     def _check_args(self, kdecl: KernelDecl, info):
         region_params = dict(self.info.params)
