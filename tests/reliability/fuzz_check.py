@@ -1,5 +1,9 @@
 """Run one fuzz case: reference interpreter vs CPU build, schedule, and C simulation.
 
+Mismatch stages: ``cpu`` (CPU build of the unscheduled program vs the reference),
+``schedule`` (CPU build after the schedule vs before it), ``csim`` (C simulation of the
+scheduled program vs the reference).
+
 :func:`run_case` returns a :class:`Outcome`; a mismatch or an unexpected exception carries a
 self-contained reproducer (kernel source, schedule lines, inputs).
 """
@@ -196,13 +200,14 @@ def run_case(case: FuzzCase, tag: str, workdir: str | None = None, csim: bool = 
             module = load_module(case.program.source(), workdir, tag)
             s = allo.customize(module.top)
             stage = "cpu"
-            compare(outcome, "cpu", expected, call_cpu(s.build(), inputs))
+            before = call_cpu(s.build(), inputs)
+            compare(outcome, "cpu", expected, before)
             stage = "schedule"
             namespace = dict(vars(module))
             namespace["allo"] = allo
             if apply_schedule(outcome, s, case, namespace):
                 stage = "cpu after schedule"
-                compare(outcome, "schedule", expected, call_cpu(s.build(), inputs))
+                compare(outcome, "schedule", before, call_cpu(s.build(), inputs))
             if csim:
                 stage = "csim"
                 project = os.path.join(workdir, f"csim_{tag}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from fuzz_program import (Bin, Call, CallArray, DeclArray, DeclScalar, If, Kernel, Lit, Load,
+from fuzz_program import (Bin, Call, CallArray, Cast, DeclArray, DeclScalar, If, Kernel, Lit, Load,
                           Logic, Loop, MinMax, Name, Neg, Param, Program, Store, Ternary,
                           TypeEnv)
 from fuzz_semantics import (ARITH_OPS, BIT_OPS, CMP_OPS, FLOAT32, FLOAT64, INT32, SHIFT_OPS,
@@ -131,7 +131,9 @@ class ExprGen:
         depth = self.depth if depth is None else depth
         if depth == 0 or self.ch.chance(25):
             return self.atom()
-        kind = self.ch.choice(["bin"] * 6 + ["neg", "ternary", "minmax", "call"])
+        kind = self.ch.choice(["bin"] * 6 + ["neg", "ternary", "minmax", "call", "cast"])
+        if kind == "cast":
+            return Cast(self.ch.choice(["float", "int"]), self.expr(depth - 1))
         if kind == "neg":
             operand = self.expr(depth - 1)
             # index values stay non-negative (language.md §4.2 leaves negative ones unspecified)

@@ -11,10 +11,10 @@ import itertools
 
 import numpy as np
 
-from fuzz_program import (AssignScalar, Bin, Call, CallArray, DeclArray, DeclScalar, If, Kernel,
+from fuzz_program import (AssignScalar, Bin, Call, CallArray, Cast, DeclArray, DeclScalar, If, Kernel,
                           Lit, Load, Logic, Loop, MinMax, Name, Neg, Program, Store, Ternary,
                           literal_type)
-from fuzz_semantics import (BOOL, FLOAT32, INDEX, Ty, binary, convert, negate, select_common,
+from fuzz_semantics import (BOOL, FLOAT32, INDEX, INT32, Ty, binary, convert, negate, select_common,
                             truthy)
 
 
@@ -168,6 +168,10 @@ class Interpreter:
             if expr.fn == "min":
                 return (v if v < u else u), common
             return (v if v > u else u), common
+        if isinstance(expr, Cast):
+            value, ty = self.expr(expr.operand, frame)
+            target = FLOAT32 if expr.fn == "float" else INT32
+            return convert(value, ty, target), target
         if isinstance(expr, Call):
             values = [self.expr(a, frame) for a in expr.args]
             return self.call_scalar(self.program.kernel(expr.fn), values)

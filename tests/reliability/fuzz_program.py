@@ -72,6 +72,14 @@ class MinMax:
 
 
 @dataclass(frozen=True)
+class Cast:
+    """``float(x)`` (to float32) or ``int(x)`` (to int32)."""
+
+    fn: str
+    operand: "Expr"
+
+
+@dataclass(frozen=True)
 class Call:
     """A call of a scalar kernel ``fn(args...)``."""
 
@@ -79,7 +87,7 @@ class Call:
     args: tuple
 
 
-Expr = Union[Load, Name, Lit, Bin, Neg, Logic, Ternary, MinMax, Call]
+Expr = Union[Load, Name, Lit, Bin, Neg, Logic, Ternary, MinMax, Cast, Call]
 
 
 # ----------------------------------------------------------------------------- statements
@@ -224,6 +232,8 @@ class TypeEnv:
             return select_common(self.type_of(expr.then), self.type_of(expr.other))
         if isinstance(expr, MinMax):
             return select_common(self.type_of(expr.left), self.type_of(expr.right))
+        if isinstance(expr, Cast):
+            return FLOAT32 if expr.fn == "float" else INT32
         if isinstance(expr, Call):
             return self.program.kernel(expr.fn).results[0].ty
         raise TypeError(expr)
@@ -270,6 +280,8 @@ def render_expr(expr: Expr) -> str:
                 f"else {render_expr(expr.other)})")
     if isinstance(expr, MinMax):
         return f"{expr.fn}({render_expr(expr.left)}, {render_expr(expr.right)})"
+    if isinstance(expr, Cast):
+        return f"{expr.fn}({render_expr(expr.operand)})"
     if isinstance(expr, Call):
         return f"{expr.fn}({', '.join(render_expr(a) for a in expr.args)})"
     raise TypeError(expr)
