@@ -357,7 +357,7 @@ NAMES = [
             X[0] = not_here  # ERR
         inner(A)
         """, fragment="not_here"),
-    kernel_case("undefined_in_callee", "helper_with_bug(A)  # (callee below)",
+    kernel_case("undefined_in_callee", "helper_with_bug(A)",
                 before="""
         def helper_with_bug(X: int32[4]):
             X[0] = missing_name  # ERR

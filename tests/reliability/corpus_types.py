@@ -170,9 +170,7 @@ TYPES = [
     kernel_case("array_to_scalar", """
         x: int32 = A  # ERR
         """, expect=TYP),
-    kernel_case("missing_return", "A[0] = 1  # ERR", ret="int32", expect=TYP,
-                fragment="Missing return statement") .__class__(
-        "missing_return", """
+    Case("missing_return", """
         def k(A: int32[4]) -> int32:  # ERR
             A[0] = 1
 
@@ -190,9 +188,7 @@ TYPES = [
         pt: P = {"x": 1}
         A[0] = pt["z"]  # ERR
         """, before='P = Struct({"x": int32})', expect=TYP),
-    kernel_case("struct_at_boundary", "pass", sig="A: P[4]",
-                before='P = Struct({"x": int32})').__class__(
-        "struct_at_boundary", """
+    Case("struct_at_boundary", """
         P = Struct({"x": int32})
 
         def k(A: P[4]):  # ERR

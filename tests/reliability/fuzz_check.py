@@ -96,9 +96,21 @@ def _raw_args(case: FuzzCase, inputs: list) -> dict:
 
 
 def reference(case: FuzzCase, inputs: list) -> list:
-    """Expected returned arrays (numpy, boundary dtypes) or raise :class:`Unspecified`."""
-    results, _ = Interpreter(case.program).run_top(_raw_args(case, inputs))
-    return [to_boundary(r, p.ty) for r, p in zip(results, case.program.top.results)]
+    """Expected returned arrays then final array arguments (numpy, boundary dtypes), or raise
+    :class:`Unspecified`."""
+    results, finals = Interpreter(case.program).run_top(_raw_args(case, inputs))
+    expected = [to_boundary(r, p.ty) for r, p in zip(results, case.program.top.results)]
+    return expected + [to_boundary(finals[p.name], p.ty) for p in array_params(case)]
+
+
+def array_params(case: FuzzCase) -> list:
+    return [p for p in case.program.top.params if p.shape]
+
+
+def output_names(case: FuzzCase) -> list:
+    """What each compared array is: returned results, then array arguments."""
+    return ([f"result {r.name}" for r in case.program.top.results]
+            + [f"argument {p.name}" for p in array_params(case)])
 
 
 # ----------------------------------------------------------------------------- comparing
@@ -125,10 +137,10 @@ def describe_difference(expected: np.ndarray, actual) -> str:
             f"{expected[where]!r}, got {actual[where]!r}")
 
 
-def compare(outcome: Outcome, stage: str, expected: list, actual: list) -> bool:
-    for k, (e, a) in enumerate(zip(expected, actual)):
+def compare(outcome: Outcome, stage: str, expected: list, actual: list, names: list) -> bool:
+    for name, e, a in zip(names, expected, actual):
         if not same(e, a):
-            outcome.mismatches.append((stage, f"result {k}: {describe_difference(e, a)}"))
+            outcome.mismatches.append((stage, f"{name}: {describe_difference(e, a)}"))
             return False
     return True
 
@@ -147,15 +159,23 @@ def load_module(source: str, directory: str, tag: str):
     return module
 
 
+def _copies(inputs: list) -> list:
+    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in inputs]
+
+
 def call_cpu(mod, inputs: list) -> list:
-    result = mod(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in inputs])
-    return result if isinstance(result, list) else [result]
+    """Returned arrays, then the final contents of the array arguments."""
+    args = _copies(inputs)
+    result = mod(*args)
+    results = result if isinstance(result, list) else [result]
+    return results + [a for a in args if isinstance(a, np.ndarray)]
 
 
 def call_csim(hmod, case: FuzzCase, inputs: list) -> list:
+    args = _copies(inputs)
     outputs = [np.zeros(p.shape, container_dtype(p.ty)) for p in case.program.top.results]
-    hmod(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in inputs], *outputs)
-    return outputs
+    hmod(*args, *outputs)
+    return outputs + [a for a in args if isinstance(a, np.ndarray)]
 
 
 def apply_schedule(outcome: Outcome, s, case: FuzzCase, namespace: dict) -> int:
@@ -200,19 +220,20 @@ def run_case(case: FuzzCase, tag: str, workdir: str | None = None, csim: bool = 
             module = load_module(case.program.source(), workdir, tag)
             s = allo.customize(module.top)
             stage = "cpu"
+            names = output_names(case)
             before = call_cpu(s.build(), inputs)
-            compare(outcome, "cpu", expected, before)
+            compare(outcome, "cpu", expected, before, names)
             stage = "schedule"
             namespace = dict(vars(module))
             namespace["allo"] = allo
             if apply_schedule(outcome, s, case, namespace):
                 stage = "cpu after schedule"
-                compare(outcome, "schedule", before, call_cpu(s.build(), inputs))
+                compare(outcome, "schedule", before, call_cpu(s.build(), inputs), names)
             if csim:
                 stage = "csim"
                 project = os.path.join(workdir, f"csim_{tag}")
                 hmod = s.build(target="vhls", mode="csim", project=project)
-                compare(outcome, "csim", expected, call_csim(hmod, case, inputs))
+                compare(outcome, "csim", expected, call_csim(hmod, case, inputs), names)
     except Exception as exc:
         tail = traceback.format_exception(exc)[-1].strip()
         outcome.errors.append((stage, f"{type(exc).__name__}: {str(exc)[:400]} [{tail[:200]}]"))

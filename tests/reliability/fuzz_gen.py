@@ -227,7 +227,8 @@ def generate(ch: Chooser, families=None) -> FuzzCase:
     env = TypeEnv(program, top)
     stages = []
     for k in range(ch.integer(1, 4)):
-        kind = ch.choice(["map", "map", "reduce", "stencil"] + (["call"] if array_fn else []))
+        kind = ch.choice(["map", "map", "reduce", "stencil", "recurrence", "inout"]
+                         + (["call"] if array_fn else []))
         stage = _stage(ch, family, env, top, k, kind, shape, scalar_fn, array_fn)
         if stage is not None:
             stages.append(stage)
@@ -287,12 +288,19 @@ def _stage(ch, family, env, top, k, kind, shape, scalar_fn, array_fn) -> Stage |
         return None
     if kind == "reduce":
         return _reduce_stage(ch, family, env, top, k, out_ty, shape, scalar_fn)
+    if kind == "recurrence":
+        return _recurrence_stage(ch, family, env, top, k, out_ty, shape, scalar_fn)
     index = ((i, 0), (j, 0))
     atoms = _readable(env, shape, index, i)
     divisors = [Load("D", index)]
     gen = ExprGen(ch, env, family, atoms, divisors, [i, j], scalar_fn, ch.integer(1, 3))
     target = f"X{k}"
     reads = []
+    if kind == "inout":  # write into the array parameter B (passed by reference)
+        value = gen.expr()
+        body = [Store("B", index, value, aug=ch.choice(["", "+", "-"]))]
+        top.body.append(Loop("grid", (i, j), shape, body, name=name))
+        return Stage(name, "map", [i, j], list(shape), "B", sorted({a.array for a in atoms}))
     if kind == "stencil":
         source = ch.choice([a.array for a in atoms if len(a.index) == 2])
         taps = [Load(source, ((i, 0), (j, d))) for d in range(3)]
@@ -313,6 +321,30 @@ def _stage(ch, family, env, top, k, kind, shape, scalar_fn, array_fn) -> Stage |
     reads += sorted({a.array for a in atoms})
     return Stage(name, "stencil" if kind == "stencil" else "map", [i, j], list(extents),
                  target, reads)
+
+
+RECURRENCES = {  # (written index offsets, read index offsets): a loop-carried dependence
+    "wave": ((1, 0), (0, 1)),  # distance (1, -1): interchanging i and j is illegal
+    "diagonal": ((1, 1), (0, 0)),  # distance (1, 1)
+    "row": ((0, 1), (0, 0)),  # distance (0, 1)
+}
+
+
+def _recurrence_stage(ch, family, env, top, k, out_ty, shape, scalar_fn) -> Stage:
+    rows, cols = shape
+    i, j, name, target = f"i{k}", f"j{k}", f"S{k}", f"X{k}"
+    index = ((i, 0), (j, 0))
+    atoms = _readable(env, shape, index, i)
+    gen = ExprGen(ch, env, family, atoms, [Load("D", index)], [i, j], scalar_fn, ch.integer(1, 2))
+    written, read = RECURRENCES[ch.choice(sorted(RECURRENCES))]
+    value = Bin(ch.choice(["+", "-", "*"]), Load(target, ((i, read[0]), (j, read[1]))), gen.expr())
+    store = Store(target, ((i, written[0]), (j, written[1])), value)
+    top.body.append(DeclArray(target, out_ty, shape, ch.integer(0, 3)))
+    top.body.append(Loop("grid", (i, j), (rows - 1, cols - 1), [store], name=name))
+    env.arrays[target] = (out_ty, shape)
+    top.results.append(Param(target, out_ty, shape))
+    return Stage(name, "recurrence", [i, j], [rows - 1, cols - 1], target,
+                 sorted({a.array for a in atoms}))
 
 
 def _map_body(ch, gen: ExprGen, target: str, index: tuple, out_ty: Ty, k: int) -> list:

@@ -39,11 +39,20 @@ def workdir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("fuzz"))
 
 
-@settings(max_examples=40, **FUZZ_SETTINGS)
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@settings(max_examples=10, **FUZZ_SETTINGS)
 @given(data=st.data())
-def test_cpu_and_schedule_match_reference(workdir, data):
-    case = generate(DrawChooser(data))
+def test_cpu_and_schedule_match_reference(workdir, family, data):
+    """Ten shrinkable examples per type family (decisions drawn by hypothesis)."""
+    case = generate(DrawChooser(data), families=[family])
     _check(run_case(case, f"h{next(COUNTER)}", workdir))
+
+
+@settings(max_examples=20, **FUZZ_SETTINGS)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_seeded_programs_match_reference(workdir, seed):
+    """Twenty programs drawn like the benchmark's (uniform choices: more primitives per case)."""
+    _check(run_case(generate(RandomChooser(seed)), f"r{next(COUNTER)}", workdir))
 
 
 @pytest.mark.csim
@@ -110,6 +119,6 @@ def test_generator_covers_every_family_and_stage_kind():
         kinds.update(stage.kind for stage in case.stages)
         primitives.update(case.primitives())
     assert families == set(FAMILIES)
-    assert kinds == {"map", "reduce", "stencil"}
+    assert kinds == {"map", "reduce", "stencil", "recurrence"}
     assert {"split", "reorder", "fuse", "unroll", "pipeline", "partition", "reuse_at",
             "buffer_at", "compute_at", "compose"} <= primitives
