@@ -88,7 +88,8 @@ class ChildRunner:
         records, current, buffer = [], start, ""
         deadline = time.monotonic() + self.args.timeout
         while True:
-            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            wait = max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([proc.stdout], [], [], wait)
             if not ready:
                 proc.kill()
                 proc.wait()
@@ -147,7 +148,8 @@ def tables(records: list) -> str:
     prim_rows = [[name, str(row["cases"]), str(row["applications"]), str(row["refused"]),
                   str(row["mismatches"]), str(row["errors"]), f"{row['seconds']:.1f} s"]
                  for name, row in sorted(by_primitive.items())]
-    return (render_table(head, family_rows, left_columns=1) + "\n\n" + render_table(prim_head, prim_rows, left_columns=1))
+    return (render_table(head, family_rows, left_columns=1) + "\n\n"
+            + render_table(prim_head, prim_rows, left_columns=1))
 
 
 def _account(row: collections.Counter, rec: dict, family) -> None:

@@ -63,10 +63,11 @@ def main(argv: list[str]) -> int:
             verdict = "FAIL"
             reason = str(exc)
         expected_bad = case.xfail or (case.unlocated and verdict == "NOLOC")
-        if verdict != "PASS" and not expected_bad or verdict == "PASS" and (case.xfail or case.unlocated):
+        marked = case.xfail or case.unlocated
+        if verdict != "PASS" and not expected_bad or verdict == "PASS" and marked:
             bad += 1
-            print(f"{verdict:5} {case.name}: {reason if verdict != 'PASS' else 'unexpectedly passes'}"
-                  .replace(directory, "<dir>")[:900])
+            text = reason if verdict != "PASS" else "unexpectedly passes"
+            print(f"{verdict:5} {case.name}: {text}".replace(directory, "<dir>")[:900])
     pool.close()
     print(f"{len(cases)} cases, {bad} unexpected, {time.monotonic() - start:.1f} s")
     return 1 if bad else 0

@@ -11,6 +11,7 @@ ARG = "ArgumentError"
 BLD = "BuildError"
 CALL_UNLOCATED = "call-time argument errors name no file/line of the mod(...) call"
 BUILD_UNLOCATED = "build-request errors name no file/line of the s.build(...) call"
+TMP = "import tempfile\ntmp = tempfile.mkdtemp()"
 XFAIL_PROJECT_PATH = "a project path that cannot be created raises a raw OSError, not BuildError"
 XFAIL_CONFIGS_TYPE = "configs that are not a dict raise a raw AttributeError, not BuildError"
 
@@ -113,16 +114,16 @@ BUILDS = [
     build("target_not_string", "s.build(target=123)"),
     build("target_empty_string", 's.build(target="")'),
     build("unknown_mode_vhls", 's.build(target="vhls", mode="fast", project=tmp)',
-          fragment="Invalid mode 'fast' for target 'vivado_hls'", setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+          fragment="Invalid mode 'fast' for target 'vivado_hls'", setup=TMP),
     build("unknown_mode_vitis", 's.build(target="vitis_hls", mode="impl", project=tmp)',
-          fragment="Invalid mode", setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+          fragment="Invalid mode", setup=TMP),
     build("mode_partly_bogus", 's.build(target="vhls", mode="csim|bogus", project=tmp)',
-          fragment="Invalid mode", setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+          fragment="Invalid mode", setup=TMP),
     build("mode_not_string", 's.build(target="vhls", mode=3, project=tmp)',
-          setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+          setup=TMP),
     build("project_without_mode", 's.build(target="vhls", project=tmp)',
           fragment="mode must be specified when project is specified",
-          setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+          setup=TMP),
     build("project_is_a_file", 's.build(target="vhls", mode="csim", project=path)', setup="""
 import tempfile
 path = tempfile.mkstemp()[1]
@@ -142,10 +143,12 @@ path = tempfile.mkstemp()[1]
           xfail=XFAIL_CONFIGS_TYPE),
     build("configs_list", 's.build(target="vhls", configs=[1, 2])',
           xfail=XFAIL_CONFIGS_TYPE),
-    build("configs_unknown_device", 's.build(target="vhls", mode="csim", project=tmp, configs={"device": "nodevice"})',
-          fragment="nodevice", setup="import tempfile\ntmp = tempfile.mkdtemp()"),
-    build("configs_bad_frequency", 's.build(target="vhls", mode="csim", project=tmp, configs={"frequency": "fast"})',
-          setup="import tempfile\ntmp = tempfile.mkdtemp()"),
+    build("configs_unknown_device",
+          's.build(target="vhls", mode="csim", project=tmp, configs={"device": "nodevice"})',
+          fragment="nodevice", setup=TMP),
+    build("configs_bad_frequency",
+          's.build(target="vhls", mode="csim", project=tmp, configs={"frequency": "fast"})',
+          setup=TMP),
     build("bfloat16_for_hls", 's2.build(target="vhls")', fragment="bfloat16", setup="""
 def bf(A: bfloat16[4]) -> bfloat16[4]:
     return A

@@ -68,6 +68,15 @@ def dyn(A: int32[16], n: index):
 s = allo.customize(dyn)
 """
 
+DYNAMIC_NEST = """
+def dyn2(A: int32[16], n: index):
+    for i in range(n, name="run"):
+        for j in range(4):
+            A[i] = A[i] + j
+
+s = allo.customize(dyn2)
+"""
+
 STENCIL = """
 def st(P: int32[6, 12]) -> int32[6, 10]:
     Q: int32[6, 10] = 0
@@ -209,9 +218,7 @@ LOOPS = [
           fragment="loops to fuse must be consecutive nested loops"),
     sched("fuse_unknown", GEMM, 's.fuse("i", "zz")', LNF),
     sched("fuse_across_stages", TWO_STAGES, 's.fuse("a", "c")'),
-    sched("fuse_dynamic_bound", DYNAMIC.replace("for i in range(n, name=\"run\"):\n        A[i] = A[i] + 1",
-                                                "for i in range(n, name=\"run\"):\n        for j in range(4):\n            A[i] = A[i] + j"),
-          's.fuse("i", "j")'),
+    sched("fuse_dynamic_bound", DYNAMIC_NEST, 's.fuse("i", "j")'),
     sched("unroll_negative", GEMM, 's.unroll("k", -1)'),
     sched("unroll_float", GEMM, 's.unroll("k", 1.5)'),
     sched("unroll_string_factor", GEMM, 's.unroll("k", "all")'),
@@ -284,8 +291,10 @@ s = allo.customize(sc)
     sched("to_depth_zero", PIPE, 's.to(s.Q, "consume", depth=0)', xfail=NO_TO),
     sched("to_depth_negative", PIPE, 's.to(s.Q, "consume", depth=-5)', xfail=NO_TO),
     sched("to_unknown_destination", PIPE, 's.to(s.Q, "nobody")', xfail=NO_TO),
-    sched("to_partitioned_buffer", PIPE, 's.to(s.Q, "consume")', setup="s.partition(s.Q, dim=1)", xfail=NO_TO),
-    sched("partition_streamed_buffer", PIPE, "s.partition(s.Q, dim=1)", setup='s.to(s.Q, "consume")', xfail=NO_TO),
+    sched("to_partitioned_buffer", PIPE, 's.to(s.Q, "consume")', setup="s.partition(s.Q, dim=1)",
+          xfail=NO_TO),
+    sched("partition_streamed_buffer", PIPE, "s.partition(s.Q, dim=1)",
+          setup='s.to(s.Q, "consume")', xfail=NO_TO),
     sched("inline_not_a_string", GEMM, "s.inline(123)"),
     sched("inline_unknown_function", GEMM, 's.inline("nope")', LNF),
     sched("dataflow_unknown_function", GEMM, 's.dataflow("nope")', LNF),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from corpus_case import Case
-from corpus_syntax import SYN, TYP, kernel_case
+from corpus_syntax import TYP, kernel_case
 
 DTY = "DTypeError"
 

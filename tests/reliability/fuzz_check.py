@@ -24,8 +24,7 @@ import numpy as np
 import allo
 from fuzz_gen import FuzzCase, primitive_name
 from fuzz_interp import Interpreter
-from fuzz_semantics import (FLOAT32, FLOAT64, Ty, Unspecified, container_dtype, from_boundary,
-                            to_boundary)
+from fuzz_semantics import Ty, Unspecified, container_dtype, from_boundary, to_boundary
 
 
 @dataclass
@@ -104,6 +103,7 @@ def reference(case: FuzzCase, inputs: list) -> list:
 
 
 def array_params(case: FuzzCase) -> list:
+    """The top kernel's array parameters."""
     return [p for p in case.program.top.params if p.shape]
 
 
@@ -117,6 +117,7 @@ def output_names(case: FuzzCase) -> list:
 
 
 def same(expected: np.ndarray, actual) -> bool:
+    """Bit-exact equality (floats too: the operation order is the reference's)."""
     actual = np.asarray(actual)
     if actual.shape != expected.shape:
         return False
@@ -126,6 +127,7 @@ def same(expected: np.ndarray, actual) -> bool:
 
 
 def describe_difference(expected: np.ndarray, actual) -> str:
+    """How many elements differ, and the first one."""
     actual = np.asarray(actual)
     if actual.shape != expected.shape:
         return f"shape {actual.shape} != {expected.shape}"
@@ -138,6 +140,7 @@ def describe_difference(expected: np.ndarray, actual) -> str:
 
 
 def compare(outcome: Outcome, stage: str, expected: list, actual: list, names: list) -> bool:
+    """Record the first differing array of ``actual`` as a mismatch of ``stage``."""
     for name, e, a in zip(names, expected, actual):
         if not same(e, a):
             outcome.mismatches.append((stage, f"{name}: {describe_difference(e, a)}"))
@@ -149,6 +152,7 @@ def compare(outcome: Outcome, stage: str, expected: list, actual: list, names: l
 
 
 def load_module(source: str, directory: str, tag: str):
+    """Write ``source`` to a file (allo reads kernel source from files) and import it."""
     path = os.path.join(directory, f"fuzz_{tag}.py")
     with open(path, "w") as handle:
         handle.write(source)
@@ -172,6 +176,7 @@ def call_cpu(mod, inputs: list) -> list:
 
 
 def call_csim(hmod, case: FuzzCase, inputs: list) -> list:
+    """C simulation takes the inputs then one output array per result."""
     args = _copies(inputs)
     outputs = [np.zeros(p.shape, container_dtype(p.ty)) for p in case.program.top.results]
     hmod(*args, *outputs)

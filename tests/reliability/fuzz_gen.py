@@ -92,6 +92,7 @@ class FuzzCase:
 
 
 def primitive_name(line: str) -> str:
+    """``"split"`` for ``s.split("i0", 2)``; ``"compose"`` for a composed sub-schedule line."""
     return "compose" if "compose" in line else line.split("(")[0].split(".", 1)[1]
 
 
@@ -108,11 +109,13 @@ class ExprGen:
         self.scalar_fn, self.depth = scalar_fn, depth
 
     def literal(self):
+        """A small literal (float literals are multiples of 1/4, exact in every float type)."""
         if self.family == "float" or self.ch.chance(8):
             return Lit(self.ch.integer(-32, 32) / 4.0)
         return Lit(self.ch.integer(-20, 20))
 
     def atom(self):
+        """An array element, loop variable, scalar or literal."""
         roll = self.ch.integer(0, 99)
         if roll < 70 and self.atoms:
             return self.ch.choice(self.atoms)
@@ -123,11 +126,13 @@ class ExprGen:
         return self.literal()
 
     def divisor(self):
+        """A right operand of ``/ // %`` that is never zero."""
         if self.divisors and self.ch.chance(75):
             return self.ch.choice(self.divisors)
         return Lit(self.ch.integer(1, 9))
 
     def expr(self, depth: int | None = None):
+        """A random expression of at most ``depth`` operator levels."""
         depth = self.depth if depth is None else depth
         if depth == 0 or self.ch.chance(25):
             return self.atom()
@@ -150,6 +155,7 @@ class ExprGen:
         return self.binary(depth)
 
     def binary(self, depth: int):
+        """A binary operation legal for its operand types."""
         left = self.expr(depth - 1)
         op = self.ch.choice(ARITH_OPS + ARITH_OPS[:3] + SHIFT_OPS + BIT_OPS)
         if op in ("/", "//", "%"):
@@ -173,6 +179,7 @@ class ExprGen:
         return Bin(op, left, right)
 
     def cond(self, depth: int):
+        """A condition: comparison, ``and``/``or``/``not`` of comparisons, or a truthy value."""
         roll = self.ch.integer(0, 9)
         compare = Bin(self.ch.choice(CMP_OPS), self.expr(depth), self.expr(depth))
         if roll < 6:

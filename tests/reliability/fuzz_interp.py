@@ -11,7 +11,8 @@ import itertools
 
 import numpy as np
 
-from fuzz_program import (AssignScalar, Bin, Call, CallArray, Cast, DeclArray, DeclScalar, If, Kernel,
+from fuzz_program import (AssignScalar, Bin, Call, CallArray, Cast, DeclArray, DeclScalar, If,
+                          Kernel,
                           Lit, Load, Logic, Loop, MinMax, Name, Neg, Program, Store, Ternary,
                           literal_type)
 from fuzz_semantics import (BOOL, FLOAT32, INDEX, INT32, Ty, binary, convert, negate, select_common,

@@ -254,6 +254,7 @@ def literal_type(value) -> Ty:
 
 
 def render_index(index: tuple) -> str:
+    """``i, j + 1``"""
     parts = []
     for var, offset in index:
         parts.append(var if offset == 0 else f"{var} + {offset}")
@@ -261,6 +262,7 @@ def render_index(index: tuple) -> str:
 
 
 def render_expr(expr: Expr) -> str:
+    """Source text of an expression (fully parenthesised)."""
     if isinstance(expr, Load):
         return f"{expr.array}[{render_index(expr.index)}]"
     if isinstance(expr, Name):
@@ -288,12 +290,14 @@ def render_expr(expr: Expr) -> str:
 
 
 def render_annotation(ty: Ty, shape: tuple) -> str:
+    """``Int(5)[4, 6]`` / ``float32``."""
     if not shape:
         return ty.source()
     return f"{ty.source()}[{', '.join(str(d) for d in shape)}]"
 
 
 def render_stmt(stmt: Stmt, indent: str) -> list[str]:
+    """Source lines of one statement."""
     if isinstance(stmt, Store):
         target = f"{stmt.array}[{render_index(stmt.index)}]"
         return [f"{indent}{target} {stmt.aug}= {render_expr(stmt.value)}"]
@@ -317,6 +321,7 @@ def render_stmt(stmt: Stmt, indent: str) -> list[str]:
 
 
 def render_loop(loop: Loop, indent: str) -> list[str]:
+    """``for`` header over ``range``/``allo.grid``/``allo.reduction`` and the body."""
     named = f', name="{loop.name}"' if loop.name else ""
     variables = ", ".join(loop.variables)
     if loop.kind == "range":
@@ -329,6 +334,7 @@ def render_loop(loop: Loop, indent: str) -> list[str]:
 
 
 def render_block(stmts: list, indent: str) -> list[str]:
+    """Lines of a block (``pass`` when empty)."""
     lines = []
     for stmt in stmts:
         lines += render_stmt(stmt, indent)
@@ -336,6 +342,7 @@ def render_block(stmts: list, indent: str) -> list[str]:
 
 
 def render_kernel(kernel: Kernel) -> list[str]:
+    """The ``def`` of one kernel."""
     params = ", ".join(f"{p.name}: {render_annotation(p.ty, p.shape)}" for p in kernel.params)
     result = ""
     if len(kernel.results) == 1:
@@ -353,4 +360,5 @@ def render_kernel(kernel: Kernel) -> list[str]:
 
 
 def is_comparison(expr: Expr) -> bool:
+    """Whether ``expr`` is a comparison."""
     return isinstance(expr, Bin) and expr.op in CMP_OPS

@@ -58,18 +58,22 @@ class Ty:
 
 
 def Int(n: int) -> Ty:  # noqa: N802 (mirrors allo's constructor names)
+    """``Int(...)`` as in ``allo.ir.types``."""
     return Ty("int", True, n)
 
 
 def UInt(n: int) -> Ty:  # noqa: N802
+    """``UInt(...)`` as in ``allo.ir.types``."""
     return Ty("int", False, n)
 
 
 def Fixed(w: int, f: int) -> Ty:  # noqa: N802
+    """``Fixed(...)`` as in ``allo.ir.types``."""
     return Ty("fixed", True, w, f)
 
 
 def UFixed(w: int, f: int) -> Ty:  # noqa: N802
+    """``UFixed(...)`` as in ``allo.ir.types``."""
     return Ty("fixed", False, w, f)
 
 
@@ -131,10 +135,12 @@ def round_to_float(exact: Fraction, width: int):
 
 
 def truncate_toward_zero(q: Fraction) -> int:
+    """C-style rounding of a rational to an integer."""
     return q.numerator // q.denominator if q >= 0 else -((-q.numerator) // q.denominator)
 
 
 def floor_fraction(q: Fraction) -> int:
+    """Python-style floor of a rational."""
     return q.numerator // q.denominator
 
 
@@ -203,6 +209,7 @@ def _is_fixed(a: Ty, b: Ty) -> bool:
 
 
 def rule_add(a: Ty, b: Ty) -> Ty:
+    """R-ADD (``+ -``)."""
     if (f := _float_rule(a, b)) is not None:
         return f
     if a.kind == b.kind == "index":
@@ -214,6 +221,7 @@ def rule_add(a: Ty, b: Ty) -> Ty:
 
 
 def rule_mul(a: Ty, b: Ty) -> Ty:
+    """R-MUL (``*``)."""
     if (f := _float_rule(a, b)) is not None:
         return f
     if a.kind == b.kind == "index":
@@ -235,6 +243,7 @@ def rule_cmp(a: Ty, b: Ty) -> Ty:
 
 
 def rule_div(a: Ty, b: Ty) -> Ty:
+    """R-DIV (``/ //``): the common type for integers, the widened fixed type otherwise."""
     if (f := _float_rule(a, b)) is not None or not _is_fixed(a, b):
         return f if f is not None else rule_cmp(a, b)
     (s1, i1, f1), (s2, i2, f2) = _sif(a), _sif(b)
@@ -243,6 +252,7 @@ def rule_div(a: Ty, b: Ty) -> Ty:
 
 
 def rule_bit(a: Ty, b: Ty) -> Ty:
+    """R-BIT (``& | ^``)."""
     if a.kind == b.kind == "index":
         return INDEX
     (s1, i1, _), (s2, i2, _) = _sif(a), _sif(b)
@@ -250,6 +260,7 @@ def rule_bit(a: Ty, b: Ty) -> Ty:
 
 
 def rule_neg(a: Ty) -> Ty:
+    """R-NEG (unary ``-``)."""
     if a.is_float or a.kind == "index":
         return a
     return Ty(a.kind, True, a.width + 1, a.frac)
@@ -275,6 +286,7 @@ def legal_binary(op: str, a: Ty, b: Ty) -> bool:
 
 
 def result_type(op: str, a: Ty, b: Ty) -> Ty:
+    """Result type of ``a op b`` (comparisons give ``bool``)."""
     if op in ("+", "-"):
         return rule_add(a, b)
     if op == "*":
@@ -359,6 +371,7 @@ def _float_op(op: str, u, v, rt: Ty):
 
 
 def negate(x, a: Ty):
+    """``-x``: exact negation in the R-NEG type."""
     rt = rule_neg(a)
     if a.kind == "index" and x > 0:
         raise Unspecified("negative index value")
