@@ -50,3 +50,78 @@ def test_floor_division_wider_than_64_bits_csim(tmp_path):
     out = np.zeros(2, np.int8)
     mod(DIVISORS, out)
     np.testing.assert_array_equal(out, [-1, -1])
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def three_stages(A: int32[3, 5]) -> (int32[3, 5], int32[3, 5], int32[3, 5]):
+    X0: int32[3, 5] = 0
+    for i0, j0 in allo.grid(3, 3, name="S0"):
+        X0[i0, j0] = A[i0, j0] + 1
+    X1: int32[3, 5] = 0
+    for i1, j1 in allo.grid(3, 5, name="S1"):
+        X1[i1, j1] = A[i1, j1] * 3
+    X2: int32[3, 5] = 0
+    for i2, j2 in allo.grid(2, 4, name="S2"):
+        X2[i2, j2] = X1[i2, j2] * 2
+    return X0, X1, X2
+
+
+def mixed_bounds(A: int32[5, 4]) -> (int32[5, 4], int32[5, 4], int32[5, 4]):
+    X0: int32[5, 4] = 0
+    for i0, j0 in allo.grid(5, 4, name="S0"):
+        X0[i0, j0] = A[i0, j0] + 1
+    X1: int32[5, 4] = 0
+    for i1, j1 in allo.grid(5, 2, name="S1"):
+        X1[i1, j1] = A[i1, j1] * 3
+    X2: int32[5, 4] = 0
+    for i2, j2 in allo.grid(4, 3, name="S2"):
+        X2[i2, j2] = A[i2, j2] - 1
+    return X0, X1, X2
+
+
+def _same_results_or_refused(kernel, args, *steps) -> None:
+    """Each step is refused with a ScheduleError or keeps every result bit-identical."""
+    expected = allo.customize(kernel).build()(*args)
+    s = allo.customize(kernel)
+    for primitive, *params in steps:
+        try:
+            getattr(s, primitive)(*params)
+        except allo.ScheduleError:
+            continue
+        for want, got in zip(expected, s.build()(*args)):
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.xfail(strict=True, reason="compute_at into a consumer loop that an earlier "
+                   "compute_at guarded (i2 < 2) puts the producer under the guard: row 2 of X0 "
+                   "is never computed")
+def test_compute_at_into_a_guarded_consumer():
+    A = np.arange(15, dtype=np.int32).reshape(3, 5)
+    _same_results_or_refused(three_stages, [A], ("compute_at", "i1", "i2"),
+                             ("compute_at", "j0", "j2"))
+
+
+@pytest.mark.xfail(strict=True, reason="after compute_at('i0', 'i2') the mixed-bounds "
+                   "compute_at('j1', 'j2') (refused on its own) is accepted and loses row 4 of X1")
+def test_compute_at_mixed_bounds_after_a_guard():
+    A = np.arange(20, dtype=np.int32).reshape(5, 4)
+    _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
+                             ("compute_at", "j1", "j2"))
+
+
+def test_compute_at_mixed_bounds_alone_is_refused():
+    s = allo.customize(mixed_bounds)
+    before = str(s.module)
+    with pytest.raises(allo.ScheduleError, match="not consistently larger or smaller"):
+        s.compute_at("j1", "j2")
+    assert str(s.module) == before
+
+
+@pytest.mark.xfail(strict=True, raises=StopIteration, reason="reorder of a loop whose body "
+                   "holds the affine.if guard left by compute_at raises a raw StopIteration")
+def test_reorder_after_a_guarding_compute_at():
+    A = np.arange(20, dtype=np.int32).reshape(5, 4)
+    _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
+                             ("reorder", "j2", "i2"))
