@@ -15,7 +15,8 @@ from .symbols import NestedKernel
 from .types import (AlloType, Index, float32, float64,
                     int32)
 from .typing_rules import common_type, result_type
-from .expressions import const_val, operand_types
+from .scalars import const_val, operand_types
+from .scalars import materialize
 from .tensor_ops import build_tensor_op
 from .values import Val
 
@@ -54,7 +55,7 @@ class CallMixin:
         if target in (float, int):
             (arg,) = self._args(node)
             dst = float32 if target is float else int32
-            return Val(self.materialize(arg, dst) if not arg.is_const else None, dst,
+            return Val(materialize(arg, dst) if not arg.is_const else None, dst,
                        const=None if not arg.is_const else target(arg.const))
         if target in (min, max):
             return self.min_max("min" if target is min else "max", self._args(node))
@@ -75,7 +76,7 @@ class CallMixin:
             return self.call_kernel(target, node)
         if isinstance(target, AlloType):
             (arg,) = self._args(node)
-            return Val(self.materialize(arg, target), target)
+            return Val(materialize(arg, target), target)
         label = name or type(target).__name__
         raise AlloSyntaxError(f"Unsupported function call `{label}`")
 
@@ -84,7 +85,7 @@ class CallMixin:
 
     def _method_owner(self, node):
         if isinstance(node, ast.Name):
-            if self.scopes.lookup(node.id) is not None:
+            if self.ctx.scopes.lookup(node.id) is not None:
                 return self.visit_expr(node)
             return None
         if isinstance(node, (ast.Subscript, ast.BinOp, ast.Call)):
@@ -124,7 +125,7 @@ class CallMixin:
                 raise AlloTypeError(f"{which}() expects scalars")
             ta, tb = operand_types(acc, nxt)
             rt = common_type(ta, tb)
-            x, y = self.materialize(acc, rt), self.materialize(nxt, rt)
+            x, y = materialize(acc, rt), materialize(nxt, rt)
             if rt.is_float:
                 cls = arith_d.MinimumFOp if which == "min" else arith_d.MaximumFOp
             elif rt.is_unsigned:
@@ -140,7 +141,7 @@ class CallMixin:
         if v.is_const:
             return const_val(abs(v.const))
         t = v.dtype
-        x = self.materialize(v)
+        x = materialize(v)
         if t.is_float:
             return Val(_res(math_d.AbsFOp(x)), t)
         if t.is_unsigned:
@@ -162,12 +163,12 @@ class CallMixin:
         if name in _MATH_FNS and args and not args[0].is_array:
             v = args[0]
             ft = self.float_of(v) if not v.is_const else float32
-            x = self.materialize(v, ft)
+            x = materialize(v, ft)
             return Val(_res(_MATH_FNS[name](x)), ft)
         if name == "power" and not any(a.is_array for a in args):
             a, b = args
             rt = result_type("**", a.dtype, b.dtype)
-            return Val(_res(math_d.PowFOp(self.materialize(a, rt), self.materialize(b, rt))), rt)
+            return Val(_res(math_d.PowFOp(materialize(a, rt), materialize(b, rt))), rt)
         if name == "abs" and not args[0].is_array:
             return self.abs_(args[0])
         if name == "relu" and not args[0].is_array:
@@ -184,10 +185,10 @@ class CallMixin:
     def call_kernel(self, fn, node, template_slice=None):
         if node.keywords:
             raise AlloSyntaxError("keyword arguments are not supported in kernel calls")
-        if fn is self.fn_object and template_slice is None:
+        if fn is self.ctx.fn_object and template_slice is None:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
         args = [self.visit_expr(a) for a in node.args]
-        callee = self.module_builder.get_function(fn, self, template_slice, node, args)
+        callee = self.ctx.module_builder.get_function(fn, self.ctx, template_slice, node, args)
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")
@@ -206,19 +207,19 @@ class CallMixin:
                     operands.append(arg.value)
                 else:
                     tmp = Val(mem.alloc(arg.dtype, arg.shape), arg.dtype, arg.shape)
-                    mem.copy_converted(arg, tmp, self.convert_val)
+                    mem.copy_converted(arg, tmp, materialize)
                     operands.append(tmp.value)
                     copy_back.append((k, tmp, arg))
             else:
                 if arg.is_array:
                     raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got {arg.shape} and ()")
-                operands.append(self.materialize(arg, ptype.dtype))
+                operands.append(materialize(arg, ptype.dtype))
         call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
         if copy_back:
             directions = self._param_directions(callee)
             for k, tmp, arg in copy_back:
                 if directions[k] != "in":  # the callee may write it: write the view back
-                    mem.copy_converted(tmp, arg, self.convert_val)
+                    mem.copy_converted(tmp, arg, materialize)
         results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
                    for r, t in zip(call.results, callee.results)]
         if not results:
@@ -233,13 +234,10 @@ class CallMixin:
 
         A callee is complete once called, so its directions are computed once per module.
         """
-        cache = self.module_builder.param_directions
+        cache = self.ctx.module_builder.param_directions
         if callee.name not in cache:
-            cache[callee.name] = analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
+            cache[callee.name] = analyze_arg_load_store(self.ctx.module_builder.module).get(callee.name, [])
         return cache[callee.name]
 
-    def convert_val(self, v: Val, dtype):
-        return self.materialize(v, dtype)
-
     def call_ip(self, ip, node):
-        return self.module_builder.call_ip(self, ip, [self.visit_expr(a) for a in node.args])
+        return self.ctx.module_builder.call_ip(self, ip, [self.visit_expr(a) for a in node.args])

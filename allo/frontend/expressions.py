@@ -13,10 +13,10 @@ from ..mlir_utils import LinearForm
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import cast, constant, tag
+from .scalars import const_val, materialize, operand_types
 from .symbols import is_usable_global
 from .tensor_emit import operator_nest
-from .types import (AlloType, Fixed, Index, Int, UFixed, UInt, bool as bool_t,
-                    float32, index as index_t, int32)
+from .types import Fixed, Index, Int, UFixed, UInt, bool as bool_t, index as index_t
 from .typing_rules import common_type, cpp_style_result_type, neg_type, result_type
 from .values import Affine, Val, linear_form
 
@@ -27,43 +27,6 @@ _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", 
 _SIGNED_PRED = {"==": 0, "!=": 1, "<": 2, "<=": 3, ">": 4, ">=": 5}
 _UNSIGNED_PRED = {"==": 0, "!=": 1, "<": 6, "<=": 7, ">": 8, ">=": 9}
 _FLOAT_PRED = {"==": 1, ">": 2, ">=": 3, "<": 4, "<=": 5, "!=": 13}  # oeq ogt oge olt ole une
-
-
-def literal_type(value) -> AlloType:
-    """Type of a Python literal (language.md §4.1)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool_t
-    if isinstance(value, (int, np.integer)):
-        v = int(value)
-        if -(1 << 31) <= v < (1 << 31):
-            return int32
-        if -(1 << 63) <= v < (1 << 63):
-            return Int(64)
-        bits = max(v.bit_length(), (-v - 1).bit_length()) + 1
-        return Int(bits)
-    if isinstance(value, (float, np.floating)):
-        return float32
-    raise AlloTypeError(f"unsupported constant {value!r}")
-
-
-def operand_types(a: Val, b: Val):
-    """Operand types for the typing rules: an int literal next to a float takes the float
-    type (``float16 + 1`` is ``float16``)."""
-    ta, tb = a.dtype, b.dtype
-    if a.is_const and isinstance(a.const, int) and tb.is_float:
-        ta = tb
-    if b.is_const and isinstance(b.const, int) and ta.is_float:
-        tb = ta
-    return ta, tb
-
-
-def const_val(value) -> Val:
-    if isinstance(value, np.generic):
-        value = value.item()
-    v = Val(None, literal_type(value), const=value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        v.affine = Affine.const(value)
-    return v
 
 
 def _res(op):
@@ -80,22 +43,6 @@ class ExprMixin:
             raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
         return method(node)
 
-    def materialize(self, v: Val, dtype: AlloType | None = None):
-        """An MLIR scalar value for ``v`` converted to ``dtype`` (default: its own type)."""
-        dtype = dtype or v.dtype
-        if v.is_array:
-            raise AlloTypeError(f"expected a scalar, got an array of shape {v.shape}")
-        if v.value is None:
-            if v.affine is not None and v.const is None:
-                return self.convert(Val(mem.index_value(v), index_t), dtype)
-            if not isinstance(v.const, (int, float, bool, np.number)):
-                raise AlloTypeError(f"{v.const!r} is not a value")
-            return constant(v.const, dtype)
-        return cast(v.value, v.dtype, dtype)
-
-    def convert(self, v: Val, dtype: AlloType):
-        return self.materialize(v, dtype)
-
     # ---------------------------------------------------------------- leaves
     def expr_Constant(self, node):
         if isinstance(node.value, (bool, int, float)):
@@ -105,11 +52,11 @@ class ExprMixin:
         raise AlloSyntaxError(f"Unsupported constant {node.value!r}")
 
     def expr_Name(self, node):
-        sym = self.scopes.lookup(node.id)
+        sym = self.ctx.scopes.lookup(node.id)
         if sym is not None:
             return self.read_symbol(node.id, sym)
         try:
-            obj = self.env.lookup(node.id)
+            obj = self.ctx.env.lookup(node.id)
         except KeyError:
             raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from None
         return self.python_value(node.id, obj)
@@ -118,7 +65,7 @@ class ExprMixin:
         if isinstance(obj, (bool, int, float, np.number)) and not isinstance(obj, np.ndarray):
             return const_val(obj)
         if isinstance(obj, np.ndarray):
-            return self.global_array(name, obj)
+            return self.ctx.global_array(name, obj)
         if not is_usable_global(obj) and not callable(obj):
             raise AlloSyntaxError(f"Unsupported global variable `{name}`")
         return Val(None, None, const=obj)
@@ -226,7 +173,7 @@ class ExprMixin:
         return out
 
     def _rule(self, op, a, b):
-        if self.typing_rule_set == "cpp-style":
+        if self.ctx.typing_rule_set == "cpp-style":
             t = cpp_style_result_type(op, a, b)
             if t is not None:
                 return t
@@ -247,7 +194,7 @@ class ExprMixin:
             return self.int_mul(a, b, ta, tb, rt)
         if op == "/" and rt.is_fixed:
             return self.fixed_div(a, b, ta, tb, rt)
-        x, y = self.materialize(a, rt), self.materialize(b, rt)
+        x, y = materialize(a, rt), materialize(b, rt)
         out = self._int_arith(op, x, y, rt)
         la, lb = linear_form(a), linear_form(b)
         if op in ("+", "-") and la is not None and lb is not None and not rt.is_fixed:
@@ -274,14 +221,14 @@ class ExprMixin:
             if isinstance(t, Index):
                 t = UInt(32)
             if isinstance(rt, Index):
-                return self.materialize(v, rt)
+                return materialize(v, rt)
             if t.is_fixed or rt.is_fixed:
                 wide = (Fixed if not t.is_unsigned else UFixed)(rt.bits, t.fracs)
             else:
                 wide = (Int if not t.is_unsigned else UInt)(rt.bits)
             if v.is_const:
                 return constant(v.const, wide)
-            return cast(self.materialize(v, t), t, wide)
+            return cast(materialize(v, t), t, wide)
 
         x, y = widen(a, ta), widen(b, tb)
         return Val(_res(tag(arith_d.MulIOp(x, y), rt)), rt)
@@ -291,7 +238,7 @@ class ExprMixin:
             ta = UInt(32)
         if isinstance(tb, Index):
             tb = UInt(32)
-        x, y = self.materialize(a, ta), self.materialize(b, tb)
+        x, y = materialize(a, ta), materialize(b, tb)
         op = ir.Operation.create(
             "allo.fixed_div", results=[rt.build()], operands=[x, y],
             attributes={"lhs": ir.StringAttr.get(ta.name), "rhs": ir.StringAttr.get(tb.name),
@@ -300,7 +247,7 @@ class ExprMixin:
         return Val(op.results[0], rt)
 
     def float_binary(self, op, a, b, rt):
-        x, y = self.materialize(a, rt), self.materialize(b, rt)
+        x, y = materialize(a, rt), materialize(b, rt)
         if op == "+":
             r = arith_d.AddFOp(x, y)
         elif op == "-":
@@ -322,16 +269,16 @@ class ExprMixin:
     def shift(self, op, a, b, rt):
         if b.dtype.is_float or b.dtype.is_fixed:
             raise AlloTypeError(f"operator '{op}' is not defined for types {a.dtype} and {b.dtype}")
-        x = self.materialize(a, rt)
+        x = materialize(a, rt)
         width = 64 if isinstance(rt, Index) else rt.bits
         amount_t = b.dtype if not isinstance(b.dtype, Index) else Int(64)
         if isinstance(rt, Index):
-            y = self.materialize(b, index_t)
+            y = materialize(b, index_t)
         elif b.is_const:
             amt = int(b.const)
             y = constant(min(amt, width) if amt >= 0 else amt, Int(width) if width > 1 else UInt(1))
         else:
-            yv = self.materialize(b, amount_t)
+            yv = materialize(b, amount_t)
             if amount_t.bits > width:
                 big = constant(width, amount_t)
                 ge = arith_d.CmpIOp(9, yv, big)  # uge
@@ -353,7 +300,7 @@ class ExprMixin:
         if (isinstance(ta, Index) and b.is_const and isinstance(b.const, int)) or \
                 (isinstance(tb, Index) and a.is_const and isinstance(a.const, int)):
             ct = index_t
-        x, y = self.materialize(a, ct), self.materialize(b, ct)
+        x, y = materialize(a, ct), materialize(b, ct)
         if ct.is_float:
             r = arith_d.CmpFOp(_FLOAT_PRED[op], x, y)
         else:
@@ -387,7 +334,7 @@ class ExprMixin:
         if v.dtype.is_float:
             zero = constant(0.0, v.dtype)
             return _res(arith_d.CmpFOp(13, v.value, zero))  # une: NaN is true
-        x = self.materialize(v)
+        x = materialize(v)
         zero = constant(0, v.dtype)
         return _res(arith_d.CmpIOp(1, x, zero))
 
@@ -421,15 +368,15 @@ class ExprMixin:
                 return Val(_res(arith_d.SubIOp(constant(0, index_t), v.value)), index_t)
             rt = neg_type(v.dtype)
             if rt.is_float:
-                return Val(_res(arith_d.NegFOp(self.materialize(v))), rt)
-            x = self.materialize(v, rt)
+                return Val(_res(arith_d.NegFOp(materialize(v))), rt)
+            x = materialize(v, rt)
             return Val(_res(tag(arith_d.SubIOp(constant(0, rt), x), rt)), rt)
         if isinstance(node.op, ast.Invert):
             if v.dtype.is_float or v.dtype.is_fixed:
                 raise AlloTypeError(f"operator '~' is not defined for type {v.dtype}")
             if v.is_const:
                 return const_val(~int(v.const))
-            x = self.materialize(v)
+            x = materialize(v)
             ones = constant(-1, v.dtype) if not isinstance(v.dtype, Index) else constant(-1, index_t)
             return Val(_res(tag(arith_d.XOrIOp(x, ones), v.dtype)), v.dtype)
         raise AlloSyntaxError(f'Unsupported node "{type(node.op).__name__}"')
@@ -439,11 +386,11 @@ class ExprMixin:
         a, b = self.visit_expr(node.body), self.visit_expr(node.orelse)
         ta, tb = operand_types(a, b)
         rt = common_type(ta, tb)
-        x, y = self.materialize(a, rt), self.materialize(b, rt)
+        x, y = materialize(a, rt), materialize(b, rt)
         return Val(_res(tag(arith_d.SelectOp(cond, x, y), rt)), rt)
 
     def expr_Attribute(self, node):
-        if isinstance(node.value, ast.Name) and self.scopes.lookup(node.value.id) is None:
+        if isinstance(node.value, ast.Name) and self.ctx.scopes.lookup(node.value.id) is None:
             base = self.expr_Name(node.value)
         else:
             base = self.visit_expr(node.value)
@@ -464,7 +411,7 @@ class ExprMixin:
 
     def expr_List(self, node):
         try:
-            value = eval_compile_time(node, self.compile_env())
+            value = eval_compile_time(node, self.ctx.compile_env())
         except Exception as err:  # noqa: BLE001
             raise AlloSyntaxError(f"list must be a compile-time constant ({err})") from None
         return Val(None, None, const=np.array(value))
@@ -494,7 +441,7 @@ class ArrayOpsMixin:
 
         def body(ivs):
             r = self.scalar_binary(op, element(a, ivs), element(b, ivs))
-            mem.store(self.materialize(r, rt), out, ivs)
+            mem.store(materialize(r, rt), out, ivs)
 
         operator_nest(self, op, shape, body)  # named stage, like allo.add (schedule.md §1.1)
         out.extra["fresh"] = True

@@ -13,6 +13,7 @@ from .._mlir import func_d, ir
 from ..errors import AlloTypeError
 from ..mlir_utils import find_func
 from . import memory as mem
+from .scalars import materialize
 from .types import Int, UInt
 from .values import Val
 
@@ -27,7 +28,7 @@ def emit_ip_call(module_builder, caller, ip, args: list) -> Val:
             if arg.is_array:
                 raise AlloTypeError(f"Argument {k} of {ip.top} shape mismatch, got "
                                     f"{tuple(arg.shape)} and ()")
-            operands.append(caller.materialize(arg, spec.dtype))
+            operands.append(materialize(arg, spec.dtype))
             types.append(spec.dtype.build())
             continue
         if not arg.is_array:

@@ -11,6 +11,7 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time, parse_annotation
 from .casting import wrap_int
+from .scalars import materialize
 from .symbols import Sym
 from .types import Index, Stream, Struct
 from .values import Val
@@ -23,26 +24,26 @@ class StatementMixin:
     # ---------------------------------------------------------------- blocks
     def visit_block(self, stmts, new_scope=True):
         if new_scope:
-            self.scopes.push()
+            self.ctx.scopes.push()
         try:
             for stmt in stmts:
-                if self.returned:
+                if self.ctx.returned:
                     break
                 self.visit_stmt(stmt)
         finally:
             if new_scope:
-                self.scopes.pop()
+                self.ctx.scopes.pop()
 
     def visit_stmt(self, node):
         method = getattr(self, f"stmt_{type(node).__name__}", None)
-        loc = ir.Location.file(self.src.filename, self.src.abs_line(node), node.col_offset + 1)
+        loc = ir.Location.file(self.ctx.src.filename, self.ctx.src.abs_line(node), node.col_offset + 1)
         try:
             with loc:
                 if method is None:
                     raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
                 method(node)
         except Exception as err:  # noqa: BLE001 - located at the innermost statement
-            raise self.src.locate(err, node, self.func_name) from None
+            raise self.ctx.src.locate(err, node, self.ctx.func_name) from None
 
     # ---------------------------------------------------------------- simple statements
     def stmt_Pass(self, node):
@@ -60,8 +61,8 @@ class StatementMixin:
         if not isinstance(node.target, ast.Name):
             raise AlloSyntaxError("annotated assignment target must be a name")
         name = node.target.id
-        ptype = parse_annotation(node.annotation, self.compile_env())
-        sym = self.scopes.lookup(name)
+        ptype = parse_annotation(node.annotation, self.ctx.compile_env())
+        sym = self.ctx.scopes.lookup(name)
         if sym is not None and not ptype.constexpr:
             if sym.kind == "const" and sym.extra.get("constexpr"):
                 raise AlloSyntaxError(f"cannot assign to ConstExpr variable '{name}'")
@@ -82,7 +83,7 @@ class StatementMixin:
         if ptype.stateful:
             return self.declare_stateful(name, ptype, node)
         if isinstance(ptype.dtype, Struct):
-            return self.declare_struct(name, ptype, node.value)
+            return self.structs.declare_struct(name, ptype, node.value)
         if ptype.shape:
             return self.declare_array(name, ptype, node.value)
         return self.declare_scalar(name, ptype, node.value)
@@ -91,12 +92,12 @@ class StatementMixin:
         if node.value is None:
             raise AlloSyntaxError(f"ConstExpr variable '{name}' must be initialized")
         try:
-            value = eval_compile_time(node.value, self.compile_env())
+            value = eval_compile_time(node.value, self.ctx.compile_env())
         except Exception:  # noqa: BLE001
             raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from None
         v = Val(None, ptype.dtype, const=value)
         py = self.const_convert(value, ptype.dtype)
-        self.scopes.declare(name, Sym("const", v, py=py, extra={"constexpr": True}))
+        self.ctx.scopes.declare(name, Sym("const", v, py=py, extra={"constexpr": True}))
 
     def const_convert(self, value, dtype):
         """Compile-time conversion of a Python scalar to ``dtype`` (language.md §4.1)."""
@@ -110,12 +111,12 @@ class StatementMixin:
 
     def declare_scalar(self, name, ptype, value_node):
         buf = Val(mem.alloc(ptype.dtype, (), name, self.memory_space(ptype)), ptype.dtype, (), name=name)
-        self.scopes.declare(name, Sym("var", buf, in_memory=True))
+        self.ctx.scopes.declare(name, Sym("var", buf, in_memory=True))
         if value_node is not None:
             v = self.visit_expr(value_node)
             if v.is_array:
                 raise AlloTypeError(f"cannot assign an array of shape {v.shape} to scalar '{name}'")
-            mem.store(self.materialize(v, ptype.dtype), buf, [])
+            mem.store(materialize(v, ptype.dtype), buf, [])
 
     def memory_space(self, ptype):
         if ptype.memory is not None:
@@ -132,11 +133,11 @@ class StatementMixin:
                 # a fresh result (op or call) is bound directly and takes the name
                 self.name_buffer(init, name)
                 buf = Val(init.value, init.dtype, init.shape, name=name)
-                self.scopes.declare(name, Sym("var", buf))
+                self.ctx.scopes.declare(name, Sym("var", buf))
                 return
         buf = Val(mem.alloc(ptype.dtype, ptype.shape, name, self.memory_space(ptype)),
                   ptype.dtype, ptype.shape, name=name)
-        self.scopes.declare(name, Sym("var", buf))
+        self.ctx.scopes.declare(name, Sym("var", buf))
         if init is not None:
             self.initialize_array(buf, init)
 
@@ -158,7 +159,7 @@ class StatementMixin:
             arr = init.const
             if tuple(arr.shape) != tuple(buf.shape):
                 raise AlloTypeError(f"Shape mismatch, got {tuple(arr.shape)} and {tuple(buf.shape)}")
-            glob = self.global_array(None, arr, dtype=buf.dtype)
+            glob = self.ctx.global_array(None, arr, dtype=buf.dtype)
             mem.copy_whole(glob, buf)
             return
         if init.is_array:
@@ -167,7 +168,7 @@ class StatementMixin:
                                     f"and {tuple(buf.shape)}")
             self.copy_into(buf, init)
             return
-        scalar = self.materialize(init, buf.dtype)
+        scalar = materialize(init, buf.dtype)
         mem.fill(buf, scalar)
 
     def copy_into(self, dst: Val, src: Val):
@@ -178,22 +179,22 @@ class StatementMixin:
                 and tuple(src.shape) == tuple(dst.shape) and src.value.type == dst.value.type:
             mem.copy_whole(src, dst)
         else:
-            mem.copy_converted(src, dst, self.convert_val)
+            mem.copy_converted(src, dst, materialize)
 
     def declare_stateful(self, name, ptype, node):
         if node.value is None:
             init = 0
         else:
             try:
-                init = eval_compile_time(node.value, self.compile_env())
+                init = eval_compile_time(node.value, self.ctx.compile_env())
             except Exception:  # noqa: BLE001
                 raise AlloSyntaxError(
                     f"Stateful variable '{name}' must be initialized with a compile-time constant") from None
             if not isinstance(init, (int, float, bool, list, tuple, np.ndarray, np.number)):
                 raise AlloSyntaxError(
                     f"Stateful variable '{name}' must be initialized with a compile-time constant")
-        buf = self.module_builder.stateful_global(self, name, ptype, init)
-        self.scopes.declare(name, Sym("var", buf, in_memory=not ptype.shape))
+        buf = self.ctx.module_builder.stateful_global(self.ctx, name, ptype, init)
+        self.ctx.scopes.declare(name, Sym("var", buf, in_memory=not ptype.shape))
 
     def stmt_Assign(self, node):
         if len(node.targets) != 1:
@@ -234,7 +235,7 @@ class StatementMixin:
 
     def assign(self, target, value: Val):
         if isinstance(target, ast.Name):
-            sym = self.scopes.lookup(target.id)
+            sym = self.ctx.scopes.lookup(target.id)
             if sym is None:
                 return self.bind_new(target.id, value)
             return self.assign_to_name(target.id, sym, value)
@@ -254,12 +255,12 @@ class StatementMixin:
             else:
                 buf = Val(mem.alloc(value.dtype, value.shape, name), value.dtype, value.shape, name=name)
                 self.copy_into(buf, value)
-            self.scopes.declare(name, Sym("var", buf))
+            self.ctx.scopes.declare(name, Sym("var", buf))
             return None
         dtype = value.dtype
         buf = Val(mem.alloc(dtype, (), name), dtype, (), name=name)
-        self.scopes.declare(name, Sym("var", buf, in_memory=True))
-        mem.store(self.materialize(value, dtype), buf, [])
+        self.ctx.scopes.declare(name, Sym("var", buf, in_memory=True))
+        mem.store(materialize(value, dtype), buf, [])
         return None
 
     def assign_to_name(self, name, sym, value: Val):
@@ -282,11 +283,11 @@ class StatementMixin:
             raise AlloTypeError(f"cannot assign an array of shape {value.shape} to scalar '{name}'")
         if not sym.in_memory:
             raise AlloSyntaxError(f"cannot assign to scalar parameter '{name}'")
-        mem.store(self.materialize(value, buf.dtype), Val(buf.value, buf.dtype, name=buf.name), [])
+        mem.store(materialize(value, buf.dtype), Val(buf.value, buf.dtype, name=buf.name), [])
         return None
 
     def fill_view(self, view: Val, value: Val):
-        scalar = self.materialize(value, view.dtype)
+        scalar = materialize(value, view.dtype)
         if mem.is_plain(view):
             mem.fill(view, scalar)
             return
@@ -295,21 +296,21 @@ class StatementMixin:
     def assign_subscript(self, target, value: Val):
         base = self.visit_expr(target.value)
         if isinstance(base.dtype, Struct):
-            buf = self.struct_field(base, target.slice)
-            mem.store(self.materialize(value, buf.dtype), buf, [])
+            buf = self.structs.struct_field(base, target.slice)
+            mem.store(materialize(value, buf.dtype), buf, [])
             return None
         if base.is_array:
             view = self.index_array(base, self.subscript_items(target))
             if view.is_array:
                 if value.is_const and isinstance(value.const, np.ndarray):
-                    glob = self.global_array(None, value.const, dtype=view.dtype)
+                    glob = self.ctx.global_array(None, value.const, dtype=view.dtype)
                     return self.copy_into(view, glob)
                 if value.is_array:
                     return self.copy_into(view, value)
                 return self.fill_view(view, value)
             if value.is_array:
                 raise AlloTypeError(f"cannot store an array of shape {value.shape} into an element")
-            mem.store(self.materialize(value, base.dtype), view, view.extra["indices"])
+            mem.store(materialize(value, base.dtype), view, view.extra["indices"])
             return None
         # bit / bit-slice assignment on a scalar variable or an array element
         new = self.bit_set(base, target.slice, value)
@@ -323,7 +324,7 @@ class StatementMixin:
         if op is None:
             raise AlloSyntaxError(f'Unsupported node "{type(node.op).__name__}"')
         if isinstance(node.target, ast.Name):
-            sym = self.scopes.lookup(node.target.id)
+            sym = self.ctx.scopes.lookup(node.target.id)
             if sym is None:
                 raise AlloSyntaxError(f"name '{node.target.id}' is not defined in this scope")
             if sym.kind == "iv":
@@ -352,7 +353,7 @@ class StatementMixin:
         cond = self.truth(self.visit_expr(node.test))
         has_else = bool(node.orelse)
         if_op = scf_d.IfOp(cond, [], has_else=has_else)
-        self.runtime_depth += 1
+        self.ctx.runtime_depth += 1
         try:
             with ir.InsertionPoint(if_op.then_block):
                 self.visit_block(node.body)
@@ -362,7 +363,7 @@ class StatementMixin:
                     self.visit_block(node.orelse)
                     scf_d.YieldOp([])
         finally:
-            self.runtime_depth -= 1
+            self.ctx.runtime_depth -= 1
 
     def stmt_While(self, node):
         if node.orelse:
@@ -373,18 +374,18 @@ class StatementMixin:
         with ir.InsertionPoint(before):
             cond = self.truth(self.visit_expr(node.test))
             scf_d.ConditionOp(cond, [])
-        self.runtime_depth += 1
-        self.trip_counts.append(None)
+        self.ctx.runtime_depth += 1
+        self.ctx.trip_counts.append(None)
         try:
             with ir.InsertionPoint(after):
                 self.visit_block(node.body)
                 scf_d.YieldOp([])
         finally:
-            self.trip_counts.pop()
-            self.runtime_depth -= 1
+            self.ctx.trip_counts.pop()
+            self.ctx.runtime_depth -= 1
 
     def stmt_Return(self, node):
-        if self.runtime_depth > 0:
+        if self.ctx.runtime_depth > 0:
             raise AlloSyntaxError("return inside a loop or a run-time 'if' is not supported")
         self.emit_return(node.value)
-        self.returned = True
+        self.ctx.returned = True

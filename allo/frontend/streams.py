@@ -17,6 +17,7 @@ from .._mlir import arith_d, ir, memref_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import constant, tag_buffer
+from .scalars import materialize
 from .symbols import Sym
 from .types import Stream, index as index_t
 from .values import Val
@@ -30,13 +31,13 @@ class StreamMixin:
         if not isinstance(stream.depth, int) or stream.depth < 1:
             raise AlloTypeError(f"stream '{name}' needs a positive integer depth, got {stream.depth!r}")
         if not ptype.shape:
-            self.scopes.declare(name, Sym("stream", self._new_stream(name, stream)))
+            self.ctx.scopes.declare(name, Sym("stream", self._new_stream(name, stream)))
             return
         elements = {}
         for idx in itertools.product(*(range(d) for d in ptype.shape)):
             elements[idx] = self._new_stream("_".join([name] + [str(i) for i in idx]), stream)
         array = Val(None, stream, tuple(ptype.shape), name=name, extra={"streams": elements})
-        self.scopes.declare(name, Sym("stream", array))
+        self.ctx.scopes.declare(name, Sym("stream", array))
 
     def _new_stream(self, name, stream: Stream) -> Val:
         space = ir.Attribute.parse(f'"stream:{stream.depth}"')
@@ -89,14 +90,14 @@ class StreamMixin:
         if not stream.shape:
             if value.is_array:
                 raise AlloTypeError(f"cannot put an array of shape {value.shape} into a stream of {stream.dtype}")
-            mem.store(self.materialize(value, stream.dtype), target, [pos])
+            mem.store(materialize(value, stream.dtype), target, [pos])
             return Val(None, None, const=None, extra={"void": True})
         if not value.is_array or tuple(value.shape) != tuple(stream.shape):
             raise AlloTypeError(f"put() expects an array of shape {tuple(stream.shape)}")
 
         def body(ivs):
             v = mem.load(value, mem.base_indices(value, ivs), value.dtype)
-            v = self.convert(Val(v, value.dtype), stream.dtype)
+            v = materialize(Val(v, value.dtype), stream.dtype)
             mem.store(v, target, [pos] + list(ivs))
 
         mem.elements(tuple(stream.shape), body,
@@ -125,7 +126,7 @@ class StreamMixin:
     def _count_put(self, stream: Val):
         """Add this put's worst-case execution count to the stream's capacity."""
         count = 1
-        for trips in self.trip_counts:
+        for trips in self.ctx.trip_counts:
             if trips is None:
                 raise AlloTypeError(
                     f"put() on stream '{stream.name}' inside a loop with run-time bounds: the "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .._mlir import arith_d
 from .casting import cast, tag
+from .scalars import materialize
 from .types import AlloType, Index, Int, UInt
 from .values import Val
 
@@ -35,7 +36,7 @@ def binary_in(fb, op: str, x, y, rt: AlloType):
     if op in _DIRECT_INT and (_is_plain_int(rt) or (op != "*" and rt.is_fixed)):
         return tag(_DIRECT_INT[op](x, y), rt).result
     result = fb.scalar_binary(op, Val(x, rt), Val(y, rt))
-    return fb.materialize(result, rt)
+    return materialize(result, rt)
 
 
 def accumulate(fb, acc, a: Val, b: Val, rt: AlloType):
@@ -49,7 +50,7 @@ def accumulate(fb, acc, a: Val, b: Val, rt: AlloType):
         return tag(arith_d.AddIOp(acc, prod), rt).result
     prod = fb.scalar_binary("*", a, b)
     total = fb.scalar_binary("+", Val(acc, rt), prod)
-    return fb.materialize(total, rt)
+    return materialize(total, rt)
 
 
 def add_in(fb, acc, v: Val, rt: AlloType):
@@ -57,4 +58,4 @@ def add_in(fb, acc, v: Val, rt: AlloType):
     if v.dtype == rt and (_is_plain_int(rt) or rt.is_fixed):
         return tag(arith_d.AddIOp(acc, v.value), rt).result
     total = fb.scalar_binary("+", Val(acc, rt), v)
-    return fb.materialize(total, rt)
+    return materialize(total, rt)

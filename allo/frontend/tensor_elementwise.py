@@ -17,7 +17,8 @@ from .._mlir import arith_d, math_d
 from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import constant
-from .expressions import operand_types
+from .scalars import operand_types
+from .scalars import materialize
 from .tensor_arith import binary_in
 from .tensor_emit import OpEmitter, max_value
 from .types import AlloType, Index
@@ -40,7 +41,7 @@ def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     for v in inputs:
         shape = mem.broadcast_or_raise(shape, tuple(v.shape))
     if not shape:
-        return Val(compute(*[fb.materialize(v, rt) for v in inputs]), rt)
+        return Val(compute(*[materialize(v, rt) for v in inputs]), rt)
     em = OpEmitter(fb, op, name)
     out = em.fresh(rt, shape)
 

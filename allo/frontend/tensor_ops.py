@@ -124,7 +124,7 @@ def bind_arguments(fb, op: str, args: list, kwargs: dict) -> dict:
 
 def _compile_time(fb, node: ast.expr, op: str, key: str):
     try:
-        return eval_compile_time(node, fb.compile_env())
+        return eval_compile_time(node, fb.ctx.compile_env())
     except Exception as err:  # noqa: BLE001 - any failure means "not a compile-time value"
         raise AlloTypeError(
             f"argument '{key}' of allo.{op} must be a compile-time constant ({err})") from None
