@@ -35,7 +35,7 @@ class AccessMixin:
         if isinstance(base.dtype, Struct):
             return self.structs.read_struct_field(base, node.slice)
         if "streams" in base.extra:
-            return self.stream_element(base, self.subscript_items(node))
+            return self.streams.stream_element(base, self.subscript_items(node))
         if base.is_array:
             view = self.index_array(base, self.subscript_items(node))
             if view.is_array:

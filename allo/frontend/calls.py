@@ -98,9 +98,9 @@ class CallMixin:
             if node.keywords:
                 raise AlloSyntaxError("keyword arguments are not supported here")
             if attr == "put":
-                return self.stream_put(owner, node.args)
+                return self.streams.stream_put(owner, node.args)
             if attr == "get":
-                return self.stream_get(owner, node.args)
+                return self.streams.stream_get(owner, node.args)
             raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
         if attr == "reverse":
             return self.bit_reverse(owner)

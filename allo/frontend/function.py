@@ -12,10 +12,10 @@ from .annotations import ParsedType, parse_annotation
 from .calls import CallMixin
 from .context import FunctionContext, FunctionInfo
 from .expressions import ArrayOpsMixin, ExprMixin
-from .loops import LoopMixin
+from .loops import LoopLowering
 from .scalars import materialize
 from .statements import StatementMixin
-from .streams import StreamMixin
+from .streams import StreamLowering
 from .structs import StructLowering
 from .symbols import NestedKernel, Sym
 from .types import Fixed, Int, Struct, UFixed, UInt
@@ -30,7 +30,7 @@ def _sign_char(t) -> str:
     return "_"
 
 
-class FunctionBuilder(StatementMixin, StreamMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
+class FunctionBuilder(StatementMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
@@ -38,12 +38,12 @@ class FunctionBuilder(StatementMixin, StreamMixin, LoopMixin, AccessMixin, CallM
         self.ctx = FunctionContext(
             module_builder, src, env, func_name, fn_object, suffix, frozenset(runtime_forbidden),
             module_builder.options.get("typing_rule_set", "default"))
-        self.for_counter = 0
-        self.stream_puts = {}
         # parts still mixed into this class stand for themselves
         self.stmts = self.assigns = self.exprs = self.ops = self.access = self
-        self.calls = self.loops = self.streams = self.tensors = self
+        self.calls = self.tensors = self
         self.structs = StructLowering(self.ctx, self)
+        self.streams = StreamLowering(self.ctx, self)
+        self.loops = LoopLowering(self.ctx, self)
 
     def expr_Name(self, node):  # noqa: D401 - adds the nested-capture check
         if self.ctx.scopes.lookup(node.id) is None and node.id in self.ctx.runtime_forbidden:
@@ -125,7 +125,7 @@ class FunctionBuilder(StatementMixin, StreamMixin, LoopMixin, AccessMixin, CallM
                     self.ctx.scopes.declare(pname, Sym("param", v))
         with ir.InsertionPoint(entry):
             self.visit_block(self.ctx.src.tree.body, new_scope=True)
-            self.finalize_streams()
+            self.streams.finalize_streams()
             if not self.ctx.returned:
                 if info.results:
                     raise AlloTypeError("Missing return statement", self.ctx.src.filename,

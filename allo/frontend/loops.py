@@ -10,6 +10,7 @@ from ..errors import AlloSyntaxError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import constant
+from .context import Part
 from .scalars import materialize
 from .streams import static_trip_count
 from .symbols import Sym
@@ -21,8 +22,15 @@ def _ui32(v: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_unsigned(32), int(v))
 
 
-class LoopMixin:
-    """Mixed into the function builder."""
+class LoopLowering(Part):
+    """``for`` loops and compile-time ``with allo.meta_*`` blocks of one function.
+
+    ``for_counter`` numbers the loop statements, for the default stage names ``S_<ivs>_<k>``.
+    """
+
+    def __init__(self, ctx, parts):
+        super().__init__(ctx, parts)
+        self.for_counter = 0
 
     def _loop_kind(self, call):
         if not isinstance(call, ast.Call):
@@ -33,7 +41,7 @@ class LoopMixin:
                 and self.ctx.scopes.lookup("range") is None:
             target = range
         else:
-            target = self.visit_expr(call.func).const
+            target = self.exprs.visit_expr(call.func).const
         if target is range:
             return "range"
         if target is lang.grid:
@@ -42,7 +50,8 @@ class LoopMixin:
             return "reduction"
         return None
 
-    def stmt_For(self, node):
+    def for_loop(self, node: ast.For) -> list:
+        """Lower a ``for`` over ``range``/``allo.grid``/``allo.reduction``; returns its loops."""
         if node.orelse:
             raise AlloSyntaxError("'else' clause for 'for' not supported in Allo kernels")
         kind = self._loop_kind(node.iter)
@@ -68,7 +77,7 @@ class LoopMixin:
         else:
             if len(names) != len(call.args):
                 raise AlloSyntaxError(f"grid expects {len(call.args)} loop variables")
-            bounds = [(mem.index_const(0), self.visit_expr(a), 1) for a in call.args]
+            bounds = [(mem.index_const(0), self.exprs.visit_expr(a), 1) for a in call.args]
         is_stage = self.ctx.loop_depth == 0
         stage = None
         if is_stage:
@@ -86,7 +95,7 @@ class LoopMixin:
         return loops
 
     def _range_bounds(self, args):
-        vals = [self.visit_expr(a) for a in args]
+        vals = [self.exprs.visit_expr(a) for a in args]
         if len(vals) == 1:
             lo, hi, step = mem.index_const(0), vals[0], mem.index_const(1)
         elif len(vals) == 2:
@@ -126,7 +135,7 @@ class LoopMixin:
                 if d + 1 < len(names):
                     rec(d + 1)
                 else:
-                    self.visit_block(node.body, new_scope=True)
+                    self.stmts.visit_block(node.body, new_scope=True)
                 if isinstance(loop, affine_d.AffineForOp):
                     affine_d.AffineYieldOp([])
                 else:
@@ -167,7 +176,8 @@ class LoopMixin:
         return loop, Val(loop.induction_variable, index_t)
 
     # ---------------------------------------------------------------- meta blocks
-    def stmt_With(self, node):
+    def meta_block(self, node: ast.With) -> None:
+        """Lower ``with allo.meta_if/meta_elif/meta_else/meta_for(...)``: expand at compile time."""
         if len(node.items) != 1:
             raise AlloSyntaxError("Unsupported meta function")
         item = node.items[0]
@@ -204,7 +214,7 @@ class LoopMixin:
         taken = self._meta_cond(call)
         self.ctx.meta_stack[-1] = {"done": taken}
         if taken:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_elif(self, node, call):
         state = self.ctx.meta_stack[-1]
@@ -215,7 +225,7 @@ class LoopMixin:
         taken = self._meta_cond(call)
         state["done"] = taken
         if taken:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_else(self, node):
         state = self.ctx.meta_stack[-1]
@@ -223,7 +233,7 @@ class LoopMixin:
             raise AlloSyntaxError("Unmatched allo.meta_else()")
         self.ctx.meta_stack[-1] = None
         if not state["done"]:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_for(self, node, call, item):
         try:
@@ -237,10 +247,8 @@ class LoopMixin:
             self.ctx.scopes.push()
             self.ctx.scopes.declare(var, Sym("const", Val(None, None, const=value), py=value))
             try:
-                self.ctx.meta_stack.append(None)
-                self.visit_block(node.body)
+                self.stmts.visit_block(node.body)
             finally:
-                self.ctx.meta_stack.pop()
                 self.ctx.scopes.pop()
             if self.ctx.returned:
                 break

@@ -79,7 +79,7 @@ class StatementMixin:
         if isinstance(ptype.dtype, Stream):
             if node.value is not None:
                 raise AlloSyntaxError(f"stream '{name}' cannot have an initialiser")
-            return self.declare_stream(name, ptype)
+            return self.streams.declare_stream(name, ptype)
         if ptype.stateful:
             return self.declare_stateful(name, ptype, node)
         if isinstance(ptype.dtype, Struct):
@@ -364,6 +364,12 @@ class StatementMixin:
                     scf_d.YieldOp([])
         finally:
             self.ctx.runtime_depth -= 1
+
+    def stmt_For(self, node):
+        self.loops.for_loop(node)
+
+    def stmt_With(self, node):
+        self.loops.meta_block(node)
 
     def stmt_While(self, node):
         if node.orelse:
