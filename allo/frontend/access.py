@@ -10,26 +10,26 @@ from .._mlir import arith_d, ir
 from ..errors import AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time
-from .casting import constant, tag
+from .casting import constant, op_result, tag
+from .context import Part
 from .scalars import materialize
 from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64
 from .values import Val, linear_form
 
 
-def _res(op):
-    return op.result if hasattr(op, "result") else op.results[0]
-
-
-class AccessMixin:
-    """Mixed into the function builder."""
+class AccessLowering(Part):
+    """Subscripts of one function: elements and views of arrays, compile-time subscripts,
+    struct fields and stream arrays (handed to their parts), and bits of integers."""
 
     # ---------------------------------------------------------------- arrays
-    def subscript_items(self, node):
+    def subscript_items(self, node: ast.Subscript) -> list:
+        """The index expressions of ``node`` (one per subscripted dimension)."""
         sl = node.slice
         return list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
 
-    def expr_Subscript(self, node):
-        base = self.visit_expr(node.value)
+    def subscript(self, node: ast.Subscript) -> Val:
+        """The value of ``base[...]`` read in an expression."""
+        base = self.exprs.visit_expr(node.value)
         if base.value is None and base.dtype is None:
             return self.compile_time_subscript(base, node)
         if isinstance(base.dtype, Struct):
@@ -37,10 +37,7 @@ class AccessMixin:
         if "streams" in base.extra:
             return self.streams.stream_element(base, self.subscript_items(node))
         if base.is_array:
-            view = self.index_array(base, self.subscript_items(node))
-            if view.is_array:
-                return view
-            return Val(mem.load(view, view.extra["indices"], base.dtype), base.dtype)
+            return self._element_or_view(base, node)
         return self.bit_get(base, node.slice)
 
     def compile_time_subscript(self, base, node):
@@ -50,11 +47,11 @@ class AccessMixin:
                 idx = eval_compile_time(node.slice, self.ctx.compile_env())
             except Exception:  # noqa: BLE001
                 arr = self.ctx.global_array(getattr(node.value, "id", "const"), base.const)
-                return self.expr_Subscript_on(arr, node)
-            return self.python_value("const", base.const[idx])
+                return self._element_or_view(arr, node)
+            return self.exprs.python_value("const", base.const[idx])
         return Val(None, None, const=("template", base.const, node.slice))
 
-    def expr_Subscript_on(self, arr: Val, node):
+    def _element_or_view(self, arr: Val, node):
         view = self.index_array(arr, self.subscript_items(node))
         if view.is_array:
             return view
@@ -82,7 +79,7 @@ class AccessMixin:
                 new_entries[dim] = ("slice", mem.add_index(start, mem.mul_index(mem.index_const(lo), step)), step * st)
                 new_shape.append(max(0, -(-(hi - lo) // st)))
             else:
-                iv = mem.as_index(self.visit_expr(item), materialize)
+                iv = mem.as_index(self.exprs.visit_expr(item), materialize)
                 c = self._const_index(iv)
                 if c is not None:
                     if c < 0:
@@ -103,7 +100,7 @@ class AccessMixin:
         def ev(n, default):
             if n is None:
                 return default
-            v = self.visit_expr(n)
+            v = self.exprs.visit_expr(n)
             if not (v.is_const and isinstance(v.const, int)):
                 raise AlloTypeError("slice bounds must be compile-time constants")
             return int(v.const)
@@ -123,15 +120,15 @@ class AccessMixin:
             raise AlloTypeError("Can only access bit (slice) for integers")
 
     def _bit_index(self, node, width):
-        idx = mem.as_index(self.visit_expr(node), materialize)
+        idx = mem.as_index(self.exprs.visit_expr(node), materialize)
         c = self._const_index(idx)
         if c is not None and (c < 0 or c >= width):
             raise AlloTypeError(f"bit index {c} out of range for a {width}-bit integer")
         return idx
 
     def _slice_width(self, sl: ast.Slice, width):
-        lo_v = self.visit_expr(sl.lower) if sl.lower is not None else mem.index_const(0)
-        hi_v = self.visit_expr(sl.upper) if sl.upper is not None else mem.index_const(width)
+        lo_v = self.exprs.visit_expr(sl.lower) if sl.lower is not None else mem.index_const(0)
+        hi_v = self.exprs.visit_expr(sl.upper) if sl.upper is not None else mem.index_const(width)
         diff = None
         # the width is hi - lo on the source values, before their conversion to index
         fl, fh = linear_form(lo_v), linear_form(hi_v)
@@ -186,7 +183,7 @@ class AccessMixin:
         if v.dtype == bool_t:
             return v.value
         if isinstance(v.dtype, (Int, UInt)):
-            return _res(arith_d.TruncIOp(ir.IntegerType.get_signless(1), materialize(v)))
+            return op_result(arith_d.TruncIOp(ir.IntegerType.get_signless(1), materialize(v)))
         return materialize(v, bool_t)
 
     def bit_reverse(self, v: Val) -> Val:
@@ -204,10 +201,10 @@ class AccessMixin:
             target = {16: float16, 32: float32, 64: float64}.get(t.bits)
             if target is None:
                 raise AlloTypeError(f"Unsupported bitwidth {t.bits}")
-            return Val(_res(arith_d.BitcastOp(target.build(), materialize(v))), target)
+            return Val(op_result(arith_d.BitcastOp(target.build(), materialize(v))), target)
         if isinstance(t, Float):
             rt = UInt(t.bits)
-            return Val(_res(tag(arith_d.BitcastOp(rt.build(), materialize(v)), rt)), rt)
+            return Val(op_result(tag(arith_d.BitcastOp(rt.build(), materialize(v)), rt)), rt)
         if t.is_fixed:
             rt = UInt(t.bits)
             op = ir.Operation.create("allo.bitcast", results=[rt.build()], operands=[materialize(v)],

@@ -10,7 +10,7 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from .. import language as lang
 from . import memory as mem
 from .arg_directions import analyze_arg_load_store
-from .casting import constant, tag
+from .casting import constant, op_result, tag
 from .symbols import NestedKernel
 from .types import (AlloType, Index, float32, float64,
                     int32)
@@ -26,10 +26,6 @@ _MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
 ARRAY_BUILTINS = {"matmul", "bmm", "linear", "add", "sub", "mul", "div", "softmax", "layernorm",
                   "gelu", "tril", "transpose", "view", "concat", "copy", "conv2d", "maxpool",
                   "sumpool", "ones", "zeros", "relu", "power", "abs"} | set(_MATH_FNS)
-
-
-def _res(op):
-    return op.result if hasattr(op, "result") else op.results[0]
 
 
 class CallMixin:
@@ -103,9 +99,9 @@ class CallMixin:
                 return self.streams.stream_get(owner, node.args)
             raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
         if attr == "reverse":
-            return self.bit_reverse(owner)
+            return self.access.bit_reverse(owner)
         if attr == "bitcast":
-            return self.bitcast(owner)
+            return self.access.bitcast(owner)
         if attr == "copy":
             return self.builtin_op("copy", [owner], {})
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
@@ -132,7 +128,7 @@ class CallMixin:
                 cls = arith_d.MinUIOp if which == "min" else arith_d.MaxUIOp
             else:
                 cls = arith_d.MinSIOp if which == "min" else arith_d.MaxSIOp
-            acc = Val(_res(tag(cls(x, y), rt)), rt)
+            acc = Val(op_result(tag(cls(x, y), rt)), rt)
         return acc
 
     def abs_(self, v: Val):
@@ -143,13 +139,13 @@ class CallMixin:
         t = v.dtype
         x = materialize(v)
         if t.is_float:
-            return Val(_res(math_d.AbsFOp(x)), t)
+            return Val(op_result(math_d.AbsFOp(x)), t)
         if t.is_unsigned:
             return v
         zero = constant(0, t)
-        neg = _res(tag(arith_d.SubIOp(zero, x), t))
-        lt = _res(arith_d.CmpIOp(2, x, zero))
-        return Val(_res(tag(arith_d.SelectOp(lt, neg, x), t)), t)
+        neg = op_result(tag(arith_d.SubIOp(zero, x), t))
+        lt = op_result(arith_d.CmpIOp(2, x, zero))
+        return Val(op_result(tag(arith_d.SelectOp(lt, neg, x), t)), t)
 
     def float_of(self, v: Val):
         t = v.dtype
@@ -164,11 +160,11 @@ class CallMixin:
             v = args[0]
             ft = self.float_of(v) if not v.is_const else float32
             x = materialize(v, ft)
-            return Val(_res(_MATH_FNS[name](x)), ft)
+            return Val(op_result(_MATH_FNS[name](x)), ft)
         if name == "power" and not any(a.is_array for a in args):
             a, b = args
             rt = result_type("**", a.dtype, b.dtype)
-            return Val(_res(math_d.PowFOp(materialize(a, rt), materialize(b, rt))), rt)
+            return Val(op_result(math_d.PowFOp(materialize(a, rt), materialize(b, rt))), rt)
         if name == "abs" and not args[0].is_array:
             return self.abs_(args[0])
         if name == "relu" and not args[0].is_array:

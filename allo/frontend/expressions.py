@@ -12,7 +12,7 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from ..mlir_utils import LinearForm
 from . import memory as mem
 from .annotations import eval_compile_time
-from .casting import cast, constant, tag
+from .casting import cast, constant, op_result, tag
 from .scalars import const_val, materialize, operand_types
 from .symbols import is_usable_global
 from .tensor_emit import operator_nest
@@ -29,10 +29,6 @@ _UNSIGNED_PRED = {"==": 0, "!=": 1, "<": 6, "<=": 7, ">": 8, ">=": 9}
 _FLOAT_PRED = {"==": 1, ">": 2, ">=": 3, "<": 4, "<=": 5, "!=": 13}  # oeq ogt oge olt ole une
 
 
-def _res(op):
-    return op.result if hasattr(op, "result") else op.results[0]
-
-
 class ExprMixin:
     """Mixed into the function builder; ``visit_expr`` returns a :class:`Val`."""
 
@@ -42,6 +38,9 @@ class ExprMixin:
         if method is None:
             raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
         return method(node)
+
+    def expr_Subscript(self, node):
+        return self.access.subscript(node)
 
     # ---------------------------------------------------------------- leaves
     def expr_Constant(self, node):
@@ -166,7 +165,7 @@ class ExprMixin:
         y = mem.index_value(b) if bi else constant(b.const, index_t)
         cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "*": arith_d.MulIOp,
                "//": arith_d.FloorDivSIOp, "/": arith_d.DivSIOp, "%": arith_d.RemSIOp}[op]
-        out = Val(_res(cls(x, y)), index_t)
+        out = Val(op_result(cls(x, y)), index_t)
         la, lb = linear_form(a), linear_form(b)
         if op in ("+", "-") and la is not None and lb is not None:
             out.extra["linear"] = la + lb if op == "+" else la - lb
@@ -206,14 +205,14 @@ class ExprMixin:
             cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "/": arith_d.DivSIOp,
                    "//": arith_d.FloorDivSIOp, "%": arith_d.RemSIOp, "&": arith_d.AndIOp,
                    "|": arith_d.OrIOp, "^": arith_d.XOrIOp}[op]
-            return Val(_res(cls(x, y)), rt)
+            return Val(op_result(cls(x, y)), rt)
         unsigned = rt.is_unsigned
         cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp,
                "/": arith_d.DivUIOp if unsigned else arith_d.DivSIOp,
                "//": arith_d.DivUIOp if unsigned else arith_d.FloorDivSIOp,
                "%": arith_d.RemUIOp if unsigned else arith_d.RemSIOp,
                "&": arith_d.AndIOp, "|": arith_d.OrIOp, "^": arith_d.XOrIOp}[op]
-        return Val(_res(tag(cls(x, y), rt)), rt)
+        return Val(op_result(tag(cls(x, y), rt)), rt)
 
     def int_mul(self, a, b, ta, tb, rt):
         """R-MUL: operands widened to the result width keeping their own fraction bits."""
@@ -231,7 +230,7 @@ class ExprMixin:
             return cast(materialize(v, t), t, wide)
 
         x, y = widen(a, ta), widen(b, tb)
-        return Val(_res(tag(arith_d.MulIOp(x, y), rt)), rt)
+        return Val(op_result(tag(arith_d.MulIOp(x, y), rt)), rt)
 
     def fixed_div(self, a, b, ta, tb, rt):
         if isinstance(ta, Index):
@@ -257,14 +256,14 @@ class ExprMixin:
         elif op == "/":
             r = arith_d.DivFOp(x, y)
         elif op == "//":
-            r = math_d.FloorOp(_res(arith_d.DivFOp(x, y)))
+            r = math_d.FloorOp(op_result(arith_d.DivFOp(x, y)))
         elif op == "%":
             r = arith_d.RemFOp(x, y)
         elif op == "**":
             r = math_d.PowFOp(x, y)
         else:
             raise AlloTypeError(f"operator '{op}' is not defined for types {a.dtype} and {b.dtype}")
-        return Val(_res(r), rt)
+        return Val(op_result(r), rt)
 
     def shift(self, op, a, b, rt):
         if b.dtype.is_float or b.dtype.is_fixed:
@@ -282,7 +281,7 @@ class ExprMixin:
             if amount_t.bits > width:
                 big = constant(width, amount_t)
                 ge = arith_d.CmpIOp(9, yv, big)  # uge
-                yv = _res(arith_d.SelectOp(_res(ge), big, yv))
+                yv = op_result(arith_d.SelectOp(op_result(ge), big, yv))
                 yv = cast(yv, UInt(amount_t.bits), UInt(width))
             elif amount_t.bits < width:
                 yv = cast(yv, UInt(amount_t.bits), UInt(width))
@@ -293,7 +292,7 @@ class ExprMixin:
             r = arith_d.ShRUIOp(x, y)
         else:
             r = arith_d.ShRSIOp(x, y)
-        return Val(_res(tag(r, rt)), rt)
+        return Val(op_result(tag(r, rt)), rt)
 
     def compare(self, op, a, b, ta, tb):
         ct = common_type(ta, tb) if not (isinstance(ta, Index) and isinstance(tb, Index)) else index_t
@@ -306,7 +305,7 @@ class ExprMixin:
         else:
             preds = _UNSIGNED_PRED if ct.is_unsigned else _SIGNED_PRED
             r = arith_d.CmpIOp(preds[op], x, y)
-        return Val(_res(r), bool_t)
+        return Val(op_result(r), bool_t)
 
     def expr_Compare(self, node):
         if len(node.ops) != 1:
@@ -333,16 +332,16 @@ class ExprMixin:
             return v.value
         if v.dtype.is_float:
             zero = constant(0.0, v.dtype)
-            return _res(arith_d.CmpFOp(13, v.value, zero))  # une: NaN is true
+            return op_result(arith_d.CmpFOp(13, v.value, zero))  # une: NaN is true
         x = materialize(v)
         zero = constant(0, v.dtype)
-        return _res(arith_d.CmpIOp(1, x, zero))
+        return op_result(arith_d.CmpIOp(1, x, zero))
 
     def expr_BoolOp(self, node):
         vals = [self.truth(self.visit_expr(v)) for v in node.values]
         acc = vals[0]
         for nxt in vals[1:]:
-            acc = _res(arith_d.AndIOp(acc, nxt) if isinstance(node.op, ast.And) else arith_d.OrIOp(acc, nxt))
+            acc = op_result(arith_d.AndIOp(acc, nxt) if isinstance(node.op, ast.And) else arith_d.OrIOp(acc, nxt))
         return Val(acc, bool_t)
 
     def expr_UnaryOp(self, node):
@@ -351,7 +350,7 @@ class ExprMixin:
             if v.is_const:
                 return const_val(not v.const)
             t = self.truth(v)
-            return Val(_res(arith_d.XOrIOp(t, constant(True, bool_t))), bool_t)
+            return Val(op_result(arith_d.XOrIOp(t, constant(True, bool_t))), bool_t)
         if isinstance(node.op, ast.UAdd):
             return v
         if v.is_array:
@@ -365,12 +364,12 @@ class ExprMixin:
                 f = mem.affine_of(v)
                 if f is not None:
                     return Val(None, index_t, affine=Affine("mul", f, -1))
-                return Val(_res(arith_d.SubIOp(constant(0, index_t), v.value)), index_t)
+                return Val(op_result(arith_d.SubIOp(constant(0, index_t), v.value)), index_t)
             rt = neg_type(v.dtype)
             if rt.is_float:
-                return Val(_res(arith_d.NegFOp(materialize(v))), rt)
+                return Val(op_result(arith_d.NegFOp(materialize(v))), rt)
             x = materialize(v, rt)
-            return Val(_res(tag(arith_d.SubIOp(constant(0, rt), x), rt)), rt)
+            return Val(op_result(tag(arith_d.SubIOp(constant(0, rt), x), rt)), rt)
         if isinstance(node.op, ast.Invert):
             if v.dtype.is_float or v.dtype.is_fixed:
                 raise AlloTypeError(f"operator '~' is not defined for type {v.dtype}")
@@ -378,7 +377,7 @@ class ExprMixin:
                 return const_val(~int(v.const))
             x = materialize(v)
             ones = constant(-1, v.dtype) if not isinstance(v.dtype, Index) else constant(-1, index_t)
-            return Val(_res(tag(arith_d.XOrIOp(x, ones), v.dtype)), v.dtype)
+            return Val(op_result(tag(arith_d.XOrIOp(x, ones), v.dtype)), v.dtype)
         raise AlloSyntaxError(f'Unsupported node "{type(node.op).__name__}"')
 
     def expr_IfExp(self, node):
@@ -387,7 +386,7 @@ class ExprMixin:
         ta, tb = operand_types(a, b)
         rt = common_type(ta, tb)
         x, y = materialize(a, rt), materialize(b, rt)
-        return Val(_res(tag(arith_d.SelectOp(cond, x, y), rt)), rt)
+        return Val(op_result(tag(arith_d.SelectOp(cond, x, y), rt)), rt)
 
     def expr_Attribute(self, node):
         if isinstance(node.value, ast.Name) and self.ctx.scopes.lookup(node.value.id) is None:
@@ -406,7 +405,7 @@ class ExprMixin:
         if node.attr == "T":
             return self.builtin_op("transpose", [base], {})
         if node.attr == "reverse":
-            return self.bit_reverse(base)
+            return self.access.bit_reverse(base)
         raise AlloSyntaxError(f"Unsupported attribute `.{node.attr}`")
 
     def expr_List(self, node):

@@ -7,7 +7,7 @@ import ast
 from .._mlir import func_d, ir
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
-from .access import AccessMixin
+from .access import AccessLowering
 from .annotations import ParsedType, parse_annotation
 from .calls import CallMixin
 from .context import FunctionContext, FunctionInfo
@@ -30,7 +30,7 @@ def _sign_char(t) -> str:
     return "_"
 
 
-class FunctionBuilder(StatementMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
+class FunctionBuilder(StatementMixin, CallMixin, ArrayOpsMixin, ExprMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
@@ -39,11 +39,12 @@ class FunctionBuilder(StatementMixin, AccessMixin, CallMixin, ArrayOpsMixin, Exp
             module_builder, src, env, func_name, fn_object, suffix, frozenset(runtime_forbidden),
             module_builder.options.get("typing_rule_set", "default"))
         # parts still mixed into this class stand for themselves
-        self.stmts = self.assigns = self.exprs = self.ops = self.access = self
+        self.stmts = self.assigns = self.exprs = self.ops = self
         self.calls = self.tensors = self
         self.structs = StructLowering(self.ctx, self)
         self.streams = StreamLowering(self.ctx, self)
         self.loops = LoopLowering(self.ctx, self)
+        self.access = AccessLowering(self.ctx, self)
 
     def expr_Name(self, node):  # noqa: D401 - adds the nested-capture check
         if self.ctx.scopes.lookup(node.id) is None and node.id in self.ctx.runtime_forbidden:

@@ -300,7 +300,7 @@ class StatementMixin:
             mem.store(materialize(value, buf.dtype), buf, [])
             return None
         if base.is_array:
-            view = self.index_array(base, self.subscript_items(target))
+            view = self.access.index_array(base, self.access.subscript_items(target))
             if view.is_array:
                 if value.is_const and isinstance(value.const, np.ndarray):
                     glob = self.ctx.global_array(None, value.const, dtype=view.dtype)
@@ -313,7 +313,7 @@ class StatementMixin:
             mem.store(materialize(value, base.dtype), view, view.extra["indices"])
             return None
         # bit / bit-slice assignment on a scalar variable or an array element
-        new = self.bit_set(base, target.slice, value)
+        new = self.access.bit_set(base, target.slice, value)
         self.assign(target.value, new)
         return None
 
