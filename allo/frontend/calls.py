@@ -5,33 +5,30 @@ from __future__ import annotations
 import ast
 import types as pytypes
 
-from .._mlir import arith_d, func_d, ir, math_d
+from .._mlir import func_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from .. import language as lang
 from . import memory as mem
 from .arg_directions import analyze_arg_load_store
-from .casting import constant, op_result, tag
+from .casting import op_result
+from .context import Part
+from .ip_calls import emit_ip_call
+from .scalars import const_val, materialize
 from .symbols import NestedKernel
-from .types import (AlloType, Index, float32, float64,
-                    int32)
-from .typing_rules import common_type, result_type
-from .scalars import const_val, operand_types
-from .scalars import materialize
+from .tensor_elementwise import MATH_OPS
 from .tensor_ops import build_tensor_op
+from .types import AlloType, float32, int32
+from .typing_rules import result_type
 from .values import Val
 
-_MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
-             "log10": math_d.Log10Op, "sqrt": math_d.SqrtOp, "sin": math_d.SinOp,
-             "cos": math_d.CosOp, "tan": math_d.TanOp, "tanh": math_d.TanhOp}
-ARRAY_BUILTINS = {"matmul", "bmm", "linear", "add", "sub", "mul", "div", "softmax", "layernorm",
-                  "gelu", "tril", "transpose", "view", "concat", "copy", "conv2d", "maxpool",
-                  "sumpool", "ones", "zeros", "relu", "power", "abs"} | set(_MATH_FNS)
 
 
-class CallMixin:
-    """Mixed into the function builder."""
+class CallLowering(Part):
+    """Calls inside one function: Python and ``allo.*`` built-ins, methods of values (streams,
+    bits, ``copy``), other kernels (one ``func.func`` per callee instance) and IP modules."""
 
-    def expr_Call(self, node):
+    def call(self, node: ast.Call) -> Val:
+        """The value of the call ``node`` (a ``void`` Val for calls without results)."""
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise AlloSyntaxError('Unsupported node "Starred"')
         func = node.func
@@ -40,7 +37,7 @@ class CallMixin:
             owner = self._method_owner(func.value)
             if owner is not None:
                 return self.call_method(owner, func.attr, node)
-        callee = self.visit_expr(func)
+        callee = self.exprs.visit_expr(func)
         target = callee.const
         if isinstance(target, tuple) and len(target) == 3 and target[0] == "template":
             return self.call_kernel(target[1], node, template_slice=target[2])
@@ -54,9 +51,9 @@ class CallMixin:
             return Val(materialize(arg, dst) if not arg.is_const else None, dst,
                        const=None if not arg.is_const else target(arg.const))
         if target in (min, max):
-            return self.min_max("min" if target is min else "max", self._args(node))
+            return self.ops.min_max("min" if target is min else "max", self._args(node))
         if target is abs or target is getattr(lang, "abs", None):
-            return self.abs_(self._args(node)[0])
+            return self.ops.abs_(self._args(node)[0])
         if isinstance(target, pytypes.FunctionType) and getattr(target, "__module__", "") == "allo.language":
             return self.call_allo_builtin(name, node)
         if target is getattr(lang, "grid", None) or target is getattr(lang, "reduction", None):
@@ -82,10 +79,10 @@ class CallMixin:
     def _method_owner(self, node):
         if isinstance(node, ast.Name):
             if self.ctx.scopes.lookup(node.id) is not None:
-                return self.visit_expr(node)
+                return self.exprs.visit_expr(node)
             return None
         if isinstance(node, (ast.Subscript, ast.BinOp, ast.Call)):
-            v = self.visit_expr(node)
+            v = self.exprs.visit_expr(node)
             return v if v.dtype is not None else None
         return None
 
@@ -103,87 +100,41 @@ class CallMixin:
         if attr == "bitcast":
             return self.access.bitcast(owner)
         if attr == "copy":
-            return self.builtin_op("copy", [owner], {})
+            return build_tensor_op(self.exprs, "copy", [owner], {})
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
 
     def _args(self, node):
         if node.keywords:
             raise AlloSyntaxError("keyword arguments are not supported here")
-        return [self.visit_expr(a) for a in node.args]
-
-    # ---------------------------------------------------------------- scalar builtins
-    def min_max(self, which, args):
-        if len(args) < 2:
-            raise AlloTypeError(f"{which}() expects at least 2 arguments")
-        acc = args[0]
-        for nxt in args[1:]:
-            if acc.is_array or nxt.is_array:
-                raise AlloTypeError(f"{which}() expects scalars")
-            ta, tb = operand_types(acc, nxt)
-            rt = common_type(ta, tb)
-            x, y = materialize(acc, rt), materialize(nxt, rt)
-            if rt.is_float:
-                cls = arith_d.MinimumFOp if which == "min" else arith_d.MaximumFOp
-            elif rt.is_unsigned:
-                cls = arith_d.MinUIOp if which == "min" else arith_d.MaxUIOp
-            else:
-                cls = arith_d.MinSIOp if which == "min" else arith_d.MaxSIOp
-            acc = Val(op_result(tag(cls(x, y), rt)), rt)
-        return acc
-
-    def abs_(self, v: Val):
-        if v.is_array:
-            return self.builtin_op("abs", [v], {})
-        if v.is_const:
-            return const_val(abs(v.const))
-        t = v.dtype
-        x = materialize(v)
-        if t.is_float:
-            return Val(op_result(math_d.AbsFOp(x)), t)
-        if t.is_unsigned:
-            return v
-        zero = constant(0, t)
-        neg = op_result(tag(arith_d.SubIOp(zero, x), t))
-        lt = op_result(arith_d.CmpIOp(2, x, zero))
-        return Val(op_result(tag(arith_d.SelectOp(lt, neg, x), t)), t)
-
-    def float_of(self, v: Val):
-        t = v.dtype
-        if t.is_float:
-            return t
-        return float32 if (t.bits <= 32 and not isinstance(t, Index)) or isinstance(t, Index) else float64
+        return [self.exprs.visit_expr(a) for a in node.args]
 
     def call_allo_builtin(self, name, node):
         kwargs = {k.arg: k.value for k in node.keywords}
-        args = [self.visit_expr(a) for a in node.args]
-        if name in _MATH_FNS and args and not args[0].is_array:
+        args = [self.exprs.visit_expr(a) for a in node.args]
+        if name in MATH_OPS and args and not args[0].is_array:
             v = args[0]
-            ft = self.float_of(v) if not v.is_const else float32
+            ft = self.ops.float_of(v) if not v.is_const else float32
             x = materialize(v, ft)
-            return Val(op_result(_MATH_FNS[name](x)), ft)
+            return Val(op_result(MATH_OPS[name](x)), ft)
         if name == "power" and not any(a.is_array for a in args):
             a, b = args
             rt = result_type("**", a.dtype, b.dtype)
             return Val(op_result(math_d.PowFOp(materialize(a, rt), materialize(b, rt))), rt)
         if name == "abs" and not args[0].is_array:
-            return self.abs_(args[0])
+            return self.ops.abs_(args[0])
         if name == "relu" and not args[0].is_array:
-            return self.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
-                self.min_max("max", [args[0], const_val(0.0)])
-        if name in ARRAY_BUILTINS:
-            return self.builtin_op(name, args, kwargs)
-        raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
-
-    def builtin_op(self, name, args, kwargs):
-        return build_tensor_op(self, name, args, kwargs)
+            return self.ops.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
+                self.ops.min_max("max", [args[0], const_val(0.0)])
+        return build_tensor_op(self.exprs, name, args, kwargs)  # raises for unknown names
 
     # ---------------------------------------------------------------- kernel calls
-    def call_kernel(self, fn, node, template_slice=None):
+    def call_kernel(self, fn, node, template_slice=None) -> Val:
+        """Call kernel ``fn`` (compiled on first use; a template instance for ``fn[...]``)."""
         if node.keywords:
             raise AlloSyntaxError("keyword arguments are not supported in kernel calls")
         if fn is self.ctx.fn_object and template_slice is None:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
-        args = [self.visit_expr(a) for a in node.args]
+        args = [self.exprs.visit_expr(a) for a in node.args]
         callee = self.ctx.module_builder.get_function(fn, self.ctx, template_slice, node, args)
         if len(args) != len(callee.params):
             raise AlloTypeError(
@@ -235,5 +186,6 @@ class CallMixin:
             cache[callee.name] = analyze_arg_load_store(self.ctx.module_builder.module).get(callee.name, [])
         return cache[callee.name]
 
-    def call_ip(self, ip, node):
-        return self.ctx.module_builder.call_ip(self, ip, [self.visit_expr(a) for a in node.args])
+    def call_ip(self, ip, node) -> Val:
+        """The call of IP module ``ip`` (an ``allo.IPModule``)."""
+        return emit_ip_call(self.ctx.module_builder, ip, [self.exprs.visit_expr(a) for a in node.args])

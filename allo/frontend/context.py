@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the parts, for annotations only (they import this module)
     from .statements import StatementVisitor
     from .streams import StreamLowering
     from .structs import StructLowering
-    from .tensor_ops import TensorBuiltins
 
 
 @dataclass
@@ -142,7 +141,3 @@ class Part:
     @property
     def structs(self) -> "StructLowering":
         return self._parts.structs
-
-    @property
-    def tensors(self) -> "TensorBuiltins":
-        return self._parts.tensors

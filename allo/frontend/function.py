@@ -9,10 +9,11 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .access import AccessLowering
 from .annotations import ParsedType, parse_annotation
-from .calls import CallMixin
+from .calls import CallLowering
 from .context import FunctionContext, FunctionInfo
-from .expressions import ArrayOpsMixin, ExprMixin
+from .expressions import ExpressionVisitor
 from .loops import LoopLowering
+from .operators import Operators
 from .scalars import materialize
 from .statements import StatementMixin
 from .streams import StreamLowering
@@ -30,7 +31,7 @@ def _sign_char(t) -> str:
     return "_"
 
 
-class FunctionBuilder(StatementMixin, CallMixin, ArrayOpsMixin, ExprMixin):
+class FunctionBuilder(StatementMixin):
     """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
@@ -39,18 +40,14 @@ class FunctionBuilder(StatementMixin, CallMixin, ArrayOpsMixin, ExprMixin):
             module_builder, src, env, func_name, fn_object, suffix, frozenset(runtime_forbidden),
             module_builder.options.get("typing_rule_set", "default"))
         # parts still mixed into this class stand for themselves
-        self.stmts = self.assigns = self.exprs = self.ops = self
-        self.calls = self.tensors = self
+        self.stmts = self.assigns = self
+        self.exprs = ExpressionVisitor(self.ctx, self)
+        self.ops = Operators(self.ctx, self)
+        self.calls = CallLowering(self.ctx, self)
         self.structs = StructLowering(self.ctx, self)
         self.streams = StreamLowering(self.ctx, self)
         self.loops = LoopLowering(self.ctx, self)
         self.access = AccessLowering(self.ctx, self)
-
-    def expr_Name(self, node):  # noqa: D401 - adds the nested-capture check
-        if self.ctx.scopes.lookup(node.id) is None and node.id in self.ctx.runtime_forbidden:
-            raise AlloSyntaxError(
-                f"nested function '{self.ctx.func_name}' cannot capture run-time variable '{node.id}'")
-        return ExprMixin.expr_Name(self, node)
 
     # ---------------------------------------------------------------- signature
     def signature(self) -> FunctionInfo:
@@ -161,7 +158,7 @@ class FunctionBuilder(StatementMixin, CallMixin, ArrayOpsMixin, ExprMixin):
             nodes = [value_node]
         out = []
         for node, (rt, mty) in zip(nodes, zip(info.results, info.result_types)):
-            v = self.visit_expr(node)
+            v = self.exprs.visit_expr(node)
             out.append(self._return_value(v, rt, mty))
         func_d.ReturnOp(out)
 

@@ -18,7 +18,7 @@ from .types import Int, UInt
 from .values import Val
 
 
-def emit_ip_call(module_builder, caller, ip, args: list) -> Val:
+def emit_ip_call(module_builder, ip, args: list) -> Val:
     """The ``func.call`` of IP module ``ip`` with the compiled arguments ``args`` (type-checked)."""
     if len(args) != len(ip.args):
         raise AlloTypeError(f"{ip.top} expects {len(ip.args)} arguments, got {len(args)}")

@@ -54,7 +54,7 @@ class StatementMixin:
             return None
         if not isinstance(node.value, ast.Call):
             raise AlloSyntaxError("Unsupported expression")
-        self.visit_expr(node.value)
+        self.exprs.visit_expr(node.value)
         return None
 
     def stmt_AnnAssign(self, node):
@@ -70,7 +70,7 @@ class StatementMixin:
             if sym.kind in ("var", "param") and old is not None and old.dtype == ptype.dtype \
                     and tuple(old.shape) == tuple(ptype.shape):
                 if node.value is not None:
-                    self.assign_to_name(name, sym, self.visit_expr(node.value))
+                    self.assign_to_name(name, sym, self.exprs.visit_expr(node.value))
                 return None
             if sym.kind in ("var", "param"):
                 raise AlloTypeError(f"Invalid assignment to {name}, type mismatch")
@@ -113,7 +113,7 @@ class StatementMixin:
         buf = Val(mem.alloc(ptype.dtype, (), name, self.memory_space(ptype)), ptype.dtype, (), name=name)
         self.ctx.scopes.declare(name, Sym("var", buf, in_memory=True))
         if value_node is not None:
-            v = self.visit_expr(value_node)
+            v = self.exprs.visit_expr(value_node)
             if v.is_array:
                 raise AlloTypeError(f"cannot assign an array of shape {v.shape} to scalar '{name}'")
             mem.store(materialize(v, ptype.dtype), buf, [])
@@ -127,7 +127,7 @@ class StatementMixin:
     def declare_array(self, name, ptype, value_node):
         init = None
         if value_node is not None:
-            init = self.visit_expr(value_node)
+            init = self.exprs.visit_expr(value_node)
             if init.is_array and init.extra.get("fresh") and init.dtype == ptype.dtype \
                     and tuple(init.shape) == tuple(ptype.shape) and mem.is_plain(init):
                 # a fresh result (op or call) is bound directly and takes the name
@@ -202,7 +202,7 @@ class StatementMixin:
         target = node.targets[0]
         if isinstance(target, (ast.Tuple, ast.List)):
             return self.tuple_assign(target.elts, node.value)
-        value = self.visit_expr(node.value)
+        value = self.exprs.visit_expr(node.value)
         self.assign(target, value)
         return None
 
@@ -210,10 +210,10 @@ class StatementMixin:
         if isinstance(value_node, (ast.Tuple, ast.List)):
             if len(value_node.elts) != len(targets):
                 raise AlloSyntaxError("tuple assignment needs as many values as targets")
-            values = [self.visit_expr(v) for v in value_node.elts]
+            values = [self.exprs.visit_expr(v) for v in value_node.elts]
             values = [self.snapshot(v) for v in values]
         else:
-            res = self.visit_expr(value_node)
+            res = self.exprs.visit_expr(value_node)
             if not res.extra.get("tuple"):
                 raise AlloSyntaxError("tuple assignment needs a tuple-returning call")
             values = list(res.const)
@@ -294,7 +294,7 @@ class StatementMixin:
         mem.elements(view.shape, lambda ivs: mem.store(scalar, view, mem.base_indices(view, ivs)))
 
     def assign_subscript(self, target, value: Val):
-        base = self.visit_expr(target.value)
+        base = self.exprs.visit_expr(target.value)
         if isinstance(base.dtype, Struct):
             buf = self.structs.struct_field(base, target.slice)
             mem.store(materialize(value, buf.dtype), buf, [])
@@ -329,13 +329,13 @@ class StatementMixin:
                 raise AlloSyntaxError(f"name '{node.target.id}' is not defined in this scope")
             if sym.kind == "iv":
                 raise AlloSyntaxError(f"cannot assign to loop variable '{node.target.id}'")
-        current = self.visit_expr(node.target)
-        rhs = self.visit_expr(node.value)
+        current = self.exprs.visit_expr(node.target)
+        rhs = self.exprs.visit_expr(node.value)
         if current.is_array:
-            result = self.binary(op, current, rhs)
+            result = self.ops.binary(op, current, rhs)
             self.copy_into(current, result)
             return None
-        result = self.binary(op, current, rhs)
+        result = self.ops.binary(op, current, rhs)
         self.assign(node.target, result)
         return None
 
@@ -350,7 +350,7 @@ class StatementMixin:
 
     # ---------------------------------------------------------------- control flow
     def stmt_If(self, node):
-        cond = self.truth(self.visit_expr(node.test))
+        cond = self.ops.truth(self.exprs.visit_expr(node.test))
         has_else = bool(node.orelse)
         if_op = scf_d.IfOp(cond, [], has_else=has_else)
         self.ctx.runtime_depth += 1
@@ -378,7 +378,7 @@ class StatementMixin:
         before = w.before.blocks.append()
         after = w.after.blocks.append()
         with ir.InsertionPoint(before):
-            cond = self.truth(self.visit_expr(node.test))
+            cond = self.ops.truth(self.exprs.visit_expr(node.test))
             scf_d.ConditionOp(cond, [])
         self.ctx.runtime_depth += 1
         self.ctx.trip_counts.append(None)

@@ -8,7 +8,7 @@ one *stage* (schedule.md §1.3): its outermost loop carries ``op_name`` and its 
 primitives can address as ``"<op_name>.L_1"``.
 
 >>> # inside a FunctionBuilder, at the statement's insertion point:
->>> # em = OpEmitter(fb, "relu"); out = em.fresh(float32, (4,))
+>>> # em = OpEmitter(ops, "relu"); out = em.fresh(float32, (4,))
 >>> # em.nest((4,), lambda ivs: mem.store(..., out, ivs))
 """
 
@@ -82,11 +82,11 @@ def max_value(x, y, t: AlloType):
 class OpEmitter:
     """One whole-array op being emitted (name, result buffers, named loop nests)."""
 
-    def __init__(self, fb, kind: str, name: str | None = None):
-        self.fb = fb
+    def __init__(self, ops, kind: str, name: str | None = None):
+        self.ops = ops
         self.kind = kind
-        self.op_name = name if name is not None else next_op_name(fb.ctx, kind)
-        self.lowered = lowered(fb.ctx)
+        self.op_name = name if name is not None else next_op_name(ops.ctx, kind)
+        self.lowered = lowered(ops.ctx)
         self._loops = 0
         self._depth = 0
         self._staged = False
@@ -134,7 +134,7 @@ class OpEmitter:
             attrs = loop.attributes
             attrs["loop_name"] = ir.StringAttr.get(f"L_{self._loops}")
             self._loops += 1
-            if self._depth == 0 and not self._staged and self.fb.ctx.loop_depth == 0:
+            if self._depth == 0 and not self._staged and self.ops.ctx.loop_depth == 0:
                 attrs["op_name"] = ir.StringAttr.get(self.op_name)
                 self._staged = True
             if reduction:
@@ -196,9 +196,9 @@ _OPERATOR_KINDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floord
                    "**": "power", "<<": "shl", ">>": "shr", "&": "and", "|": "or", "^": "xor"}
 
 
-def operator_nest(fb, op: str, shape: tuple, body: Callable[[list], None]) -> list:
+def operator_nest(ops, op: str, shape: tuple, body: Callable[[list], None]) -> list:
     """The loop nest of an array operator (``A + B``): a stage named like ``allo.add``'s.
 
-    >>> # fb.array_binary("+", A, B) emits its loops through operator_nest(fb, "+", shape, body)
+    >>> # ops.array_binary("+", A, B) emits its loops through operator_nest(ops, "+", shape, body)
     """
-    return OpEmitter(fb, _OPERATOR_KINDS.get(op, "elementwise")).nest(shape, body)
+    return OpEmitter(ops, _OPERATOR_KINDS.get(op, "elementwise")).nest(shape, body)
