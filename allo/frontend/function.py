@@ -1,4 +1,6 @@
-"""Compiling one kernel function (its signature, parameters, body and return)."""
+"""Compiling one kernel function: its signature, then its ``func.func`` (attributes,
+parameters, body). The body is lowered by the parts of :mod:`allo.frontend.context`, which the
+:class:`FunctionBuilder` creates and holds."""
 
 from __future__ import annotations
 
@@ -9,16 +11,16 @@ from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .access import AccessLowering
 from .annotations import ParsedType, parse_annotation
+from .assignments import Assignments
 from .calls import CallLowering
 from .context import FunctionContext, FunctionInfo
 from .expressions import ExpressionVisitor
 from .loops import LoopLowering
 from .operators import Operators
-from .scalars import materialize
-from .statements import StatementMixin
+from .statements import StatementVisitor
 from .streams import StreamLowering
 from .structs import StructLowering
-from .symbols import NestedKernel, Sym
+from .symbols import Sym
 from .types import Fixed, Int, Struct, UFixed, UInt
 from .values import Val
 
@@ -31,16 +33,21 @@ def _sign_char(t) -> str:
     return "_"
 
 
-class FunctionBuilder(StatementMixin):
-    """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
+class FunctionBuilder:
+    """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output).
+
+    ``ctx`` is the state the parts share; the parts are attributes, each reaching the others
+    through this builder: ``stmts``, ``assigns``, ``exprs``, ``ops``, ``calls``, ``structs``,
+    ``streams``, ``loops``, ``access``.
+    """
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
                  runtime_forbidden=()):
         self.ctx = FunctionContext(
             module_builder, src, env, func_name, fn_object, suffix, frozenset(runtime_forbidden),
             module_builder.options.get("typing_rule_set", "default"))
-        # parts still mixed into this class stand for themselves
-        self.stmts = self.assigns = self
+        self.stmts = StatementVisitor(self.ctx, self)
+        self.assigns = Assignments(self.ctx, self)
         self.exprs = ExpressionVisitor(self.ctx, self)
         self.ops = Operators(self.ctx, self)
         self.calls = CallLowering(self.ctx, self)
@@ -51,6 +58,7 @@ class FunctionBuilder(StatementMixin):
 
     # ---------------------------------------------------------------- signature
     def signature(self) -> FunctionInfo:
+        """Parse the parameter and result annotations (errors located at each parameter)."""
         tree = self.ctx.src.tree
         try:
             a = tree.args
@@ -94,104 +102,54 @@ class FunctionBuilder(StatementMixin):
 
     def _mlir_type(self, pt: ParsedType):
         if pt.shape:
-            return mem.memref_type(pt.dtype, pt.shape, self.memory_space(pt))
+            return mem.memref_type(pt.dtype, pt.shape, mem.memory_space(pt))
         return pt.dtype.build()
 
     # ---------------------------------------------------------------- body
     def build(self, insertion_point) -> FunctionInfo:
+        """Emit the ``func.func`` at ``insertion_point``: attributes, parameters, body, return."""
         info = self.ctx.info
-        with insertion_point, ir.Location.file(self.ctx.src.filename, self.ctx.src.abs_line(self.ctx.src.tree), 1):
-            ftype = ir.FunctionType.get(info.arg_types, info.result_types)
-            func = func_d.FuncOp(self.ctx.func_name, ftype)
-            self.ctx.func_op = func
-            info.func_op = func
-            attrs = func.attributes
-            attrs["itypes"] = ir.StringAttr.get("".join(_sign_char(p.dtype) for _, p in info.params))
-            attrs["otypes"] = ir.StringAttr.get("".join(_sign_char(r.dtype) for r in info.results))
-            attrs["allo.itypes"] = ir.ArrayAttr.get([ir.StringAttr.get(p.dtype.name) for _, p in info.params])
-            attrs["allo.otypes"] = ir.ArrayAttr.get([ir.StringAttr.get(r.dtype.name) for r in info.results])
-            entry = func.add_entry_block()
-        assigned = _assigned_names(self.ctx.src.tree)
-        with ir.InsertionPoint(entry), ir.Location.file(self.ctx.src.filename, self.ctx.src.abs_line(self.ctx.src.tree), 1):
-            for (pname, pt), arg in zip(info.params, entry.arguments):
-                v = Val(arg, pt.dtype, pt.shape, name=pname, extra={"param": True})
-                if not pt.shape and pname in assigned:
-                    buf = Val(mem.alloc(pt.dtype, (), pname), pt.dtype, (), name=pname)
-                    mem.store(arg, buf, [])
-                    self.ctx.scopes.declare(pname, Sym("var", buf, in_memory=True))
-                else:
-                    self.ctx.scopes.declare(pname, Sym("param", v))
+        tree = self.ctx.src.tree
+        with insertion_point, self.ctx.location(tree, column=1):
+            entry = self._create_func(info)
+        with ir.InsertionPoint(entry), self.ctx.location(tree, column=1):
+            self._bind_params(info, entry)
         with ir.InsertionPoint(entry):
-            self.visit_block(self.ctx.src.tree.body, new_scope=True)
+            self.stmts.visit_block(tree.body, new_scope=True)
             self.streams.finalize_streams()
             if not self.ctx.returned:
                 if info.results:
                     raise AlloTypeError("Missing return statement", self.ctx.src.filename,
-                                        self.ctx.src.abs_line(self.ctx.src.tree), self.ctx.func_name,
-                                        self.ctx.src.source_line(self.ctx.src.tree))
-                with ir.Location.file(self.ctx.src.filename, self.ctx.src.abs_line(self.ctx.src.tree), 1):
+                                        self.ctx.src.abs_line(tree), self.ctx.func_name,
+                                        self.ctx.src.source_line(tree))
+                with self.ctx.location(tree, column=1):
                     func_d.ReturnOp([])
         return info
 
-    def visit_block(self, stmts, new_scope=True):
-        self.ctx.meta_stack.append(None)
-        try:
-            StatementMixin.visit_block(self, stmts, new_scope)
-        finally:
-            self.ctx.meta_stack.pop()
+    def _create_func(self, info: FunctionInfo):
+        """The ``func.func`` with its signedness and Allo-type attributes; its entry block."""
+        ftype = ir.FunctionType.get(info.arg_types, info.result_types)
+        func = func_d.FuncOp(self.ctx.func_name, ftype)
+        self.ctx.func_op = func
+        info.func_op = func
+        attrs = func.attributes
+        attrs["itypes"] = ir.StringAttr.get("".join(_sign_char(p.dtype) for _, p in info.params))
+        attrs["otypes"] = ir.StringAttr.get("".join(_sign_char(r.dtype) for r in info.results))
+        attrs["allo.itypes"] = ir.ArrayAttr.get([ir.StringAttr.get(p.dtype.name) for _, p in info.params])
+        attrs["allo.otypes"] = ir.ArrayAttr.get([ir.StringAttr.get(r.dtype.name) for r in info.results])
+        return func.add_entry_block()
 
-    def emit_return(self, value_node):
-        info = self.ctx.info
-        is_none = value_node is None or (isinstance(value_node, ast.Constant) and value_node.value is None)
-        if not info.results:
-            if not is_none:
-                raise AlloTypeError("Return value should have a dtype in function signature")
-            func_d.ReturnOp([])
-            return
-        if is_none:
-            raise AlloTypeError("Mismatch in function signature")
-        if len(info.results) > 1:
-            if not isinstance(value_node, ast.Tuple) or len(value_node.elts) != len(info.results):
-                raise AlloTypeError("Mismatch in function signature: wrong number of return values")
-            nodes = value_node.elts
-        else:
-            nodes = [value_node]
-        out = []
-        for node, (rt, mty) in zip(nodes, zip(info.results, info.result_types)):
-            v = self.exprs.visit_expr(node)
-            out.append(self._return_value(v, rt, mty))
-        func_d.ReturnOp(out)
-
-    def _return_value(self, v: Val, rt: ParsedType, mty):
-        if rt.shape:
-            if not v.is_array:
-                raise AlloTypeError(f"return shape mismatch, got () and {tuple(rt.shape)}")
-            if tuple(v.shape) != tuple(rt.shape):
-                raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and {tuple(rt.shape)}")
-            direct = (mem.is_plain(v) and v.dtype == rt.dtype and v.value.type == mty
-                      and not v.extra.get("param") and not v.extra.get("global"))
-            if direct:
-                return v.value
-            buf = Val(mem.alloc(rt.dtype, rt.shape, None, self.memory_space(rt)), rt.dtype, rt.shape)
-            mem.copy_converted(v, buf, materialize) if v.dtype != rt.dtype or not mem.is_plain(v) \
-                else self.copy_into(buf, v)
-            return buf.value
-        if v.is_array:
-            raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and ()")
-        return materialize(v, rt.dtype)
-
-    # ---------------------------------------------------------------- nested defs
-    def stmt_FunctionDef(self, node):
-        if self.ctx.scopes.visible(node.name) and self.ctx.scopes.lookup(node.name).kind != "func":
-            raise AlloSyntaxError(f"Function name '{node.name}' conflicts with an existing symbol")
-        for arg in node.args.args:
-            if self.ctx.scopes.visible(arg.arg):
-                raise AlloSyntaxError(f"Argument name '{arg.arg}' conflicts with an existing symbol")
-        runtime = {n for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind != "const" and s.kind != "func"}
-        consts = {n: s.py for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind in ("const", "func")}
-        env = self.ctx.env.child(self.ctx.env.fn, extra={**self.ctx.env.extra, **consts})
-        nested = NestedKernel(self.ctx.src.nested(node), env, runtime, node.name)
-        self.ctx.scopes.declare(node.name, Sym("func", py=nested))
+    def _bind_params(self, info: FunctionInfo, entry) -> None:
+        """Declare the parameters; a scalar parameter the body assigns is copied to a buffer."""
+        assigned = _assigned_names(self.ctx.src.tree)
+        for (pname, pt), arg in zip(info.params, entry.arguments):
+            v = Val(arg, pt.dtype, pt.shape, name=pname, extra={"param": True})
+            if not pt.shape and pname in assigned:
+                buf = Val(mem.alloc(pt.dtype, (), pname), pt.dtype, (), name=pname)
+                mem.store(arg, buf, [])
+                self.ctx.scopes.declare(pname, Sym("var", buf, in_memory=True))
+            else:
+                self.ctx.scopes.declare(pname, Sym("param", v))
 
 
 def _assigned_names(tree) -> set:

@@ -22,6 +22,14 @@ def memref_type(dtype: AlloType, shape: tuple, memory_space=None):
     return ir.MemRefType.get(dims, dtype.build())
 
 
+def memory_space(ptype):
+    """The memory space a ``Memory`` annotation asks for, or ``None`` (the default space)."""
+    if ptype.memory is not None:
+        space = ptype.memory.get_memory_space()
+        return space or None
+    return None
+
+
 def alloc(dtype: AlloType, shape: tuple, name: str | None = None, memory_space=None):
     """``memref.alloc() {name = ...}`` of ``dtype[shape]`` (rank 0 for scalars)."""
     op = memref_d.AllocOp(memref_type(dtype, shape, memory_space), [], [])
@@ -241,7 +249,7 @@ def get_global(sym_name: str, dtype: AlloType, shape: tuple):
 
 
 __all__ = [
-    "alloc", "load", "store", "fill", "copy_whole", "copy_converted", "elements",
+    "alloc", "memory_space", "load", "store", "fill", "copy_whole", "copy_converted", "elements",
     "index_value", "as_index", "index_const", "affine_of", "view_entries", "base_indices",
     "broadcast_shape", "broadcast_or_raise", "broadcast_indices", "get_global", "memref_type",
     "is_plain",
