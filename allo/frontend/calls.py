@@ -139,6 +139,25 @@ class CallLowering(Part):
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")
+        operands, copy_back = self._kernel_operands(callee, args)
+        call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
+        if copy_back:
+            directions = self._param_directions(callee)
+            for k, tmp, arg in copy_back:
+                if directions[k] != "in":  # the callee may write it: write the view back
+                    mem.copy_converted(tmp, arg, materialize)
+        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
+                   for r, t in zip(call.results, callee.results)]
+        if not results:
+            return Val(None, None, const=None, extra={"call": call, "void": True})
+        if len(results) == 1:
+            results[0].extra["call"] = call
+            return results[0]
+        return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+
+    def _kernel_operands(self, callee, args: list):
+        """The call's operands, type-checked against ``callee``'s parameters, and the
+        ``(k, copy, view)`` of array arguments passed as converted copies (views)."""
         operands, copy_back = [], []
         for k, (arg, (pname, ptype)) in enumerate(zip(args, callee.params)):
             if ptype.shape:
@@ -161,20 +180,7 @@ class CallLowering(Part):
                 if arg.is_array:
                     raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got {arg.shape} and ()")
                 operands.append(materialize(arg, ptype.dtype))
-        call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
-        if copy_back:
-            directions = self._param_directions(callee)
-            for k, tmp, arg in copy_back:
-                if directions[k] != "in":  # the callee may write it: write the view back
-                    mem.copy_converted(tmp, arg, materialize)
-        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
-                   for r, t in zip(call.results, callee.results)]
-        if not results:
-            return Val(None, None, const=None, extra={"call": call, "void": True})
-        if len(results) == 1:
-            results[0].extra["call"] = call
-            return results[0]
-        return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+        return operands, copy_back
 
     def _param_directions(self, callee) -> list:
         """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee.

@@ -1,34 +1,37 @@
 """What the parts lowering one kernel function share: a :class:`FunctionContext` (the state)
 and the :class:`Part` base every part derives from (the state plus its sibling parts).
 
-One function is lowered by a handful of parts, each in its own module with one job: the
-statement visitor, the expression visitor, operators, subscripts, calls, loops, assignments,
-streams, structs and the whole-array built-ins. A part keeps only state nobody else reads
-(the loop counter that names stages, the put counts of streams); everything two parts read
-or write lives in the context, so who changes what is visible at each use
-(``self.ctx.runtime_depth += 1``).
+One function is lowered by a handful of parts, each in its own module with one job:
+
+=================  ======================  =============================================
+part               module                  lowers
+=================  ======================  =============================================
+``stmts``          statements.py           blocks, if/while, return, nested ``def``
+``assigns``        assignments.py          declarations and assignments
+``exprs``          expressions.py          names, constants, expression dispatch
+``ops``            operators.py            operators on scalars and arrays, min/max/abs
+``access``         access.py               subscripts, views, bits
+``calls``          calls.py                built-ins, methods, kernel and IP calls
+``loops``          loops.py                ``for`` loops, ``with allo.meta_*`` blocks
+``streams``        streams.py              stream locals, put/get
+``structs``        structs.py              struct locals and fields
+=================  ======================  =============================================
+
+The whole-array built-ins (``allo.matmul``, ...) are functions of tensor_ops.py given the
+expression visitor. A part keeps only state nobody else reads (the loop counter that names
+stages, the put counts of streams); everything two parts read or write lives in the context,
+so who changes what is visible at each use (``self.ctx.runtime_depth += 1``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._mlir import ir
 from .source import KernelSource
 from .symbols import PyEnv, Scopes
 from .values import Val
-
-if TYPE_CHECKING:  # the parts, for annotations only (they import this module)
-    from .access import AccessLowering
-    from .assignments import Assignments
-    from .calls import CallLowering
-    from .expressions import ExpressionVisitor
-    from .loops import LoopLowering
-    from .operators import Operators
-    from .statements import StatementVisitor
-    from .streams import StreamLowering
-    from .structs import StructLowering
 
 
 @dataclass
@@ -94,6 +97,10 @@ class FunctionContext:
         return self.module_builder.global_constant(name, array, dtype)
 
 
+def _sibling(name: str, kind: str) -> property:
+    return property(lambda self: getattr(self._parts, name), doc=f"The function's {kind}.")
+
+
 class Part:
     """A part of one function's lowering: the shared context and the sibling parts.
 
@@ -102,42 +109,16 @@ class Part:
     the work (``self.exprs.visit_expr(node)``).
     """
 
+    stmts = _sibling("stmts", "StatementVisitor")
+    assigns = _sibling("assigns", "Assignments")
+    exprs = _sibling("exprs", "ExpressionVisitor")
+    ops = _sibling("ops", "Operators")
+    access = _sibling("access", "AccessLowering")
+    calls = _sibling("calls", "CallLowering")
+    loops = _sibling("loops", "LoopLowering")
+    streams = _sibling("streams", "StreamLowering")
+    structs = _sibling("structs", "StructLowering")
+
     def __init__(self, ctx: FunctionContext, parts):
         self.ctx = ctx
         self._parts = parts
-
-    @property
-    def stmts(self) -> "StatementVisitor":
-        return self._parts.stmts
-
-    @property
-    def assigns(self) -> "Assignments":
-        return self._parts.assigns
-
-    @property
-    def exprs(self) -> "ExpressionVisitor":
-        return self._parts.exprs
-
-    @property
-    def ops(self) -> "Operators":
-        return self._parts.ops
-
-    @property
-    def access(self) -> "AccessLowering":
-        return self._parts.access
-
-    @property
-    def calls(self) -> "CallLowering":
-        return self._parts.calls
-
-    @property
-    def loops(self) -> "LoopLowering":
-        return self._parts.loops
-
-    @property
-    def streams(self) -> "StreamLowering":
-        return self._parts.streams
-
-    @property
-    def structs(self) -> "StructLowering":
-        return self._parts.structs

@@ -7,7 +7,7 @@ one *stage* (schedule.md §1.3): its outermost loop carries ``op_name`` and its 
 ``L_0``, ``L_1``, ... in pre-order, so ``customize(..., lower_linalg=True)`` yields nests that
 primitives can address as ``"<op_name>.L_1"``.
 
->>> # inside a FunctionBuilder, at the statement's insertion point:
+>>> # inside a function being built, at the statement's insertion point (ops: its Operators):
 >>> # em = OpEmitter(ops, "relu"); out = em.fresh(float32, (4,))
 >>> # em.nest((4,), lambda ivs: mem.store(..., out, ivs))
 """
