@@ -146,6 +146,7 @@ class AccessLowering(Part):
         return lo, diff
 
     def bit_get(self, v: Val, sl):
+        """``v[k]`` or ``v[lo:hi]`` of an integer: one bit or a bit slice."""
         self._check_bit_target(v)
         x = materialize(v)
         if isinstance(sl, ast.Slice):
@@ -187,6 +188,7 @@ class AccessLowering(Part):
         return materialize(v, bool_t)
 
     def bit_reverse(self, v: Val) -> Val:
+        """``v.reverse()``: the bits of integer ``v`` in reverse order."""
         if v.is_array or not isinstance(v.dtype, (Int, UInt)):
             raise AlloTypeError("Can only reverse integers")
         op = ir.Operation.create("allo.reverse", results=[v.dtype.build()], operands=[materialize(v)])
@@ -194,6 +196,8 @@ class AccessLowering(Part):
         return Val(op.results[0], v.dtype)
 
     def bitcast(self, v: Val) -> Val:
+        """``v.bitcast()``: the same bits as an unsigned integer (of a float or fixed-point value)
+        or a float (of an integer)."""
         t = v.dtype
         if v.is_array:
             raise AlloTypeError("bitcast expects a scalar")

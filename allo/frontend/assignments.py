@@ -17,6 +17,7 @@ from . import memory as mem
 from .annotations import eval_compile_time, parse_annotation
 from .casting import wrap_int
 from .context import Part
+from .expressions import BINARY_OPS
 from .scalars import materialize
 from .symbols import Sym
 from .types import Index, Stream, Struct
@@ -60,6 +61,7 @@ class Assignments(Part):
         return self.declare_scalar(name, ptype, node.value)
 
     def declare_constexpr(self, name, ptype, node):
+        """A ``ConstExpr`` local: evaluated now, converted to its type, never stored."""
         if node.value is None:
             raise AlloSyntaxError(f"ConstExpr variable '{name}' must be initialized")
         try:
@@ -81,6 +83,7 @@ class Assignments(Part):
         return wrap_int(int(value), dtype)
 
     def declare_scalar(self, name, ptype, value_node):
+        """A scalar local in a rank-0 buffer, initialised from ``value_node`` if any."""
         buf = Val(mem.alloc(ptype.dtype, (), name, mem.memory_space(ptype)), ptype.dtype, (), name=name)
         self.ctx.scopes.declare(name, Sym("var", buf, in_memory=True))
         if value_node is not None:
@@ -90,6 +93,7 @@ class Assignments(Part):
             mem.store(materialize(v, ptype.dtype), buf, [])
 
     def declare_array(self, name, ptype, value_node):
+        """An array local; a fresh array of the same type becomes its buffer."""
         init = None
         if value_node is not None:
             init = self.exprs.visit_expr(value_node)
@@ -120,6 +124,7 @@ class Assignments(Part):
         opv.attributes["name"] = ir.StringAttr.get(name)
 
     def initialize_array(self, buf: Val, init: Val):
+        """Fill array ``buf`` from ``init``: a numpy constant, an array or a scalar."""
         if init.value is None and isinstance(init.const, np.ndarray):
             arr = init.const
             if tuple(arr.shape) != tuple(buf.shape):
@@ -137,6 +142,7 @@ class Assignments(Part):
         mem.fill(buf, scalar)
 
     def copy_into(self, dst: Val, src: Val):
+        """Copy ``src`` into ``dst`` (broadcast and converted when needed)."""
         shape = mem.broadcast_shape(tuple(dst.shape), tuple(src.shape))
         if shape is None or tuple(shape) != tuple(dst.shape):
             raise AlloTypeError(f"Cannot broadcast {tuple(src.shape)} to {tuple(dst.shape)}")
@@ -147,6 +153,7 @@ class Assignments(Part):
             mem.copy_converted(src, dst, materialize)
 
     def declare_stateful(self, name, ptype, node):
+        """A ``Stateful`` local: a module-level global keeping its value across calls."""
         if node.value is None:
             init = 0
         else:
@@ -173,6 +180,7 @@ class Assignments(Part):
         return None
 
     def tuple_assign(self, targets, value_node):
+        """``a, b = x, y`` (all values read before any store) or ``a, b = f(...)``."""
         if isinstance(value_node, (ast.Tuple, ast.List)):
             if len(value_node.elts) != len(targets):
                 raise AlloSyntaxError("tuple assignment needs as many values as targets")
@@ -200,6 +208,7 @@ class Assignments(Part):
         return v
 
     def assign(self, target, value: Val):
+        """Store ``value`` into ``target``: a name (bound if new) or a subscript."""
         if isinstance(target, ast.Name):
             sym = self.ctx.scopes.lookup(target.id)
             if sym is None:
@@ -210,6 +219,7 @@ class Assignments(Part):
         raise AlloSyntaxError(f'Unsupported node "{type(target).__name__}"')
 
     def bind_new(self, name, value: Val):
+        """Bind a new name to ``value`` (a fresh array becomes the name's buffer)."""
         if value.extra.get("void"):
             raise AlloTypeError(f"cannot assign the result of a call without results to '{name}'")
         if value.dtype is None:
@@ -230,6 +240,7 @@ class Assignments(Part):
         return None
 
     def assign_to_name(self, name, sym, value: Val):
+        """Store ``value`` into the existing variable ``name``."""
         if sym.kind == "iv":
             raise AlloSyntaxError(f"cannot assign to loop variable '{name}'")
         if sym.kind == "const":
@@ -253,6 +264,7 @@ class Assignments(Part):
         return None
 
     def fill_view(self, view: Val, value: Val):
+        """Set every element of array (or view) ``view`` to the scalar ``value``."""
         scalar = materialize(value, view.dtype)
         if mem.is_plain(view):
             mem.fill(view, scalar)
@@ -260,6 +272,7 @@ class Assignments(Part):
         mem.elements(view.shape, lambda ivs: mem.store(scalar, view, mem.base_indices(view, ivs)))
 
     def assign_subscript(self, target, value: Val):
+        """Store ``value`` into ``A[...]``, a struct field, or bits of an integer."""
         base = self.exprs.visit_expr(target.value)
         if isinstance(base.dtype, Struct):
             buf = self.structs.struct_field(base, target.slice)
@@ -285,9 +298,7 @@ class Assignments(Part):
 
     def augmented_assign(self, node: ast.AugAssign) -> None:
         """``target op= value``."""
-        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-              ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
-              ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}.get(type(node.op))
+        op = BINARY_OPS.get(type(node.op))
         if op is None:
             raise AlloSyntaxError(f'Unsupported node "{type(node.op).__name__}"')
         if isinstance(node.target, ast.Name):

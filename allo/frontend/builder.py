@@ -49,7 +49,7 @@ class ModuleBuilder:
         self.func_args: dict = {}
         self.ext_libs: list = []
         self.global_names: set = set()
-        self.param_directions: dict = {}  # callee name -> directions (see CallMixin)
+        self.param_directions: dict = {}  # callee name -> directions (see CallLowering)
 
     # ---------------------------------------------------------------- functions
     def unique_func_name(self, name):

@@ -87,6 +87,7 @@ class CallLowering(Part):
         return None
 
     def call_method(self, owner: Val, attr: str, node):
+        """``owner.attr(...)``: ``put``/``get`` of streams, ``reverse``, ``bitcast``, ``copy``."""
         if "stream" in owner.extra or "streams" in owner.extra:
             if node.keywords:
                 raise AlloSyntaxError("keyword arguments are not supported here")
@@ -109,6 +110,7 @@ class CallLowering(Part):
         return [self.exprs.visit_expr(a) for a in node.args]
 
     def call_allo_builtin(self, name, node):
+        """``allo.<name>(...)``: scalar math here, whole-array built-ins in tensor_ops."""
         kwargs = {k.arg: k.value for k in node.keywords}
         args = [self.exprs.visit_expr(a) for a in node.args]
         if name in MATH_OPS and args and not args[0].is_array:

@@ -21,7 +21,7 @@ from .types import Index, bool as bool_t, index as index_t
 from .typing_rules import common_type, neg_type
 from .values import Affine, Val
 
-_BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+BINARY_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
         ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
         ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -35,7 +35,8 @@ class ExpressionVisitor(Part):
     """
 
     # ---------------------------------------------------------------- entry points
-    def visit_expr(self, node) -> Val:
+    def visit_expr(self, node: ast.expr) -> Val:
+        """The value of expression ``node`` (emitting the ops that compute it)."""
         method = getattr(self, f"expr_{type(node).__name__}", None)
         if method is None:
             raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
@@ -68,7 +69,8 @@ class ExpressionVisitor(Part):
             raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from None
         return self.python_value(node.id, obj)
 
-    def python_value(self, name, obj) -> Val:
+    def python_value(self, name: str, obj) -> Val:
+        """A Python object a kernel names: a constant, a global array, or a compile-time object."""
         if isinstance(obj, (bool, int, float, np.number)) and not isinstance(obj, np.ndarray):
             return const_val(obj)
         if isinstance(obj, np.ndarray):
@@ -77,7 +79,8 @@ class ExpressionVisitor(Part):
             raise AlloSyntaxError(f"Unsupported global variable `{name}`")
         return Val(None, None, const=obj)
 
-    def read_symbol(self, name, sym) -> Val:
+    def read_symbol(self, name: str, sym) -> Val:
+        """The value of kernel symbol ``sym`` (a scalar variable is loaded from its buffer)."""
         if sym.kind == "const":
             if isinstance(sym.py, (int, float, bool, np.number)):
                 v = const_val(sym.py)
@@ -100,7 +103,7 @@ class ExpressionVisitor(Part):
 
     # ---------------------------------------------------------------- operators
     def expr_BinOp(self, node):
-        op = _BIN.get(type(node.op))
+        op = BINARY_OPS.get(type(node.op))
         if op is None:
             raise AlloSyntaxError("use allo.matmul for matrix products (A @ B)")
         lhs, rhs = self.visit_expr(node.left), self.visit_expr(node.right)

@@ -211,12 +211,14 @@ class LoopLowering(Part):
         return bool(value)
 
     def meta_if(self, node, call):
+        """``with allo.meta_if(cond)``: the body if ``cond`` holds; starts a chain."""
         taken = self._meta_cond(call)
         self.ctx.meta_stack[-1] = {"done": taken}
         if taken:
             self.stmts.visit_block(node.body)
 
     def meta_elif(self, node, call):
+        """``with allo.meta_elif(cond)``: the body if no earlier branch of the chain was taken."""
         state = self.ctx.meta_stack[-1]
         if state is None:
             raise AlloSyntaxError("Unmatched allo.meta_elif()")
@@ -228,6 +230,7 @@ class LoopLowering(Part):
             self.stmts.visit_block(node.body)
 
     def meta_else(self, node):
+        """``with allo.meta_else()``: the body if no branch of the chain was taken."""
         state = self.ctx.meta_stack[-1]
         if state is None:
             raise AlloSyntaxError("Unmatched allo.meta_else()")
@@ -236,6 +239,7 @@ class LoopLowering(Part):
             self.stmts.visit_block(node.body)
 
     def meta_for(self, node, call, item):
+        """``with allo.meta_for(...) as i``: the body once per value, ``i`` a constant."""
         try:
             args = [int(eval_compile_time(a, self.ctx.compile_env())) for a in call.args]
         except Exception:  # noqa: BLE001
