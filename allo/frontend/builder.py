@@ -26,7 +26,6 @@ from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
 from .function import FunctionBuilder, FunctionInfo
-from .ip_calls import emit_ip_call
 from .module import BuiltModule
 from .source import KernelSource
 from .symbols import NestedKernel, PyEnv
@@ -50,7 +49,7 @@ class ModuleBuilder:
         self.func_args: dict = {}
         self.ext_libs: list = []
         self.global_names: set = set()
-        self.param_directions: dict = {}  # callee name -> directions (see CallMixin)
+        self.param_directions: dict = {}  # callee name -> directions (see CallLowering)
 
     # ---------------------------------------------------------------- functions
     def unique_func_name(self, name):
@@ -139,9 +138,6 @@ class ModuleBuilder:
         finally:
             self.in_progress.discard(key)
         return info
-
-    def call_ip(self, caller, ip, args):
-        return emit_ip_call(self, caller, ip, args)
 
     # ---------------------------------------------------------------- globals
     def _global_symbol(self, base):
