@@ -35,7 +35,7 @@ def test_unfold_pe_axes(axes, callees, copies):
     assert s.unfold("PE", axes) == axes
     text = str(s.module)
     assert _callees(s) == callees
-    assert sorted(n for n in s._function_names() if n.startswith("pe_kernel")) == callees
+    assert sorted(n for n in s._state.function_names() if n.startswith("pe_kernel")) == callees
     assert text.count('to = "C"') == copies
     for name in callees:
         assert f"call @{name}(" in text
