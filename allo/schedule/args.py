@@ -27,7 +27,7 @@ from typing import Any
 
 from .._mlir import ir
 from ..analysis.loops import FunctionLoops, LoopNode, Stage
-from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleError
+from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleArgumentError
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
 from .diagnostics import schedule_error
 
@@ -108,7 +108,7 @@ def resolve_function(state, name: str | None, primitive: str) -> FuncRef:
     """The function ``name`` (``None`` = the top function); unknown → ``LoopNotFoundError``."""
     fname = state.top_func_name if name is None else name
     if not isinstance(fname, str):
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a function name (str), got {type(name).__name__} {name!r}")
     op = state.func_op(fname)
     if op is None:
@@ -158,7 +158,7 @@ def _resolve_loop(state, arg: Any, primitive: str) -> LoopRef:
                                  f"{', '.join(nest.stage_names())}", func=arg.func)
         return LoopRef(arg.func, stage, stage.root, nest)
     if not isinstance(arg, str):
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a loop name or handle, got {type(arg).__name__} {arg!r}")
     fname, rest = split_function_prefix(arg, state.top_func_name)
     nest = _nest(state, fname, primitive)
@@ -242,7 +242,7 @@ def resolve_buffer(state, arg: Any, primitive: str, require_array: bool = False)
     elif hasattr(arg, "func") and hasattr(arg, "name") and not isinstance(arg, (LoopHandle, LoopBand)):
         fname, name = arg.func, arg.name
     else:
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a buffer (handle or \"fn:name\"), got "
                              f"{type(arg).__name__} {arg!r}")
     if state.func_op(fname) is None:
@@ -257,7 +257,7 @@ def resolve_buffer(state, arg: Any, primitive: str, require_array: bool = False)
             f"buffer {name} not found in function {fname}; buffers: "
             f"{', '.join(state.buffers(fname)) or '(none)'}", buffer=f"{fname}:{name}")
     if require_array and not ref.rank:
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"{fname}:{name} is a scalar; this primitive needs an array",
                              buffer=f"{fname}:{name}")
     return ref

@@ -186,11 +186,11 @@ def test_rule_2_and_rule_3_messages():
 
 
 @pytest.mark.parametrize("args, kwargs, exc, fragment", [
-    ((5,), {}, allo.ScheduleError, "Invalid partition type"),
-    ((P.Block,), {"dim": -1, "factor": 2}, allo.ScheduleError, "Invalid dimension"),
-    ((P.Block,), {"dim": 3, "factor": 2}, allo.ScheduleError, "Invalid dimension 3"),
-    ((P.Cyclic,), {"dim": 1, "factor": -2}, allo.ScheduleError, "Invalid factor"),
-    (("cyclic",), {}, allo.ScheduleError, "Invalid partition type"),
+    ((5,), {}, allo.ScheduleArgumentError, "Invalid partition type"),
+    ((P.Block,), {"dim": -1, "factor": 2}, allo.ScheduleArgumentError, "Invalid dimension"),
+    ((P.Block,), {"dim": 3, "factor": 2}, allo.ScheduleArgumentError, "Invalid dimension 3"),
+    ((P.Cyclic,), {"dim": 1, "factor": -2}, allo.ScheduleArgumentError, "Invalid factor"),
+    (("cyclic",), {}, allo.ScheduleArgumentError, "Invalid partition type"),
 ])
 def test_argument_errors_leave_ir_unchanged(args, kwargs, exc, fragment):
     s = allo.customize(K.affine2)

@@ -75,7 +75,7 @@ def test_method_wins_over_buffer_name():
     assert resolve_buffer(s._state, "T", "test").name == "T"  # call result named by the frontend
     with pytest.raises(allo.BufferNotFoundError, match="buffer Q not found"):
         resolve_buffer(s._state, "caller:Q", "test")
-    with pytest.raises(allo.ScheduleError, match="is a scalar"):
+    with pytest.raises(allo.ScheduleArgumentError, match="is a scalar"):
         resolve_buffer(s._state, "caller:n", "test", require_array=True)
 
 
