@@ -353,20 +353,27 @@ class _Shape(Processor):
         return tuple(int(d) for d in shape)
 
 
-class _Indices(Processor):
-    """Loop indices: an integer or a non-empty list/tuple of them → ``list[int]``."""
+class Indices(Processor):
+    """Loop indices: an integer or a non-empty list/tuple of them → ``list[int]``; with
+    ``consecutive``, they must be distinct and form one run (in any order)."""
+
+    def __init__(self, consecutive: bool = False):
+        self.consecutive = consecutive
 
     def resolve(self, value, ctx, name):
         items = [value] if _integer(value) is not None else value
         if not isinstance(items, (list, tuple)) or not items or any(
                 _integer(a) is None for a in items):
             raise ctx.error(f"{name} must be a non-empty list of loop indices, got {value!r}")
-        return [int(a) for a in items]
+        indices = [int(a) for a in items]
+        run = sorted(indices)
+        if self.consecutive and any(b != a + 1 for a, b in zip(run, run[1:])):
+            raise ctx.error(f"{name} must be consecutive, got {indices}")
+        return indices
 
 
 Loop = _Loop()
 Stage = _Stage()
 Bool = _Bool()
 Shape = _Shape()
-Indices = _Indices()
 LoopsNamed = _LoopsNamed()

@@ -20,9 +20,9 @@ from .registry import primitive
 PRIM = "unfold"
 
 
-@primitive("unfold", args=dict(band_name=Stage, axes=Indices))
+@primitive("unfold", args=dict(band_name=Stage, axes=Indices(consecutive=True)))
 def unfold(state, band_name: StageRef, axes: list[int]) -> list[int]:
-    """Replicate the loops ``axes`` (0-based indices into the stage's loops) of a stage.
+    """Replicate the loops ``axes`` (consecutive 0-based indices into the stage's loops).
 
     >>> # pe = s.unfold("PE", [0, 1])   # calls become kernel_0_0 ... kernel_1_1
     """
@@ -37,10 +37,6 @@ def unfold(state, band_name: StageRef, axes: list[int]) -> list[int]:
 def _plan(ref: StageRef, axes: list[int]):
     func, stage = ref.func, ref.stage
     sorted_axes = sorted(axes)
-    if len(set(sorted_axes)) != len(sorted_axes) or any(
-            b != a + 1 for a, b in zip(sorted_axes, sorted_axes[1:])):
-        raise schedule_error(ScheduleArgumentError, PRIM,
-                             f"axes must be consecutive, got {list(axes)}", func=func)
     if sorted_axes[0] < 0 or sorted_axes[-1] >= len(stage.loops):
         raise schedule_error(ScheduleArgumentError, PRIM,
                              f"axis out of range: stage {stage.name} has {len(stage.loops)} "
