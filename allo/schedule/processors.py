@@ -28,7 +28,7 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis.loops import FunctionLoops, Stage
+from ..analysis import loops as loop_analysis
 from ..errors import LoopNotFoundError, ScheduleArgumentError
 from .args import (function_names_in_arg, resolve_buffer, resolve_function, resolve_loop,
                    retarget_arg, split_function_prefix)
@@ -128,8 +128,8 @@ class StageRef:
     """A resolved stage: its function, the stage and the function's loop nests."""
 
     func: str
-    stage: Stage
-    nest: FunctionLoops
+    stage: loop_analysis.Stage
+    nest: loop_analysis.FunctionLoops
 
 
 class _Stage(_Addressing):
