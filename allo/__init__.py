@@ -13,8 +13,9 @@
 from .errors import (  # noqa: F401
     AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
-    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, SimulationError,
-    DeadlockError,
+    ScheduleArgumentError, DependenceError, ImperfectNestError, NotAffineError,
+    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, InternalError,
+    SimulationError, DeadlockError,
 )
 from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403

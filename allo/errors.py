@@ -116,6 +116,27 @@ class LayoutConflictError(ScheduleError):
     """Two incompatible memory layouts meet in one alias class."""
 
 
+class ScheduleArgumentError(ScheduleError):
+    """A primitive argument of the wrong kind or value: a factor below 1, a dimension out of
+    range, a float where a loop index belongs, a tiling factor not below the trip count."""
+
+
+class DependenceError(ScheduleError):
+    """The primitive would reverse a data dependence (or reassociate a floating-point
+    reduction), so the program would compute something else."""
+
+
+class ImperfectNestError(ScheduleError):
+    """The named loops do not form the nest the primitive needs: not nested in one another,
+    not directly nested, or holding statements that cannot be moved out of the way."""
+
+
+class NotAffineError(ScheduleError):
+    """A loop bound or subscript is not of the form the primitive needs: run-time (non
+    constant) bounds, a loop carrying values, a non-zero lower bound or non-unit step, a
+    subscript that is not affine-linear."""
+
+
 # --------------------------------------------------------------------------- backends
 
 
@@ -154,6 +175,11 @@ class IndexOutOfBoundsError(AlloError, IndexError):
         self.message = (f"index {index} is out of bounds for axis {axis} of array '{array}' "
                         f"with size {size}")
         super().__init__(render_located(self.message, filename, lineno, func_name, source))
+
+
+class InternalError(AlloError, RuntimeError):
+    """A bug in allo itself, found by one of its own consistency checks (for instance the
+    IR verification after each primitive when ``ALLO_VERIFY_IR=1``)."""
 
 
 class SimulationError(AlloError, RuntimeError):
@@ -207,10 +233,15 @@ __all__ = [
     "LoopNotFoundError",
     "BufferNotFoundError",
     "LayoutConflictError",
+    "ScheduleArgumentError",
+    "DependenceError",
+    "ImperfectNestError",
+    "NotAffineError",
     "BuildError",
     "ToolNotFoundError",
     "ArgumentError",
     "IndexOutOfBoundsError",
+    "InternalError",
     "SimulationError",
     "DeadlockError",
 ]

@@ -89,7 +89,7 @@ def test_compute_at_larger_producer_is_guarded():
 
 def test_compute_at_errors():
     s = allo.customize(neighbour)
-    assert_refused(s, allo.ScheduleError, "compute_at would reverse a dependence",
+    assert_refused(s, allo.DependenceError, "compute_at would reverse a dependence",
                    "compute_at", "mul.a", "add.a")
     s2 = allo.customize(mixed_bounds)
     assert_refused(s2, allo.ScheduleError, "loop bounds are not consistently larger or smaller",
@@ -175,5 +175,5 @@ def test_compute_at_refuses_fusing_siblings_against_a_dependence():
     A = K.rand_int((4, 5, 6), seed=3)
     assert_cpu_matches(s, lambda A: (A[:, :, ::-1] * 2).astype(np.int32), A)
     # fusing m and mm would read B[.., 5 - mm] before iteration 5 - mm of m writes it
-    assert_refused(s, allo.ScheduleError, "reverse a dependence between the producer loops m and mm",
+    assert_refused(s, allo.DependenceError, "reverse a dependence between the producer loops m and mm",
                    "compute_at", "m", "mmm")

@@ -59,7 +59,7 @@ def test_reorder_split_remainder_must_stay_inside():
 
 def test_reorder_refuses_reversed_dependence():
     s = allo.customize(K.stencil)  # A[i+1, j] = A[i, j+1]: direction (<, >)
-    err = assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", "j", "i")
+    err = assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", "j", "i")
     assert "function stencil" in str(err)
 
 
@@ -92,12 +92,12 @@ def test_reorder_imperfect_nest_distributes():
 
 def test_reorder_distribution_refused_on_backward_dependence():
     s = allo.customize(K.backward_sibling)
-    assert_refused(s, allo.ScheduleError, "cannot distribute", "reorder", "j", "i")
+    assert_refused(s, allo.DependenceError, "cannot distribute", "reorder", "j", "i")
 
 
 def test_reorder_runtime_bound_loop_refused():
     s = allo.customize(K.dyn_nest)
-    assert_refused(s, allo.ScheduleError, "run-time bounds", "reorder", "j", "i")
+    assert_refused(s, allo.NotAffineError, "run-time bounds", "reorder", "j", "i")
 
 
 # --------------------------------------------------------------------------- one verdict per order
@@ -144,7 +144,7 @@ def _stencil3_ref(A, B):
 def test_refusal_does_not_depend_on_which_loops_are_named():
     for args in (("j", "i"), ("j", "i", "k"), ("k", "j", "i")):  # all put j before i
         s = allo.customize(stencil3)
-        assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", *args)
+        assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", *args)
     A, B = K.rand_int((10, 10, 3)), K.rand_int((10, 10, 3), seed=1)
     orders = []
     for args in (("k", "j"), ("i", "k", "j"), ("k", "i", "j")):  # j stays after i: legal
@@ -171,7 +171,7 @@ def test_split_dependence_carried_by_outer_part_is_seen():
     A, B = K.rand_int((10, 6)), K.rand_int((9, 6), seed=3)
     s = allo.customize(down_rows)
     s.split("i", 3)
-    assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", "j", "i.outer")
+    assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", "j", "i.outer")
     s.reorder("j", "i.inner")
     assert _order(s, "dr") == ["i.outer", "j", "i.inner"]
     assert_cpu_matches(s, _down_rows_ref, A, B)
