@@ -94,17 +94,12 @@ def _same_results_or_refused(kernel, args, *steps) -> None:
             np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.xfail(strict=True, reason="compute_at into a consumer loop that an earlier "
-                   "compute_at guarded (i2 < 2) puts the producer under the guard: row 2 of X0 "
-                   "is never computed")
 def test_compute_at_into_a_guarded_consumer():
     A = np.arange(15, dtype=np.int32).reshape(3, 5)
     _same_results_or_refused(three_stages, [A], ("compute_at", "i1", "i2"),
                              ("compute_at", "j0", "j2"))
 
 
-@pytest.mark.xfail(strict=True, reason="after compute_at('i0', 'i2') the mixed-bounds "
-                   "compute_at('j1', 'j2') (refused on its own) is accepted and loses row 4 of X1")
 def test_compute_at_mixed_bounds_after_a_guard():
     A = np.arange(20, dtype=np.int32).reshape(5, 4)
     _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
