@@ -114,8 +114,6 @@ def test_compute_at_mixed_bounds_alone_is_refused():
     assert str(s.module) == before
 
 
-@pytest.mark.xfail(strict=True, raises=StopIteration, reason="reorder of a loop whose body "
-                   "holds the affine.if guard left by compute_at raises a raw StopIteration")
 def test_reorder_after_a_guarding_compute_at():
     A = np.arange(20, dtype=np.int32).reshape(5, 4)
     _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
