@@ -1,7 +1,7 @@
 """Library bugs found by the differential fuzzer, reduced to a few lines each.
 
-Each test states the language's answer (language.md §4.2, §5); the ones the library still gets
-wrong are strict xfails, so they fail loudly once fixed.
+Each test states the language's answer (language.md §4.2, §5); any the library still gets
+wrong is a strict xfail, so it fails loudly once fixed.
 """
 
 from __future__ import annotations
@@ -30,14 +30,10 @@ def floor_then_remainder(X: int8[1], D: uint64[1]) -> int32[1]:
     return Y
 
 
-@pytest.mark.xfail(strict=True, reason="CPU build: floor division wider than 64 bits "
-                   "(int32 // uint64, Int(65)) returns -1 without its sign bit (2**64 - 1)")
 def test_floor_division_wider_than_64_bits_cpu():
     np.testing.assert_array_equal(allo.customize(floor_sign).build()(DIVISORS), [-1, -1])
 
 
-@pytest.mark.xfail(strict=True, reason="same bug seen through a product and a remainder: "
-                   "100 * (-3 // 3885) % 3885 gives 2025 instead of -100")
 def test_floor_division_wider_than_64_bits_in_expression_cpu():
     mod = allo.customize(floor_then_remainder).build()
     result = mod(np.array([100], np.int8), np.array([3885], np.uint64))
