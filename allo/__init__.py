@@ -13,8 +13,8 @@
 from .errors import (  # noqa: F401
     AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
-    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, SimulationError,
-    DeadlockError,
+    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, AllocationError,
+    SimulationError, DeadlockError,
 )
 from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403

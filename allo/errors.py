@@ -156,6 +156,14 @@ class IndexOutOfBoundsError(AlloError, IndexError):
         super().__init__(render_located(self.message, filename, lineno, func_name, source))
 
 
+class AllocationError(AlloError, MemoryError):
+    """A local array of a CPU-built kernel could not be allocated when the kernel ran.
+
+    The kernel stops before touching the array; the message names the array, its size in
+    bytes and the line that declares it.
+    """
+
+
 class SimulationError(AlloError, RuntimeError):
     """A C-simulation/emulation executable failed at run time."""
 
@@ -211,6 +219,7 @@ __all__ = [
     "ToolNotFoundError",
     "ArgumentError",
     "IndexOutOfBoundsError",
+    "AllocationError",
     "SimulationError",
     "DeadlockError",
 ]
