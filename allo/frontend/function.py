@@ -221,11 +221,21 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
         for arg in node.args.args:
             if self.scopes.visible(arg.arg):
                 raise AlloSyntaxError(f"Argument name '{arg.arg}' conflicts with an existing symbol")
+        self._refuse_scope_declarations(node)
         runtime = {n for scope in self.scopes.stack for n, s in scope.items() if s.kind != "const" and s.kind != "func"}
         consts = {n: s.py for scope in self.scopes.stack for n, s in scope.items() if s.kind in ("const", "func")}
         env = self.env.child(self.env.fn, extra={**self.env.extra, **consts})
         nested = NestedKernel(self.src.nested(node), env, runtime, node.name)
         self.scopes.declare(node.name, Sym("func", py=nested))
+
+
+    def _refuse_scope_declarations(self, node) -> None:
+        """``nonlocal``/``global`` in a nested def, even one never called, at their own line."""
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Nonlocal, ast.Global)):
+                raise AlloSyntaxError(f'Unsupported node "{type(inner).__name__}"',
+                                      self.src.filename, self.src.abs_line(inner), node.name,
+                                      self.src.source_line(inner))
 
 
 def _assigned_names(tree) -> set:

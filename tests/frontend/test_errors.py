@@ -547,7 +547,24 @@ def k_global_obj(A: int32[4]):
     A[0] = G_DICT  # ERR
 
 
+def k_nonlocal_never_called(A: int32[4]):
+    def inner(B: int32[4]):
+        nonlocal A  # ERR
+        B[0] = 1
+
+
+def k_global_in_nested(A: int32[4]):
+    def inner(B: int32[4]):
+        if B[0] > 0:
+            global G_DICT  # ERR
+        B[0] = 1
+
+    inner(A)
+
+
 @pytest.mark.parametrize("fn, fragment", [
+    (k_nonlocal_never_called, 'Unsupported node "Nonlocal"'),
+    (k_global_in_nested, 'Unsupported node "Global"'),
     (k_recursive, "recursive call to 'k_recursive'"),
     (k_kwargs_call, "keyword arguments"),
     (k_walrus, 'Unsupported node "NamedExpr"'),

@@ -47,7 +47,7 @@ UNSUPPORTED = [
         def inner(B: int32[4]):
             nonlocal A  # ERR
             B[0] = 1
-        """, fragment="Nonlocal", xfail="a nonlocal statement in a nested kernel is accepted silently"),
+        """, fragment="Nonlocal"),
     kernel_case("del_stmt", """
         x: int32 = 1
         del x  # ERR
