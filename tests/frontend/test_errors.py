@@ -468,6 +468,38 @@ def test_async_kernel_in_a_source_string():
     assert info.value.lineno == 1 and "async def k" in str(info.value)
 
 
+class NotAKernel:
+    pass
+
+
+@pytest.mark.parametrize("thing, fragment", [
+    (print, "customize expects a kernel function, got builtin_function_or_method 'print'"),
+    (NotAKernel, "customize expects a kernel function, got type 'NotAKernel'"),
+    (5, "customize expects a kernel function, got int"),
+    ("this is not python", "the source string holds no function definition"),
+    ("def k(A: int32[4]:\n    A[0] = 1\n", "the kernel source string is not valid Python: "),
+])
+def test_customize_of_a_non_kernel_names_the_callers_line(thing, fragment):
+    with pytest.raises(AlloSyntaxError) as info:
+        allo.customize(thing)  # CALL
+    err = info.value
+    assert fragment in str(err)
+    assert (err.filename, err.func_name) == (__file__, inspect.currentframe().f_code.co_name)
+    assert err.lineno == line_marked(test_customize_of_a_non_kernel_names_the_callers_line,
+                                     "# CALL")
+    assert f"Line: {err.lineno}" in str(err) and "allo.customize(thing)" in str(err)
+
+
+def test_source_string_syntax_error_names_its_line_in_the_string():
+    with pytest.raises(AlloSyntaxError, match=r"not valid Python: .* \(line 3 of the string\)"):
+        allo.customize("def k(A: int32[4]):\n    A[0] = 1\n    A[1] = = 2\n")
+
+
+def line_marked(fn, marker: str) -> int:
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(k for k, line in enumerate(lines) if marker in line)
+
+
 @pytest.mark.parametrize("rule_set", ["python-style", "Default", None, 5])
 def test_unknown_typing_rule_set_names_the_valid_ones(rule_set):
     with pytest.raises(AlloTypeError) as info:
