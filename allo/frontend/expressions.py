@@ -13,7 +13,7 @@ from ..mlir_utils import LinearForm
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import cast, constant, tag
-from .symbols import is_usable_global
+from .symbols import is_usable_global, unsupported_global
 from .tensor_emit import operator_nest
 from .types import (AlloType, Fixed, Index, Int, UFixed, UInt, bool as bool_t,
                     float32, index as index_t, int32)
@@ -89,6 +89,8 @@ class ExprMixin:
             if v.affine is not None and v.const is None:
                 return self.convert(Val(mem.index_value(v), index_t), dtype)
             if not isinstance(v.const, (int, float, bool, np.number)):
+                if "python_name" in v.extra:  # a module-level string, module, list, ...
+                    raise unsupported_global(v.extra["python_name"])
                 raise AlloTypeError(f"{v.const!r} is not a value")
             return constant(v.const, dtype)
         return cast(v.value, v.dtype, dtype)
@@ -121,7 +123,8 @@ class ExprMixin:
             return self.global_array(name, obj)
         if not is_usable_global(obj) and not callable(obj):
             raise AlloSyntaxError(f"Unsupported global variable `{name}`")
-        return Val(None, None, const=obj)
+        # usable at compile time (np.float32, a loop name, ...), but not as a run-time value
+        return Val(None, None, const=obj, extra={"python_name": name})
 
     def read_symbol(self, name, sym) -> Val:
         if sym.kind == "const":

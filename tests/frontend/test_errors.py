@@ -579,6 +579,17 @@ def k_global_obj(A: int32[4]):
     A[0] = G_DICT  # ERR
 
 
+G_LABEL = "abc"
+
+
+def k_global_string_value(A: int32[4]):
+    A[0] = G_LABEL  # ERR
+
+
+def k_global_module_value(A: int32[4]) -> int32:
+    return np  # ERR
+
+
 def k_nonlocal_never_called(A: int32[4]):
     def inner(B: int32[4]):
         nonlocal A  # ERR
@@ -607,6 +618,8 @@ def k_global_in_nested(A: int32[4]):
     (k_fn_name_conflict, "Function name 'A' conflicts with an existing symbol"),
     (k_arg_name_conflict, "Argument name 'A' conflicts with an existing symbol"),
     (k_global_obj, "Unsupported global variable `G_DICT`"),
+    (k_global_string_value, "Unsupported global variable `G_LABEL`"),
+    (k_global_module_value, "Unsupported global variable `np`"),
 ])
 def test_more_syntax_errors(fn, fragment):
     check(fn, AlloSyntaxError, fragment)

@@ -8,8 +8,6 @@ from corpus_case import Case
 
 SYN = "AlloSyntaxError"
 TYP = "AlloTypeError"
-XFAIL_GLOBAL_VALUE = ("a global string or module used as a value raises AlloTypeError "
-                      "'... is not a value', not AlloSyntaxError 'Unsupported global variable'")
 
 
 def kernel_case(name: str, body: str, expect: str = SYN, fragment: str = "",
@@ -269,7 +267,7 @@ UNSUPPORTED = [
         s = allo.customize(k)
         """, SYN),
     kernel_case("global_string_used", "A[0] = LABEL  # ERR", before='LABEL = "abc"',
-                fragment="Unsupported global variable", xfail=XFAIL_GLOBAL_VALUE),
+                fragment="Unsupported global variable"),
     kernel_case("global_dict_used", "A[0] = TABLE  # ERR", before="TABLE = {1: 2}",
                 fragment="Unsupported global variable"),
     kernel_case("global_list_in_expression", "A[0] = VALUES + 1  # ERR",
@@ -360,7 +358,7 @@ NAMES = [
             X[0] = missing_name  # ERR
         """, fragment="missing_name"),
     kernel_case("unsupported_global_module", "A[0] = np  # ERR",
-                fragment="Unsupported global variable", xfail=XFAIL_GLOBAL_VALUE),
+                fragment="Unsupported global variable"),
     Case("stateful_parameter", """
         def k(A: int32[4], p: int32 @ Stateful):  # ERR
             A[0] = p
