@@ -379,6 +379,14 @@ def k_zero_dim(A: int32[0]):
     pass
 
 
+def k_ragged_list(A: int32[4]):
+    B: int32[2, 2] = [[1, 2], [3]]  # ERR
+
+
+def k_list_mixing_rows_and_numbers(A: int32[4]):
+    B: int32[2, 2, 2] = [[[1, 2], [3, 4]], [5, 6]]  # ERR
+
+
 def k_np_shape(A: int32[5]):
     B: int32[5] = G_ARR  # ERR
 
@@ -410,6 +418,8 @@ def k_template_nogen(A: int32[4]) -> int32[4]:
     (k_slice_order, "upper bound must be greater than lower bound"),
     (k_zero_dim, "positive"),
     (k_np_shape, "`G_ARR` shape mismatch"),
+    (k_ragged_list, "ragged nested list: its rows have lengths 1, 2"),
+    (k_list_mixing_rows_and_numbers, "ragged nested list: it mixes nested lists and numbers"),
 ])
 def test_type_errors(fn, fragment):
     check(fn, AlloTypeError, fragment)
