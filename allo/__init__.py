@@ -15,6 +15,7 @@ from .errors import (  # noqa: F401
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
     ScheduleArgumentError, DependenceError, ImperfectNestError, NotAffineError,
     BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, InternalError,
+    AllocationError,
     SimulationError, DeadlockError,
 )
 from .ir import types  # noqa: F401

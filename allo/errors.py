@@ -177,6 +177,14 @@ class IndexOutOfBoundsError(AlloError, IndexError):
         super().__init__(render_located(self.message, filename, lineno, func_name, source))
 
 
+class AllocationError(AlloError, MemoryError):
+    """A local array of a CPU-built kernel could not be allocated when the kernel ran.
+
+    The kernel stops before touching the array; the message names the array, its size in
+    bytes and the line that declares it.
+    """
+
+
 class InternalError(AlloError, RuntimeError):
     """A bug in allo itself, found by one of its own consistency checks (for instance the
     IR verification after each primitive when ``ALLO_VERIFY_IR=1``)."""
@@ -242,6 +250,7 @@ __all__ = [
     "ArgumentError",
     "IndexOutOfBoundsError",
     "InternalError",
+    "AllocationError",
     "SimulationError",
     "DeadlockError",
 ]

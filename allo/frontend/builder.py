@@ -27,7 +27,7 @@ from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
 from .function import FunctionBuilder, FunctionInfo
 from .module import BuiltModule
-from .source import KernelSource
+from .source import KernelSource, caller_location
 from .symbols import NestedKernel, PyEnv
 from .template_infer import infer_bindings
 from .types import AlloType, Index, UInt, float32, float64, int32, int64
@@ -312,7 +312,9 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
     if isinstance(fn, pytypes.LambdaType) and getattr(fn, "__name__", "") == "<lambda>":
         src = KernelSource.of_function(fn)  # raises the located "Lambda" error
     if not (isinstance(fn, (pytypes.FunctionType, str))):
-        raise AlloSyntaxError(f"customize expects a kernel function, got {type(fn).__name__}")
+        named = f" {fn.__name__!r}" if isinstance(getattr(fn, "__name__", None), str) else ""
+        raise AlloSyntaxError(f"customize expects a kernel function, got "
+                              f"{type(fn).__name__}{named}", **caller_location())
     if not isinstance(typing_rule_set, str) or typing_rule_set not in RULE_SETS:
         raise AlloTypeError(f"unknown typing_rule_set {typing_rule_set!r}; the rule sets are "
                             + ", ".join(repr(r) for r in RULE_SETS))

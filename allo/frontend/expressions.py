@@ -77,7 +77,8 @@ class ExpressionVisitor(Part):
             return self.ctx.global_array(name, obj)
         if not is_usable_global(obj) and not callable(obj):
             raise AlloSyntaxError(f"Unsupported global variable `{name}`")
-        return Val(None, None, const=obj)
+        # usable at compile time (np.float32, a loop name, ...), but not as a run-time value
+        return Val(None, None, const=obj, extra={"python_name": name})
 
     def read_symbol(self, name: str, sym) -> Val:
         """The value of kernel symbol ``sym`` (a scalar variable is loaded from its buffer)."""
@@ -200,6 +201,24 @@ class ExpressionVisitor(Part):
             value = eval_compile_time(node, self.ctx.compile_env())
         except Exception as err:  # noqa: BLE001
             raise AlloSyntaxError(f"list must be a compile-time constant ({err})") from None
-        return Val(None, None, const=np.array(value))
+        try:
+            return Val(None, None, const=np.array(value))
+        except ValueError:  # numpy's "inhomogeneous shape"
+            raise AlloTypeError(f"ragged nested list: {_ragged_rows(value)}; an array "
+                                f"initialiser needs rows of one length") from None
 
     expr_Tuple = expr_List
+
+
+def _ragged_rows(value) -> str:
+    """Describe the first nesting level whose rows differ in length (or mix rows and numbers)."""
+    level = list(value)
+    while level:
+        rows = [item for item in level if isinstance(item, (list, tuple))]
+        if rows and len(rows) != len(level):
+            return "it mixes nested lists and numbers"
+        lengths = sorted({len(row) for row in rows})
+        if len(lengths) > 1:
+            return f"its rows have lengths {', '.join(map(str, lengths))}"
+        level = [item for row in rows for item in row]
+    return "its rows have different lengths"

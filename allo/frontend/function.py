@@ -152,6 +152,15 @@ class FunctionBuilder:
                 self.ctx.scopes.declare(pname, Sym("param", v))
 
 
+    def _refuse_scope_declarations(self, node) -> None:
+        """``nonlocal``/``global`` in a nested def, even one never called, at their own line."""
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Nonlocal, ast.Global)):
+                raise AlloSyntaxError(f'Unsupported node "{type(inner).__name__}"',
+                                      self.src.filename, self.src.abs_line(inner), node.name,
+                                      self.src.source_line(inner))
+
+
 def _assigned_names(tree) -> set:
     """Names stored to anywhere in a function body (to copy assigned scalar parameters)."""
     names = set()

@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import cast, constant
+from .symbols import unsupported_global
 from .types import AlloType, Int, bool as bool_t, float32, index as index_t, int32
 from .values import Affine, Val
 
@@ -58,6 +59,8 @@ def materialize(v: Val, dtype: AlloType | None = None):
         if v.affine is not None and v.const is None:
             return materialize(Val(mem.index_value(v), index_t), dtype)
         if not isinstance(v.const, (int, float, bool, np.number)):
+            if "python_name" in v.extra:  # a module-level string, module, list, ...
+                raise unsupported_global(v.extra["python_name"])
             raise AlloTypeError(f"{v.const!r} is not a value")
         return constant(v.const, dtype)
     return cast(v.value, v.dtype, dtype)

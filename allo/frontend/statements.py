@@ -175,8 +175,18 @@ class StatementVisitor(Part):
         for arg in node.args.args:
             if self.ctx.scopes.visible(arg.arg):
                 raise AlloSyntaxError(f"Argument name '{arg.arg}' conflicts with an existing symbol")
+        self._refuse_scope_declarations(node)
         runtime = {n for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind != "const" and s.kind != "func"}
         consts = {n: s.py for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind in ("const", "func")}
         env = self.ctx.env.child(self.ctx.env.fn, extra={**self.ctx.env.extra, **consts})
         nested = NestedKernel(self.ctx.src.nested(node), env, runtime, node.name)
         self.ctx.scopes.declare(node.name, Sym("func", py=nested))
+
+    def _refuse_scope_declarations(self, node) -> None:
+        """``nonlocal``/``global`` in a nested def, even one never called, at their own line."""
+        src = self.ctx.src
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Nonlocal, ast.Global)):
+                raise AlloSyntaxError(f'Unsupported node "{type(inner).__name__}"',
+                                      src.filename, src.abs_line(inner), node.name,
+                                      src.source_line(inner))

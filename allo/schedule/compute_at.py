@@ -75,6 +75,7 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
                           f"consumer loop {cons.name} is at depth {depth}")
     p_path = path_between(prod.stage.root, prod.node)
     q_path = path_between(cons.stage.root, cons.node)
+    _check_consumer_unguarded(cons, q_path)
     for outer, inner in zip(p_path, p_path[1:-1]):
         ops = tf.body_ops(outer.body)
         if len(ops) != 1 or ops[0] != inner.op:
@@ -104,6 +105,19 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
                             ImperfectNestError)
     return ComputeAtPlan(prod, cons, p_path, q_path, p_last, p_bounds, q_bounds,
                          guard_producer=not p_larger, guard_consumer=guard_consumer)
+
+
+def _check_consumer_unguarded(cons: LoopRef, q_path: list) -> None:
+    """Every merged consumer loop must sit directly in the one above it.
+
+    A condition between them (a user's ``if``, or the guard an earlier compute_at put around
+    a smaller consumer) means the consumer loop's bounds overstate the iterations it runs;
+    the producer moved inside would run only where the condition holds.
+    """
+    for outer, inner in zip(q_path, q_path[1:]):
+        if inner.op.parent != outer.op:
+            raise _fail(cons, f"consumer loop {inner.name} runs under a condition inside loop "
+                              f"{outer.name}; the producer would only run where it holds")
 
 
 def _producer_siblings(prod: LoopRef, p_path: list) -> list:

@@ -45,7 +45,13 @@ def plan_distribution(ref: LoopRef, chain: list[LoopNode], prim: str) -> Distrib
     before, after = [], []
     for k, (outer, inner) in enumerate(zip(chain, chain[1:])):
         ops = tf.body_ops(outer.body)
-        idx = next(i for i, op in enumerate(ops) if op == inner.op)
+        idx = next((i for i, op in enumerate(ops) if op == inner.op), None)
+        if idx is None:
+            raise schedule_error(
+                ImperfectNestError, prim,
+                f"loop {inner.name} runs under a condition inside loop {outer.name}; "
+                f"loops cannot be moved across a condition", func=ref.func,
+                loop=f"{ref.stage.name}.{inner.name}")
         if ops[:idx]:
             before.append(Group(k, ops[:idx], True))
         if ops[idx + 1:]:

@@ -8,8 +8,6 @@ from corpus_case import Case
 
 SYN = "AlloSyntaxError"
 TYP = "AlloTypeError"
-XFAIL_GLOBAL_VALUE = ("a global string or module used as a value raises AlloTypeError "
-                      "'... is not a value', not AlloSyntaxError 'Unsupported global variable'")
 
 
 def kernel_case(name: str, body: str, expect: str = SYN, fragment: str = "",
@@ -47,7 +45,7 @@ UNSUPPORTED = [
         def inner(B: int32[4]):
             nonlocal A  # ERR
             B[0] = 1
-        """, fragment="Nonlocal", xfail="a nonlocal statement in a nested kernel is accepted silently"),
+        """, fragment="Nonlocal"),
     kernel_case("del_stmt", """
         x: int32 = 1
         del x  # ERR
@@ -232,21 +230,18 @@ UNSUPPORTED = [
         """, SYN, "Lambda"),
     Case("customize_builtin", """
         s = allo.customize(print)  # ERR
-        """, SYN,
-         unlocated="customize of something that is not a kernel names no file/line"),
+        """, SYN, "customize expects a kernel function"),
     Case("customize_class", """
         class Kernel:
             pass
         s = allo.customize(Kernel)  # ERR
-        """, SYN,
-         unlocated="customize of something that is not a kernel names no file/line"),
+        """, SYN, "customize expects a kernel function"),
     Case("customize_string_not_code", """
         s = allo.customize("this is not python")  # ERR
-        """, SYN,
-         unlocated="customize of something that is not a kernel names no file/line"),
+        """, SYN, "holds no function definition"),
     Case("customize_string_syntax_error", """
         s = allo.customize("def k(A: int32[4]:\\n    A[0] = 1\\n")  # ERR
-        """, SYN, xfail="a kernel source string that is not valid Python raises a raw SyntaxError"),
+        """, SYN, "the kernel source string is not valid Python"),
     Case("default_parameter", """
         def k(A: int32[4], n: int32 = 3):  # ERR
             A[0] = n
@@ -272,7 +267,7 @@ UNSUPPORTED = [
         s = allo.customize(k)
         """, SYN),
     kernel_case("global_string_used", "A[0] = LABEL  # ERR", before='LABEL = "abc"',
-                fragment="Unsupported global variable", xfail=XFAIL_GLOBAL_VALUE),
+                fragment="Unsupported global variable"),
     kernel_case("global_dict_used", "A[0] = TABLE  # ERR", before="TABLE = {1: 2}",
                 fragment="Unsupported global variable"),
     kernel_case("global_list_in_expression", "A[0] = VALUES + 1  # ERR",
@@ -363,7 +358,7 @@ NAMES = [
             X[0] = missing_name  # ERR
         """, fragment="missing_name"),
     kernel_case("unsupported_global_module", "A[0] = np  # ERR",
-                fragment="Unsupported global variable", xfail=XFAIL_GLOBAL_VALUE),
+                fragment="Unsupported global variable"),
     Case("stateful_parameter", """
         def k(A: int32[4], p: int32 @ Stateful):  # ERR
             A[0] = p

@@ -1,7 +1,7 @@
 """Library bugs found by the differential fuzzer, reduced to a few lines each.
 
-Each test states the language's answer (language.md §4.2, §5); the ones the library still gets
-wrong are strict xfails, so they fail loudly once fixed.
+Each test states the language's answer (language.md §4.2, §5); any the library still gets
+wrong is a strict xfail, so it fails loudly once fixed.
 """
 
 from __future__ import annotations
@@ -30,14 +30,10 @@ def floor_then_remainder(X: int8[1], D: uint64[1]) -> int32[1]:
     return Y
 
 
-@pytest.mark.xfail(strict=True, reason="CPU build: floor division wider than 64 bits "
-                   "(int32 // uint64, Int(65)) returns -1 without its sign bit (2**64 - 1)")
 def test_floor_division_wider_than_64_bits_cpu():
     np.testing.assert_array_equal(allo.customize(floor_sign).build()(DIVISORS), [-1, -1])
 
 
-@pytest.mark.xfail(strict=True, reason="same bug seen through a product and a remainder: "
-                   "100 * (-3 // 3885) % 3885 gives 2025 instead of -100")
 def test_floor_division_wider_than_64_bits_in_expression_cpu():
     mod = allo.customize(floor_then_remainder).build()
     result = mod(np.array([100], np.int8), np.array([3885], np.uint64))
@@ -94,17 +90,12 @@ def _same_results_or_refused(kernel, args, *steps) -> None:
             np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.xfail(strict=True, reason="compute_at into a consumer loop that an earlier "
-                   "compute_at guarded (i2 < 2) puts the producer under the guard: row 2 of X0 "
-                   "is never computed")
 def test_compute_at_into_a_guarded_consumer():
     A = np.arange(15, dtype=np.int32).reshape(3, 5)
     _same_results_or_refused(three_stages, [A], ("compute_at", "i1", "i2"),
                              ("compute_at", "j0", "j2"))
 
 
-@pytest.mark.xfail(strict=True, reason="after compute_at('i0', 'i2') the mixed-bounds "
-                   "compute_at('j1', 'j2') (refused on its own) is accepted and loses row 4 of X1")
 def test_compute_at_mixed_bounds_after_a_guard():
     A = np.arange(20, dtype=np.int32).reshape(5, 4)
     _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
@@ -119,8 +110,6 @@ def test_compute_at_mixed_bounds_alone_is_refused():
     assert str(s.module) == before
 
 
-@pytest.mark.xfail(strict=True, raises=StopIteration, reason="reorder of a loop whose body "
-                   "holds the affine.if guard left by compute_at raises a raw StopIteration")
 def test_reorder_after_a_guarding_compute_at():
     A = np.arange(20, dtype=np.int32).reshape(5, 4)
     _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),

@@ -100,6 +100,40 @@ def test_reorder_runtime_bound_loop_refused():
     assert_refused(s, allo.NotAffineError, "run-time bounds", "reorder", "j", "i")
 
 
+def loop_under_condition(A: int32[4, 6]) -> int32[4, 6]:
+    B: int32[4, 6] = 0
+    for i in range(4):
+        if i > 0:
+            for j in range(6):
+                B[i, j] = A[i, j] + 1
+    return B
+
+
+def test_reorder_and_fuse_across_a_condition_refused():
+    s = allo.customize(loop_under_condition)
+    message = "loop j runs under a condition inside loop i"
+    assert_refused(s, allo.ScheduleError, message, "reorder", "j", "i")
+    assert_refused(s, allo.ScheduleError, message, "fuse", "i", "j")
+
+
+def rows_8_then_6(X: int32[8, 12]) -> int32[6, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for c, d in allo.grid(6, 12, name="add"):
+        U[c, d] = T[c, d] + 1
+    return U
+
+
+def test_reorder_across_the_guard_of_compute_at_refused():
+    s = allo.customize(rows_8_then_6)
+    s.compute_at("a", "c")  # c now runs 8 times; d runs under the guard c < 6
+    assert_refused(s, allo.ScheduleError, "loop d runs under a condition inside loop c",
+                   "reorder", "d", "c")
+    assert_cpu_matches(s, lambda X: (X[:6] * 3 + 1).astype(np.int32), K.rand_int((8, 12)))
+
+
 # --------------------------------------------------------------------------- one verdict per order
 
 

@@ -7,6 +7,7 @@ boundary instead of reading or writing outside the buffer. Two steps:
    a load/store that :class:`~allo.backend.llvm.index_ranges.IndexRanges` cannot prove inside its
    dimension gets a marker ``"allo.bounds_check"(%index, %size) {site = k}`` just before the
    access; site ``k`` is recorded as a :class:`BoundsSite` (array, axis, size, file, line).
+   Every heap allocation gets one too (:mod:`allo.backend.llvm.alloc_checks`: failed malloc).
    Functions holding a check, or calling one that may fail, take one more parameter, the
    *error slot* ``memref<3xi64>``; after each call to such a function an
    ``"allo.bounds_propagate"`` marker stands. ``allo_entry`` always receives the slot last.
@@ -45,6 +46,7 @@ from ..._mlir import affine_d, arith_d, cf_d, func_d, ir, memref_d, ub_d
 from ...mlir_utils import LinearForm
 from ...errors import BuildError, IndexOutOfBoundsError
 from . import arith_builder as ab
+from .alloc_checks import add_allocation_checks
 from .entry_wrapper import ENTRY_NAME
 from .index_ranges import IndexRanges
 from ...mlir_utils import collect_ops, func_name, func_ops, ops_named, string_attr
@@ -89,7 +91,11 @@ def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME) -> list:
         sites: list = []
         bodies = [f for f in func_ops(module)
                   if f.regions[0].blocks and func_name(f) != entry]
-        checked = {func_name(f) for f in bodies if _check_function(f, ranges, sites)}
+        checked = set()
+        for f in bodies:
+            subscripts = _check_function(f, ranges, sites)
+            if add_allocation_checks(f, sites, CHECK_MARKER, _location) or subscripts:
+                checked.add(func_name(f))
         fallible = _fallible_functions(bodies, checked)
         slot_type = ir.MemRefType.get([SLOT_WORDS], ir.IntegerType.get_signless(64))
         for f in func_ops(module):
@@ -151,11 +157,17 @@ def _add_marker(access, memref, dim: int, site: int) -> None:
         ir.Operation.create(CHECK_MARKER, operands=[index, size], attributes={"site": site_attr})
 
 
-def _site(f, access, memref, dim: int, size) -> BoundsSite:
-    match = _FILE_LOC.search(str(access.location))
+def _location(op) -> tuple:
+    """``(filename, lineno)`` of the user's source line of ``op``, or ``(None, None)``."""
+    match = _FILE_LOC.search(str(op.location))
     filename, lineno = (match.group(1), int(match.group(2))) if match else (None, None)
     if filename == "-":  # a line of MLIR text given without a file: not the user's source
         filename, lineno = None, None
+    return filename, lineno
+
+
+def _site(f, access, memref, dim: int, size) -> BoundsSite:
+    filename, lineno = _location(access)
     return BoundsSite(_array_name(access, memref), dim, size, filename, lineno, func_name(f))
 
 

@@ -96,7 +96,8 @@ def owned_results(module: "ir.Module") -> dict:
     return out
 
 
-def _static_bytes(type_: "ir.MemRefType"):
+def static_bytes(type_: "ir.MemRefType") -> int | None:
+    """Bytes of a static-shape memref of integers, index or floats (else None)."""
     if not type_.has_static_shape:
         return None
     element = type_.element_type
@@ -139,7 +140,7 @@ def _manage(module):
                 if _escapes(value, with_memref_results):
                     continue
                 mtype = ir.MemRefType(value.type)
-                size = _static_bytes(mtype)
+                size = static_bytes(mtype)
                 frees = _deallocs_of(value)
                 if op.name == "memref.alloc" and size is not None and size <= STACK_LIMIT_BYTES:
                     # a stack buffer must not reach free(): drop the program's own deallocs
