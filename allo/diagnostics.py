@@ -28,6 +28,7 @@ This module is the lowest of the base layer: it imports nothing from ``allo``.
 from __future__ import annotations
 
 import functools
+import inspect
 import linecache
 import os
 import sys
@@ -40,8 +41,7 @@ FULL_TRACEBACK_ENV = "ALLO_FULL_TRACEBACK"
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-_HIDDEN_NOTE = (f"(allo hid its internal frames and the causes of this error; set "
-                f"{FULL_TRACEBACK_ENV}=1 to see them)")
+_HIDDEN_NOTE = "(allo hid {what}; set " + FULL_TRACEBACK_ENV + "=1 to see them)"
 
 
 # --------------------------------------------------------------------------- locations
@@ -298,19 +298,18 @@ def _present(err: BaseException) -> None:
         _reveal_causes(err)
         return
     filtered, dropped = _filtered(err.__traceback__)
-    hidden = dropped > 0
-    if hidden:
+    if dropped:
         err.__traceback__ = filtered
     if err.__cause__ is not None:
         # keep the cause (``__context__``), shown again with ALLO_FULL_TRACEBACK=1
         err.__context__, err.__cause__ = err.__cause__, None
-    if err.__context__ is not None and not err.__suppress_context__:
+    if err.__context__ is not None:
         err.__suppress_context__ = True
-        hidden = True
-    elif err.__context__ is not None:
-        hidden = True
-    if hidden and _HIDDEN_NOTE not in getattr(err, "__notes__", ()):
-        err.add_note(_HIDDEN_NOTE)
+    hidden = [what for what, present in (("its internal frames", dropped),
+                                         ("the cause of this error", err.__context__ is not None)) if present]
+    notes = getattr(err, "__notes__", [])
+    if hidden and not any(note.startswith("(allo hid ") for note in notes):
+        err.add_note(_HIDDEN_NOTE.format(what=" and ".join(hidden)))
 
 
 def _reveal_causes(err: BaseException) -> None:
@@ -351,6 +350,25 @@ def public_entry(fn: F) -> F:
     return entry  # type: ignore[return-value]
 
 
+def public_methods(cls: type) -> type:
+    """Make every public method ``cls`` defines (and ``__init__``/``__call__``) a
+    :func:`public_entry`; returns ``cls`` (usable as a class decorator)."""
+    for name, value in list(vars(cls).items()):
+        if name.startswith("_") and name not in ("__init__", "__call__"):
+            continue
+        if not inspect.isfunction(value) or getattr(value, "__allo_public_entry__", False):
+            continue
+        setattr(cls, name, public_entry(value))
+    return cls
+
+
+def as_user_error(err: BaseException) -> BaseException:
+    """Mark a non-``AlloError`` exception (a wrong call is Python's ``TypeError``) as the
+    user's mistake, so entry points filter its traceback too; returns ``err``."""
+    err.user_error = True
+    return err
+
+
 def present_user_error(err: BaseException) -> None:
     """What :func:`public_entry` does, for hot paths that inline the ``try`` themselves
     (call it in an ``except`` clause, then ``raise``)."""
@@ -369,5 +387,7 @@ __all__ = [
     "full_traceback_requested",
     "filter_traceback",
     "public_entry",
+    "public_methods",
+    "as_user_error",
     "present_user_error",
 ]

@@ -47,6 +47,7 @@ import numpy as np
 from .backend import numpy_codec as codec
 from .backend.signature import Port, Signature, read_signature
 from .customize import customize
+from .diagnostics import as_user_error, public_entry
 from .errors import AlloError
 from .frontend.types import Fixed, Float, Index, UFixed, UInt
 from .schedule import Schedule
@@ -69,6 +70,7 @@ DYNAMIC_EXTENT = 8  # extent used for a dimension whose size is only known at ru
 PRINT_LIMIT = 64  # elements printed per array in a counterexample
 
 
+@public_entry
 def verify(schedule_a, schedule_b) -> bool:
     """``True`` when the two schedules are equivalent (see the module docstring).
 
@@ -108,8 +110,8 @@ def _as_schedule(value: Any, what: str):
         return value
     if isinstance(value, pytypes.FunctionType):
         return customize(value)
-    raise TypeError(f"verify: {what} must be a Schedule (or a kernel function), got "
-                    f"{type(value).__name__}")
+    raise as_user_error(TypeError(f"verify: {what} must be a Schedule (or a kernel function), "
+                                  f"got {type(value).__name__}"))
 
 
 def _signature(sched) -> Signature:

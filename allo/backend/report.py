@@ -128,7 +128,7 @@ def parse_xml(path: str, prod_name: str, top: str = "top", print_flag: bool = Fa
     try:
         root = ET.parse(xml_file).getroot()
     except ET.ParseError as e:
-        raise BuildError(f"Cannot parse {xml_file}: {e}") from None
+        raise BuildError(f"Cannot parse {xml_file}: {e}") from e
     report = SynthesisReport(root, prod_name)
     with open(os.path.join(path, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report.to_dict(), f, indent=2)

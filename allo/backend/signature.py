@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .._mlir import ir
 from ..analysis.memref_roots import param_allo_types, result_allo_types
+from ..diagnostics import message_of
 from ..errors import BuildError, DTypeError
 from ..frontend.types import AlloType, Fixed, UFixed, numpy_dtype
 from ..mlir_utils import func_name
@@ -38,7 +39,7 @@ class Port:
             self.storage_dtype = numpy_dtype(self.allo_type, storage=True)
             self.user_dtype = numpy_dtype(self.allo_type)
         except DTypeError as err:
-            raise BuildError(str(err)) from None
+            raise BuildError(message_of(err)) from err
         self.type_str = str(self.allo_type)
         self.is_fixed = isinstance(self.allo_type, (Fixed, UFixed))
         self.static_shape = self.is_array and all(d is not None for d in self.shape)

@@ -21,7 +21,7 @@ import types as pytypes
 import numpy as np
 
 from .._mlir import ir, memref_d, new_context
-from ..errors import AlloSyntaxError, AlloTypeError, FrontendError
+from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
@@ -333,13 +333,12 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         bindings, targs = {}, ()
         params = getattr(fn, "__type_params__", ()) if not isinstance(fn, str) else ()
         if params:
+            # the template arguments are written at the user's customize(...) call: errors
+            # about them stay unlocated here and customize locates them at that call
             if instantiate is None:
                 raise AlloTypeError(f"type parameters mismatch: {name} needs {len(params)} template arguments")
-            try:
-                targs = template_arguments(instantiate, name)
-                bindings = bind_template(fn, targs)
-            except FrontendError as err:
-                raise src.locate(err, src.tree, name) from None
+            targs = template_arguments(instantiate, name)
+            bindings = bind_template(fn, targs)
         env = PyEnv(fn if not isinstance(fn, str) else None, options["frames"], global_vars, bindings)
         mb.used_names.add(name)
         fb, info, ip = mb.compile(src, env, name, fn, "")
@@ -354,7 +353,7 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             module.operation.verify()
         except ir.MLIRError as err:  # a frontend bug, reported without an MLIR dump
             first = str(err).splitlines()[0] if str(err) else "verification failed"
-            raise AlloSyntaxError(f"internal error: the generated IR is invalid ({first})") from None
+            raise AlloSyntaxError(f"internal error: the generated IR is invalid ({first})") from err
         if verbose:
             print(module)
     return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs)

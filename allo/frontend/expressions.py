@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from .._mlir import arith_d, ir, math_d
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError
 from ..mlir_utils import LinearForm
 from . import memory as mem
@@ -110,8 +111,8 @@ class ExprMixin:
             return self.read_symbol(node.id, sym)
         try:
             obj = self.env.lookup(node.id)
-        except KeyError:
-            raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from None
+        except KeyError as err:
+            raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from err
         return self.python_value(node.id, obj)
 
     def python_value(self, name, obj) -> Val:
@@ -450,9 +451,9 @@ class ExprMixin:
         if base.value is None and base.dtype is None:
             try:
                 obj = getattr(base.const, node.attr)
-            except AttributeError:
+            except AttributeError as err:
                 raise AlloSyntaxError(
-                    f"Unsupported function call or attribute method `.{node.attr}`") from None
+                    f"Unsupported function call or attribute method `.{node.attr}`") from err
             return self.python_value(node.attr, obj)
         if node.attr in ("bits", "fracs"):
             return const_val(getattr(base.dtype, node.attr))
@@ -466,7 +467,7 @@ class ExprMixin:
         try:
             value = eval_compile_time(node, self.compile_env())
         except Exception as err:  # noqa: BLE001
-            raise AlloSyntaxError(f"list must be a compile-time constant ({err})") from None
+            raise AlloSyntaxError(f"list must be a compile-time constant ({message_of(err)})") from err
         return Val(None, None, const=np.array(value))
 
     expr_Tuple = expr_List

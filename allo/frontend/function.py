@@ -110,7 +110,10 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
                 else:
                     results = [self._parse_located(ret, env, ret)]
         except Exception as err:  # noqa: BLE001
-            raise self.src.locate(err, tree, self.func_name) from None
+            located = self.src.locate(err, tree, self.func_name)
+            if located is err:
+                raise
+            raise located from err
         self.params_names = [p for p, _ in params]
         info = FunctionInfo(self.func_name, params, results)
         info.arg_types = [self._mlir_type(pt) for _, pt in params]
@@ -124,7 +127,10 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
         try:
             return parse_annotation(annotation, env)
         except Exception as err:  # noqa: BLE001
-            raise self.src.locate(err, node, self.func_name) from None
+            located = self.src.locate(err, node, self.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     def _mlir_type(self, pt: ParsedType):
         if pt.shape:

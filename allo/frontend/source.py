@@ -8,6 +8,7 @@ import os
 import textwrap
 from dataclasses import dataclass
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError, FrontendError
 
 
@@ -36,17 +37,17 @@ class KernelSource:
             src_lines, start = inspect.getsourcelines(fn)
             filename = inspect.getsourcefile(fn) or "<unknown>"
         except (OSError, TypeError) as err:
-            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from None
+            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from err
         filename = os.path.abspath(filename) if not filename.startswith("<") else filename
         code = textwrap.dedent("".join(src_lines))
         try:
             module = ast.parse(code)
-        except SyntaxError:
+        except SyntaxError as err:
             # a lambda or an expression fragment: report it as unsupported
             raise AlloSyntaxError(
                 'Unsupported node "Lambda"', filename, start, getattr(fn, "__name__", "?"),
                 src_lines[0] if src_lines else "",
-            ) from None
+            ) from err
         node = module.body[0]
         if isinstance(node, ast.Assign) or getattr(fn, "__name__", "") == "<lambda>":
             raise AlloSyntaxError('Unsupported node "Lambda"', filename, start,
@@ -80,12 +81,12 @@ class KernelSource:
             return err.with_location(self.filename, self.abs_line(node), func_name,
                                      self.source_line(node))
         if isinstance(err, DTypeError):
-            cls, msg = AlloTypeError, str(err)
+            cls, msg = AlloTypeError, message_of(err)
         elif isinstance(err, RecursionError):
             cls, msg = AlloSyntaxError, "kernel too deeply nested (recursion limit reached)"
         else:
             cls = AlloSyntaxError
-            msg = f"failed to compile this statement ({type(err).__name__}: {err})"
+            msg = f"failed to compile this statement ({type(err).__name__}: {message_of(err)})"
         return cls(msg, self.filename, self.abs_line(node), func_name, self.source_line(node))
 
 

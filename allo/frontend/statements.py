@@ -42,7 +42,10 @@ class StatementMixin:
                     raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
                 method(node)
         except Exception as err:  # noqa: BLE001 - located at the innermost statement
-            raise self.src.locate(err, node, self.func_name) from None
+            located = self.src.locate(err, node, self.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     # ---------------------------------------------------------------- simple statements
     def stmt_Pass(self, node):
@@ -92,8 +95,8 @@ class StatementMixin:
             raise AlloSyntaxError(f"ConstExpr variable '{name}' must be initialized")
         try:
             value = eval_compile_time(node.value, self.compile_env())
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from None
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from err
         v = Val(None, ptype.dtype, const=value)
         py = self.const_convert(value, ptype.dtype)
         self.scopes.declare(name, Sym("const", v, py=py, extra={"constexpr": True}))
@@ -186,9 +189,9 @@ class StatementMixin:
         else:
             try:
                 init = eval_compile_time(node.value, self.compile_env())
-            except Exception:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001
                 raise AlloSyntaxError(
-                    f"Stateful variable '{name}' must be initialized with a compile-time constant") from None
+                    f"Stateful variable '{name}' must be initialized with a compile-time constant") from err
             if not isinstance(init, (int, float, bool, list, tuple, np.ndarray, np.number)):
                 raise AlloSyntaxError(
                     f"Stateful variable '{name}' must be initialized with a compile-time constant")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .._mlir import ir
+from ..diagnostics import as_user_error, message_of
 from ..errors import AlloError, LoopNotFoundError, ScheduleError
 from ..frontend.builder import build_module
 from ..mlir_utils import func_name
@@ -95,8 +96,8 @@ def _as_schedule(parent, item: Any, instantiate: list | None):
         return item
     if isinstance(item, types.FunctionType):
         return _library_schedule(type(parent), item, instantiate)
-    raise TypeError(f"compose: expected a Schedule (or a library kernel function), got "
-                    f"{type(item).__name__} {item!r}")
+    raise as_user_error(TypeError(f"compose: expected a Schedule (or a library kernel "
+                                  f"function), got {type(item).__name__} {item!r}"))
 
 
 def _library_schedule(schedule_class: type, kernel, instantiate: list | None):
@@ -209,15 +210,15 @@ def _replay_one(parent, target: _Target, sub_functions: set, index: int, name: s
 
 def _replay_failure(err: AlloError, target: _Target, index: int, described: str) -> AlloError:
     """``err`` re-raised with the same class, naming the sub-schedule and the primitive."""
-    reason = str(err)
+    reason = message_of(err)
     if reason.startswith(f"{PRIM}: "):
         reason = reason[len(PRIM) + 2:]
     message = (f"{PRIM}: replaying primitive #{index} of {target.sub_label()}, {described}, "
                f"failed; the composition was rolled back. Reason: {reason}")
     try:
-        return type(err)(message)
+        return type(err)(message, loc=err.loc)
     except TypeError:  # an error class with another constructor
-        return ScheduleError(message)
+        return ScheduleError(message, loc=err.loc)
 
 
 def _describe_call(name: str, args: list, kwargs: dict) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from .._mlir import ir
 from ..analysis.layout import equivalent_variables
 from ..analysis.loops import FunctionLoops, collect_function_loops
+from ..diagnostics import as_user_error
 from ..errors import ScheduleError
 from ..frontend.module import BuiltModule
 from ..mlir_utils import func_name, func_ops
@@ -262,7 +263,10 @@ def _primitive_method(name: str, fn):
     public_sig = sig.replace(parameters=list(sig.parameters.values())[1:])
 
     def method(self, *args, **kwargs):
-        public_sig.bind(*args, **kwargs)  # a wrong call is a TypeError, as in Python
+        try:
+            public_sig.bind(*args, **kwargs)
+        except TypeError as err:  # a wrong call is a TypeError, as in Python
+            raise as_user_error(TypeError(f"{name}(): {err}")) from err
         return self._apply(name, args, kwargs)
 
     functools.update_wrapper(method, fn)

@@ -121,9 +121,9 @@ class FunctionEmitter:
     def lookup(self, value):
         try:
             return self.values[value]
-        except KeyError:
+        except KeyError as err:
             raise BuildError(f"internal error: value {value} used before its definition "
-                             f"in function {self.sig.cname}") from None
+                             f"in function {self.sig.cname}") from err
 
     def scalar(self, value) -> Scalar:
         info = self.lookup(value)

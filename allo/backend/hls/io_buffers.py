@@ -89,8 +89,8 @@ def _mapped_indices(mapping, src_rank: int, dst_rank: int):
     try:
         bounds, src_map, dst_map = mapping
         bounds = [int(b) for b in bounds]
-    except (TypeError, ValueError):
-        raise BuildError("a mapping is (loop_bounds, src_map, dst_map)") from None
+    except (TypeError, ValueError) as err:
+        raise BuildError("a mapping is (loop_bounds, src_map, dst_map)") from err
     if not bounds or any(b < 1 for b in bounds):
         raise BuildError(f"mapping loop bounds must be positive integers, got {bounds}")
 
@@ -149,7 +149,7 @@ def _insert_helper(module, top, text: str):
         helper_mod = ir.Module.parse(text)
     except ir.MLIRError as err:  # e.g. a custom mapping that is not a valid affine access
         first = str(err).splitlines()[0] if str(err) else ""
-        raise BuildError(f"cannot build the I/O helper: {first}") from None
+        raise BuildError(f"cannot build the I/O helper: {first}") from err
     op = list(helper_mod.body.operations)[0]
     op.operation.detach_from_parent()
     ir.InsertionPoint(top).insert(op.operation)

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ..._mlir import ir
+from ...diagnostics import public_methods
 from ...errors import ArgumentError, BuildError
 from ...mlir_utils import find_func
 from ...frontend.arg_directions import analyze_arg_load_store
@@ -80,6 +81,7 @@ def merge_configs(configs: dict | None, mode: str | None) -> dict:
     return merged
 
 
+@public_methods
 class HLSModule:
     """Vitis HLS C++ for a module; ``mod.hls_code`` is the translation unit.
 

@@ -30,7 +30,7 @@ def private_copy(mod):
         with ctx:
             return ir.Module.parse(text)
     except ir.MLIRError as e:  # pragma: no cover - depends on the caller's text
-        raise BuildError(f"cannot parse the module: {e}") from None
+        raise BuildError(f"cannot parse the module: {e}") from e
 
 
 def lower_linalg(module) -> None:
@@ -51,7 +51,7 @@ def lower_linalg(module) -> None:
                 "builtin.module(func.func(convert-linalg-to-affine-loops))")
             pm.run(module.operation)
         except ir.MLIRError as e:
-            raise BuildError(f"cannot lower linalg operations for HLS: {e}") from None
+            raise BuildError(f"cannot lower linalg operations for HLS: {e}") from e
         for marker in [op for op in walk_ops(module) if op.operation.name == _MARKER]:
             stage = ir.StringAttr(marker.operation.attributes["op_name"]).value
             nxt = _next_op(marker)

@@ -72,7 +72,7 @@ def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
             passmanager.PassManager.parse(pipeline).run(module.operation)
         except Exception as exc:  # MLIR reports pass failures as generic exceptions
             detail = "\n".join(diagnostics) or str(exc)
-            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from None
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from exc
         finally:
             handler.detach()
 
@@ -116,7 +116,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
-        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from exc
     return sites
 
 
