@@ -119,6 +119,7 @@ class HLSModule:
                               func_args=self.func_args, ip_headers=sorted(ip_sources))
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
+        self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
         self.top_cname = self._sig.cname
         self.args = self._c_args()
@@ -210,7 +211,8 @@ class HLSModule:
             written = [d in ("out", "both", "func") for d in dirs]
             written += [True] * len(self._sig.results)
             self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
-                                    written)
+                                    written, emitted=(self.hls_code,
+                                                      self._emitter.source_loc_of_line))
         return self._csim(*args)
 
     def _run_tool(self, tool: str, cmd: list, requirement: str):

@@ -38,11 +38,11 @@ code at all.
 from __future__ import annotations
 
 import linecache
-import re
 from dataclasses import dataclass
 
 from ..._mlir import affine_d, arith_d, cf_d, func_d, ir, memref_d, ub_d
 from ...mlir_utils import LinearForm
+from ...diagnostics import SourceLoc
 from ...errors import BuildError, IndexOutOfBoundsError
 from . import arith_builder as ab
 from .entry_wrapper import ENTRY_NAME
@@ -57,7 +57,6 @@ PROPAGATE_MARKER = "allo.bounds_propagate"
 SLOT_ATTR = "allo.error_slot"  # on functions whose last parameter is the error slot
 SLOT_WORDS = 3  # [site + 1 (0: no error), index, size]
 _ACCESSES = ("affine.load", "affine.store", "memref.load", "memref.store")
-_FILE_LOC = re.compile(r'loc\("((?:[^"\\]|\\.)*)":(\d+):(\d+)')
 _UNLIKELY = [1 << 20, 1]  # branch weights: the error exit is cold
 
 
@@ -152,10 +151,9 @@ def _add_marker(access, memref, dim: int, site: int) -> None:
 
 
 def _site(f, access, memref, dim: int, size) -> BoundsSite:
-    match = _FILE_LOC.search(str(access.location))
-    filename, lineno = (match.group(1), int(match.group(2))) if match else (None, None)
-    if filename == "-":  # a line of MLIR text given without a file: not the user's source
-        filename, lineno = None, None
+    # MLIR text parsed without a file ("-") has no user source: from_mlir_loc gives None
+    loc = SourceLoc.from_mlir_loc(access.location)
+    filename, lineno = (loc.filename, loc.line) if loc is not None else (None, None)
     return BoundsSite(_array_name(access, memref), dim, size, filename, lineno, func_name(f))
 
 

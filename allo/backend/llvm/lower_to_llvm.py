@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from ..._mlir import ir, passmanager
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
@@ -60,10 +61,11 @@ LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
 
 def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
     """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
-    diagnostics = []
+    diagnostics, locations = [], []
 
     def keep(diagnostic):
         diagnostics.append(str(diagnostic.message))
+        locations.append(SourceLoc.from_mlir_loc(diagnostic.location))
         return True
 
     with module.context:
@@ -72,7 +74,9 @@ def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
             passmanager.PassManager.parse(pipeline).run(module.operation)
         except Exception as exc:  # MLIR reports pass failures as generic exceptions
             detail = "\n".join(diagnostics) or str(exc)
-            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from exc
+            # located at the first diagnostic that points into the user's source
+            loc = next((loc for loc in locations if loc is not None), None)
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}", loc=loc) from exc
         finally:
             handler.detach()
 
@@ -116,7 +120,8 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
-        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from exc
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}",
+                         loc=_first_diagnostic_loc(exc)) from exc
     return sites
 
 
@@ -132,4 +137,15 @@ def lower_to_llvm_dialect(module: "ir.Module") -> None:
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
     if leftovers:
         names = sorted({op.name for op in leftovers})
-        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}")
+        located = [loc for loc in map(SourceLoc.of_op, leftovers) if loc is not None]
+        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}",
+                         loc=located[0] if located else None)
+
+
+def _first_diagnostic_loc(exc: Exception) -> SourceLoc | None:
+    """The first user location among the diagnostics of an ``ir.MLIRError``."""
+    for diagnostic in getattr(exc, "error_diagnostics", None) or []:
+        loc = SourceLoc.from_mlir_loc(diagnostic.location)
+        if loc is not None:
+            return loc
+    return None
