@@ -11,7 +11,7 @@
 """
 
 from .errors import (  # noqa: F401
-    AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
+    AlloError, InternalError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
     BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, SimulationError,
     DeadlockError,

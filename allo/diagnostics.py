@@ -131,6 +131,17 @@ class SourceLoc:
         return None
 
     @classmethod
+    def of_diagnostics(cls, source: Any) -> "SourceLoc | None":
+        """The first user location among MLIR diagnostics: a list of them, or an
+        ``ir.MLIRError`` (its ``error_diagnostics``); ``None`` when none points at a file."""
+        diagnostics = getattr(source, "error_diagnostics", source) or []
+        for diagnostic in diagnostics:
+            found = cls.from_mlir_loc(diagnostic.location)
+            if found is not None:
+                return found
+        return None
+
+    @classmethod
     def of_op(cls, op: Any) -> "SourceLoc | None":
         """Where the user wrote ``op``: its own location, else that of the nearest enclosing
         op that has one (ops created by rewrites may carry ``loc(unknown)``), named after the

@@ -21,7 +21,8 @@ import types as pytypes
 import numpy as np
 
 from .._mlir import ir, memref_d, new_context
-from ..errors import AlloSyntaxError, AlloTypeError
+from ..diagnostics import SourceLoc
+from ..errors import AlloSyntaxError, AlloTypeError, InternalError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
@@ -353,7 +354,8 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             module.operation.verify()
         except ir.MLIRError as err:  # a frontend bug, reported without an MLIR dump
             first = str(err).splitlines()[0] if str(err) else "verification failed"
-            raise AlloSyntaxError(f"internal error: the generated IR is invalid ({first})") from err
+            raise InternalError(f"the generated IR is invalid ({first})",
+                                loc=SourceLoc.of_diagnostics(err)) from err
         if verbose:
             print(module)
     return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs)

@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..._mlir import ir
 from ...diagnostics import SourceLoc
-from ...errors import AlloError, BuildError
+from ...errors import AlloError, BuildError, InternalError
 from .cpp_types import CType, ap_int_spelling, int_spelling
 from .values import Array, Scalar
 
@@ -124,7 +124,7 @@ class FunctionEmitter:
         try:
             return self.values[value]
         except KeyError as err:
-            raise BuildError(f"internal error: value {value} used before its definition "
+            raise InternalError(f"value {value} used before its definition "
                              f"in function {self.sig.cname}") from err
 
     def scalar(self, value) -> Scalar:
@@ -161,7 +161,7 @@ class FunctionEmitter:
         if ct.kind == "fixed":
             return f"{ap_int_spelling(ct.width, signed)}({sc.expr}.range({ct.width - 1}, 0))"
         if ct.kind == "float":
-            raise BuildError("internal error: raw bits of a float value")
+            raise InternalError("raw bits of a float value")
         if ct.signed == signed or (ct.kind == "bool" and not signed):
             return sc.expr
         if ct.kind == "index":

@@ -61,11 +61,13 @@ LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
 
 def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
     """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
-    diagnostics, locations = [], []
+    diagnostics, located = [], []
 
-    def keep(diagnostic):
+    def keep(diagnostic):  # a diagnostic is valid only during this call: read it now
         diagnostics.append(str(diagnostic.message))
-        locations.append(SourceLoc.from_mlir_loc(diagnostic.location))
+        loc = SourceLoc.from_mlir_loc(diagnostic.location)
+        if loc is not None:
+            located.append(loc)
         return True
 
     with module.context:
@@ -75,8 +77,8 @@ def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
         except Exception as exc:  # MLIR reports pass failures as generic exceptions
             detail = "\n".join(diagnostics) or str(exc)
             # located at the first diagnostic that points into the user's source
-            loc = next((loc for loc in locations if loc is not None), None)
-            raise BuildError(f"CPU lowering failed while {what}:\n{detail}", loc=loc) from exc
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}",
+                             loc=located[0] if located else None) from exc
         finally:
             handler.detach()
 
@@ -121,7 +123,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
         raise BuildError(f"CPU lowering produced invalid IR: {exc}",
-                         loc=_first_diagnostic_loc(exc)) from exc
+                         loc=SourceLoc.of_diagnostics(exc)) from exc
     return sites
 
 
@@ -141,11 +143,3 @@ def lower_to_llvm_dialect(module: "ir.Module") -> None:
         raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}",
                          loc=located[0] if located else None)
 
-
-def _first_diagnostic_loc(exc: Exception) -> SourceLoc | None:
-    """The first user location among the diagnostics of an ``ir.MLIRError``."""
-    for diagnostic in getattr(exc, "error_diagnostics", None) or []:
-        loc = SourceLoc.from_mlir_loc(diagnostic.location)
-        if loc is not None:
-            return loc
-    return None
