@@ -47,7 +47,7 @@ import numpy as np
 from .backend import numpy_codec as codec
 from .backend.signature import Port, Signature, read_signature
 from .customize import customize
-from .diagnostics import as_user_error, public_entry
+from .diagnostics import as_user_error, message_of, public_entry
 from .errors import AlloError
 from .frontend.types import Fixed, Float, Index, UFixed, UInt
 from .schedule import Schedule
@@ -376,7 +376,7 @@ def hls_diff(schedule_a, schedule_b) -> str:
             # sit at different places in a file and would drown the real differences
             codes.append([_SOURCE_LINE_COMMENT.sub("", line) for line in code.splitlines()])
         except AlloError as err:
-            codes.append([f"// HLS code unavailable: {type(err).__name__}: {err}"])
+            codes.append([f"// HLS code unavailable: {type(err).__name__}: {message_of(err)}"])
     diff = difflib.unified_diff(codes[0], codes[1], lineterm="",
                                 fromfile=f"{schedule_a.top_func_name} (schedule_a).cpp",
                                 tofile=f"{schedule_b.top_func_name} (schedule_b).cpp")
