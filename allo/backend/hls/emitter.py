@@ -185,7 +185,8 @@ class ModuleEmitter:
         self.cnames = {}
         for sym, op in self.funcs.items():
             if not _is_external(op):
-                self.cnames[sym] = self.module_scope.temp(sym)
+                # the top is only called qualified (``::top``), other functions unqualified
+                self.cnames[sym] = self.module_scope.temp(sym, avoid_std=sym != self.top)
             else:
                 self.cnames[sym] = sym
         self.gnames = {sym: self.module_scope.temp(sym) for sym in self.globals}

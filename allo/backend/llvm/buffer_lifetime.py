@@ -140,10 +140,25 @@ def _manage(module):
                     continue
                 mtype = ir.MemRefType(value.type)
                 size = _static_bytes(mtype)
+                frees = _deallocs_of(value)
                 if op.name == "memref.alloc" and size is not None and size <= STACK_LIMIT_BYTES:
+                    # a stack buffer must not reach free(): drop the program's own deallocs
+                    for dealloc in frees:
+                        dealloc.erase()
                     _to_stack(op, entry)
-                else:
+                elif not frees:  # a program that frees its buffer itself keeps doing so
                     _free_at_block_end(op, value)
+
+
+def _deallocs_of(value: "ir.Value") -> list:
+    """The ``memref.dealloc`` ops freeing ``value`` (hand-written MLIR may free its buffers)."""
+    out = []
+    for use in value.uses:
+        user = use.owner
+        user = user.operation if hasattr(user, "operation") else user
+        if user.name == "memref.dealloc":
+            out.append(user)
+    return out
 
 
 def _to_stack(alloc: "ir.Operation", entry: "ir.Block") -> None:
