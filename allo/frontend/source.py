@@ -25,7 +25,13 @@ class KernelSource:
     def of_function(fn) -> "KernelSource":
         """Parse ``fn``'s source; lambdas and classes are rejected by the caller's visitor."""
         if isinstance(fn, str):
-            tree = ast.parse(textwrap.dedent(fn))
+            try:
+                tree = ast.parse(textwrap.dedent(fn))
+            except SyntaxError as err:  # named at the customize call that passed the string
+                text = (err.text or "").strip()
+                raise AlloSyntaxError(
+                    f"the kernel source string is not valid Python: {err.msg} (line "
+                    f"{err.lineno} of the string{': ' + text if text else ''})") from err
             lines = textwrap.dedent(fn).splitlines()
             defs = [n for n in tree.body
                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
