@@ -317,7 +317,8 @@ def _present(err: BaseException) -> None:
     if err.__context__ is not None:
         err.__suppress_context__ = True
     hidden = [what for what, present in (("its internal frames", dropped),
-                                         ("the cause of this error", err.__context__ is not None)) if present]
+                                         ("the cause of this error", err.__context__))
+              if present]
     notes = getattr(err, "__notes__", [])
     if hidden and not any(note.startswith("(allo hid ") for note in notes):
         err.add_note(_HIDDEN_NOTE.format(what=" and ".join(hidden)))
@@ -380,13 +381,6 @@ def as_user_error(err: BaseException) -> BaseException:
     return err
 
 
-def present_user_error(err: BaseException) -> None:
-    """What :func:`public_entry` does, for hot paths that inline the ``try`` themselves
-    (call it in an ``except`` clause, then ``raise``)."""
-    if _is_user_error(err):
-        _present(err)
-
-
 __all__ = [
     "FULL_TRACEBACK_ENV",
     "SourceLoc",
@@ -400,5 +394,4 @@ __all__ = [
     "public_entry",
     "public_methods",
     "as_user_error",
-    "present_user_error",
 ]

@@ -95,13 +95,6 @@ def brain_float(A: float32[4]) -> float32[4]:
     return B
 
 
-def scale[Ty, N](A: "Ty[N]") -> "Ty[N]":
-    B: Ty[N] = 0
-    for i in range(N):
-        B[i] = A[i] * 2
-    return B
-
-
 def kernel(A: int32[4]):  # a top named "kernel" is reserved in Vitis
     for i in range(4):
         A[i] = 0
@@ -195,7 +188,20 @@ def test_full_traceback_off_values_keep_the_filter(monkeypatch, value):
     assert library_frames(info.tb) == []
 
 
+def pep695_kernels():
+    """``tests/frontend/kernels_pep695.py`` (template syntax needs Python 3.12)."""
+    if sys.version_info < (3, 12):
+        pytest.skip("PEP 695 templates need Python 3.12")
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), "frontend", "kernels_pep695.py")
+    spec = importlib.util.spec_from_file_location("kernels_pep695", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_template_arguments_are_located_at_the_customize_call():
+    scale = pep695_kernels().scale
     with pytest.raises(allo.AlloTypeError, match="needs 2 template arguments") as info:
         line = next_line()
         allo.customize(scale)
@@ -301,15 +307,16 @@ def build_request_cases(tmp):
     with open(a_file, "w", encoding="utf-8") as f:
         f.write("x")
     s, k = allo.customize(copy4), allo.customize(kernel)
+    device, key = {"device": "nope"}, {"colour": 1}
     return [
         (allo.BuildError, "Target nope is not supported", lambda: s.build(target="nope")),
         (allo.BuildError, "a target is a string", lambda: s.build(target=5)),
         (allo.BuildError, "Invalid mode 'fast'", lambda: s.build(target="vhls", mode="fast")),
         (allo.BuildError, "mode must be specified", lambda: s.build(target="vhls", project=tmp)),
-        (allo.BuildError, "Unknown device", lambda: s.build(target="vitis_hls", mode="csyn", configs={"device": "nope"})),  # noqa: E501
-        (allo.BuildError, "Unknown configuration key", lambda: s.build(target="vhls", configs={"colour": 1})),  # noqa: E501
+        (allo.BuildError, "Unknown device", lambda: s.build("vitis_hls", "csyn", configs=device)),
+        (allo.BuildError, "Unknown configuration key", lambda: s.build("vhls", configs=key)),
         (allo.BuildError, "configs must be a dict", lambda: s.build(target="vhls", configs=[1])),
-        (allo.BuildError, "is an existing file", lambda: s.build(target="vhls", mode="csim", project=a_file)),  # noqa: E501
+        (allo.BuildError, "is an existing file", lambda: s.build("vhls", "csim", a_file)),
         (allo.BuildError, "reserved name", lambda: k.build(target="vitis_hls")),
     ]
 

@@ -25,6 +25,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+from ..diagnostics import public_entry
 from ..errors import BuildError
 
 LOOP_COLUMNS = ["TripCount", "Latency", "IterationLatency", "PipelineII", "PipelineDepth"]
@@ -120,6 +121,7 @@ class SynthesisReport:
         return "\n".join(lines)
 
 
+@public_entry
 def parse_xml(path: str, prod_name: str, top: str = "top", print_flag: bool = False):
     """Parse ``<path>/out.prj/solution1/syn/report/<top>_csynth.xml``; write ``report.json``."""
     xml_file = os.path.join(path, "out.prj", "solution1", "syn", "report", f"{top}_csynth.xml")

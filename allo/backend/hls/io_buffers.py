@@ -35,6 +35,7 @@ import re
 
 from ..._mlir import func_d, ir, memref_d
 from ...analysis.write_coverage import fully_written_params
+from ...diagnostics import public_entry
 from ...errors import BuildError
 from ...frontend.arg_directions import analyze_arg_load_store
 from ...mlir_utils import find_func
@@ -173,6 +174,7 @@ def _elem_info(tags, chars, k):
     return (tag if needs_tag else None), sign, unsigned
 
 
+@public_entry
 def generate_input_output_buffers(module, top_func_name: str, flatten: bool = False,
                                   mappings: dict | None = None) -> dict:
     """Rewrite ``module`` so the top copies its arrays through on-chip buffers.
