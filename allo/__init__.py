@@ -11,7 +11,7 @@
 """
 
 from .errors import (  # noqa: F401
-    AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
+    AlloError, InternalError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
     ScheduleArgumentError, DependenceError, ImperfectNestError, NotAffineError,
     BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, InternalError,

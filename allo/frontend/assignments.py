@@ -66,8 +66,8 @@ class Assignments(Part):
             raise AlloSyntaxError(f"ConstExpr variable '{name}' must be initialized")
         try:
             value = eval_compile_time(node.value, self.ctx.compile_env())
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from None
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from err
         v = Val(None, ptype.dtype, const=value)
         py = self.const_convert(value, ptype.dtype)
         self.ctx.scopes.declare(name, Sym("const", v, py=py, extra={"constexpr": True}))
@@ -159,9 +159,9 @@ class Assignments(Part):
         else:
             try:
                 init = eval_compile_time(node.value, self.ctx.compile_env())
-            except Exception:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001
                 raise AlloSyntaxError(
-                    f"Stateful variable '{name}' must be initialized with a compile-time constant") from None
+                    f"Stateful variable '{name}' must be initialized with a compile-time constant") from err
             if not isinstance(init, (int, float, bool, list, tuple, np.ndarray, np.number)):
                 raise AlloSyntaxError(
                     f"Stateful variable '{name}' must be initialized with a compile-time constant")

@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from .._mlir import arith_d
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError
 from ..mlir_utils import LinearForm
 from . import memory as mem
@@ -65,8 +66,8 @@ class ExpressionVisitor(Part):
                 f"nested function '{self.ctx.func_name}' cannot capture run-time variable '{node.id}'")
         try:
             obj = self.ctx.env.lookup(node.id)
-        except KeyError:
-            raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from None
+        except KeyError as err:
+            raise AlloSyntaxError(f"name '{node.id}' is not defined in this scope") from err
         return self.python_value(node.id, obj)
 
     def python_value(self, name: str, obj) -> Val:
@@ -184,9 +185,9 @@ class ExpressionVisitor(Part):
         if base.value is None and base.dtype is None:
             try:
                 obj = getattr(base.const, node.attr)
-            except AttributeError:
+            except AttributeError as err:
                 raise AlloSyntaxError(
-                    f"Unsupported function call or attribute method `.{node.attr}`") from None
+                    f"Unsupported function call or attribute method `.{node.attr}`") from err
             return self.python_value(node.attr, obj)
         if node.attr in ("bits", "fracs"):
             return const_val(getattr(base.dtype, node.attr))
@@ -200,12 +201,12 @@ class ExpressionVisitor(Part):
         try:
             value = eval_compile_time(node, self.ctx.compile_env())
         except Exception as err:  # noqa: BLE001
-            raise AlloSyntaxError(f"list must be a compile-time constant ({err})") from None
+            raise AlloSyntaxError(f"list must be a compile-time constant ({message_of(err)})") from err
         try:
             return Val(None, None, const=np.array(value))
-        except ValueError:  # numpy's "inhomogeneous shape"
+        except ValueError as err:  # numpy's "inhomogeneous shape"
             raise AlloTypeError(f"ragged nested list: {_ragged_rows(value)}; an array "
-                                f"initialiser needs rows of one length") from None
+                                f"initialiser needs rows of one length") from err
 
     expr_Tuple = expr_List
 

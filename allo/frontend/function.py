@@ -84,7 +84,10 @@ class FunctionBuilder:
                 else:
                     results = [self._parse_located(ret, env, ret)]
         except Exception as err:  # noqa: BLE001
-            raise self.ctx.src.locate(err, tree, self.ctx.func_name) from None
+            located = self.ctx.src.locate(err, tree, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
         self.ctx.params_names = [p for p, _ in params]
         info = FunctionInfo(self.ctx.func_name, params, results)
         info.arg_types = [self._mlir_type(pt) for _, pt in params]
@@ -98,7 +101,10 @@ class FunctionBuilder:
         try:
             return parse_annotation(annotation, env)
         except Exception as err:  # noqa: BLE001
-            raise self.ctx.src.locate(err, node, self.ctx.func_name) from None
+            located = self.ctx.src.locate(err, node, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     def _mlir_type(self, pt: ParsedType):
         if pt.shape:

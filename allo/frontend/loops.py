@@ -206,8 +206,8 @@ class LoopLowering(Part):
             raise AlloSyntaxError("meta_if expects one condition")
         try:
             value = eval_compile_time(call.args[0], self.ctx.compile_env())
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError("meta_if condition must be a compile-time constant") from None
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError("meta_if condition must be a compile-time constant") from err
         return bool(value)
 
     def meta_if(self, node, call):
@@ -242,8 +242,8 @@ class LoopLowering(Part):
         """``with allo.meta_for(...) as i``: the body once per value, ``i`` a constant."""
         try:
             args = [int(eval_compile_time(a, self.ctx.compile_env())) for a in call.args]
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError("meta_for bounds must be compile-time integers") from None
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError("meta_for bounds must be compile-time integers") from err
         if not isinstance(item.optional_vars, ast.Name):
             raise AlloSyntaxError("meta_for needs 'as <name>'")
         var = item.optional_vars.id

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError, FrontendError
 
 
@@ -31,7 +32,7 @@ class KernelSource:
             except SyntaxError as err:
                 where = f" (line {err.lineno} of the string)" if err.lineno else ""
                 raise AlloSyntaxError(f"the kernel source string is not valid Python: "
-                                      f"{err.msg}{where}", **caller_location()) from None
+                                      f"{err.msg}{where}", **caller_location()) from err
             lines = textwrap.dedent(fn).splitlines()
             defs = [n for n in tree.body
                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -44,17 +45,17 @@ class KernelSource:
             src_lines, start = inspect.getsourcelines(fn)
             filename = inspect.getsourcefile(fn) or "<unknown>"
         except (OSError, TypeError) as err:
-            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from None
+            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from err
         filename = os.path.abspath(filename) if not filename.startswith("<") else filename
         code = textwrap.dedent("".join(src_lines))
         try:
             module = ast.parse(code)
-        except SyntaxError:
+        except SyntaxError as err:
             # a lambda or an expression fragment: report it as unsupported
             raise AlloSyntaxError(
                 'Unsupported node "Lambda"', filename, start, getattr(fn, "__name__", "?"),
                 src_lines[0] if src_lines else "",
-            ) from None
+            ) from err
         node = module.body[0]
         if isinstance(node, ast.Assign) or getattr(fn, "__name__", "") == "<lambda>":
             raise AlloSyntaxError('Unsupported node "Lambda"', filename, start,
@@ -88,12 +89,12 @@ class KernelSource:
             return err.with_location(self.filename, self.abs_line(node), func_name,
                                      self.source_line(node))
         if isinstance(err, DTypeError):
-            cls, msg = AlloTypeError, str(err)
+            cls, msg = AlloTypeError, message_of(err)
         elif isinstance(err, RecursionError):
             cls, msg = AlloSyntaxError, "kernel too deeply nested (recursion limit reached)"
         else:
             cls = AlloSyntaxError
-            msg = f"failed to compile this statement ({type(err).__name__}: {err})"
+            msg = f"failed to compile this statement ({type(err).__name__}: {message_of(err)})"
         return cls(msg, self.filename, self.abs_line(node), func_name, self.source_line(node))
 
 

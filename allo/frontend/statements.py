@@ -48,7 +48,10 @@ class StatementVisitor(Part):
                     raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
                 method(node)
         except Exception as err:  # noqa: BLE001 - located at the innermost statement
-            raise self.ctx.src.locate(err, node, self.ctx.func_name) from None
+            located = self.ctx.src.locate(err, node, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     # ---------------------------------------------------------------- simple statements
     def stmt_Pass(self, node):

@@ -85,8 +85,8 @@ def layernorm_op(ops, op: str, p: dict) -> Val:
                                 f"{tuple(getattr(v, 'shape', ()))} and ({width},)")
     try:
         eps = float(p["eps"])
-    except (TypeError, ValueError):
-        raise AlloTypeError(f"eps of allo.layernorm must be a number, got {p['eps']!r}") from None
+    except (TypeError, ValueError) as err:
+        raise AlloTypeError(f"eps of allo.layernorm must be a number, got {p['eps']!r}") from err
     t = x.dtype
     em = OpEmitter(ops, op, p["name"])
     out = em.fresh(t, tuple(x.shape))

@@ -26,6 +26,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import tensor_contract, tensor_elementwise, tensor_layout, tensor_norm
 from .annotations import eval_compile_time
@@ -128,7 +129,7 @@ def _compile_time(exprs, node: ast.expr, op: str, key: str):
         return eval_compile_time(node, exprs.ctx.compile_env())
     except Exception as err:  # noqa: BLE001 - any failure means "not a compile-time value"
         raise AlloTypeError(
-            f"argument '{key}' of allo.{op} must be a compile-time constant ({err})") from None
+            f"argument '{key}' of allo.{op} must be a compile-time constant ({message_of(err)})") from err
 
 
 def build_tensor_op(exprs, name: str, args: list, kwargs: dict) -> Val:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .._mlir import ir
+from ..diagnostics import as_user_error, message_of
 from ..errors import AlloError, LoopNotFoundError, ScheduleError
 from ..frontend.builder import build_module
 from ..mlir_utils import func_name
@@ -64,8 +65,8 @@ def compose_schedules(parent, schs: Any, id: str | None,  # noqa: A002 - spec na
     for item in items:
         sub = state_of(item)
         if sub is None:
-            raise TypeError(f"compose: expected a Schedule (or a library kernel function), "
-                            f"got {type(item).__name__} {item!r}")
+            raise as_user_error(TypeError(f"compose: expected a Schedule (or a library kernel "
+                                          f"function), got {type(item).__name__} {item!r}"))
         if sub is parent:
             raise schedule_error(ScheduleError, PRIM, "cannot compose a schedule into itself")
         subs.append(sub)
@@ -174,15 +175,15 @@ def _replay_one(parent, target: _Target, scope: ArgScope, index: int, name: str,
 
 def _replay_failure(err: AlloError, target: _Target, index: int, described: str) -> AlloError:
     """``err`` re-raised with the same class, naming the sub-schedule and the primitive."""
-    reason = str(err)
+    reason = message_of(err)
     if reason.startswith(f"{PRIM}: "):
         reason = reason[len(PRIM) + 2:]
     message = (f"{PRIM}: replaying primitive #{index} of {target.sub_label()}, {described}, "
                f"failed; the composition was rolled back. Reason: {reason}")
     try:
-        return type(err)(message)
+        return type(err)(message, loc=err.loc)
     except TypeError:  # an error class with another constructor
-        return ScheduleError(message)
+        return ScheduleError(message, loc=err.loc)
 
 
 def _describe_call(name: str, args: list, kwargs: dict) -> str:

@@ -75,10 +75,10 @@ def _existing_records(graph: AliasGraph, records: LayoutRecords, node: BufferNod
     mtype = node.type(graph)
     try:
         current = decode_layout(mtype)
-    except ValueError:
+    except ValueError as err:
         raise schedule_error(ScheduleError, "partition",
                              f"{node.display} has a layout map that is not a partition: "
-                             f"{ir.MemRefType(mtype).layout}", buffer=node.display) from None
+                             f"{ir.MemRefType(mtype).layout}", buffer=node.display) from err
     recorded = dims_of_records(found, len(current))
     if recorded == list(current) or _same_map(mtype, recorded):
         return found

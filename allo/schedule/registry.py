@@ -148,5 +148,5 @@ def verify_module(state, name: str) -> None:
     if valid is False:
         lines = [line for line in detail.splitlines() if line.strip()][:6]
         raise InternalError(
-            f"internal error: primitive {name} produced invalid IR (a bug in allo; the "
+            f"primitive {name} produced invalid IR (a bug in allo; the "
             f"schedule's module is left as the primitive made it):\n  " + "\n  ".join(lines))

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from ..analysis.layout import equivalent_variables
+from ..diagnostics import as_user_error
 from ..frontend.module import BuiltModule
 from . import buffer_at, compute_at, functions, loops, memory, reuse, unfold  # noqa: F401 - registers them
 from .args import resolve_function
@@ -184,7 +185,10 @@ def _primitive_method(entry: Primitive):
     name = entry.name
 
     def method(self, *args, **kwargs):
-        entry.signature.bind(*args, **kwargs)  # a wrong call is a TypeError, as in Python
+        try:
+            entry.signature.bind(*args, **kwargs)
+        except TypeError as err:  # a wrong call is a TypeError, as in Python
+            raise as_user_error(TypeError(f"{name}(): {err}")) from err
         return self._apply(name, args, kwargs)
 
     functools.update_wrapper(method, entry.fn)

@@ -1,6 +1,7 @@
 """Bad kernels raise the right AlloError subclass, pointing at the user's line (language.md §0.1, §13)."""
 
 import inspect
+import sys
 import traceback
 
 import numpy as np
@@ -513,9 +514,12 @@ def line_marked(fn, marker: str) -> int:
 @pytest.mark.parametrize("rule_set", ["python-style", "Default", None, 5])
 def test_unknown_typing_rule_set_names_the_valid_ones(rule_set):
     with pytest.raises(AlloTypeError) as info:
+        line = sys._getframe().f_lineno + 1
         allo.customize(k_store_one, typing_rule_set=rule_set)
     assert f"unknown typing_rule_set {rule_set!r}; the rule sets are 'default', 'cpp-style'" \
-        == str(info.value)
+        == info.value.message
+    # an option of the customize call: located at that call
+    assert (info.value.filename, info.value.lineno) == (__file__, line)
 
 
 def k_store_one(A: int32[4]):

@@ -181,7 +181,6 @@ def sched(name: str, kernel: str, call: str, expect: str = SCH, fragment: str = 
     return Case(name, source, expect, fragment, **flags)
 
 
-GET_LOOPS_UNLOCATED = "an unknown stage/loop looked up on get_loops() names no file/line"
 NO_TO = "Schedule.to (streams, schedule.md 4.1) is missing: AttributeError"
 
 LOOPS = [
@@ -230,10 +229,8 @@ LOOPS = [
     sched("pipeline_unknown_keyword", GEMM, 's.pipeline("j", ii=2)', "TypeError", located=False),
     sched("parallel_unknown", GEMM, 's.parallel("zz")', LNF),
     sched("get_loops_unknown_function", GEMM, 's.get_loops("nope")', LNF),
-    sched("get_loops_unknown_stage", GEMM, "s.get_loops().nostage", LNF,
-          unlocated=GET_LOOPS_UNLOCATED),
-    sched("get_loops_unknown_loop", GEMM, 's.get_loops()["C"]["zz"]', LNF,
-          unlocated=GET_LOOPS_UNLOCATED),
+    sched("get_loops_unknown_stage", GEMM, "s.get_loops().nostage", LNF),
+    sched("get_loops_unknown_loop", GEMM, 's.get_loops()["C"]["zz"]', LNF),
     sched("get_loops_int_function", GEMM, "s.get_loops(3)"),
 ]
 

@@ -302,22 +302,19 @@ TEMPLATES = [
             pass
 
         s = allo.customize(k)  # ERR
-        """, TYP, "type parameters mismatch",
-         unlocated="a missing template argument list names no file/line"),
+        """, TYP, "type parameters mismatch"),
     Case("template_too_few_args", """
         def k[T, N](A: "T[N]"):
             pass
 
         s = allo.customize(k, instantiate=[int32])  # ERR
-        """, TYP, "type parameters mismatch",
-         unlocated="a wrong template argument count names no file/line"),
+        """, TYP, "type parameters mismatch"),
     Case("template_too_many_args", """
         def k[T, N](A: "T[N]"):
             pass
 
         s = allo.customize(k, instantiate=[int32, 4, 5])  # ERR
-        """, TYP, "type parameters mismatch",
-         unlocated="a wrong template argument count names no file/line"),
+        """, TYP, "type parameters mismatch"),
     Case("template_bound_violation", """
         def k[T: Int, N](A: "T[N]"):  # ERR
             pass

@@ -20,6 +20,7 @@ defined, so LLVM never sees poison shifts or a trapping ``idiv``::
 from __future__ import annotations
 
 from ..._mlir import arith_d, ir, llvm_d, math_d
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...frontend.types import AlloType, Fixed, Float, Index, Int, UFixed, type_from_str
 from ...mlir_utils import collect_ops, constant_int, string_attr
@@ -45,7 +46,7 @@ class _Num:
 def _allo_type(op: "ir.Operation", attr: str) -> AlloType:
     text = string_attr(op, attr)
     if text is None:
-        raise BuildError(f"'{op.name}' lacks its '{attr}' attribute")
+        raise BuildError(f"'{op.name}' lacks its '{attr}' attribute", loc=SourceLoc.of_op(op))
     return type_from_str(text)
 
 
@@ -251,7 +252,8 @@ def lower_allo_ops(module: "ir.Module") -> None:
         for op in collect_ops(module.operation, lambda o: o.name.startswith("allo.")):
             lower = _LOWERINGS.get(op.name)
             if lower is None:
-                raise BuildError(f"the CPU backend cannot lower operation '{op.name}'")
+                raise BuildError(f"the CPU backend cannot lower operation '{op.name}'",
+                                 loc=SourceLoc.of_op(op))
             with ir.InsertionPoint(op), op.location:
                 value = lower(op)
             op.results[0].replace_all_uses_with(value)

@@ -16,7 +16,8 @@ import linecache
 from dataclasses import dataclass
 
 from ..._mlir import arith_d, ir, memref_d
-from ...errors import AllocationError, render_located
+from ...diagnostics import SourceLoc
+from ...errors import AllocationError
 from ...mlir_utils import func_name, ops_named, string_attr
 from . import arith_builder as ab
 from .buffer_lifetime import static_bytes
@@ -41,8 +42,9 @@ class AllocationSite:
         message = (f"cannot allocate local array '{self.array}' of {self.func_name} "
                    f"({amount}): out of memory")
         source = linecache.getline(self.filename, self.lineno) if self.lineno else None
-        return AllocationError(render_located(message, self.filename, self.lineno,
-                                              self.func_name, source))
+        loc = None if self.lineno is None else SourceLoc(
+            self.filename or "<unknown>", self.lineno, function=self.func_name, source=source)
+        return AllocationError(message, loc=loc)
 
 
 def add_allocation_checks(f, sites: list, marker_name: str, locate) -> bool:

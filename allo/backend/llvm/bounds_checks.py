@@ -39,11 +39,11 @@ code at all.
 from __future__ import annotations
 
 import linecache
-import re
 from dataclasses import dataclass
 
 from ..._mlir import affine_d, arith_d, cf_d, func_d, ir, memref_d, ub_d
 from ...mlir_utils import LinearForm
+from ...diagnostics import SourceLoc
 from ...errors import BuildError, IndexOutOfBoundsError
 from . import arith_builder as ab
 from .alloc_checks import add_allocation_checks
@@ -59,7 +59,6 @@ PROPAGATE_MARKER = "allo.bounds_propagate"
 SLOT_ATTR = "allo.error_slot"  # on functions whose last parameter is the error slot
 SLOT_WORDS = 3  # [site + 1 (0: no error), index, size]
 _ACCESSES = ("affine.load", "affine.store", "memref.load", "memref.store")
-_FILE_LOC = re.compile(r'loc\("((?:[^"\\]|\\.)*)":(\d+):(\d+)')
 _UNLIKELY = [1 << 20, 1]  # branch weights: the error exit is cold
 
 
@@ -159,11 +158,9 @@ def _add_marker(access, memref, dim: int, site: int) -> None:
 
 def _location(op) -> tuple:
     """``(filename, lineno)`` of the user's source line of ``op``, or ``(None, None)``."""
-    match = _FILE_LOC.search(str(op.location))
-    filename, lineno = (match.group(1), int(match.group(2))) if match else (None, None)
-    if filename == "-":  # a line of MLIR text given without a file: not the user's source
-        filename, lineno = None, None
-    return filename, lineno
+    # MLIR text parsed without a file ("-") has no user source: from_mlir_loc gives None
+    loc = SourceLoc.from_mlir_loc(op.location)
+    return (loc.filename, loc.line) if loc is not None else (None, None)
 
 
 def _site(f, access, memref, dim: int, size) -> BoundsSite:

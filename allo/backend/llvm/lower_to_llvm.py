@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from ..._mlir import ir, passmanager
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
@@ -60,10 +61,13 @@ LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
 
 def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
     """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
-    diagnostics = []
+    diagnostics, located = [], []
 
-    def keep(diagnostic):
+    def keep(diagnostic):  # a diagnostic is valid only during this call: read it now
         diagnostics.append(str(diagnostic.message))
+        loc = SourceLoc.from_mlir_loc(diagnostic.location)
+        if loc is not None:
+            located.append(loc)
         return True
 
     with module.context:
@@ -72,7 +76,9 @@ def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
             passmanager.PassManager.parse(pipeline).run(module.operation)
         except Exception as exc:  # MLIR reports pass failures as generic exceptions
             detail = "\n".join(diagnostics) or str(exc)
-            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from None
+            # located at the first diagnostic that points into the user's source
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}",
+                             loc=located[0] if located else None) from exc
         finally:
             handler.detach()
 
@@ -116,7 +122,8 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
-        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}",
+                         loc=SourceLoc.of_diagnostics(exc)) from exc
     return sites
 
 
@@ -132,4 +139,7 @@ def lower_to_llvm_dialect(module: "ir.Module") -> None:
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
     if leftovers:
         names = sorted({op.name for op in leftovers})
-        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}")
+        located = [loc for loc in map(SourceLoc.of_op, leftovers) if loc is not None]
+        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}",
+                         loc=located[0] if located else None)
+
