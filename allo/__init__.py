@@ -25,3 +25,10 @@ from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 from .backend.hls import HLSModule, IPModule  # noqa: F401
 from .verify import verify  # noqa: F401,E402
 from . import passes, primitives, utils  # noqa: F401,E402 - reachable as allo.<name> after import allo
+from . import library  # noqa: F401,E402 - allo.library.KERNEL2SCHEDULE; kernels in allo.library.nn
+from .torch_frontend import from_pytorch  # noqa: E402
+from . import frontend as _frontend  # noqa: E402
+
+# ``allo.frontend.from_pytorch`` (backends.md §9) lives in the façade because it composes
+# schedules and builds; the frontend package exposes it under the spec's path.
+_frontend.from_pytorch = from_pytorch

@@ -156,6 +156,29 @@ class IndexOutOfBoundsError(AlloError, IndexError):
         super().__init__(render_located(self.message, filename, lineno, func_name, source))
 
 
+class UnsupportedTorchOpError(AlloError, NotImplementedError):
+    """``allo.frontend.from_pytorch`` met a torch.fx node it cannot translate.
+
+    The message names the node, its target and, when torch.fx recorded one, the model's
+    source line (rendered like frontend errors).
+
+    >>> e = UnsupportedTorchOpError("unsupported torch operation torch.erfinv (node 'erfinv')",
+    ...                             "/m.py", 12, "forward", "return torch.erfinv(x)")
+    >>> print(e)
+    unsupported torch operation torch.erfinv (node 'erfinv')
+      File "/m.py", Line: 12, in forward
+        return torch.erfinv(x)
+    >>> isinstance(e, NotImplementedError)
+    True
+    """
+
+    def __init__(self, message: str, filename=None, lineno=None, func_name=None, source=None):
+        self.message = message
+        self.filename, self.lineno, self.func_name, self.source = \
+            filename, lineno, func_name, source
+        super().__init__(render_located(message, filename, lineno, func_name, source))
+
+
 class SimulationError(AlloError, RuntimeError):
     """A C-simulation/emulation executable failed at run time."""
 
@@ -213,4 +236,5 @@ __all__ = [
     "IndexOutOfBoundsError",
     "SimulationError",
     "DeadlockError",
+    "UnsupportedTorchOpError",
 ]
