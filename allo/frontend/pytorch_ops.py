@@ -15,6 +15,7 @@ import operator
 from functools import reduce
 
 from .pytorch import Const, Tensor, is_float_type, literal, scalar_value
+from .types import UInt
 
 # ----------------------------------------------------------------------------- dispatch
 
@@ -26,7 +27,8 @@ METHOD_OPS = {
     "masked_fill": "masked_fill", "softmax": "softmax", "log_softmax": "log_softmax",
     "relu": "relu", "repeat": "repeat", "split": "split", "chunk": "chunk",
     "matmul": "matmul", "bmm": "matmul", "tanh": "tanh", "exp": "exp", "sqrt": "sqrt",
-    "sigmoid": "sigmoid",
+    "sigmoid": "sigmoid", "gt": "gt", "lt": "lt", "ge": "ge", "le": "le", "eq": "eq",
+    "ne": "ne",
 }
 
 
@@ -35,7 +37,9 @@ def _function_ops(torch) -> dict:
     table = {
         operator.add: "add", operator.sub: "sub", operator.mul: "mul",
         operator.truediv: "div", operator.neg: "neg", operator.matmul: "matmul",
-        operator.getitem: "getitem", torch.add: "add", torch.sub: "sub", torch.mul: "mul",
+        operator.getitem: "getitem", operator.gt: "gt", operator.lt: "lt", operator.ge: "ge",
+        operator.le: "le", operator.eq: "eq", operator.ne: "ne", torch.gt: "gt", torch.lt: "lt",
+        torch.ge: "ge", torch.le: "le", torch.eq: "eq", torch.ne: "ne", torch.add: "add", torch.sub: "sub", torch.mul: "mul",
         torch.div: "div", torch.neg: "neg", torch.matmul: "matmul", torch.bmm: "matmul",
         F.linear: "linear", F.relu: "relu", torch.relu: "relu", F.gelu: "gelu",
         F.softmax: "softmax", torch.softmax: "softmax", F.log_softmax: "log_softmax",
@@ -134,6 +138,22 @@ def _binary(kind):
 def _is_array(value) -> bool:
     return (isinstance(value, Tensor) and bool(value.shape)) or \
         (isinstance(value, Const) and value.array.ndim > 0)
+
+
+_COMPARISONS = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
+
+
+def _compare(kind):
+    """``a <op> b`` on run-time tensors: a ``bool`` array (torch's mask tensors)."""
+    def handler(tr, a, b):
+        tensors = _tensor_operands([a, b])
+        dtype = tensors[0].dtype
+        shape = tr.out_shape()
+        return tr.loop_nest(shape, UInt(1), lambda ivs: (
+            f"{_element(tr, a, shape, ivs, dtype)} {_COMPARISONS[kind]} "
+            f"{_element(tr, b, shape, ivs, dtype)}"))
+
+    return handler
 
 
 def _neg(tr, x):
@@ -549,6 +569,7 @@ OP_HANDLERS = {
     "masked_fill": _masked_fill, "where": _where, "reshape": _reshape, "permute": _permute,
     "transpose": _transpose, "t": _t, "cat": _cat, "repeat": _repeat, "getitem": _getitem,
     "split": _split, "chunk": _chunk, "tril": _tril,
+    **{kind: _compare(kind) for kind in _COMPARISONS},
     "max_pool2d": lambda tr, x, *a, **k: _pool(tr, "maxpool2d", x, *a, **k),
     "avg_pool2d": lambda tr, x, *a, **k: _pool(tr, "avgpool2d", x, *a, **k),
 }
