@@ -25,6 +25,7 @@ from .. import dsl
 from ..frontend.types import float32, int32  # noqa: F401 - names the kernels use
 from .template import type_params
 from . import KERNEL2SCHEDULE
+from .systolic import schedule_systolic_instance, systolic
 
 # Coefficients of Abramowitz & Stegun 7.1.26: |erf(x) - approximation| < 1.5e-7 for x >= 0.
 ERF_P = 0.3275911
@@ -331,8 +332,8 @@ def avgpool2d(inp: Ty[B, C, H, W]) -> Ty[B, C, Oh, Ow]:
 def scaled_dot_product_attention(Q: Ty[L, D], K: Ty[L, D], V: Ty[L, D]) -> Ty[L, D]:
     """Per head ``h`` (columns ``h·D/H …``): ``softmax(Q_h·K_hᵀ)·V_h``, no ``1/√d`` scaling.
 
-    The products are the ``matmul`` instances ``"QKT"`` and ``"YV"``; ``M0``/``M1`` are the
-    tile sizes their schedules may use.
+    The products are the systolic arrays ``"QKT"`` and ``"YV"`` with ``M0×M1`` tiles
+    (``L % M0 == L % M1 == (D // H) % M1 == 0``).
     """
     Z: Ty[L, D]
     for h in range(H):
@@ -343,9 +344,11 @@ def scaled_dot_product_attention(Q: Ty[L, D], K: Ty[L, D], V: Ty[L, D]) -> Ty[L,
             Q_h[l_s, d_s] = Q[l_s, h * (D // H) + d_s]
             K_hT[d_s, l_s] = K[l_s, h * (D // H) + d_s]
             V_h[l_s, d_s] = V[l_s, h * (D // H) + d_s]
-        S = matmul[Ty, Ty, Ty, L, D // H, L, "QKT"](Q_h, K_hT)
+        S: Ty[L, L]
+        systolic[Ty, Ty, Ty, L, D // H, L, M0, M1, "QKT"](Q_h, K_hT, S)
         P = softmax[Ty, L](S)
-        Y = matmul[Ty, Ty, Ty, L, L, D // H, "YV"](P, V_h)
+        Y: Ty[L, D // H]
+        systolic[Ty, Ty, Ty, L, L, D // H, M0, M1, "YV"](P, V_h, Y)
         for l_m, d_m in allo.grid(L, D // H, name="mha_merge"):
             Z[l_m, h * (D // H) + d_m] = Y[l_m, d_m]
     return Z
@@ -527,11 +530,12 @@ def schedule_avgpool2d(s):
 
 
 def schedule_scaled_dot_product_attention(s):
-    """Pipeline the head split (``d_s``) and merge (``d_m``) copies; the products get the
-    matmul schedule, the softmax its own."""
+    """Pipeline the head split (``d_s``) and merge (``d_m``) copies; the systolic products
+    and the softmax get their own schedules."""
     _pipeline(s, "d_s", "d_m")
-    _schedule_matmul(s, "matmul_QKT")
-    _schedule_matmul(s, "matmul_YV")
+    for name in ("QKT", "YV"):
+        schedule_systolic_instance(s, f"systolic_{name}", f"systolic_tile_{name}",
+                                   f"PE_kernel_{name}")
     return _pipeline(s, "row_max.j", "exp_sum.j", "update.j", func="softmax")
 
 
