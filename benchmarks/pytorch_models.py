@@ -28,7 +28,8 @@ import allo  # noqa: E402
 from allo.ir.types import float32  # noqa: E402
 from allo.library import nn as lib  # noqa: E402
 
-from _common import best_time, format_ratio, format_seconds, machine_summary, render_table  # noqa: E402
+from _common import (best_time, format_ratio, format_seconds, machine_summary,  # noqa: E402
+                     render_table)
 import torch_models as M  # noqa: E402
 
 
@@ -111,7 +112,8 @@ def run_ops(size: str, target: float) -> list:
     q = rng.standard_normal((1, heads, seq, d)).astype(np.float32)
     kt = rng.standard_normal((1, heads, d, seq)).astype(np.float32)
 
-    def scores(Q: float32[1, heads, seq, d], KT: float32[1, heads, d, seq]) -> float32[1, heads, seq, seq]:
+    def scores(Q: float32[1, heads, seq, d],
+               KT: float32[1, heads, d, seq]) -> float32[1, heads, seq, seq]:
         return allo.matmul(Q, KT)
 
     rows.append(_kernel_row(f"dsl.matmul scores 1x{heads}x{seq}x{d} @ ..x{d}x{seq}",
@@ -126,7 +128,8 @@ def run_ops(size: str, target: float) -> list:
                             lambda: allo.customize(softmax).build(), (s_in,),
                             lambda t: torch.softmax(t, -1), (torch.from_numpy(s_in),), target))
 
-    def layernorm(X: float32[seq, hidden], g: float32[hidden], bb: float32[hidden]) -> float32[seq, hidden]:
+    def layernorm(X: float32[seq, hidden], g: float32[hidden],
+                  bb: float32[hidden]) -> float32[seq, hidden]:
         return allo.layernorm(X, g, bb)
 
     rows.append(_kernel_row(f"dsl.layernorm {seq}x{hidden}",

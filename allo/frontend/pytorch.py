@@ -83,7 +83,8 @@ class KernelUse:
 
 @dataclass
 class TranslatedModel:
-    """What :func:`translate_model` produced, ready for ``allo.customize(source, global_vars=...)``."""
+    """What :func:`translate_model` produced: ``source`` for ``allo.customize`` with
+    ``global_vars`` (plus the library, ``dsl`` and ``allo`` the façade adds)."""
 
     source: str
     global_vars: dict
@@ -253,7 +254,8 @@ def predefined_type_name(dtype: AlloType) -> str | None:
     """``"float32"`` for ``float32`` and the like; None for parameterised types."""
     for name in ("float16", "float32", "float64", "bfloat16", "int8", "int16", "int32",
                  "int64", "uint8", "uint16", "uint32", "uint64", "bool", "index"):
-        if getattr(allo_types, name, None) == dtype and type(getattr(allo_types, name)) is type(dtype):
+        known = getattr(allo_types, name, None)
+        if known == dtype and type(known) is type(dtype):
             return name
     return None
 

@@ -12,9 +12,10 @@ Shapes of results are taken from the recorded run, so they are always torch's.
 from __future__ import annotations
 
 import operator
-from functools import reduce
 
+from .pytorch import DSL_NAME as DSL
 from .pytorch import Const, Tensor, is_float_type, literal, scalar_value
+from .pytorch_layout import (LAYOUT_HANDLERS, _prod, _rank_dim, _reshape, _tensor_operands)
 from .types import UInt
 
 # ----------------------------------------------------------------------------- dispatch
@@ -39,8 +40,9 @@ def _function_ops(torch) -> dict:
         operator.truediv: "div", operator.neg: "neg", operator.matmul: "matmul",
         operator.getitem: "getitem", operator.gt: "gt", operator.lt: "lt", operator.ge: "ge",
         operator.le: "le", operator.eq: "eq", operator.ne: "ne", torch.gt: "gt", torch.lt: "lt",
-        torch.ge: "ge", torch.le: "le", torch.eq: "eq", torch.ne: "ne", torch.add: "add", torch.sub: "sub", torch.mul: "mul",
-        torch.div: "div", torch.neg: "neg", torch.matmul: "matmul", torch.bmm: "matmul",
+        torch.ge: "ge", torch.le: "le", torch.eq: "eq", torch.ne: "ne", torch.add: "add",
+        torch.sub: "sub", torch.mul: "mul", torch.div: "div", torch.neg: "neg",
+        torch.matmul: "matmul", torch.bmm: "matmul",
         F.linear: "linear", F.relu: "relu", torch.relu: "relu", F.gelu: "gelu",
         F.softmax: "softmax", torch.softmax: "softmax", F.log_softmax: "log_softmax",
         torch.log_softmax: "log_softmax", F.layer_norm: "layer_norm", F.dropout: "identity",
@@ -63,7 +65,8 @@ def translate_node(tr, node):
         module = tr.gm.get_submodule(node.target)
         for cls_name, handler in MODULE_HANDLERS:
             cls = getattr(tr.torch.nn, cls_name)
-            if type(module) is cls or (isinstance(module, cls) and type(module).forward is cls.forward):
+            # a subclass counts only while it keeps the class's forward
+            if isinstance(module, cls) and type(module).forward is cls.forward:
                 return handler(tr, module, node.target, *args, **kwargs)
         raise tr.unsupported(f"module class {type(module).__name__}")
     if node.op == "call_function":
@@ -79,14 +82,6 @@ def translate_node(tr, node):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _rank_dim(dim: int, rank: int) -> int:
-    return dim + rank if dim < 0 else dim
-
-
-def _prod(items) -> int:
-    return reduce(operator.mul, items, 1)
 
 
 def _as_2d(tr, x: Tensor) -> Tensor:
@@ -105,14 +100,6 @@ def _element(tr, value, out_shape: tuple, ivs: list, dtype=None) -> str:
     index = ["0" if d == 1 and out_shape[offset + k] != 1 else ivs[offset + k]
              for k, d in enumerate(shape)]
     return f"{name}[{', '.join(index)}]"
-
-
-def _shape(value) -> tuple:
-    return tuple(value.shape) if isinstance(value, Tensor) else tuple(value.array.shape)
-
-
-def _tensor_operands(values) -> list:
-    return [v for v in values if isinstance(v, Tensor) and v.shape]
 
 
 # ----------------------------------------------------------------------------- element-wise
@@ -178,8 +165,6 @@ def _sigmoid(tr, x):
     name = tr.operand(x, dtype)
     return tr.bind(f"1.0 / (1.0 + {DSL}.exp(0.0 - {name}))", x.shape, dtype)
 
-
-DSL = "dsl"
 
 
 def _identity(tr, x, *args, **kwargs):
@@ -262,8 +247,8 @@ def _matmul(tr, a, b, out=None):
     if len(sa) >= 2 and len(sa) == len(sb) and tuple(sa[:-2]) == tuple(sb[:-2]):
         return tr.dsl("matmul", [tr.operand(a, dtype), tr.operand(b, dtype)], shape, dtype)
     if len(sa) >= 3 and len(sb) == 2:  # [..., M, K] @ [K, N]: one 2-D product
-        flat = _as_2d(tr, tr.convert(tr.tensor(a), dtype) if tr.tensor(a).dtype != dtype
-                      else tr.tensor(a))
+        left = tr.tensor(a)
+        flat = _as_2d(tr, tr.convert(left, dtype) if left.dtype != dtype else left)
         prod = tr.dsl("matmul", [flat.name, tr.operand(b, dtype)], (flat.shape[0], sb[1]), dtype)
         return tr.view(prod, shape)
     raise tr.unsupported(f"matmul of shapes {tuple(sa)} and {tuple(sb)} (broadcast batch "
@@ -409,155 +394,6 @@ def _avgpool_module(tr, module, name, x):
                  divisor_override=module.divisor_override)
 
 
-# ----------------------------------------------------------------------------- layout
-
-
-def _reshape(tr, x, *args, **kwargs):
-    return tr.view(tr.tensor(x), tr.out_shape())
-
-
-def _permute(tr, x, *dims):
-    x = tr.tensor(x)
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    perm = tuple(_rank_dim(d, len(x.shape)) for d in dims)
-    if perm == tuple(range(len(x.shape))):
-        return x
-    return tr.dsl("transpose", [x.name, str(perm)], tr.out_shape(), x.dtype)
-
-
-def _transpose(tr, x, dim0, dim1):
-    x = tr.tensor(x)
-    perm = list(range(len(x.shape)))
-    a, b = _rank_dim(dim0, len(perm)), _rank_dim(dim1, len(perm))
-    perm[a], perm[b] = perm[b], perm[a]
-    return _permute(tr, x, tuple(perm))
-
-
-def _t(tr, x):
-    x = tr.tensor(x)
-    return x if len(x.shape) < 2 else _transpose(tr, x, 0, 1)
-
-
-def _cat(tr, tensors, dim=0):
-    values = list(tensors)
-    first = _tensor_operands(values)
-    if not first:
-        raise tr.unsupported("cat of constants only")
-    dtype = first[0].dtype
-    items = [Tensor(tr.operand(v, dtype, call_arg=True), _shape(v), dtype) for v in values]
-    rank = len(items[0].shape)
-    axis = _rank_dim(dim, rank)
-    if len(items) == 2 and rank == 3 and axis == 1:
-        (b, n1, c), n2 = items[0].shape, items[1].shape[1]
-        return tr.kernel("concat", [dtype, b, n1, n2, c], [items[0].name, items[1].name],
-                         (b, n1 + n2, c), dtype)
-    acc = items[0]
-    for item in items[1:]:
-        shape = list(acc.shape)
-        shape[axis] += item.shape[axis]
-        acc = tr.dsl("concat", [acc.name, item.name, f"axis={axis}"], tuple(shape), dtype)
-    return acc
-
-
-def _repeat(tr, x, *sizes):
-    x = tr.tensor(x)
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = tuple(sizes[0])
-    sizes = tuple(int(s) for s in sizes)
-    if len(x.shape) == 3 and len(sizes) == 3 and sizes[1:] == (1, 1):
-        b, l, c = x.shape
-        return tr.kernel("repeat_batch3d", [x.dtype, b, l, c, sizes[0]], [x.name],
-                         (sizes[0] * b, l, c), x.dtype)
-    shape = tr.out_shape()
-    src = (1,) * (len(shape) - len(x.shape)) + tuple(x.shape)
-    offset = len(shape) - len(x.shape)
-
-    def element(ivs):
-        index = [f"{ivs[offset + k]} % {d}" if d != shape[offset + k] else ivs[offset + k]
-                 for k, d in enumerate(src[offset:])]
-        return f"{x.name}[{', '.join(index)}]"
-
-    return tr.loop_nest(shape, x.dtype, element)
-
-
-def _slice_plan(tr, index, in_shape: tuple):
-    """``(out_shape, source index builders)`` of ``x[index]`` with ints, slices, None, ...."""
-    items = list(index) if isinstance(index, tuple) else [index]
-    if any(i is Ellipsis for i in items):
-        at = items.index(Ellipsis)
-        fill = len(in_shape) - (len(items) - 1 - sum(1 for i in items if i is None))
-        items[at:at + 1] = [slice(None)] * fill
-    consumed = sum(1 for i in items if i is not None)
-    items += [slice(None)] * (len(in_shape) - consumed)
-    out_shape, plan, dim = [], [], 0
-    for item in items:
-        if item is None:
-            out_shape.append(1)
-            continue
-        size = in_shape[dim]
-        if isinstance(item, slice):
-            start, _, step = item.indices(size)
-            out_shape.append(len(range(*item.indices(size))))
-            plan.append(("slice", start, step, len(out_shape) - 1))
-        elif isinstance(item, int):
-            plan.append(("int", item + size if item < 0 else item))
-        else:
-            raise tr.unsupported(f"indexing with {item!r}")
-        dim += 1
-    return tuple(out_shape), plan
-
-
-def _index_text(entry, ivs) -> str:
-    if entry[0] == "int":
-        return str(entry[1])
-    _, start, step, out_dim = entry
-    iv = ivs[out_dim]
-    term = iv if step == 1 else f"{iv} * {step}"
-    return term if start == 0 else f"{term} + {start}"
-
-
-def _getitem(tr, x, index):
-    if isinstance(x, (tuple, list)):
-        return x[index]
-    x = tr.tensor(x)
-    out_shape, plan = _slice_plan(tr, index, tuple(x.shape))
-    if out_shape != tr.out_shape():
-        raise tr.unsupported(f"indexing {index!r}")
-    return tr.loop_nest(out_shape, x.dtype, lambda ivs: (
-        f"{x.name}[{', '.join(_index_text(e, ivs) for e in plan)}]"))
-
-
-def _pieces(tr, x, sizes: list, dim: int) -> tuple:
-    axis = _rank_dim(dim, len(x.shape))
-    out, start = [], 0
-    for size in sizes:
-        index = tuple(slice(None) for _ in range(axis)) + (slice(start, start + size),)
-        out_shape, plan = _slice_plan(tr, index, tuple(x.shape))
-        out.append(tr.loop_nest(out_shape, x.dtype, lambda ivs, plan=plan: (
-            f"{x.name}[{', '.join(_index_text(e, ivs) for e in plan)}]")))
-        start += size
-    return tuple(out)
-
-
-def _split(tr, x, split_size_or_sections, dim=0):
-    x = tr.tensor(x)
-    recorded = tr.node.meta.get("allo_value")
-    axis = _rank_dim(dim, len(x.shape))
-    return _pieces(tr, x, [int(t.shape[axis]) for t in recorded], dim)
-
-
-def _chunk(tr, x, chunks, dim=0):
-    return _split(tr, x, chunks, dim)
-
-
-def _tril(tr, x, diagonal=0):
-    x = tr.tensor(x)
-    if diagonal != 0 or len(x.shape) != 2:
-        raise tr.unsupported("tril of a 2-D tensor with diagonal=0 only")
-    return tr.dsl("tril", [x.name], x.shape, x.dtype)
-
-
 # ----------------------------------------------------------------------------- tables
 
 OP_HANDLERS = {
@@ -566,9 +402,8 @@ OP_HANDLERS = {
     "tanh": _unary_dsl("tanh"), "exp": _unary_dsl("exp"), "sqrt": _unary_dsl("sqrt"),
     "sigmoid": _sigmoid, "linear": _linear, "matmul": _matmul, "sdpa": _sdpa,
     "softmax": _softmax, "log_softmax": _log_softmax, "layer_norm": _layer_norm,
-    "masked_fill": _masked_fill, "where": _where, "reshape": _reshape, "permute": _permute,
-    "transpose": _transpose, "t": _t, "cat": _cat, "repeat": _repeat, "getitem": _getitem,
-    "split": _split, "chunk": _chunk, "tril": _tril,
+    "masked_fill": _masked_fill, "where": _where,
+    **LAYOUT_HANDLERS,
     **{kind: _compare(kind) for kind in _COMPARISONS},
     "max_pool2d": lambda tr, x, *a, **k: _pool(tr, "maxpool2d", x, *a, **k),
     "avg_pool2d": lambda tr, x, *a, **k: _pool(tr, "avgpool2d", x, *a, **k),
