@@ -247,6 +247,28 @@ class AllocationError(AlloError, MemoryError):
     """
 
 
+class UnsupportedTorchOpError(AlloError, NotImplementedError):
+    """``allo.frontend.from_pytorch`` met a torch.fx node it cannot translate.
+
+    The message names the node, its target and, when torch.fx recorded one, the model's
+    source line (rendered like frontend errors).
+
+    >>> e = UnsupportedTorchOpError("unsupported torch operation torch.erfinv (node 'erfinv')",
+    ...                             "/m.py", 12, "forward", "return torch.erfinv(x)")
+    >>> print(e)
+    unsupported torch operation torch.erfinv (node 'erfinv')
+      File "/m.py", Line: 12, in forward
+        return torch.erfinv(x)
+    >>> isinstance(e, NotImplementedError)
+    True
+    """
+
+    def __init__(self, message: str, filename=None, lineno=None, func_name=None, source=None):
+        loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
+                                                    function=func_name, source=source)
+        super().__init__(message, loc=loc)
+
+
 class SimulationError(AlloError, RuntimeError):
     """A C-simulation/emulation executable failed at run time."""
 
@@ -290,4 +312,5 @@ __all__ = [
     "AllocationError",
     "SimulationError",
     "DeadlockError",
+    "UnsupportedTorchOpError",
 ]

@@ -4,8 +4,10 @@ Two stages, both on a private copy of the user's module:
 
 1. :func:`prepare_for_cpu` — Allo-level rewrites: ``allo.*`` ops to ``arith`` with trap guards,
    HLS annotations stripped from memref types, tensors bufferized, linalg to affine loops,
-   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and loop
-   permutation for locality (:mod:`allo.backend.llvm.loop_permute`). The result is what
+   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and the
+   locality rewrites: transposed copies of matrices read column-wise
+   (:mod:`allo.backend.llvm.transpose_reads`) and loop permutation
+   (:mod:`allo.backend.llvm.loop_permute`). The result is what
    ``LLVMModule.intermediate_module`` shows.
 2. :func:`lower_to_llvm_dialect` — upstream conversion passes to the LLVM dialect.
 
@@ -32,6 +34,7 @@ from .entry_wrapper import add_entry_wrapper
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
 from .narrow_ints import narrow_integer_arithmetic
+from .transpose_reads import transpose_column_reads
 
 __all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
 
@@ -112,6 +115,8 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
         insert_arith_guards(module)
         narrow_integer_arithmetic(module)
+        if permute_loops:
+            transpose_column_reads(module)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)
