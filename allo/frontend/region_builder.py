@@ -23,11 +23,15 @@ from . import memory as mem
 from .annotations import eval_compile_time
 from .builder import ModuleBuilder, _caller_frames
 from .casting import constant, tag_buffer
-from .expressions import const_val
+from .calls import CallLowering
+from .expressions import ExpressionVisitor
 from .function import FunctionBuilder, _sign_char
 from .module import BuiltModule
 from .regions import (KernelDecl, RegionDecl, RegionFunction, StreamDecl, instance_pids,
                       is_region, parse_region, pid_suffix)
+from .scalars import const_val
+from .statements import StatementVisitor
+from .streams import StreamLowering
 from .symbols import Sym
 from .types import Stream, index as index_t
 from .values import Val
@@ -54,11 +58,35 @@ def _stream_type(stream: Stream, capacity: int) -> "ir.MemRefType":
                              memory_space=space)
 
 
+class RegionStatements(StatementVisitor):
+    """The statements of a region body: stream declarations and ``@df.kernel`` definitions
+    (``parse_region`` has refused everything else)."""
+
+    def visit_block(self, stmts, new_scope=True):
+        if self.ctx.func_op is not None and stmts is self.ctx.src.tree.body:
+            self._parts.check_params()
+        super().visit_block(stmts, new_scope)
+
+    def visit_stmt(self, node):
+        top = self._parts
+        try:
+            with self.ctx.location(node):
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    decl = next(s for s in top.decl.streams if s.node is node)
+                    top.declare_region_stream(decl)
+                elif isinstance(node, ast.FunctionDef):
+                    kdecl = next(k for k in top.decl.kernels if k.node is node)
+                    top.instantiate(kdecl)
+        except Exception as err:  # noqa: BLE001 - located at the statement (first wins)
+            raise self.ctx.src.locate(err, node, self.ctx.func_name) from None
+
+
 class RegionTopBuilder(FunctionBuilder):
     """The region's own function: stream allocations and one call per kernel instance."""
 
     def __init__(self, module_builder, decl: RegionDecl, func_name: str, suffix: str):
         super().__init__(module_builder, decl.src, decl.env, func_name)
+        self.stmts = RegionStatements(self.ctx, self)
         self.decl = decl
         self.instance_suffix = suffix  # appended to every instance name (hierarchy)
         self.elements: dict[str, StreamElement] = {}
@@ -67,39 +95,24 @@ class RegionTopBuilder(FunctionBuilder):
     # ---------------------------------------------------------------- body
     def build(self, insertion_point):
         info = super().build(insertion_point)
-        attrs = self.func_op.attributes
+        attrs = self.ctx.func_op.attributes
         attrs["dataflow"] = ir.UnitAttr.get()
         attrs["allo.region"] = ir.UnitAttr.get()
         self._finalize_elements()
         return info
 
-    def visit_block(self, stmts, new_scope=True):
-        if self.func_op is not None and stmts is self.src.tree.body:
-            self._check_params()
-        super().visit_block(stmts, new_scope)
-
-    def _check_params(self):
-        for pname, ptype in self.info.params:
+    def check_params(self):
+        """A region takes arrays only (located at the region's ``def``)."""
+        src = self.ctx.src
+        for pname, ptype in self.ctx.info.params:
             if not ptype.shape:
                 raise AlloTypeError(f"region parameter '{pname}' is a scalar; a region takes "
-                                    "arrays only", self.src.filename,
-                                    self.src.abs_line(self.src.tree), self.func_name,
-                                    self.src.source_line(self.src.tree))
-
-    def visit_stmt(self, node):
-        try:
-            with ir.Location.file(self.src.filename, self.src.abs_line(node), node.col_offset + 1):
-                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                    decl = next(s for s in self.decl.streams if s.node is node)
-                    self._declare_region_stream(decl)
-                elif isinstance(node, ast.FunctionDef):
-                    kdecl = next(k for k in self.decl.kernels if k.node is node)
-                    self._instantiate(kdecl)
-        except Exception as err:  # noqa: BLE001 - located at the statement (first wins)
-            raise self.src.locate(err, node, self.func_name) from None
+                                    "arrays only", src.filename, src.abs_line(src.tree),
+                                    self.ctx.func_name, src.source_line(src.tree))
 
     # ---------------------------------------------------------------- streams
-    def _declare_region_stream(self, decl: StreamDecl):
+    def declare_region_stream(self, decl: StreamDecl):
+        """Allocate the FIFO(s) of ``decl``; kernels bind them when they first use them."""
         stream = decl.stream
         if not isinstance(stream.depth, int) or isinstance(stream.depth, bool) or stream.depth < 1:
             raise AlloTypeError(f"stream '{decl.name}' needs a positive integer depth, got "
@@ -145,28 +158,30 @@ class RegionTopBuilder(FunctionBuilder):
             _retype_function(func_op)
 
     # ---------------------------------------------------------------- kernels
-    def _instantiate(self, kdecl: KernelDecl):
-        mb = self.module_builder
+    def instantiate(self, kdecl: KernelDecl):
+        """One function per pid of ``kdecl`` and its call (instances with empty bodies are
+        dropped)."""
+        mb = self.ctx.module_builder
         for pid in instance_pids(kdecl.mapping):
             name = mb.unique_func_name(kdecl.name + pid_suffix(pid) + self.instance_suffix)
-            ib = InstanceBuilder(mb, self.src.nested(kdecl.node), self.env, name, self,
+            ib = InstanceBuilder(mb, self.ctx.src.nested(kdecl.node), self.ctx.env, name, self,
                                  kdecl, pid)
             info = ib.signature()
             self._check_args(kdecl, info)
             mb.func_args[name] = [p for p, _ in info.params]
-            ib.build(ir.InsertionPoint(self.func_op))
-            if _is_empty(ib.func_op):
-                ib.func_op.operation.erase()
+            ib.build(ir.InsertionPoint(self.ctx.func_op))
+            if _is_empty(ib.ctx.func_op):
+                ib.ctx.func_op.operation.erase()
                 del mb.func_args[name]
                 continue
             ib.finish_signature()
-            operands = [self.scopes.lookup(a).val.value for a in kdecl.args]
+            operands = [self.ctx.scopes.lookup(a).val.value for a in kdecl.args]
             operands += [elem.alloc.result for elem in ib.bound_order]
             func_d.CallOp([], ir.FlatSymbolRefAttr.get(name), operands)
 
     def _check_args(self, kdecl: KernelDecl, info):
-        region_params = dict(self.info.params)
-        region_types = dict(zip([p for p, _ in self.info.params], self.info.arg_types))
+        region_params = dict(self.ctx.info.params)
+        region_types = dict(zip([p for p, _ in self.ctx.info.params], self.ctx.info.arg_types))
         if info.results:
             raise AlloTypeError(f"kernel '{kdecl.name}' returns a value; kernels write their "
                                 "results into region arrays or streams")
@@ -186,40 +201,14 @@ class RegionTopBuilder(FunctionBuilder):
                     f"{ptype.dtype}{list(ptype.shape)}")
 
 
-class InstanceBuilder(FunctionBuilder):
-    """One kernel instance: pid-specialised body; region streams become parameters."""
-
-    def __init__(self, module_builder, src, env, func_name, top: RegionTopBuilder,
-                 kdecl: KernelDecl, pid):
-        super().__init__(module_builder, src, env, func_name)
-        self.top = top
-        self.kernel = kdecl
-        self.pid = pid
-        self.instance_suffix = pid_suffix(pid) + top.instance_suffix
-        self.bound: dict[str, Val] = {}
-        self.bound_order: list[StreamElement] = []
-        self.directions: dict[str, str] = {}
-        for sname, val in top.stream_syms.items():
-            self.scopes.declare(sname, Sym("stream", val))
-
-    # ---------------------------------------------------------------- pids
-    def call_allo_builtin(self, name, node):
-        if name == "get_pid":
-            if node.args or node.keywords:
-                raise AlloSyntaxError("get_pid() takes no arguments")
-            return self._pid_value()
-        return super().call_allo_builtin(name, node)
-
-    def _pid_value(self) -> Val:
-        if isinstance(self.pid, tuple):
-            return Val(None, None, const=self.pid)
-        return const_val(self.pid)
+class InstanceStatements(StatementVisitor):
+    """Statements of a kernel instance: ``i, j = df.get_pid()`` binds compile-time names."""
 
     def _is_get_pid(self, node) -> bool:
         if not isinstance(node, ast.Call):
             return False
         try:
-            return eval_compile_time(node.func, self.compile_env()) is lang.get_pid
+            return eval_compile_time(node.func, self.ctx.compile_env()) is lang.get_pid
         except Exception:  # noqa: BLE001 - not a compile-time callee
             return False
 
@@ -227,31 +216,68 @@ class InstanceBuilder(FunctionBuilder):
         """``i, j = df.get_pid()`` binds compile-time names (usable in ``meta_if``)."""
         if len(node.targets) != 1 or not self._is_get_pid(node.value):
             return super().stmt_Assign(node)
+        inst = self._parts
         target = node.targets[0]
         if isinstance(target, (ast.Tuple, ast.List)):
-            if not isinstance(self.pid, tuple) or len(target.elts) != len(self.pid):
-                rank = len(self.pid) if isinstance(self.pid, tuple) else 1
-                raise AlloTypeError(f"get_pid() of kernel '{self.kernel.name}' gives {rank} "
+            if not isinstance(inst.pid, tuple) or len(target.elts) != len(inst.pid):
+                rank = len(inst.pid) if isinstance(inst.pid, tuple) else 1
+                raise AlloTypeError(f"get_pid() of kernel '{inst.kernel.name}' gives {rank} "
                                     f"coordinate(s), unpacked into {len(target.elts)} names")
-            pairs = list(zip(target.elts, self.pid))
+            pairs = list(zip(target.elts, inst.pid))
         else:
-            pairs = [(target, self.pid)]
+            pairs = [(target, inst.pid)]
+        scopes = self.ctx.scopes
         for t, value in pairs:
             if not isinstance(t, ast.Name):
                 raise AlloSyntaxError("get_pid() results are bound to plain names")
-            if self.scopes.lookup(t.id) is not None and self.scopes.lookup(t.id).kind != "stream":
+            if scopes.lookup(t.id) is not None and scopes.lookup(t.id).kind != "stream":
                 raise AlloSyntaxError(f"cannot rebind '{t.id}' to get_pid()")
-            self.scopes.declare(t.id, Sym("const", Val(None, None, const=value), py=value))
+            scopes.declare(t.id, Sym("const", Val(None, None, const=value), py=value))
         return None
 
+
+class InstanceExpressions(ExpressionVisitor):
+    """Names of a kernel instance: region parameters reach it only through ``args=``."""
+
     def expr_Name(self, node):
-        if self.scopes.lookup(node.id) is None and node.id in self.top.decl.params:
+        inst = self._parts
+        if self.ctx.scopes.lookup(node.id) is None and node.id in inst.top.decl.params:
             raise AlloSyntaxError(
-                f"kernel '{self.kernel.name}' uses region parameter '{node.id}' directly; pass "
+                f"kernel '{inst.kernel.name}' uses region parameter '{node.id}' directly; pass "
                 f"it with args=[...] and use the kernel's own parameter")
         return super().expr_Name(node)
 
-    # ---------------------------------------------------------------- streams
+
+class InstanceCalls(CallLowering):
+    """Calls in a kernel instance: ``df.get_pid()`` and calls of (sub-)regions."""
+
+    def call_allo_builtin(self, name, node):
+        if name == "get_pid":
+            if node.args or node.keywords:
+                raise AlloSyntaxError("get_pid() takes no arguments")
+            pid = self._parts.pid
+            return Val(None, None, const=pid) if isinstance(pid, tuple) else const_val(pid)
+        return super().call_allo_builtin(name, node)
+
+    def call_region(self, region, node, template_slice=None):
+        """Instantiate ``region`` under this instance's suffix and call it."""
+        if node.keywords:
+            raise AlloSyntaxError("keyword arguments are not supported in region calls")
+        rf = region
+        if template_slice is not None:
+            items = template_slice.elts if isinstance(template_slice, ast.Tuple) else [template_slice]
+            rf = RegionFunction(region.fn, tuple(eval_compile_time(i, self.ctx.compile_env())
+                                                 for i in items))
+        args = [self.exprs.visit_expr(a) for a in node.args]
+        info = build_region_function(self.ctx.module_builder, rf, self._parts.instance_suffix,
+                                     insert_before=self.ctx.func_op)
+        return self.call_function(info, args)
+
+
+class InstanceStreams(StreamLowering):
+    """Streams of a kernel instance: a region stream becomes a parameter of the instance
+    the first time it is used, and the instance becomes its one writer or reader."""
+
     def stream_put(self, stream, args):
         return super().stream_put(self._bind(stream, "put"), args)
 
@@ -262,26 +288,33 @@ class InstanceBuilder(FunctionBuilder):
         elem = stream.extra.get("region_element")
         if elem is None:
             return stream
-        previous = self.directions.get(elem.name)
+        inst = self._parts
+        func_name = self.ctx.func_name
+        previous = inst.directions.get(elem.name)
         if previous is not None and previous != direction:
             raise AlloTypeError(f"stream '{elem.name}' is both written and read by kernel "
-                                f"instance '{self.func_name}'; a stream connects two instances")
-        self.directions[elem.name] = direction
+                                f"instance '{func_name}'; a stream connects two instances")
+        inst.directions[elem.name] = direction
         other = elem.writer if direction == "put" else elem.reader
-        if other is not None and other != self.func_name:
+        if other is not None and other != func_name:
             role = "written" if direction == "put" else "read"
             raise AlloTypeError(f"stream '{elem.name}' is {role} by both '{other}' and "
-                                f"'{self.func_name}'; each stream has one writing and one "
+                                f"'{func_name}'; each stream has one writing and one "
                                 "reading instance")
         if direction == "put":
-            elem.writer = self.func_name
+            elem.writer = func_name
         else:
-            elem.reader = self.func_name
-        if elem.name in self.bound:
-            return self.bound[elem.name]
-        entry = self.func_op.regions[0].blocks[0]
+            elem.reader = func_name
+        if elem.name in inst.bound:
+            return inst.bound[elem.name]
+        return self._new_parameter(elem)
+
+    def _new_parameter(self, elem: StreamElement) -> Val:
+        """Add ``elem`` as a block argument of the instance, with its read/write counters."""
+        inst = self._parts
+        entry = self.ctx.func_op.regions[0].blocks[0]
         arg = entry.add_argument(_stream_type(elem.stream, 1), ir.Location.unknown())
-        elem.uses.append((self.func_op, len(entry.arguments) - 1))
+        elem.uses.append((self.ctx.func_op, len(entry.arguments) - 1))
         counters = []
         with ir.InsertionPoint.at_block_begin(entry):
             for _ in range(2):
@@ -292,32 +325,54 @@ class InstanceBuilder(FunctionBuilder):
         val = Val(arg, elem.stream.dtype, tuple(elem.stream.shape), name=elem.name,
                   extra={"stream": elem.stream, "write_pos": counters[0],
                          "read_pos": counters[1]})
-        self.bound[elem.name] = val
-        self.bound_order.append(elem)
+        inst.bound[elem.name] = val
+        inst.bound_order.append(elem)
         self.stream_puts[elem.name] = [val, 0]
         return val
 
     def _count_put(self, stream: Val):
-        if stream.name not in self.bound:
+        if stream.name not in self._parts.bound:
             return super()._count_put(stream)
         count = 1
-        for trips in self.trip_counts:
+        for trips in self.ctx.trip_counts:
             count = None if trips is None or count is None else count * trips
         entry = self.stream_puts[stream.name]
         entry[1] = None if entry[1] is None or count is None else entry[1] + count
         return None
 
     def finalize_streams(self):
-        for name in self.bound:
+        inst = self._parts
+        for name in inst.bound:
             _, puts = self.stream_puts.pop(name)
-            if self.directions.get(name) == "put":
-                self.top.elements[name].puts = puts
+            if inst.directions.get(name) == "put":
+                inst.top.elements[name].puts = puts
         super().finalize_streams()
+
+
+class InstanceBuilder(FunctionBuilder):
+    """One kernel instance: pid-specialised body; region streams become parameters."""
+
+    def __init__(self, module_builder, src, env, func_name, top: RegionTopBuilder,
+                 kdecl: KernelDecl, pid):
+        super().__init__(module_builder, src, env, func_name)
+        self.stmts = InstanceStatements(self.ctx, self)
+        self.exprs = InstanceExpressions(self.ctx, self)
+        self.calls = InstanceCalls(self.ctx, self)
+        self.streams = InstanceStreams(self.ctx, self)
+        self.top = top
+        self.kernel = kdecl
+        self.pid = pid
+        self.instance_suffix = pid_suffix(pid) + top.instance_suffix
+        self.bound: dict[str, Val] = {}
+        self.bound_order: list[StreamElement] = []
+        self.directions: dict[str, str] = {}
+        for sname, val in top.stream_syms.items():
+            self.ctx.scopes.declare(sname, Sym("stream", val))
 
     def finish_signature(self):
         """Append the bound streams to the signature attributes (function type is set once
         the capacities are known)."""
-        attrs = self.func_op.attributes
+        attrs = self.ctx.func_op.attributes
         chars = ir.StringAttr(attrs["itypes"]).value
         names = [a for a in ir.ArrayAttr(attrs["allo.itypes"])]
         for elem in self.bound_order:
@@ -326,22 +381,8 @@ class InstanceBuilder(FunctionBuilder):
         attrs["itypes"] = ir.StringAttr.get(chars)
         attrs["allo.itypes"] = ir.ArrayAttr.get(names)
         attrs["allo.kernel"] = ir.StringAttr.get(self.kernel.name)
-        self.module_builder.func_args[self.func_name] += [e.name for e in self.bound_order]
-        _retype_function(self.func_op)
-
-    # ---------------------------------------------------------------- hierarchy
-    def call_region(self, region, node, template_slice=None):
-        if node.keywords:
-            raise AlloSyntaxError("keyword arguments are not supported in region calls")
-        rf = region
-        if template_slice is not None:
-            items = template_slice.elts if isinstance(template_slice, ast.Tuple) else [template_slice]
-            rf = RegionFunction(region.fn, tuple(eval_compile_time(i, self.compile_env())
-                                                 for i in items))
-        args = [self.visit_expr(a) for a in node.args]
-        info = build_region_function(self.module_builder, rf, self.instance_suffix,
-                                     insert_before=self.func_op)
-        return self.call_function(info, args)
+        self.ctx.module_builder.func_args[self.ctx.func_name] += [e.name for e in self.bound_order]
+        _retype_function(self.ctx.func_op)
 
 
 def _is_empty(func_op) -> bool:

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ..._mlir import ir
+from ...diagnostics import public_methods
 from ...errors import ArgumentError, BuildError
 from ...analysis.processes import is_region_like, stream_depth
 from ...mlir_utils import find_func, func_ops
@@ -81,6 +82,7 @@ def merge_configs(configs: dict | None, mode: str | None) -> dict:
     return merged
 
 
+@public_methods
 class HLSModule:
     """Vitis HLS C++ for a module; ``mod.hls_code`` is the translation unit.
 
@@ -118,6 +120,7 @@ class HLSModule:
                               func_args=self.func_args, ip_headers=sorted(ip_sources))
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
+        self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
         self._dataflow_code = None
         if mode == "csim" and has_dataflow_region(self.module):
@@ -213,7 +216,8 @@ class HLSModule:
             written = [d in ("out", "both", "func") for d in dirs]
             written += [True] * len(self._sig.results)
             self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
-                                    written, self._dataflow_code)
+                                    written, self._dataflow_code,
+                                    emitted=(self.hls_code, self._emitter.source_loc_of_line))
         return self._csim(*args)
 
     def _run_tool(self, tool: str, cmd: list, requirement: str):
