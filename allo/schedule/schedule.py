@@ -20,7 +20,7 @@ from ..analysis.loops import FunctionLoops, collect_function_loops
 from ..errors import ScheduleError
 from ..frontend.module import BuiltModule
 from ..mlir_utils import func_name, func_ops
-from . import buffer_at, compute_at, functions, loops, memory, reuse, unfold  # noqa: F401 - registers them
+from . import buffer_at, compute_at, functions, loops, memory, reuse, streams, unfold  # noqa: F401 - registers them
 from .args import BufferRef, collect_buffers, resolve_function
 from .compose import compose_schedules
 from .handles import LoopBand, LoopHandle, MockBuffer
@@ -243,6 +243,8 @@ class Schedule:
     def build(self, target=None, mode=None, project=None, configs=None,
               wrap_io=True, use_memory=False):
         """Build for ``target`` (``backends.md`` §1); never mutates the schedule."""
+        with self.context:
+            streams.check_stream_readers(self)
         return build_schedule(self, target, mode=mode, project=project, configs=configs,
                               wrap_io=wrap_io, use_memory=use_memory)
 
