@@ -14,7 +14,7 @@ from .errors import (  # noqa: F401
     AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
     BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, SimulationError,
-    DeadlockError,
+    DeadlockError, StreamError,
 )
 from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ import weakref
 
 import numpy as np
 
-from ...errors import ArgumentError, BuildError, DTypeWarning, SimulationError, warn
+from ...errors import (ArgumentError, BuildError, DTypeWarning, SimulationError, StreamError,
+                      warn)
 from ...frontend.types import Index, numpy_dtype, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, conversion_loss, fixed_to_raw,
                            int_to_bytes_array, raw_to_fixed, wrap_int_array)
@@ -29,6 +31,11 @@ from .toolchain import SHIM_DIR, require_csim
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
 EMPTY_STREAM_EXIT = 86
+LEFTOVER_STREAM_EXIT = 87
+# A local stream declaration of the emitted code (not a parameter): indentation, the
+# declaration up to the name, the name, array extents.
+_STREAM_DECL = re.compile(r"^(\s*hls::stream<.*>\s+(\w+)(?:\[\d+\])*;)", re.MULTILINE)
+_STREAM_MESSAGE = re.compile(r"stream '([^']*)'.*?kernel (\w+)")
 PCH_NAME = "allo_csim_pch.h"
 PCH_HEADERS = ["algorithm", "ap_axi_sdata.h", "ap_fixed.h", "ap_int.h", "hls_math.h",
                "hls_stream.h", "hls_vector.h", "math.h", "stdint.h", "stdio.h", "stdlib.h",
@@ -130,10 +137,13 @@ class CSimRunner:
         self.close()
         csim_dir = os.path.join(self.project, "csim")
         os.makedirs(csim_dir, exist_ok=True)
-        driver = generate_driver(self.sig, self.top_cname)
+        driver = generate_driver(self.sig, self.top_cname).replace(
+            '#include "kernel.cpp"', '#include "kernel_csim.cpp"')
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
-            kernel = f.read()
+            kernel = name_streams(f.read())
+        with open(os.path.join(csim_dir, "kernel_csim.cpp"), "w", encoding="utf-8") as f:
+            f.write(kernel)
         pch = precompiled_header(compiler, ap_dir, self.project, prelude_defines(kernel))
         pch_flags = [f"-I{pch}", "-include", PCH_NAME] if pch else []
         cmd = [compiler, *CSIM_FLAGS, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
@@ -272,13 +282,28 @@ class CSimRunner:
     def _fail(self, exe: str, returncode: int, stderr: str) -> None:
         self._proc = None
         tail = "\n".join((stderr or "").strip().splitlines()[-20:])
+        named = _STREAM_MESSAGE.search(tail)
+        stream, kernel = (named.group(1), named.group(2)) if named else (None, None)
+        if returncode == LEFTOVER_STREAM_EXIT or "still holds" in tail:
+            raise StreamError(f"C simulation left data in a stream:\n{tail}", stream, kernel)
         if returncode == EMPTY_STREAM_EXIT or "read from the empty stream" in tail:
-            raise SimulationError(
+            raise StreamError(
                 f"C simulation read an empty stream: the design is not sequentially "
                 f"executable (processes run one after another in C simulation); use "
-                f'target="simulator" to simulate it concurrently.\n{tail}')
+                f'target="simulator" to simulate it concurrently.\n{tail}', stream, kernel)
         how = f"signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         raise SimulationError(f"C simulation executable {exe} failed with {how}\n{tail}")
+
+
+def name_streams(kernel: str) -> str:
+    """The C simulation copy of ``kernel``: every local stream declaration is followed (on
+    the same line) by ``hls::allo_name_stream(x, "x");`` so that the shim's messages name it.
+
+    >>> name_streams("  hls::stream< int32_t > Q; // L3")
+    '  hls::stream< int32_t > Q; hls::allo_name_stream(Q, "Q"); // L3'
+    """
+    return _STREAM_DECL.sub(lambda m: f'{m.group(1)} hls::allo_name_stream({m.group(2)}, '
+                                      f'"{m.group(2)}");', kernel)
 
 
 def _stop(proc, log) -> None:
