@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .._mlir import ir
+from ..analysis.dataflow_graph import DataflowGraph, build_dataflow_graph
 from ..analysis.layout import equivalent_variables
 from ..analysis.loops import FunctionLoops, collect_function_loops
 from ..errors import ScheduleError
@@ -108,6 +109,15 @@ class Schedule:
         """
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
+
+    def dataflow_graph(self) -> DataflowGraph:
+        """The hierarchical dataflow graph of the program as scheduled so far (§8.1):
+        functions, stages and calls, with buffers and FIFOs (layout, depth, rates) as edges.
+
+        >>> # g = s.dataflow_graph(); g.to_dot(); g.render("g.svg"); g.explain_depth("B")
+        """
+        with self.context:
+            return build_dataflow_graph(self.module, self.func_args, self.top_func_name)
 
     # ------------------------------------------------------------------ composition
 
