@@ -107,7 +107,9 @@ class DataflowGraph:
         return [n for n in self.nodes.values() if n.kind == "function"]
 
     def fifos(self) -> list[Edge]:
-        return [e for e in self.edges if e.kind == "fifo"]
+        """FIFO edges between two processes (stream parameter ports excluded)."""
+        return [e for e in self.edges if e.kind == "fifo" and e.src.access is not None
+                and e.dst.access is not None]
 
     def edges_of(self, buffer: str) -> list[Edge]:
         """Edges of ``"fn:X"`` or ``"X"`` (any function)."""
