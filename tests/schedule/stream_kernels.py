@@ -1,7 +1,7 @@
 """Kernels for the streaming tests (``schedule.md`` §4, §8, §12 "test_schedule_stream")."""
 
 import allo
-from allo.ir.types import int32
+from allo.ir.types import index, int32
 
 M, N = 10, 20
 
@@ -251,4 +251,54 @@ def bursty(A: int32[4, 8]) -> int32[4, 8]:
     C: int32[4, 8]
     for i, j in allo.grid(4, 8, name="cons"):
         C[i, j] = B[i, j] + 1
+    return C
+
+
+# ----------------------------------------------------------------------- systolic (§4.3)
+
+
+def sys_pe(A_in: int32[4], B_in: int32[4], A_out: int32[4], B_out: int32[4],
+           C: int32[3, 2], i: index, j: index):
+    v: int32 = 0
+    for k in range(4):
+        a: int32 = A_in[k]
+        b: int32 = B_in[k]
+        v += a * b
+        A_out[k] = a
+        B_out[k] = b
+    C[i, j] = v
+
+
+def sys_gemm(A: int32[3, 4], B: int32[4, 2]) -> int32[3, 2]:
+    C: int32[3, 2] = 0
+    A_fifo: int32[3, 3, 4]
+    B_fifo: int32[2, 4, 4]
+    for k in range(4, name="data_load"):
+        for m in range(3):
+            A_fifo[m, 0, k] = A[m, k]
+        for n in range(2):
+            B_fifo[n, 0, k] = B[k, n]
+    for i, j in allo.grid(3, 2, name="PE"):
+        sys_pe(A_fifo[i, j], B_fifo[j, i], A_fifo[i, j + 1], B_fifo[j, i + 1], C, i, j)
+    A_drain: int32[3]
+    B_drain: int32[2]
+    for k in range(4, name="data_drain"):
+        for m in range(3):
+            A_drain[m] = A_fifo[m, 2, k]
+        for n in range(2):
+            B_drain[n] = B_fifo[n, 3, k]
+    return C
+
+
+def sys_gemm_undrained(A: int32[3, 4], B: int32[4, 2]) -> int32[3, 2]:
+    C: int32[3, 2] = 0
+    A_fifo: int32[3, 3, 4]
+    B_fifo: int32[2, 4, 4]
+    for k in range(4, name="data_load"):
+        for m in range(3):
+            A_fifo[m, 0, k] = A[m, k]
+        for n in range(2):
+            B_fifo[n, 0, k] = B[k, n]
+    for i, j in allo.grid(3, 2, name="PE"):
+        sys_pe(A_fifo[i, j], B_fifo[j, i], A_fifo[i, j + 1], B_fifo[j, i + 1], C, i, j)
     return C

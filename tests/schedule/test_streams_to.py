@@ -247,3 +247,35 @@ def test_unstreamed_reader_is_refused_at_build_and_nothing_changes():
     assert str(s.module) == before
     s.to(s.C, "E")
     assert_cpu_matches(s, K.fork_join_ref, ints(8, 6))
+
+
+# --------------------------------------------------------------------------- systolic (§4.3)
+
+
+def test_systolic_arrays_of_fifos(tmp_path):
+    s = allo.customize(K.sys_gemm)
+    pe = s.unfold("PE", [0, 1])
+    s.to(s.A_fifo, pe, axis=1, depth=4)
+    s.to(s.B_fifo, pe, axis=0)
+    text = str(s.module)
+    assert 'memref<3x3x4xi32, "stream:4">' in text and 'memref<2x4x4xi32, "stream:4">' in text
+    code = hls(s)
+    assert "hls::stream< int32_t > A_fifo[3][3];" in code
+    assert "hls::stream< int32_t > B_fifo[2][4];" in code
+    assert code.count("#pragma HLS stream variable=A_fifo depth=4") == 1
+    assert re.search(r"A_fifo\[m\]\[0\]\.write\(", code)
+    assert re.search(r"A_fifo\[\w+\]\[\(?\w+( \+ 1)?\)?\]\.read\(\)", code)
+    A = RNG.integers(-9, 9, (3, 4), dtype=np.int32)
+    B = RNG.integers(-9, 9, (4, 2), dtype=np.int32)
+    assert_cpu_matches(s, lambda a, b: a @ b, A, B)
+    check_csim(s, A, B, project=str(tmp_path / "p"))
+    assert_replay_identical(K.sys_gemm, s)
+
+
+def test_systolic_refusals():
+    s = allo.customize(K.sys_gemm_undrained)
+    pe = s.unfold("PE", [0, 1])
+    assert_refused(s, allo.ScheduleError, "never read (drain it)", "to", s.A_fifo, pe, axis=1)
+    assert_refused(s, allo.ScheduleError, "axis must be 0 or 1", "to", s.A_fifo, pe, axis=2)
+    assert_refused(s, allo.ScheduleError, "two unfolded axes", "to", s.A_fifo, "PE", axis=1)
+    assert_refused(s, allo.ScheduleError, "needs a 3-D buffer", "to", s.C, pe, axis=1)
