@@ -229,7 +229,7 @@ def _add_function(graph: DataflowGraph, fop, params: list, timing: Timing) -> li
     callees = []
     for proc in processes(fop):
         pid = f"{name}/{proc.index}"
-        ids[proc.index] = pid
+        ids[proc.op] = (proc.index, pid)
         node = Node(pid, proc.kind, name, proc.name, timing.op_latency(proc.op),
                     callee=proc.name if proc.kind == "call" else None)
         if proc.kind == "stage" and "pipeline_ii" in proc.op.attributes:
@@ -252,6 +252,12 @@ def _add_function(graph: DataflowGraph, fop, params: list, timing: Timing) -> li
     return callees
 
 
+def _indexed(proc, ids: dict):
+    """``proc`` with its position in the function body (``ids``: op -> (index, node id))."""
+    proc.index = ids[proc.op][0]
+    return proc
+
+
 def _buffer_ops(block) -> list:
     out = []
     for op in block.operations:
@@ -268,7 +274,7 @@ def _name_of(op) -> str | None:
 
 
 def _add_buffer(graph, fnode, fop, value, label, ids, timing, port: bool) -> None:
-    uses = process_accesses(fop, value, timing)
+    uses = [(_indexed(p, ids), a) for p, a in process_accesses(fop, value, timing)]
     mtype = ir.MemRefType(value.type)
     if any(d < 0 for d in mtype.shape):
         return
@@ -293,8 +299,8 @@ def _add_buffer(graph, fnode, fop, value, label, ids, timing, port: bool) -> Non
     for w, wa in writers + own:
         for r, ra in readers:
             if r.index > w.index or (kind == "fifo" and r.index != w.index):
-                graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.index], wa),
-                                        Endpoint(ids[r.index], ra), **common))
+                graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.op][1], wa),
+                                        Endpoint(ids[r.op][1], ra), **common))
     returned = [u for u in value.uses if _owner(u).name == "func.return"]
     if returned and writers and not port:
         port_id = f"{fnode.id}:return"
@@ -302,7 +308,7 @@ def _add_buffer(graph, fnode, fop, value, label, ids, timing, port: bool) -> Non
             graph.nodes[port_id] = Node(port_id, "port", fnode.id, "return")
             fnode.children.append(port_id)
         w, wa = writers[-1]
-        graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.index], wa),
+        graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.op][1], wa),
                                 Endpoint(port_id), **common))
         return
     if port_id is None:
@@ -310,10 +316,10 @@ def _add_buffer(graph, fnode, fop, value, label, ids, timing, port: bool) -> Non
     for r, ra in readers:
         if not any(w.index < r.index for w, _ in writers):
             graph.edges.append(Edge(fnode.id, label, Endpoint(port_id),
-                                    Endpoint(ids[r.index], ra), **common))
+                                    Endpoint(ids[r.op][1], ra), **common))
     if writers:
         w, wa = writers[-1]
-        graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.index], wa),
+        graph.edges.append(Edge(fnode.id, label, Endpoint(ids[w.op][1], wa),
                                 Endpoint(port_id), **common))
 
 

@@ -167,15 +167,47 @@ def processes(func_op) -> list[Process]:
     out = []
     block = func_op.operation.regions[0].blocks[0]
     for index, op in enumerate(block.operations):
-        op = op.operation
-        if op.name in LOOP_OPS:
-            name = _str_attr(op, "op_name") or _str_attr(op, "loop_name") or f"L{index}"
-            out.append(Process("stage", name, op, index))
-        elif op.name == "func.call":
-            out.append(Process("call", _callee(op), op, index))
-        elif op.name not in ("func.return",) and (len(op.regions) or len(op.operands)):
-            out.append(Process("op", op.name, op, index))
+        proc = process_of(op.operation, index)
+        if proc is not None:
+            out.append(proc)
     return out
+
+
+def process_of(op, index: int = -1) -> Process | None:
+    """``op`` (a top-level op of a function body) as a process, ``None`` for a return."""
+    if op.name in LOOP_OPS:
+        name = _str_attr(op, "op_name") or _str_attr(op, "loop_name") or f"L{index}"
+        return Process("stage", name, op, index)
+    if op.name == "func.call":
+        return Process("call", _callee(op), op, index)
+    if op.name not in ("func.return",) and (len(op.regions) or len(op.operands)):
+        return Process("op", op.name, op, index)
+    return None
+
+
+def before(a: Process, b: Process) -> bool:
+    """Whether process ``a`` comes before ``b`` in their function body."""
+    return a.op != b.op and a.op.is_before_in_block(b.op)
+
+
+def top_level_users(func_op, value) -> list[Process]:
+    """The processes of ``func_op`` that use ``value``, in program order, found from the
+    value's uses (no walk of the whole body)."""
+    body = func_op.operation.regions[0].blocks[0]
+    found = []
+    for use in value.uses:
+        node = use.owner.operation if hasattr(use.owner, "operation") else use.owner
+        while node is not None and node.block != body:
+            node = _parent(node)
+        if node is not None and not any(node == f for f in found):
+            found.append(node)
+    procs = [p for p in (process_of(op) for op in found) if p is not None]
+    for i in range(1, len(procs)):  # insertion sort: few users, one block
+        j = i
+        while j > 0 and before(procs[j], procs[j - 1]):
+            procs[j], procs[j - 1] = procs[j - 1], procs[j]
+            j -= 1
+    return procs
 
 
 def uses_in(op, value) -> list:
@@ -192,7 +224,7 @@ def process_accesses(func_op, value, timing: Timing | None = None) -> list[tuple
     """``[(Process, Access)]`` for every process of ``func_op`` using buffer ``value``."""
     timing = timing or Timing()
     out = []
-    for proc in processes(func_op):
+    for proc in top_level_users(func_op, value):
         users = [u for u in uses_in(proc.op, value) if u.name not in IGNORED_USERS]
         if users:  # the access's ``start`` counts from the start of its process
             out.append((proc, access_of(proc, value, users, timing)))
@@ -267,10 +299,12 @@ def _call_access(call, value, timing: Timing, depth: int) -> Access:
                       latency=latency, ops=[call], path=[callee])
     proc, acc = inner[0]
     starts = _process_starts(fop, timing)
+    position = [k for k, op in enumerate(fop.regions[0].blocks[0].operations)
+                if op.operation == proc.op][0]
     result = Access(acc.mode, acc.in_order, acc.reason, list(acc.loops), acc.start,
                     latency, acc.ops, [callee] + acc.path)
     if result.in_order and acc.start is not None and "dataflow" not in fop.attributes:
-        base = starts.get(proc.index)
+        base = starts.get(position)
         result.start = None if base is None else base + acc.start
     if not result.in_order and result.reason and not result.reason.startswith(callee):
         result.reason = f"{callee}: {proc.name} {result.reason}"
@@ -367,5 +401,5 @@ def _str_attr(op, name: str) -> str | None:
         attrs[name], ir.StringAttr) else None
 
 
-__all__ = ["Access", "Process", "Timing", "processes", "process_accesses", "access_of",
-           "uses_in", "func_name"]
+__all__ = ["Access", "Process", "Timing", "processes", "process_of", "process_accesses",
+           "access_of", "uses_in", "before", "top_level_users", "func_name"]

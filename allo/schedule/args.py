@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .._mlir import ir
+from ..analysis.layout import AliasGraph
 from ..analysis.loops import FunctionLoops, LoopNode, Stage
 from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleError
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
@@ -303,6 +304,26 @@ def _named_results(op) -> list[tuple[str, Any]]:
         names = [a.value if isinstance(a, ir.StringAttr) else "" for a in attrs["names"]]
         return [(n, r) for n, r in zip(names, op.results) if n]
     return []
+
+
+# --------------------------------------------------------------------------- alias classes
+
+
+def alias_graph(sched):
+    """The alias graph of the module (``analysis.layout.AliasGraph``), cached until a
+    primitive that does not keep it (registry ``keeps``) runs."""
+    key = ("alias",)
+    cache = sched._analysis_cache
+    if key not in cache:
+        cache[key] = AliasGraph(sched.module, sched.func_args)
+    return cache[key]
+
+
+def forget(sched, kind: str) -> None:
+    """Drop the cached analyses of ``kind`` (``"alias"``, ``"buffers"``, ``"loops"``)."""
+    cache = sched._analysis_cache
+    for key in [k for k in cache if k[0] == kind]:
+        del cache[key]
 
 
 # --------------------------------------------------------------------------- renaming

@@ -25,16 +25,21 @@ from typing import Callable
 PRIMITIVES: dict[str, Callable] = {}
 
 
-def primitive(name: str, local: bool = False) -> Callable[[Callable], Callable]:
+def primitive(name: str, local: bool = False,
+              keeps: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """Register ``fn(sched, *args, **kwargs)`` as the primitive ``name``.
 
     ``local=True`` promises that the rewrite changes only the stages of the loops it resolved
     through ``args.resolve_loop`` (plus stages it creates) and no buffer, so the schedule
-    keeps every other cached analysis. Without it, all cached analyses are dropped.
+    keeps every other cached analysis. Without it, all cached analyses are dropped, except
+    the kinds named in ``keeps`` (e.g. ``"alias"``, ``"buffers"``) that are still cached when
+    the primitive returns: a primitive that keeps a kind drops it itself (``args.forget``)
+    whenever its rewrite invalidates it.
     """
 
     def register(fn: Callable) -> Callable:
         fn.local_rewrite = local
+        fn.keeps = tuple(keeps)
         PRIMITIVES[name] = fn
         return fn
 

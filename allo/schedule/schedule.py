@@ -160,7 +160,7 @@ class Schedule:
         if getattr(fn, "local_rewrite", False):
             self._forget_stages(self._touched_roots)
         else:
-            self._forget_analyses()
+            self._forget_analyses(keep=getattr(fn, "keeps", ()))
         self.primitive_sequences.append((name, list(args), kwargs))
         return result
 
@@ -209,9 +209,12 @@ class Schedule:
 
     # ------------------------------------------------------------------ cached analyses
 
-    def _forget_analyses(self) -> None:
-        """Drop every cached analysis (after a rewrite of unknown extent)."""
+    def _forget_analyses(self, keep: tuple = ()) -> None:
+        """Drop every cached analysis (after a rewrite of unknown extent), except the kinds
+        in ``keep`` (the first element of the cache keys)."""
+        kept = {k: v for k, v in self._analysis_cache.items() if k[0] in keep}
         self._analysis_cache.clear()
+        self._analysis_cache.update(kept)
         self._stage_cache.clear()
 
     def _forget_stages(self, roots) -> None:

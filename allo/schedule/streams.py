@@ -28,10 +28,11 @@ from .._mlir import affine_d, ir, memref_d
 from ..analysis.fifo_depth import DepthDecision, fallback_depth, fifo_depth
 from ..analysis.layout import (CALL_RESULT, FUNC_RESULT, GLOBAL, LOCAL, PARAM, VIEW,
                                AliasGraph, decode_layout, is_stream_type, retype_class)
-from ..analysis.stream_access import (Access, Process, Timing, process_accesses, processes)
+from ..analysis.stream_access import (Access, Process, Timing, before, process_accesses,
+                                      processes)
 from ..errors import LoopNotFoundError, ScheduleError
 from . import rewrite as tf
-from .args import BufferRef, FuncRef, resolve_buffer, resolve_function
+from .args import BufferRef, FuncRef, alias_graph, forget, resolve_buffer, resolve_function
 from .diagnostics import schedule_error
 from .handles import MockBuffer
 from .registry import primitive
@@ -172,17 +173,17 @@ def plan_stream(sched, ref: BufferRef, dst, depth) -> StreamPlan:
         why = acc.reason or "writes it"
         raise _fail(f"the consumer {dst} {why}; a FIFO must be read exactly once per element, "
                     f"in row-major order", label)
-    if proc.index < producer[0].index:
+    if before(proc, producer[0]):
         raise _fail(f"the consumer {dst} runs before the producer {producer[0].name}", label)
     for other, oacc in procs:
         if other.op == proc.op or other.op == producer[0].op or other in inits \
                 or other.name in streamed:
             continue
-        if oacc.mode != "read" or not oacc.in_order or other.index < producer[0].index:
+        if oacc.mode != "read" or not oacc.in_order or before(other, producer[0]):
             why = oacc.reason or ("writes it" if oacc.mode != "read" else "runs before the producer")
             raise _fail(f"{label} is also accessed by {other.name}, which {why}; it cannot "
                         f"be streamed", label)
-    if inits and inits[0].index > producer[0].index:
+    if inits and before(producer[0], inits[0]):
         raise _fail(f"{label} is re-initialized after its producer", label)
     _check_class(sched, ref, [producer, consumer] + [
         (p, a) for p, a in procs if p.kind == "call"], label)
@@ -217,7 +218,9 @@ def _fork_producer(func: FuncRef, ref: BufferRef, timing: Timing, label: str) ->
 
 def _check_class(sched, ref: BufferRef, endpoints: list, label: str) -> None:
     """The stream type may only reach ``ref`` itself and callee parameters on its paths."""
-    graph = AliasGraph(sched.module, sched.func_args)
+    if not _passed_to_calls(ref.value):
+        return  # its class is the buffer alone: no need to look at the rest of the module
+    graph = alias_graph(sched)
     node = graph.node_of_value(ref.value)
     for member in graph.class_of(node):
         if member is node or member.kind == PARAM:
@@ -262,15 +265,25 @@ def apply_stream(sched, plan: StreamPlan) -> MockBuffer:
     ref = plan.buffer
     for proc in plan.inits:
         proc.op.erase()
-    if plan.fork:
+    if plan.fork:  # new buffers and redirected accesses: cached classes are stale
+        forget(sched, "alias")
+        forget(sched, "buffers")
         _apply_fork(sched, plan)
-    else:
-        graph = AliasGraph(sched.module, sched.func_args)
+    elif not _passed_to_calls(ref.value):
+        ref.value.set_type(stream_type(ref.value.type, plan.depth.depth))
+        _add_consumer(ref.owner, plan.dst)
+    else:  # a retype keeps the alias classes: the cached graph stays valid
+        graph = alias_graph(sched)
         members = graph.class_of(graph.node_of_value(ref.value))
         retype_class(graph, members, lambda t: stream_type(t, plan.depth.depth))
         _add_consumer(ref.owner, plan.dst)
     plan.func.op.operation.attributes["dataflow"] = tf.unit_attr()
     return MockBuffer(ref.func, plan.name)
+
+
+def _passed_to_calls(value) -> bool:
+    return any((u.owner.operation if hasattr(u.owner, "operation") else u.owner).name
+               in ("func.call", "func.return") for u in value.uses)
 
 
 def _add_consumer(alloc, dst: str) -> None:
@@ -362,7 +375,7 @@ def _make_splitter(sched, plan: StreamPlan) -> tuple:
 # --------------------------------------------------------------------------- primitive
 
 
-@primitive("to")
+@primitive("to", keeps=("alias", "buffers"))
 def to(sched, target, dst, axis=None, depth=-1):
     """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
 
@@ -376,6 +389,8 @@ def to(sched, target, dst, axis=None, depth=-1):
     if axis is not None:
         from .systolic import plan_systolic, apply_systolic  # noqa: PLC0415 - optional mode
         plan = plan_systolic(sched, ref, dst, axis, depth)
+        forget(sched, "alias")
+        forget(sched, "buffers")
         return apply_systolic(sched, plan)
     plan = plan_stream(sched, ref, dst, depth)
     return apply_stream(sched, plan)
