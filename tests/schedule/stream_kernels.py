@@ -302,3 +302,11 @@ def sys_gemm_undrained(A: int32[3, 4], B: int32[4, 2]) -> int32[3, 2]:
     for i, j in allo.grid(3, 2, name="PE"):
         sys_pe(A_fifo[i, j], B_fifo[j, i], A_fifo[i, j + 1], B_fifo[j, i + 1], C, i, j)
     return C
+
+
+def call_result(P: int32[6, 12]) -> int32[6, 12]:
+    R = pipe2(P)
+    S: int32[6, 12]
+    for a, b in allo.grid(6, 12, name="use"):
+        S[a, b] = R[a, b] + 1
+    return S

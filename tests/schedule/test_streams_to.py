@@ -279,3 +279,33 @@ def test_systolic_refusals():
     assert_refused(s, allo.ScheduleError, "axis must be 0 or 1", "to", s.A_fifo, pe, axis=2)
     assert_refused(s, allo.ScheduleError, "two unfolded axes", "to", s.A_fifo, "PE", axis=1)
     assert_refused(s, allo.ScheduleError, "needs a 3-D buffer", "to", s.C, pe, axis=1)
+
+
+def test_compose_stream_schedule_with_ids(tmp_path):
+    import importlib.util
+    import pathlib
+    import sys
+    if sys.version_info < (3, 12):
+        pytest.skip("PEP 695 needs Python 3.12")
+    spec = importlib.util.spec_from_file_location(
+        "stream_kernels_pep695", pathlib.Path(__file__).with_name("stream_kernels_pep695.py"))
+    T = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(T)
+    sub = allo.customize(T.twostage, instantiate=[allo.ir.types.int32, 16])
+    sub.to(sub.T, "second", depth=3)
+    s = allo.customize(T.two_instances)
+    s.compose(sub, id="A")
+    assert s.primitive_sequences == [("to", [allo.ir.utils.MockBuffer("twostage_A", "T"),
+                                             "second"], {"depth": 3})]
+    code = hls(s)
+    assert "#pragma HLS stream variable=T depth=3" in body_of(code, "twostage_A")
+    assert "hls::stream" not in body_of(code, "twostage_B")
+    X = ints(16)
+    assert_cpu_matches(s, lambda x: ((x + 1) * 2 + 1) * 2, X)
+    check_csim(s, X, project=str(tmp_path / "p"))
+
+
+def test_call_result_is_refused():
+    s = allo.customize(K.call_result)
+    assert_refused(s, allo.ScheduleError, "not a local buffer (it comes from func.call)",
+                   "to", s.R, "use")
