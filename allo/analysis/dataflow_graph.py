@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from .._mlir import ir
-from ..errors import LayoutConflictError
+from ..errors import AlloError, LayoutConflictError
 from ..mlir_utils import find_func, func_name
 from .fifo_depth import DepthDecision, fallback_depth, fifo_depth
 from .layout import decode_layout, is_stream_type, layout_str
@@ -129,7 +129,6 @@ class DataflowGraph:
         edges = [e for e in self.edges_of(buffer) if e.src.access is not None
                  and e.dst.access is not None] or self.edges_of(buffer)
         if not edges:
-            from ..errors import AlloError  # noqa: PLC0415 - base layer
             raise AlloError(f"no buffer {buffer} between two processes in the dataflow graph "
                             f"of {self.top}; buffers: "
                             f"{', '.join(sorted({e.label for e in self.edges})) or '(none)'}")

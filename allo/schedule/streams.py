@@ -396,12 +396,6 @@ def to(sched, target, dst, axis=None, depth=-1):
     return apply_stream(sched, plan)
 
 
-def explain_plan(plan: StreamPlan) -> str:
-    """One line per decision of a plan (used by tests and the dataflow graph)."""
-    return (f"{plan.buffer.func}:{plan.name}: producer {plan.producer[0].name}, consumer "
-            f"{plan.dst}, depth {plan.depth.depth} ({plan.depth.reason})")
-
-
 # --------------------------------------------------------------------------- build check
 
 
@@ -427,4 +421,4 @@ def check_stream_readers(sched) -> None:
 
 
 __all__ = ["to", "plan_stream", "apply_stream", "StreamPlan", "stream_type", "stream_depth",
-           "consumers_of", "check_stream_readers", "explain_plan", "CONSUMERS_ATTR"]
+           "consumers_of", "check_stream_readers", "CONSUMERS_ATTR"]
