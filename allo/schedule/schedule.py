@@ -231,7 +231,12 @@ class Schedule:
         return self.built.find_func(name)
 
     def _function_names(self) -> list[str]:
-        return [func_name(op) for op in func_ops(self.module)]
+        """Names of the module's functions (cached until the next primitive that does not
+        keep ``"functions"``)."""
+        key = ("functions",)
+        if key not in self._analysis_cache:
+            self._analysis_cache[key] = [func_name(op) for op in func_ops(self.module)]
+        return list(self._analysis_cache[key])
 
     def _function_loops(self, name: str) -> FunctionLoops | None:
         """Loop nests of function ``name`` (cached until the next primitive)."""

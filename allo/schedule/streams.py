@@ -375,7 +375,7 @@ def _make_splitter(sched, plan: StreamPlan) -> tuple:
 # --------------------------------------------------------------------------- primitive
 
 
-@primitive("to", keeps=("alias", "buffers"))
+@primitive("to", keeps=("alias", "buffers", "functions"))
 def to(sched, target, dst, axis=None, depth=-1):
     """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
 
