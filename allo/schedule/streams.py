@@ -185,8 +185,7 @@ def plan_stream(sched, ref: BufferRef, dst, depth) -> StreamPlan:
                         f"be streamed", label)
     if inits and before(producer[0], inits[0]):
         raise _fail(f"{label} is re-initialized after its producer", label)
-    _check_class(sched, ref, [producer, consumer] + [
-        (p, a) for p, a in procs if p.kind == "call"], label)
+    _check_class(sched, ref, label)
     elements = math.prod(ir.MemRefType(ref.value.type).shape)
     decision = _decide_depth(depth, producer[1], acc, elements)
     name = _fork_name(sched, ref) if fork else ref.name
@@ -216,7 +215,7 @@ def _fork_producer(func: FuncRef, ref: BufferRef, timing: Timing, label: str) ->
     raise _fail(f"the producer of {label} is not found", label)
 
 
-def _check_class(sched, ref: BufferRef, endpoints: list, label: str) -> None:
+def _check_class(sched, ref: BufferRef, label: str) -> None:
     """The stream type may only reach ``ref`` itself and callee parameters on its paths."""
     if not _passed_to_calls(ref.value):
         return  # its class is the buffer alone: no need to look at the rest of the module
