@@ -11,10 +11,12 @@
 """
 
 from .errors import (  # noqa: F401
-    AlloError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
+    AlloError, InternalError, FrontendError, AlloSyntaxError, AlloTypeError, DTypeError, DTypeWarning,
     ScheduleError, LoopNotFoundError, BufferNotFoundError, LayoutConflictError,
-    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, SimulationError,
-    DeadlockError, StreamError,
+    ScheduleArgumentError, DependenceError, ImperfectNestError, NotAffineError,
+    BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, InternalError,
+    AllocationError,
+    SimulationError, DeadlockError, StreamError, UnsupportedTorchOpError,
 )
 from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403
@@ -25,3 +27,10 @@ from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 from .backend.hls import HLSModule, IPModule  # noqa: F401
 from .verify import verify  # noqa: F401,E402
 from . import passes, primitives, utils  # noqa: F401,E402 - reachable as allo.<name> after import allo
+from . import library  # noqa: F401,E402 - allo.library.KERNEL2SCHEDULE; kernels in allo.library.nn
+from .torch_frontend import from_pytorch  # noqa: E402
+from . import frontend as _frontend  # noqa: E402
+
+# ``allo.frontend.from_pytorch`` (backends.md §9) lives in the façade because it composes
+# schedules and builds; the frontend package exposes it under the spec's path.
+_frontend.from_pytorch = from_pytorch

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .diagnostics import public_entry, public_methods
 from .frontend.builder import build_module
 from .schedule import Schedule, Partition  # noqa: F401
 
+# Every public Schedule method (primitives, get_loops, compose, build, ...) is an entry
+# point: its errors are located at the user's call and show the user's frames only.
+public_methods(Schedule)
 
+
+@public_entry
 def customize(
     fn: Callable | str,
     verbose: bool = False,

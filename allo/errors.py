@@ -1,40 +1,99 @@
 """The AlloError exception family.
 
 Every error the library raises for bad user input is a subclass of :class:`AlloError`.
-Frontend errors carry a source location and render it in one fixed format::
+Each carries an optional :class:`~allo.diagnostics.SourceLoc` (``err.loc``) and prints it
+in the one format of ``allo.diagnostics.render``::
 
     <message>
-      File "<absolute source path>", Line: <n>, in <kernel function name>
+      File "<absolute source path>", Line: <n>, in <function>
         <first line of the offending statement, stripped>
 
-No other module formats frontend locations; they build a
-:class:`FrontendError` subclass with ``filename``/``lineno``/``func_name``/``source``.
+``err.message`` is the message alone; ``filename``/``lineno``/``func_name``/``source`` read
+the location. Frontend errors are located at the kernel statement being compiled, build
+errors at the MLIR operation's ``loc`` when they concern one, and everything else at the
+user's call into the library (``allo.diagnostics.public_entry``).
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
+
+from .diagnostics import SourceLoc, render, user_stacklevel
 
 
 class AlloError(Exception):
-    """Root of every error raised by ``allo`` for bad input or a failed build."""
+    """Root of every error raised by ``allo`` for bad input or a failed build.
+
+    >>> e = AlloError("bad", loc=SourceLoc("/u.py", 7, function="main", source="f(x)"))
+    >>> print(e)
+    bad
+      File "/u.py", Line: 7, in main
+        f(x)
+    >>> (e.message, e.filename, e.lineno, e.func_name, e.source)
+    ('bad', '/u.py', 7, 'main', 'f(x)')
+    """
+
+    #: a user error: public entry points locate it and hide the library's frames
+    user_error = True
+
+    def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        self.message = str(message)
+        self.loc = loc
+        super().__init__(render(self.message, loc))
+
+    def __str__(self) -> str:
+        return render(self.message, self.loc)
+
+    def __reduce__(self):
+        return _rebuild_error, (type(self), self.args, dict(self.__dict__))
+
+    def locate(self, loc: SourceLoc | None) -> "AlloError":
+        """Give this error the place ``loc`` unless it already has one (the first, most
+        precise location wins). Returns ``self``."""
+        if self.loc is None and loc is not None:
+            self.loc = loc
+            self.args = (str(self),)
+        return self
+
+    # the attribute names of language.md §0.1, for every located error
+    @property
+    def filename(self) -> str | None:
+        return None if self.loc is None else self.loc.filename
+
+    @property
+    def lineno(self) -> int | None:
+        return None if self.loc is None else self.loc.line
+
+    @property
+    def func_name(self) -> str | None:
+        return None if self.loc is None else self.loc.function
+
+    @property
+    def source(self) -> str | None:
+        return None if self.loc is None else self.loc.text
+
+
+def _rebuild_error(cls, args, state):
+    """Unpickle an ``AlloError`` without calling its (subclass-specific) constructor."""
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class InternalError(AlloError, RuntimeError):
+    """A bug in ``allo`` itself (an invariant of its own IR broke), not bad input.
+
+    Its traceback is never filtered: the library's frames are what a bug report needs.
+    """
+
+    user_error = False
+
+    def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        super().__init__(f"internal error: {message} (please report this as a bug)", loc=loc)
 
 
 # --------------------------------------------------------------------------- frontend
-
-
-def render_located(message: str, filename, lineno, func_name, source) -> str:
-    """``message`` followed by the fixed location block (nothing when ``lineno`` is None)."""
-    if lineno is None:
-        return message
-    src = (source or "").strip().splitlines()
-    first = src[0].strip() if src else ""
-    return (
-        f"{message}\n"
-        f'  File "{filename}", Line: {lineno}, in {func_name}\n'
-        f"    {first}"
-    )
 
 
 class FrontendError(AlloError, SystemExit):
@@ -57,26 +116,23 @@ class FrontendError(AlloError, SystemExit):
         lineno: int | None = None,
         func_name: str | None = None,
         source: str | None = None,
+        *,
+        loc: SourceLoc | None = None,
     ):
-        self.message = message
-        self.filename = filename
-        self.lineno = lineno
-        self.func_name = func_name
-        self.source = source
-        text = self._render()
-        Exception.__init__(self, text)
-        self.code = f"{type(self).__name__}: {text}"
+        if loc is None and lineno is not None:
+            loc = SourceLoc(filename or "<unknown>", lineno, function=func_name,
+                            source=source if source is not None else "")
+        super().__init__(message, loc=loc)
+        self.code = f"{type(self).__name__}: {self}"
 
-    def _render(self) -> str:
-        return render_located(self.message, self.filename, self.lineno, self.func_name,
-                              self.source)
+    def locate(self, loc: SourceLoc | None) -> "FrontendError":
+        super().locate(loc)
+        self.code = f"{type(self).__name__}: {self}"
+        return self
 
-    def __str__(self) -> str:
-        return self._render()
-
-    def with_location(self, filename, lineno, func_name, source):
+    def with_location(self, filename, lineno, func_name, source) -> "FrontendError":
         """Return a copy of this error located at the given statement (first one wins)."""
-        if self.lineno is not None:
+        if self.loc is not None:
             return self
         return type(self)(self.message, filename, lineno, func_name, source)
 
@@ -90,7 +146,14 @@ class AlloTypeError(FrontendError, TypeError):
 
 
 class DTypeError(AlloError, TypeError):
-    """Invalid type construction at Python level (``Int(2.5)``, ``Float(24, 8)``)."""
+    """Invalid type construction at Python level (``Int(2.5)``, ``Float(24, 8)``).
+
+    Located where it was written: the innermost frame outside ``allo`` when it is raised
+    (inside a kernel the frontend re-raises its message as a located ``AlloTypeError``).
+    """
+
+    def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        super().__init__(message, loc=loc if loc is not None else SourceLoc.user_call_site())
 
 
 class DTypeWarning(UserWarning):
@@ -114,6 +177,27 @@ class BufferNotFoundError(ScheduleError, RuntimeError):
 
 class LayoutConflictError(ScheduleError):
     """Two incompatible memory layouts meet in one alias class."""
+
+
+class ScheduleArgumentError(ScheduleError):
+    """A primitive argument of the wrong kind or value: a factor below 1, a dimension out of
+    range, a float where a loop index belongs, a tiling factor not below the trip count."""
+
+
+class DependenceError(ScheduleError):
+    """The primitive would reverse a data dependence (or reassociate a floating-point
+    reduction), so the program would compute something else."""
+
+
+class ImperfectNestError(ScheduleError):
+    """The named loops do not form the nest the primitive needs: not nested in one another,
+    not directly nested, or holding statements that cannot be moved out of the way."""
+
+
+class NotAffineError(ScheduleError):
+    """A loop bound or subscript is not of the form the primitive needs: run-time (non
+    constant) bounds, a loop carrying values, a non-zero lower bound or non-unit step, a
+    subscript that is not affine-linear."""
 
 
 # --------------------------------------------------------------------------- backends
@@ -149,11 +233,40 @@ class IndexOutOfBoundsError(AlloError, IndexError):
     def __init__(self, array: str, index: int, axis: int, size: int, filename=None,
                  lineno=None, func_name=None, source=None):
         self.array, self.index, self.axis, self.size = array, index, axis, size
-        self.filename, self.lineno, self.func_name, self.source = \
-            filename, lineno, func_name, source
-        self.message = (f"index {index} is out of bounds for axis {axis} of array '{array}' "
-                        f"with size {size}")
-        super().__init__(render_located(self.message, filename, lineno, func_name, source))
+        loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
+                                                    function=func_name, source=source)
+        super().__init__(f"index {index} is out of bounds for axis {axis} of array '{array}' "
+                         f"with size {size}", loc=loc)
+
+
+class AllocationError(AlloError, MemoryError):
+    """A local array of a CPU-built kernel could not be allocated when the kernel ran.
+
+    The kernel stops before touching the array; the message names the array, its size in
+    bytes and the line that declares it.
+    """
+
+
+class UnsupportedTorchOpError(AlloError, NotImplementedError):
+    """``allo.frontend.from_pytorch`` met a torch.fx node it cannot translate.
+
+    The message names the node, its target and, when torch.fx recorded one, the model's
+    source line (rendered like frontend errors).
+
+    >>> e = UnsupportedTorchOpError("unsupported torch operation torch.erfinv (node 'erfinv')",
+    ...                             "/m.py", 12, "forward", "return torch.erfinv(x)")
+    >>> print(e)
+    unsupported torch operation torch.erfinv (node 'erfinv')
+      File "/m.py", Line: 12, in forward
+        return torch.erfinv(x)
+    >>> isinstance(e, NotImplementedError)
+    True
+    """
+
+    def __init__(self, message: str, filename=None, lineno=None, func_name=None, source=None):
+        loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
+                                                    function=func_name, source=source)
+        super().__init__(message, loc=loc)
 
 
 class SimulationError(AlloError, RuntimeError):
@@ -172,8 +285,9 @@ class StreamError(SimulationError):
     def __init__(self, message: str, stream: str | None = None, kernel: str | None = None,
                  filename=None, lineno=None, source=None):
         self.stream, self.kernel = stream, kernel
-        self.filename, self.lineno = filename, lineno
-        super().__init__(render_located(message, filename, lineno, kernel, source))
+        loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
+                                                    function=kernel, source=source)
+        super().__init__(message, loc=loc)
 
 
 class DeadlockError(SimulationError):
@@ -191,29 +305,9 @@ def warn(message: str, category=UserWarning, stacklevel: int | None = None) -> N
     warnings.warn(message, category, stacklevel=stacklevel)
 
 
-def user_stacklevel() -> int:
-    """The ``stacklevel`` that makes ``warn``'s ``warnings.warn`` name the user's frame.
-
-    >>> user_stacklevel() >= 2
-    True
-    """
-    # from the frame that calls warnings.warn (warn, or a direct caller of this function),
-    # stacklevel 2 is its caller: two frames up from here
-    frame = sys._getframe(2)
-    level = 2
-    while frame is not None and _in_library(frame):
-        frame = frame.f_back
-        level += 1
-    return level if frame is not None else 2
-
-
-def _in_library(frame) -> bool:
-    module = frame.f_globals.get("__name__", "")
-    return module == "allo" or module.startswith("allo.")
-
-
 __all__ = [
     "AlloError",
+    "InternalError",
     "FrontendError",
     "AlloSyntaxError",
     "AlloTypeError",
@@ -223,11 +317,18 @@ __all__ = [
     "LoopNotFoundError",
     "BufferNotFoundError",
     "LayoutConflictError",
+    "ScheduleArgumentError",
+    "DependenceError",
+    "ImperfectNestError",
+    "NotAffineError",
     "BuildError",
     "ToolNotFoundError",
     "ArgumentError",
     "IndexOutOfBoundsError",
+    "InternalError",
+    "AllocationError",
     "SimulationError",
     "StreamError",
     "DeadlockError",
+    "UnsupportedTorchOpError",
 ]

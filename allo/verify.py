@@ -47,6 +47,7 @@ import numpy as np
 from .backend import numpy_codec as codec
 from .backend.signature import Port, Signature, read_signature
 from .customize import customize
+from .diagnostics import as_user_error, message_of, public_entry
 from .errors import AlloError
 from .frontend.types import Fixed, Float, Index, UFixed, UInt
 from .schedule import Schedule
@@ -69,6 +70,7 @@ DYNAMIC_EXTENT = 8  # extent used for a dimension whose size is only known at ru
 PRINT_LIMIT = 64  # elements printed per array in a counterexample
 
 
+@public_entry
 def verify(schedule_a, schedule_b) -> bool:
     """``True`` when the two schedules are equivalent (see the module docstring).
 
@@ -108,8 +110,8 @@ def _as_schedule(value: Any, what: str):
         return value
     if isinstance(value, pytypes.FunctionType):
         return customize(value)
-    raise TypeError(f"verify: {what} must be a Schedule (or a kernel function), got "
-                    f"{type(value).__name__}")
+    raise as_user_error(TypeError(f"verify: {what} must be a Schedule (or a kernel function), "
+                                  f"got {type(value).__name__}"))
 
 
 def _signature(sched) -> Signature:
@@ -374,7 +376,7 @@ def hls_diff(schedule_a, schedule_b) -> str:
             # sit at different places in a file and would drown the real differences
             codes.append([_SOURCE_LINE_COMMENT.sub("", line) for line in code.splitlines()])
         except AlloError as err:
-            codes.append([f"// HLS code unavailable: {type(err).__name__}: {err}"])
+            codes.append([f"// HLS code unavailable: {type(err).__name__}: {message_of(err)}"])
     diff = difflib.unified_diff(codes[0], codes[1], lineterm="",
                                 fromfile=f"{schedule_a.top_func_name} (schedule_a).cpp",
                                 tofile=f"{schedule_b.top_func_name} (schedule_b).cpp")

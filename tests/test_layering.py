@@ -21,6 +21,7 @@ LAYERS = ("base", "frontend", "analysis", "schedule", "backend", "facade")
 # under a lower layer falls under ``allo`` (façade): lower layers cannot import it.
 LAYER_OF_PREFIX = {
     "allo.errors": "base",
+    "allo.diagnostics": "base",
     "allo._mlir": "base",
     "allo.mlir_utils": "base",
     "allo.frontend": "frontend",

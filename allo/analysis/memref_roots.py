@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 from .._mlir import ir
+from ..diagnostics import SourceLoc
+from ..errors import DTypeError, InternalError
 from ..frontend.types import AlloType, Float, Index, Int, UInt, UFixed, type_from_str
 from ..mlir_utils import find_func, find_symbol
 
@@ -82,10 +84,11 @@ def signed_from_tags(op, default_width: int = 0) -> bool:
     if "allo.type" in op.attributes:
         text = ir.StringAttr(op.attributes["allo.type"]).value
         try:
-            return not is_unsigned_type(type_from_str(text)) and not isinstance(
-                type_from_str(text), Float)
-        except Exception:  # an unknown tag cannot make a value unsigned
-            return True
+            tagged = type_from_str(text)
+        except (DTypeError, ValueError) as err:  # the frontend writes only known tags
+            raise InternalError(f"'{op.name}' carries the unknown type tag "
+                                f"allo.type = {text!r}", loc=SourceLoc.of_op(op)) from err
+        return not is_unsigned_type(tagged) and not isinstance(tagged, Float)
     if "unsigned" in op.attributes:
         return False
     return default_width != 1

@@ -25,6 +25,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+from ..diagnostics import public_entry
 from ..errors import BuildError
 
 LOOP_COLUMNS = ["TripCount", "Latency", "IterationLatency", "PipelineII", "PipelineDepth"]
@@ -120,6 +121,7 @@ class SynthesisReport:
         return "\n".join(lines)
 
 
+@public_entry
 def parse_xml(path: str, prod_name: str, top: str = "top", print_flag: bool = False):
     """Parse ``<path>/out.prj/solution1/syn/report/<top>_csynth.xml``; write ``report.json``."""
     xml_file = os.path.join(path, "out.prj", "solution1", "syn", "report", f"{top}_csynth.xml")
@@ -128,7 +130,7 @@ def parse_xml(path: str, prod_name: str, top: str = "top", print_flag: bool = Fa
     try:
         root = ET.parse(xml_file).getroot()
     except ET.ParseError as e:
-        raise BuildError(f"Cannot parse {xml_file}: {e}") from None
+        raise BuildError(f"Cannot parse {xml_file}: {e}") from e
     report = SynthesisReport(root, prod_name)
     with open(os.path.join(path, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report.to_dict(), f, indent=2)

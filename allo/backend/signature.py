@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from .._mlir import ir
 from ..analysis.memref_roots import param_allo_types, result_allo_types
-from ..errors import BuildError, DTypeError
+from ..diagnostics import SourceLoc, message_of
+from ..errors import AlloError, BuildError, DTypeError
 from ..frontend.types import AlloType, Fixed, UFixed, numpy_dtype
 from ..mlir_utils import func_name
 
@@ -38,7 +39,7 @@ class Port:
             self.storage_dtype = numpy_dtype(self.allo_type, storage=True)
             self.user_dtype = numpy_dtype(self.allo_type)
         except DTypeError as err:
-            raise BuildError(str(err)) from None
+            raise BuildError(message_of(err)) from err
         self.type_str = str(self.allo_type)
         self.is_fixed = isinstance(self.allo_type, (Fixed, UFixed))
         self.static_shape = self.is_array and all(d is not None for d in self.shape)
@@ -64,7 +65,15 @@ def _shape_of(type_: "ir.Type"):
 
 
 def read_signature(func_op, arg_names=None) -> Signature:
-    """Build the :class:`Signature` of ``func_op`` (names default to ``arg<i>``)."""
+    """Build the :class:`Signature` of ``func_op`` (names default to ``arg<i>``); a type
+    that cannot cross the boundary is a ``BuildError`` at the function's ``def`` line."""
+    try:
+        return _read_signature(func_op, arg_names)
+    except AlloError as err:
+        raise err.locate(SourceLoc.of_op(func_op))
+
+
+def _read_signature(func_op, arg_names) -> Signature:
     ftype = ir.FunctionType(ir.TypeAttr(func_op.attributes["function_type"]).value)
     name = func_name(func_op)
     in_types, out_types = param_allo_types(func_op), result_allo_types(func_op)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .._mlir import ir
+from ..diagnostics import as_user_error, public_entry
 from ..errors import BuildError
 from ..mlir_utils import find_func
 
@@ -20,13 +21,15 @@ COPYRIGHT_CPP = ("// Copyright Allo authors. All Rights Reserved.\n"
                  "// SPDX-License-Identifier: Apache-2.0\n")
 
 
+@public_entry
 def generate_hbm_config(top: str, hbm_mapping: dict, arg_name_mapping: dict | None = None) -> str:
     """The ``[connectivity]`` section mapping each kernel port to a memory bank."""
     lines = ["[connectivity]", ""]
     for key, mem in hbm_mapping.items():
         if isinstance(mem, bool) or not isinstance(mem, (int, str)):
-            raise ValueError(f"Invalid memory specification for '{key}': {mem!r} "
-                             "(expected an HBM channel number or a string such as 'DDR[0]')")
+            raise as_user_error(ValueError(
+                f"Invalid memory specification for '{key}': {mem!r} (expected an HBM channel "
+                "number or a string such as 'DDR[0]')"))
         bank = f"HBM[{mem}]" if isinstance(mem, int) else mem
         name = (arg_name_mapping or {}).get(key, key)
         lines.append(f"sp={top}_1.{name}:{bank}")
@@ -40,6 +43,7 @@ _TOP_HEADER = re.compile(r"void (?P<name>\w+)\(\n(?P<params>(?:.*\n)*?)\) \{\n")
 _ARRAY_PARAM = re.compile(r"^(?P<indent>\s*)(?P<type>.+?) (?P<name>\w+)(?P<dims>(\[\d+\])+)$")
 
 
+@public_entry
 def postprocess_hls_code(code: str, top: str, pragma: bool = True) -> str:
     """Give plain Vitis HLS code the Vitis kernel interface.
 
@@ -101,6 +105,7 @@ def _count(mtype) -> int:
     return n
 
 
+@public_entry
 def codegen_host(top: str, module, num_output_args: int = 0, kernel_name: str | None = None) -> str:
     """An XRT host program for kernel ``top`` of the HLS-ready ``module``.
 

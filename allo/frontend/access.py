@@ -10,50 +10,48 @@ from .._mlir import arith_d, ir
 from ..errors import AlloTypeError
 from . import memory as mem
 from .annotations import eval_compile_time
-from .casting import constant, tag
-from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64, index as index_t
-from .values import Affine, Val, linear_form
+from .casting import constant, op_result, tag
+from .context import Part
+from .scalars import materialize
+from .types import Float, Index, Int, Struct, UInt, bool as bool_t, float16, float32, float64
+from .values import Val, linear_form
 
 
-def _res(op):
-    return op.result if hasattr(op, "result") else op.results[0]
-
-
-class AccessMixin:
-    """Mixed into the function builder."""
+class AccessLowering(Part):
+    """Subscripts of one function: elements and views of arrays, compile-time subscripts,
+    struct fields and stream arrays (handed to their parts), and bits of integers."""
 
     # ---------------------------------------------------------------- arrays
-    def subscript_items(self, node):
+    def subscript_items(self, node: ast.Subscript) -> list:
+        """The index expressions of ``node`` (one per subscripted dimension)."""
         sl = node.slice
         return list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
 
-    def expr_Subscript(self, node):
-        base = self.visit_expr(node.value)
+    def subscript(self, node: ast.Subscript) -> Val:
+        """The value of ``base[...]`` read in an expression."""
+        base = self.exprs.visit_expr(node.value)
         if base.value is None and base.dtype is None:
             return self.compile_time_subscript(base, node)
         if isinstance(base.dtype, Struct):
-            return self.read_struct_field(base, node.slice)
+            return self.structs.read_struct_field(base, node.slice)
         if "streams" in base.extra:
-            return self.stream_element(base, self.subscript_items(node))
+            return self.streams.stream_element(base, self.subscript_items(node))
         if base.is_array:
-            view = self.index_array(base, self.subscript_items(node))
-            if view.is_array:
-                return view
-            return Val(mem.load(view, view.extra["indices"], base.dtype), base.dtype)
+            return self._element_or_view(base, node)
         return self.bit_get(base, node.slice)
 
     def compile_time_subscript(self, base, node):
         """``k[int32, 4](...)`` template reference or numpy-constant indexing."""
         if isinstance(base.const, np.ndarray):
             try:
-                idx = eval_compile_time(node.slice, self.compile_env())
+                idx = eval_compile_time(node.slice, self.ctx.compile_env())
             except Exception:  # noqa: BLE001
-                arr = self.global_array(getattr(node.value, "id", "const"), base.const)
-                return self.expr_Subscript_on(arr, node)
-            return self.python_value("const", base.const[idx])
+                arr = self.ctx.global_array(getattr(node.value, "id", "const"), base.const)
+                return self._element_or_view(arr, node)
+            return self.exprs.python_value("const", base.const[idx])
         return Val(None, None, const=("template", base.const, node.slice))
 
-    def expr_Subscript_on(self, arr: Val, node):
+    def _element_or_view(self, arr: Val, node):
         view = self.index_array(arr, self.subscript_items(node))
         if view.is_array:
             return view
@@ -78,10 +76,10 @@ class AccessMixin:
             _, start, step = entries[dim]
             if isinstance(item, ast.Slice):
                 lo, hi, st = self._slice_bounds(item, extent)
-                new_entries[dim] = ("slice", mem.add_index(start, mem.mul_index(self._idx_const(lo), step)), step * st)
+                new_entries[dim] = ("slice", mem.add_index(start, mem.mul_index(mem.index_const(lo), step)), step * st)
                 new_shape.append(max(0, -(-(hi - lo) // st)))
             else:
-                iv = mem.as_index(self.visit_expr(item), self.convert)
+                iv = mem.as_index(self.exprs.visit_expr(item), materialize)
                 c = self._const_index(iv)
                 if c is not None:
                     if c < 0:
@@ -98,14 +96,11 @@ class AccessMixin:
             out.extra = dict(arr.extra)
         return out
 
-    def _idx_const(self, c: int) -> Val:
-        return Val(None, index_t, const=c, affine=Affine.const(c))
-
     def _slice_bounds(self, item: ast.Slice, extent: int):
         def ev(n, default):
             if n is None:
                 return default
-            v = self.visit_expr(n)
+            v = self.exprs.visit_expr(n)
             if not (v.is_const and isinstance(v.const, int)):
                 raise AlloTypeError("slice bounds must be compile-time constants")
             return int(v.const)
@@ -125,15 +120,15 @@ class AccessMixin:
             raise AlloTypeError("Can only access bit (slice) for integers")
 
     def _bit_index(self, node, width):
-        idx = mem.as_index(self.visit_expr(node), self.convert)
+        idx = mem.as_index(self.exprs.visit_expr(node), materialize)
         c = self._const_index(idx)
         if c is not None and (c < 0 or c >= width):
             raise AlloTypeError(f"bit index {c} out of range for a {width}-bit integer")
         return idx
 
     def _slice_width(self, sl: ast.Slice, width):
-        lo_v = self.visit_expr(sl.lower) if sl.lower is not None else self._idx_const(0)
-        hi_v = self.visit_expr(sl.upper) if sl.upper is not None else self._idx_const(width)
+        lo_v = self.exprs.visit_expr(sl.lower) if sl.lower is not None else mem.index_const(0)
+        hi_v = self.exprs.visit_expr(sl.upper) if sl.upper is not None else mem.index_const(width)
         diff = None
         # the width is hi - lo on the source values, before their conversion to index
         fl, fh = linear_form(lo_v), linear_form(hi_v)
@@ -144,15 +139,16 @@ class AccessMixin:
             raise AlloTypeError("cannot infer the width of the bit slice")
         if diff <= 0:
             raise AlloTypeError("upper bound must be greater than lower bound")
-        lo = mem.as_index(lo_v, self.convert)
+        lo = mem.as_index(lo_v, materialize)
         clo = self._const_index(lo)
         if clo is not None and clo + diff > width:
             raise AlloTypeError(f"bit slice exceeds the {width}-bit integer")
         return lo, diff
 
     def bit_get(self, v: Val, sl):
+        """``v[k]`` or ``v[lo:hi]`` of an integer: one bit or a bit slice."""
         self._check_bit_target(v)
-        x = self.materialize(v)
+        x = materialize(v)
         if isinstance(sl, ast.Slice):
             lo, w = self._slice_width(sl, v.dtype.bits)
             op = ir.Operation.create("allo.get_slice", results=[ir.IntegerType.get_signless(w)],
@@ -168,10 +164,10 @@ class AccessMixin:
     def bit_set(self, current: Val, sl, new: Val) -> Val:
         """``current`` with a bit or bit range replaced by ``new``."""
         self._check_bit_target(current)
-        x = self.materialize(current)
+        x = materialize(current)
         if isinstance(sl, ast.Slice):
             lo, w = self._slice_width(sl, current.dtype.bits)
-            y = self.materialize(new, UInt(w))
+            y = materialize(new, UInt(w))
             name, idx = "allo.set_slice", lo
         else:
             idx = self._bit_index(sl, current.dtype.bits)
@@ -188,17 +184,20 @@ class AccessMixin:
         if v.dtype == bool_t:
             return v.value
         if isinstance(v.dtype, (Int, UInt)):
-            return _res(arith_d.TruncIOp(ir.IntegerType.get_signless(1), self.materialize(v)))
-        return self.materialize(v, bool_t)
+            return op_result(arith_d.TruncIOp(ir.IntegerType.get_signless(1), materialize(v)))
+        return materialize(v, bool_t)
 
     def bit_reverse(self, v: Val) -> Val:
+        """``v.reverse()``: the bits of integer ``v`` in reverse order."""
         if v.is_array or not isinstance(v.dtype, (Int, UInt)):
             raise AlloTypeError("Can only reverse integers")
-        op = ir.Operation.create("allo.reverse", results=[v.dtype.build()], operands=[self.materialize(v)])
+        op = ir.Operation.create("allo.reverse", results=[v.dtype.build()], operands=[materialize(v)])
         tag(op, v.dtype)
         return Val(op.results[0], v.dtype)
 
     def bitcast(self, v: Val) -> Val:
+        """``v.bitcast()``: the same bits as an unsigned integer (of a float or fixed-point value)
+        or a float (of an integer)."""
         t = v.dtype
         if v.is_array:
             raise AlloTypeError("bitcast expects a scalar")
@@ -206,13 +205,13 @@ class AccessMixin:
             target = {16: float16, 32: float32, 64: float64}.get(t.bits)
             if target is None:
                 raise AlloTypeError(f"Unsupported bitwidth {t.bits}")
-            return Val(_res(arith_d.BitcastOp(target.build(), self.materialize(v))), target)
+            return Val(op_result(arith_d.BitcastOp(target.build(), materialize(v))), target)
         if isinstance(t, Float):
             rt = UInt(t.bits)
-            return Val(_res(tag(arith_d.BitcastOp(rt.build(), self.materialize(v)), rt)), rt)
+            return Val(op_result(tag(arith_d.BitcastOp(rt.build(), materialize(v)), rt)), rt)
         if t.is_fixed:
             rt = UInt(t.bits)
-            op = ir.Operation.create("allo.bitcast", results=[rt.build()], operands=[self.materialize(v)],
+            op = ir.Operation.create("allo.bitcast", results=[rt.build()], operands=[materialize(v)],
                                      attributes={"src": ir.StringAttr.get(t.name), "dst": ir.StringAttr.get(rt.name)})
             tag(op, rt)
             return Val(op.results[0], rt)

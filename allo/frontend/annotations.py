@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError
 from ..language import Memory
 from . import types as _types
@@ -57,8 +58,8 @@ def parse_annotation(node, env: dict) -> ParsedType:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             inner = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            raise AlloTypeError(f"Unsupported type `{node.value}`") from None
+        except SyntaxError as err:
+            raise AlloTypeError(f"Unsupported type `{node.value}`") from err
         return parse_annotation(inner, env)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
         base = parse_annotation(node.left, env)
@@ -114,11 +115,11 @@ def _eval(node, env, whole):
     except DTypeError:
         raise
     except (NameError, AttributeError, KeyError) as err:
-        raise _lookup_error(err, env, whole) from None
+        raise _lookup_error(err, env, whole) from err
     except (AlloTypeError, AlloSyntaxError):
         raise
     except Exception as err:  # noqa: BLE001 - any evaluation failure is a type error here
-        raise AlloTypeError(f"Unsupported type `{_base_name(whole)}` ({err})") from None
+        raise AlloTypeError(f"Unsupported type `{_base_name(whole)}` ({message_of(err)})") from err
 
 
 def _lookup_error(err: Exception, env: dict, whole) -> Exception:
@@ -135,4 +136,4 @@ def _lookup_error(err: Exception, env: dict, whole) -> Exception:
     if isinstance(name, str):
         return AlloSyntaxError(f"name '{name}' is not defined (in the type annotation "
                                f"`{text}`)")
-    return AlloTypeError(f"{err} (in the type annotation `{text}`)")
+    return AlloTypeError(f"{message_of(err)} (in the type annotation `{text}`)")

@@ -21,14 +21,14 @@ import types as pytypes
 import numpy as np
 
 from .._mlir import ir, memref_d, new_context
-from ..errors import AlloSyntaxError, AlloTypeError, FrontendError
+from ..diagnostics import SourceLoc
+from ..errors import AlloSyntaxError, AlloTypeError, FrontendError, InternalError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
 from .function import FunctionBuilder, FunctionInfo
-from .ip_calls import emit_ip_call
 from .module import BuiltModule
-from .source import KernelSource
+from .source import KernelSource, caller_location
 from .symbols import NestedKernel, PyEnv
 from .template_infer import infer_bindings
 from .types import AlloType, Index, UInt, float32, float64, int32, int64
@@ -50,7 +50,7 @@ class ModuleBuilder:
         self.func_args: dict = {}
         self.ext_libs: list = []
         self.global_names: set = set()
-        self.param_directions: dict = {}  # callee name -> directions (see CallMixin)
+        self.param_directions: dict = {}  # callee name -> directions (see CallLowering)
 
     # ---------------------------------------------------------------- functions
     def unique_func_name(self, name):
@@ -139,9 +139,6 @@ class ModuleBuilder:
         finally:
             self.in_progress.discard(key)
         return info
-
-    def call_ip(self, caller, ip, args):
-        return emit_ip_call(self, caller, ip, args)
 
     # ---------------------------------------------------------------- globals
     def _global_symbol(self, base):
@@ -263,6 +260,13 @@ def _is_template_value(value) -> bool:
 
 def bind_template(fn, targs) -> dict:
     """Bind template arguments to ``fn``'s PEP 695 type parameters (checking bounds)."""
+    out = template_bindings(fn, targs)
+    check_template_bounds(fn, targs)
+    return out
+
+
+def template_bindings(fn, targs) -> dict:
+    """``{parameter name: argument}``; the count and the kind of every argument checked."""
     params = getattr(fn, "__type_params__", ())
     if len(targs) != len(params):
         raise AlloTypeError(
@@ -273,11 +277,16 @@ def bind_template(fn, targs) -> dict:
             raise AlloTypeError(
                 f"template argument {k + 1} ({p.__name__}) of {fn.__name__} must be an Allo type or "
                 f"a number, got {type(v).__name__} {v!r}")
+        out[p.__name__] = v
+    return out
+
+
+def check_template_bounds(fn, targs) -> None:
+    """Every argument satisfies the bound of its parameter (``def k[T: Int]``)."""
+    for p, v in zip(getattr(fn, "__type_params__", ()), targs):
         bound = getattr(p, "__bound__", None)
         if bound is not None and not _satisfies(v, bound):
             raise AlloTypeError(f"Cannot resolve type {p.__name__} with {v}")
-        out[p.__name__] = v
-    return out
 
 
 def _satisfies(v, bound) -> bool:
@@ -316,7 +325,9 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
     if isinstance(fn, pytypes.LambdaType) and getattr(fn, "__name__", "") == "<lambda>":
         src = KernelSource.of_function(fn)  # raises the located "Lambda" error
     if not (isinstance(fn, (pytypes.FunctionType, str))):
-        raise AlloSyntaxError(f"customize expects a kernel function, got {type(fn).__name__}")
+        named = f" {fn.__name__!r}" if isinstance(getattr(fn, "__name__", None), str) else ""
+        raise AlloSyntaxError(f"customize expects a kernel function, got "
+                              f"{type(fn).__name__}{named}", **caller_location())
     if not isinstance(typing_rule_set, str) or typing_rule_set not in RULE_SETS:
         raise AlloTypeError(f"unknown typing_rule_set {typing_rule_set!r}; the rule sets are "
                             + ", ".join(repr(r) for r in RULE_SETS))
@@ -333,13 +344,17 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
         bindings, targs = {}, ()
         params = getattr(fn, "__type_params__", ()) if not isinstance(fn, str) else ()
         if params:
+            # the template arguments are written at the user's customize(...) call: errors
+            # about them stay unlocated here and customize locates them at that call; a
+            # bound is written in the def, so a violated bound names the def line
             if instantiate is None:
                 raise AlloTypeError(f"type parameters mismatch: {name} needs {len(params)} template arguments")
+            targs = template_arguments(instantiate, name)
+            bindings = template_bindings(fn, targs)
             try:
-                targs = template_arguments(instantiate, name)
-                bindings = bind_template(fn, targs)
+                check_template_bounds(fn, targs)
             except FrontendError as err:
-                raise src.locate(err, src.tree, name) from None
+                raise src.locate(err, src.tree, name) from err
         env = PyEnv(fn if not isinstance(fn, str) else None, options["frames"], global_vars, bindings)
         mb.used_names.add(name)
         fb, info, ip = mb.compile(src, env, name, fn, "")
@@ -354,7 +369,8 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             module.operation.verify()
         except ir.MLIRError as err:  # a frontend bug, reported without an MLIR dump
             first = str(err).splitlines()[0] if str(err) else "verification failed"
-            raise AlloSyntaxError(f"internal error: the generated IR is invalid ({first})") from None
+            raise InternalError(f"the generated IR is invalid ({first})",
+                                loc=SourceLoc.of_diagnostics(err)) from err
         if verbose:
             print(module)
     return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs)

@@ -5,36 +5,30 @@ from __future__ import annotations
 import ast
 import types as pytypes
 
-from .._mlir import arith_d, func_d, ir, math_d
+from .._mlir import func_d, ir, math_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from .. import language as lang
 from . import memory as mem
 from .arg_directions import analyze_arg_load_store
-from .casting import constant, tag
+from .casting import op_result
+from .context import Part
+from .ip_calls import emit_ip_call
+from .scalars import const_val, materialize
 from .symbols import NestedKernel
-from .types import (AlloType, Index, float32, float64,
-                    int32)
-from .typing_rules import common_type, result_type
-from .expressions import const_val, operand_types
+from .tensor_elementwise import MATH_OPS
 from .tensor_ops import build_tensor_op
+from .types import AlloType, float32, int32
+from .typing_rules import result_type
 from .values import Val
 
-_MATH_FNS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
-             "log10": math_d.Log10Op, "sqrt": math_d.SqrtOp, "sin": math_d.SinOp,
-             "cos": math_d.CosOp, "tan": math_d.TanOp, "tanh": math_d.TanhOp}
-ARRAY_BUILTINS = {"matmul", "bmm", "linear", "add", "sub", "mul", "div", "softmax", "layernorm",
-                  "gelu", "tril", "transpose", "view", "concat", "copy", "conv2d", "maxpool",
-                  "sumpool", "ones", "zeros", "relu", "power", "abs"} | set(_MATH_FNS)
 
 
-def _res(op):
-    return op.result if hasattr(op, "result") else op.results[0]
+class CallLowering(Part):
+    """Calls inside one function: Python and ``allo.*`` built-ins, methods of values (streams,
+    bits, ``copy``), other kernels (one ``func.func`` per callee instance) and IP modules."""
 
-
-class CallMixin:
-    """Mixed into the function builder."""
-
-    def expr_Call(self, node):
+    def call(self, node: ast.Call) -> Val:
+        """The value of the call ``node`` (a ``void`` Val for calls without results)."""
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise AlloSyntaxError('Unsupported node "Starred"')
         func = node.func
@@ -43,7 +37,7 @@ class CallMixin:
             owner = self._method_owner(func.value)
             if owner is not None:
                 return self.call_method(owner, func.attr, node)
-        callee = self.visit_expr(func)
+        callee = self.exprs.visit_expr(func)
         target = callee.const
         if isinstance(target, tuple) and len(target) == 3 and target[0] == "template":
             return self.call_kernel(target[1], node, template_slice=target[2])
@@ -54,12 +48,12 @@ class CallMixin:
         if target in (float, int):
             (arg,) = self._args(node)
             dst = float32 if target is float else int32
-            return Val(self.materialize(arg, dst) if not arg.is_const else None, dst,
+            return Val(materialize(arg, dst) if not arg.is_const else None, dst,
                        const=None if not arg.is_const else target(arg.const))
         if target in (min, max):
-            return self.min_max("min" if target is min else "max", self._args(node))
+            return self.ops.min_max("min" if target is min else "max", self._args(node))
         if target is abs or target is getattr(lang, "abs", None):
-            return self.abs_(self._args(node)[0])
+            return self.ops.abs_(self._args(node)[0])
         if isinstance(target, pytypes.FunctionType) and getattr(target, "__module__", "") == "allo.language":
             return self.call_allo_builtin(name, node)
         if target is getattr(lang, "grid", None) or target is getattr(lang, "reduction", None):
@@ -75,7 +69,7 @@ class CallMixin:
             return self.call_kernel(target, node)
         if isinstance(target, AlloType):
             (arg,) = self._args(node)
-            return Val(self.materialize(arg, target), target)
+            return Val(materialize(arg, target), target)
         label = name or type(target).__name__
         raise AlloSyntaxError(f"Unsupported function call `{label}`")
 
@@ -84,113 +78,88 @@ class CallMixin:
 
     def _method_owner(self, node):
         if isinstance(node, ast.Name):
-            if self.scopes.lookup(node.id) is not None:
-                return self.visit_expr(node)
+            if self.ctx.scopes.lookup(node.id) is not None:
+                return self.exprs.visit_expr(node)
             return None
         if isinstance(node, (ast.Subscript, ast.BinOp, ast.Call)):
-            v = self.visit_expr(node)
+            v = self.exprs.visit_expr(node)
             return v if v.dtype is not None else None
         return None
 
     def call_method(self, owner: Val, attr: str, node):
+        """``owner.attr(...)``: ``put``/``get`` of streams, ``reverse``, ``bitcast``, ``copy``."""
         if "stream" in owner.extra or "streams" in owner.extra:
             if node.keywords:
                 raise AlloSyntaxError("keyword arguments are not supported here")
             if attr == "put":
-                return self.stream_put(owner, node.args)
+                return self.streams.stream_put(owner, node.args)
             if attr == "get":
-                return self.stream_get(owner, node.args)
+                return self.streams.stream_get(owner, node.args)
             raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
         if attr == "reverse":
-            return self.bit_reverse(owner)
+            return self.access.bit_reverse(owner)
         if attr == "bitcast":
-            return self.bitcast(owner)
+            return self.access.bitcast(owner)
         if attr == "copy":
-            return self.builtin_op("copy", [owner], {})
+            return build_tensor_op(self.exprs, "copy", [owner], {})
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{attr}`")
 
     def _args(self, node):
         if node.keywords:
             raise AlloSyntaxError("keyword arguments are not supported here")
-        return [self.visit_expr(a) for a in node.args]
-
-    # ---------------------------------------------------------------- scalar builtins
-    def min_max(self, which, args):
-        if len(args) < 2:
-            raise AlloTypeError(f"{which}() expects at least 2 arguments")
-        acc = args[0]
-        for nxt in args[1:]:
-            if acc.is_array or nxt.is_array:
-                raise AlloTypeError(f"{which}() expects scalars")
-            ta, tb = operand_types(acc, nxt)
-            rt = common_type(ta, tb)
-            x, y = self.materialize(acc, rt), self.materialize(nxt, rt)
-            if rt.is_float:
-                cls = arith_d.MinimumFOp if which == "min" else arith_d.MaximumFOp
-            elif rt.is_unsigned:
-                cls = arith_d.MinUIOp if which == "min" else arith_d.MaxUIOp
-            else:
-                cls = arith_d.MinSIOp if which == "min" else arith_d.MaxSIOp
-            acc = Val(_res(tag(cls(x, y), rt)), rt)
-        return acc
-
-    def abs_(self, v: Val):
-        if v.is_array:
-            return self.builtin_op("abs", [v], {})
-        if v.is_const:
-            return const_val(abs(v.const))
-        t = v.dtype
-        x = self.materialize(v)
-        if t.is_float:
-            return Val(_res(math_d.AbsFOp(x)), t)
-        if t.is_unsigned:
-            return v
-        zero = constant(0, t)
-        neg = _res(tag(arith_d.SubIOp(zero, x), t))
-        lt = _res(arith_d.CmpIOp(2, x, zero))
-        return Val(_res(tag(arith_d.SelectOp(lt, neg, x), t)), t)
-
-    def float_of(self, v: Val):
-        t = v.dtype
-        if t.is_float:
-            return t
-        return float32 if (t.bits <= 32 and not isinstance(t, Index)) or isinstance(t, Index) else float64
+        return [self.exprs.visit_expr(a) for a in node.args]
 
     def call_allo_builtin(self, name, node):
+        """``allo.<name>(...)``: scalar math here, whole-array built-ins in tensor_ops."""
         kwargs = {k.arg: k.value for k in node.keywords}
-        args = [self.visit_expr(a) for a in node.args]
-        if name in _MATH_FNS and args and not args[0].is_array:
+        args = [self.exprs.visit_expr(a) for a in node.args]
+        if name in MATH_OPS and args and not args[0].is_array:
             v = args[0]
-            ft = self.float_of(v) if not v.is_const else float32
-            x = self.materialize(v, ft)
-            return Val(_res(_MATH_FNS[name](x)), ft)
+            ft = self.ops.float_of(v) if not v.is_const else float32
+            x = materialize(v, ft)
+            return Val(op_result(MATH_OPS[name](x)), ft)
         if name == "power" and not any(a.is_array for a in args):
             a, b = args
             rt = result_type("**", a.dtype, b.dtype)
-            return Val(_res(math_d.PowFOp(self.materialize(a, rt), self.materialize(b, rt))), rt)
+            return Val(op_result(math_d.PowFOp(materialize(a, rt), materialize(b, rt))), rt)
         if name == "abs" and not args[0].is_array:
-            return self.abs_(args[0])
+            return self.ops.abs_(args[0])
         if name == "relu" and not args[0].is_array:
-            return self.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
-                self.min_max("max", [args[0], const_val(0.0)])
-        if name in ARRAY_BUILTINS:
-            return self.builtin_op(name, args, kwargs)
-        raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
-
-    def builtin_op(self, name, args, kwargs):
-        return build_tensor_op(self, name, args, kwargs)
+            return self.ops.min_max("max", [args[0], const_val(0)]) if not args[0].dtype.is_float else \
+                self.ops.min_max("max", [args[0], const_val(0.0)])
+        return build_tensor_op(self.exprs, name, args, kwargs)  # raises for unknown names
 
     # ---------------------------------------------------------------- kernel calls
-    def call_kernel(self, fn, node, template_slice=None):
+    def call_kernel(self, fn, node, template_slice=None) -> Val:
+        """Call kernel ``fn`` (compiled on first use; a template instance for ``fn[...]``)."""
         if node.keywords:
             raise AlloSyntaxError("keyword arguments are not supported in kernel calls")
-        if fn is self.fn_object and template_slice is None:
+        if fn is self.ctx.fn_object and template_slice is None:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
-        args = [self.visit_expr(a) for a in node.args]
-        callee = self.module_builder.get_function(fn, self, template_slice, node, args)
+        args = [self.exprs.visit_expr(a) for a in node.args]
+        callee = self.ctx.module_builder.get_function(fn, self.ctx, template_slice, node, args)
         if len(args) != len(callee.params):
             raise AlloTypeError(
                 f"{callee.name} expects {len(callee.params)} arguments, got {len(args)}")
+        operands, copy_back = self._kernel_operands(callee, args)
+        call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
+        if copy_back:
+            directions = self._param_directions(callee)
+            for k, tmp, arg in copy_back:
+                if directions[k] != "in":  # the callee may write it: write the view back
+                    mem.copy_converted(tmp, arg, materialize)
+        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
+                   for r, t in zip(call.results, callee.results)]
+        if not results:
+            return Val(None, None, const=None, extra={"call": call, "void": True})
+        if len(results) == 1:
+            results[0].extra["call"] = call
+            return results[0]
+        return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+
+    def _kernel_operands(self, callee, args: list):
+        """The call's operands, type-checked against ``callee``'s parameters, and the
+        ``(k, copy, view)`` of array arguments passed as converted copies (views)."""
         operands, copy_back = [], []
         for k, (arg, (pname, ptype)) in enumerate(zip(args, callee.params)):
             if ptype.shape:
@@ -206,40 +175,25 @@ class CallMixin:
                     operands.append(arg.value)
                 else:
                     tmp = Val(mem.alloc(arg.dtype, arg.shape), arg.dtype, arg.shape)
-                    mem.copy_converted(arg, tmp, self.convert_val)
+                    mem.copy_converted(arg, tmp, materialize)
                     operands.append(tmp.value)
                     copy_back.append((k, tmp, arg))
             else:
                 if arg.is_array:
                     raise AlloTypeError(f"Argument {k} of {callee.name} shape mismatch, got {arg.shape} and ()")
-                operands.append(self.materialize(arg, ptype.dtype))
-        call = func_d.CallOp(callee.result_types, ir.FlatSymbolRefAttr.get(callee.name), operands)
-        if copy_back:
-            directions = self._param_directions(callee)
-            for k, tmp, arg in copy_back:
-                if directions[k] != "in":  # the callee may write it: write the view back
-                    mem.copy_converted(tmp, arg, self.convert_val)
-        results = [Val(r, t.dtype, t.shape, extra={"fresh": bool(t.shape)})
-                   for r, t in zip(call.results, callee.results)]
-        if not results:
-            return Val(None, None, const=None, extra={"call": call, "void": True})
-        if len(results) == 1:
-            results[0].extra["call"] = call
-            return results[0]
-        return Val(None, None, const=tuple(results), extra={"call": call, "tuple": True})
+                operands.append(materialize(arg, ptype.dtype))
+        return operands, copy_back
 
     def _param_directions(self, callee) -> list:
         """``"in"``/``"out"``/``"both"``/... per parameter of a compiled callee.
 
         A callee is complete once called, so its directions are computed once per module.
         """
-        cache = self.module_builder.param_directions
+        cache = self.ctx.module_builder.param_directions
         if callee.name not in cache:
-            cache[callee.name] = analyze_arg_load_store(self.module_builder.module).get(callee.name, [])
+            cache[callee.name] = analyze_arg_load_store(self.ctx.module_builder.module).get(callee.name, [])
         return cache[callee.name]
 
-    def convert_val(self, v: Val, dtype):
-        return self.materialize(v, dtype)
-
-    def call_ip(self, ip, node):
-        return self.module_builder.call_ip(self, ip, [self.visit_expr(a) for a in node.args])
+    def call_ip(self, ip, node) -> Val:
+        """The call of IP module ``ip`` (an ``allo.IPModule``)."""
+        return emit_ip_call(self.ctx.module_builder, ip, [self.exprs.visit_expr(a) for a in node.args])

@@ -38,7 +38,8 @@ def tag_buffer(op, t: AlloType):
     return op
 
 
-def _result(op):
+def op_result(op):
+    """The single result of what an op builder returns (an op view or an operation)."""
     return op.result if hasattr(op, "result") else op.results[0]
 
 
@@ -64,10 +65,10 @@ def raw_int_attr_value(value: int, bits: int) -> int:
 def constant(py_value, t: AlloType):
     """Materialise a Python constant converted to ``t`` (compile-time §5.4 conversion)."""
     if isinstance(t, Index):
-        return _result(arith_d.ConstantOp(ir.IndexType.get(), ir.IntegerAttr.get(ir.IndexType.get(), int(py_value))))
+        return op_result(arith_d.ConstantOp(ir.IndexType.get(), ir.IntegerAttr.get(ir.IndexType.get(), int(py_value))))
     if isinstance(t, Float):
         ty = t.build()
-        return _result(arith_d.ConstantOp(ty, ir.FloatAttr.get(ty, float(py_value))))
+        return op_result(arith_d.ConstantOp(ty, ir.FloatAttr.get(ty, float(py_value))))
     if isinstance(t, (Int, UInt)):
         if isinstance(py_value, float):
             py_value = math.trunc(py_value)
@@ -80,7 +81,7 @@ def constant(py_value, t: AlloType):
     ty = ir.IntegerType.get_signless(t.bits)
     op = arith_d.ConstantOp(ty, ir.IntegerAttr.get(ty, raw_int_attr_value(raw, t.bits)))
     tag(op, t)
-    return _result(op)
+    return op_result(op)
 
 
 def _allo_cast(value, src: AlloType, dst: AlloType):
@@ -105,7 +106,7 @@ def _int_resize(value, src: AlloType, dst: AlloType):
     else:
         op = arith_d.TruncIOp(dty, value)
     tag(op, dst)
-    return _result(op)
+    return op_result(op)
 
 
 def cast(value, src: AlloType, dst: AlloType):
@@ -117,29 +118,29 @@ def cast(value, src: AlloType, dst: AlloType):
     if isinstance(src, (Int, UInt)) and isinstance(dst, (Int, UInt)):
         return _int_resize(value, src, dst)
     if isinstance(src, Index) and isinstance(dst, (Int, UInt)):
-        i64 = _result(arith_d.IndexCastOp(ir.IntegerType.get_signless(64), value))
+        i64 = op_result(arith_d.IndexCastOp(ir.IntegerType.get_signless(64), value))
         return _int_resize(i64, Int(64), dst) if dst.bits != 64 else _retag(i64, dst)
     if isinstance(src, (Int, UInt)) and isinstance(dst, Index):
         cls = arith_d.IndexCastUIOp if isinstance(src, UInt) else arith_d.IndexCastOp
-        return _result(cls(ir.IndexType.get(), value))
+        return op_result(cls(ir.IndexType.get(), value))
     if isinstance(src, Float) and isinstance(dst, Float):
         if src.bits < dst.bits:
-            return _result(arith_d.ExtFOp(dst.build(), value))
+            return op_result(arith_d.ExtFOp(dst.build(), value))
         if src.bits > dst.bits:
-            return _result(arith_d.TruncFOp(dst.build(), value))
-        wide = _result(arith_d.ExtFOp(ir.F32Type.get(), value))
-        return _result(arith_d.TruncFOp(dst.build(), wide))
+            return op_result(arith_d.TruncFOp(dst.build(), value))
+        wide = op_result(arith_d.ExtFOp(ir.F32Type.get(), value))
+        return op_result(arith_d.TruncFOp(dst.build(), wide))
     if isinstance(src, (Int, UInt)) and isinstance(dst, Float):
         cls = arith_d.UIToFPOp if isinstance(src, UInt) else arith_d.SIToFPOp
-        return _result(cls(dst.build(), value))
+        return op_result(cls(dst.build(), value))
     if isinstance(src, Index) and isinstance(dst, Float):
-        i64 = _result(arith_d.IndexCastOp(ir.IntegerType.get_signless(64), value))
-        return _result(arith_d.SIToFPOp(dst.build(), i64))
+        i64 = op_result(arith_d.IndexCastOp(ir.IntegerType.get_signless(64), value))
+        return op_result(arith_d.SIToFPOp(dst.build(), i64))
     if isinstance(src, Float) and isinstance(dst, (Int, UInt, Index)):
         wide_bits = max(64, dst.bits if not isinstance(dst, Index) else 64)
-        wide = _result(arith_d.FPToSIOp(ir.IntegerType.get_signless(wide_bits), value))
+        wide = op_result(arith_d.FPToSIOp(ir.IntegerType.get_signless(wide_bits), value))
         if isinstance(dst, Index):
-            return _result(arith_d.IndexCastOp(ir.IndexType.get(), wide))
+            return op_result(arith_d.IndexCastOp(ir.IndexType.get(), wide))
         return _int_resize(wide, Int(wide_bits), dst) if dst.bits != wide_bits else _retag(wide, dst)
     raise AlloTypeError(f"cannot convert {src} to {dst}")
 

@@ -1,36 +1,28 @@
-"""Compiling one kernel function (its signature, parameters, body and return)."""
+"""Compiling one kernel function: its signature, then its ``func.func`` (attributes,
+parameters, body). The body is lowered by the parts of :mod:`allo.frontend.context`, which the
+:class:`FunctionBuilder` creates and holds."""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
 from .._mlir import func_d, ir
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
-from .access import AccessMixin
+from .access import AccessLowering
 from .annotations import ParsedType, parse_annotation
-from .calls import CallMixin
-from .expressions import ArrayOpsMixin, ExprMixin
-from .loops import LoopMixin
-from .statements import StatementMixin
-from .streams import StreamMixin
-from .structs import StructMixin
-from .symbols import NestedKernel, Scopes, Sym
+from .assignments import Assignments
+from .calls import CallLowering
+from .context import FunctionContext, FunctionInfo
+from .expressions import ExpressionVisitor
+from .loops import LoopLowering
+from .operators import Operators
+from .statements import StatementVisitor
+from .streams import StreamLowering
+from .structs import StructLowering
+from .symbols import Sym
 from .types import Fixed, Int, Struct, UFixed, UInt
 from .values import Val
-
-
-@dataclass
-class FunctionInfo:
-    """A compiled (or in-progress) function: what call sites need to know."""
-
-    name: str
-    params: list  # [(name, ParsedType)]
-    results: list  # [ParsedType]
-    arg_types: list = field(default_factory=list)
-    result_types: list = field(default_factory=list)
-    func_op: object = None
 
 
 def _sign_char(t) -> str:
@@ -41,57 +33,39 @@ def _sign_char(t) -> str:
     return "_"
 
 
-class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, AccessMixin, CallMixin, ArrayOpsMixin, ExprMixin):
-    """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output)."""
+class FunctionBuilder:
+    """Builds one ``func.func`` from a kernel's AST (see docs/ir.md for the output).
+
+    ``ctx`` is the state the parts share; the parts are attributes, each reaching the others
+    through this builder: ``stmts``, ``assigns``, ``exprs``, ``ops``, ``calls``, ``structs``,
+    ``streams``, ``loops``, ``access``.
+    """
 
     def __init__(self, module_builder, src, env, func_name, fn_object=None, suffix="",
                  runtime_forbidden=()):
-        self.module_builder = module_builder
-        self.src = src
-        self.env = env
-        self.func_name = func_name
-        self.fn_object = fn_object
-        self.suffix = suffix
-        self.runtime_forbidden = set(runtime_forbidden)
-        self.typing_rule_set = module_builder.options.get("typing_rule_set", "default")
-        self.scopes = Scopes()
-        self.returned = False
-        self.runtime_depth = 0
-        self.loop_depth = 0
-        self.for_counter = 0
-        self.stream_puts = {}
-        self.trip_counts = []
-        self.meta_stack = [None]
-        self.params_names = []
-        self.func_op = None
-
-    # ---------------------------------------------------------------- compile-time env
-    def compile_env(self) -> dict:
-        env = self.env.as_dict()
-        for scope in self.scopes.stack:
-            for name, sym in scope.items():
-                if sym.kind == "const":
-                    env[name] = sym.py
-        return env
-
-    def expr_Name(self, node):  # noqa: D401 - adds the nested-capture check
-        if self.scopes.lookup(node.id) is None and node.id in self.runtime_forbidden:
-            raise AlloSyntaxError(
-                f"nested function '{self.func_name}' cannot capture run-time variable '{node.id}'")
-        return ExprMixin.expr_Name(self, node)
-
-    def global_array(self, name, array, dtype=None) -> Val:
-        return self.module_builder.global_constant(name, array, dtype)
+        self.ctx = FunctionContext(
+            module_builder, src, env, func_name, fn_object, suffix, frozenset(runtime_forbidden),
+            module_builder.options.get("typing_rule_set", "default"))
+        self.stmts = StatementVisitor(self.ctx, self)
+        self.assigns = Assignments(self.ctx, self)
+        self.exprs = ExpressionVisitor(self.ctx, self)
+        self.ops = Operators(self.ctx, self)
+        self.calls = CallLowering(self.ctx, self)
+        self.structs = StructLowering(self.ctx, self)
+        self.streams = StreamLowering(self.ctx, self)
+        self.loops = LoopLowering(self.ctx, self)
+        self.access = AccessLowering(self.ctx, self)
 
     # ---------------------------------------------------------------- signature
     def signature(self) -> FunctionInfo:
-        tree = self.src.tree
+        """Parse the parameter and result annotations (errors located at each parameter)."""
+        tree = self.ctx.src.tree
         try:
             a = tree.args
             if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.kw_defaults or a.posonlyargs:
                 raise AlloSyntaxError("kernel parameters must be plain positional parameters "
                                       "(no defaults, *args or **kwargs)")
-            env = self.compile_env()
+            env = self.ctx.compile_env()
             params = []
             for arg in a.args:
                 if arg.annotation is None:
@@ -110,12 +84,15 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
                 else:
                     results = [self._parse_located(ret, env, ret)]
         except Exception as err:  # noqa: BLE001
-            raise self.src.locate(err, tree, self.func_name) from None
-        self.params_names = [p for p, _ in params]
-        info = FunctionInfo(self.func_name, params, results)
+            located = self.ctx.src.locate(err, tree, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
+        self.ctx.params_names = [p for p, _ in params]
+        info = FunctionInfo(self.ctx.func_name, params, results)
         info.arg_types = [self._mlir_type(pt) for _, pt in params]
         info.result_types = [self._mlir_type(pt) for pt in results]
-        self.info = info
+        self.ctx.info = info
         return info
 
     def _parse_located(self, annotation, env, node) -> ParsedType:
@@ -124,108 +101,70 @@ class FunctionBuilder(StatementMixin, StructMixin, StreamMixin, LoopMixin, Acces
         try:
             return parse_annotation(annotation, env)
         except Exception as err:  # noqa: BLE001
-            raise self.src.locate(err, node, self.func_name) from None
+            located = self.ctx.src.locate(err, node, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     def _mlir_type(self, pt: ParsedType):
         if pt.shape:
-            return mem.memref_type(pt.dtype, pt.shape, self.memory_space(pt))
+            return mem.memref_type(pt.dtype, pt.shape, mem.memory_space(pt))
         return pt.dtype.build()
 
     # ---------------------------------------------------------------- body
     def build(self, insertion_point) -> FunctionInfo:
-        info = self.info
-        with insertion_point, ir.Location.file(self.src.filename, self.src.abs_line(self.src.tree), 1):
-            ftype = ir.FunctionType.get(info.arg_types, info.result_types)
-            func = func_d.FuncOp(self.func_name, ftype)
-            self.func_op = func
-            info.func_op = func
-            attrs = func.attributes
-            attrs["itypes"] = ir.StringAttr.get("".join(_sign_char(p.dtype) for _, p in info.params))
-            attrs["otypes"] = ir.StringAttr.get("".join(_sign_char(r.dtype) for r in info.results))
-            attrs["allo.itypes"] = ir.ArrayAttr.get([ir.StringAttr.get(p.dtype.name) for _, p in info.params])
-            attrs["allo.otypes"] = ir.ArrayAttr.get([ir.StringAttr.get(r.dtype.name) for r in info.results])
-            entry = func.add_entry_block()
-        assigned = _assigned_names(self.src.tree)
-        with ir.InsertionPoint(entry), ir.Location.file(self.src.filename, self.src.abs_line(self.src.tree), 1):
-            for (pname, pt), arg in zip(info.params, entry.arguments):
-                v = Val(arg, pt.dtype, pt.shape, name=pname, extra={"param": True})
-                if not pt.shape and pname in assigned:
-                    buf = Val(mem.alloc(pt.dtype, (), pname), pt.dtype, (), name=pname)
-                    mem.store(arg, buf, [])
-                    self.scopes.declare(pname, Sym("var", buf, in_memory=True))
-                else:
-                    self.scopes.declare(pname, Sym("param", v))
+        """Emit the ``func.func`` at ``insertion_point``: attributes, parameters, body, return."""
+        info = self.ctx.info
+        tree = self.ctx.src.tree
+        with insertion_point, self.ctx.location(tree, column=1):
+            entry = self._create_func(info)
+        with ir.InsertionPoint(entry), self.ctx.location(tree, column=1):
+            self._bind_params(info, entry)
         with ir.InsertionPoint(entry):
-            self.visit_block(self.src.tree.body, new_scope=True)
-            self.finalize_streams()
-            if not self.returned:
+            self.stmts.visit_block(tree.body, new_scope=True)
+            self.streams.finalize_streams()
+            if not self.ctx.returned:
                 if info.results:
-                    raise AlloTypeError("Missing return statement", self.src.filename,
-                                        self.src.abs_line(self.src.tree), self.func_name,
-                                        self.src.source_line(self.src.tree))
-                with ir.Location.file(self.src.filename, self.src.abs_line(self.src.tree), 1):
+                    raise AlloTypeError("Missing return statement", self.ctx.src.filename,
+                                        self.ctx.src.abs_line(tree), self.ctx.func_name,
+                                        self.ctx.src.source_line(tree))
+                with self.ctx.location(tree, column=1):
                     func_d.ReturnOp([])
         return info
 
-    def visit_block(self, stmts, new_scope=True):
-        self.meta_stack.append(None)
-        try:
-            StatementMixin.visit_block(self, stmts, new_scope)
-        finally:
-            self.meta_stack.pop()
+    def _create_func(self, info: FunctionInfo):
+        """The ``func.func`` with its signedness and Allo-type attributes; its entry block."""
+        ftype = ir.FunctionType.get(info.arg_types, info.result_types)
+        func = func_d.FuncOp(self.ctx.func_name, ftype)
+        self.ctx.func_op = func
+        info.func_op = func
+        attrs = func.attributes
+        attrs["itypes"] = ir.StringAttr.get("".join(_sign_char(p.dtype) for _, p in info.params))
+        attrs["otypes"] = ir.StringAttr.get("".join(_sign_char(r.dtype) for r in info.results))
+        attrs["allo.itypes"] = ir.ArrayAttr.get([ir.StringAttr.get(p.dtype.name) for _, p in info.params])
+        attrs["allo.otypes"] = ir.ArrayAttr.get([ir.StringAttr.get(r.dtype.name) for r in info.results])
+        return func.add_entry_block()
 
-    def emit_return(self, value_node):
-        info = self.info
-        is_none = value_node is None or (isinstance(value_node, ast.Constant) and value_node.value is None)
-        if not info.results:
-            if not is_none:
-                raise AlloTypeError("Return value should have a dtype in function signature")
-            func_d.ReturnOp([])
-            return
-        if is_none:
-            raise AlloTypeError("Mismatch in function signature")
-        if len(info.results) > 1:
-            if not isinstance(value_node, ast.Tuple) or len(value_node.elts) != len(info.results):
-                raise AlloTypeError("Mismatch in function signature: wrong number of return values")
-            nodes = value_node.elts
-        else:
-            nodes = [value_node]
-        out = []
-        for node, (rt, mty) in zip(nodes, zip(info.results, info.result_types)):
-            v = self.visit_expr(node)
-            out.append(self._return_value(v, rt, mty))
-        func_d.ReturnOp(out)
+    def _bind_params(self, info: FunctionInfo, entry) -> None:
+        """Declare the parameters; a scalar parameter the body assigns is copied to a buffer."""
+        assigned = _assigned_names(self.ctx.src.tree)
+        for (pname, pt), arg in zip(info.params, entry.arguments):
+            v = Val(arg, pt.dtype, pt.shape, name=pname, extra={"param": True})
+            if not pt.shape and pname in assigned:
+                buf = Val(mem.alloc(pt.dtype, (), pname), pt.dtype, (), name=pname)
+                mem.store(arg, buf, [])
+                self.ctx.scopes.declare(pname, Sym("var", buf, in_memory=True))
+            else:
+                self.ctx.scopes.declare(pname, Sym("param", v))
 
-    def _return_value(self, v: Val, rt: ParsedType, mty):
-        if rt.shape:
-            if not v.is_array:
-                raise AlloTypeError(f"return shape mismatch, got () and {tuple(rt.shape)}")
-            if tuple(v.shape) != tuple(rt.shape):
-                raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and {tuple(rt.shape)}")
-            direct = (mem.is_plain(v) and v.dtype == rt.dtype and v.value.type == mty
-                      and not v.extra.get("param") and not v.extra.get("global"))
-            if direct:
-                return v.value
-            buf = Val(mem.alloc(rt.dtype, rt.shape, None, self.memory_space(rt)), rt.dtype, rt.shape)
-            mem.copy_converted(v, buf, self.convert_val) if v.dtype != rt.dtype or not mem.is_plain(v) \
-                else self.copy_into(buf, v)
-            return buf.value
-        if v.is_array:
-            raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and ()")
-        return self.materialize(v, rt.dtype)
 
-    # ---------------------------------------------------------------- nested defs
-    def stmt_FunctionDef(self, node):
-        if self.scopes.visible(node.name) and self.scopes.lookup(node.name).kind != "func":
-            raise AlloSyntaxError(f"Function name '{node.name}' conflicts with an existing symbol")
-        for arg in node.args.args:
-            if self.scopes.visible(arg.arg):
-                raise AlloSyntaxError(f"Argument name '{arg.arg}' conflicts with an existing symbol")
-        runtime = {n for scope in self.scopes.stack for n, s in scope.items() if s.kind != "const" and s.kind != "func"}
-        consts = {n: s.py for scope in self.scopes.stack for n, s in scope.items() if s.kind in ("const", "func")}
-        env = self.env.child(self.env.fn, extra={**self.env.extra, **consts})
-        nested = NestedKernel(self.src.nested(node), env, runtime, node.name)
-        self.scopes.declare(node.name, Sym("func", py=nested))
+    def _refuse_scope_declarations(self, node) -> None:
+        """``nonlocal``/``global`` in a nested def, even one never called, at their own line."""
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Nonlocal, ast.Global)):
+                raise AlloSyntaxError(f'Unsupported node "{type(inner).__name__}"',
+                                      self.src.filename, self.src.abs_line(inner), node.name,
+                                      self.src.source_line(inner))
 
 
 def _assigned_names(tree) -> set:

@@ -13,11 +13,12 @@ from .._mlir import func_d, ir
 from ..errors import AlloTypeError
 from ..mlir_utils import find_func
 from . import memory as mem
+from .scalars import materialize
 from .types import Int, UInt
 from .values import Val
 
 
-def emit_ip_call(module_builder, caller, ip, args: list) -> Val:
+def emit_ip_call(module_builder, ip, args: list) -> Val:
     """The ``func.call`` of IP module ``ip`` with the compiled arguments ``args`` (type-checked)."""
     if len(args) != len(ip.args):
         raise AlloTypeError(f"{ip.top} expects {len(ip.args)} arguments, got {len(args)}")
@@ -27,7 +28,7 @@ def emit_ip_call(module_builder, caller, ip, args: list) -> Val:
             if arg.is_array:
                 raise AlloTypeError(f"Argument {k} of {ip.top} shape mismatch, got "
                                     f"{tuple(arg.shape)} and ()")
-            operands.append(caller.materialize(arg, spec.dtype))
+            operands.append(materialize(arg, spec.dtype))
             types.append(spec.dtype.build())
             continue
         if not arg.is_array:

@@ -10,6 +10,8 @@ from ..errors import AlloSyntaxError
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import constant
+from .context import Part
+from .scalars import materialize
 from .streams import static_trip_count
 from .symbols import Sym
 from .types import index as index_t
@@ -20,8 +22,15 @@ def _ui32(v: int):
     return ir.IntegerAttr.get(ir.IntegerType.get_unsigned(32), int(v))
 
 
-class LoopMixin:
-    """Mixed into the function builder."""
+class LoopLowering(Part):
+    """``for`` loops and compile-time ``with allo.meta_*`` blocks of one function.
+
+    ``for_counter`` numbers the loop statements, for the default stage names ``S_<ivs>_<k>``.
+    """
+
+    def __init__(self, ctx, parts):
+        super().__init__(ctx, parts)
+        self.for_counter = 0
 
     def _loop_kind(self, call):
         if not isinstance(call, ast.Call):
@@ -29,10 +38,10 @@ class LoopMixin:
 
         # a bare ``range`` is the builtin even if a caller's frame happens to bind the name
         if isinstance(call.func, ast.Name) and call.func.id == "range" \
-                and self.scopes.lookup("range") is None:
+                and self.ctx.scopes.lookup("range") is None:
             target = range
         else:
-            target = self.visit_expr(call.func).const
+            target = self.exprs.visit_expr(call.func).const
         if target is range:
             return "range"
         if target is lang.grid:
@@ -41,7 +50,8 @@ class LoopMixin:
             return "reduction"
         return None
 
-    def stmt_For(self, node):
+    def for_loop(self, node: ast.For) -> list:
+        """Lower a ``for`` over ``range``/``allo.grid``/``allo.reduction``; returns its loops."""
         if node.orelse:
             raise AlloSyntaxError("'else' clause for 'for' not supported in Allo kernels")
         kind = self._loop_kind(node.iter)
@@ -52,13 +62,13 @@ class LoopMixin:
         for kw in call.keywords:
             if kw.arg not in ("name", "pipeline", "unroll"):
                 raise AlloSyntaxError(f"Unsupported keyword '{kw.arg}' in a loop")
-            kwargs[kw.arg] = eval_compile_time(kw.value, self.compile_env())
+            kwargs[kw.arg] = eval_compile_time(kw.value, self.ctx.compile_env())
         targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
         if not all(isinstance(t, ast.Name) for t in targets):
             raise AlloSyntaxError("loop variables must be names")
         names = [t.id for t in targets]
         for n in names:
-            if self.scopes.visible(n) or n in self.params_names:
+            if self.ctx.scopes.visible(n) or n in self.ctx.params_names:
                 raise AlloSyntaxError("Please choose a different name for the loop iterator")
         if kind == "range":
             if len(names) != 1:
@@ -67,29 +77,29 @@ class LoopMixin:
         else:
             if len(names) != len(call.args):
                 raise AlloSyntaxError(f"grid expects {len(call.args)} loop variables")
-            bounds = [(const_zero(), self.visit_expr(a), 1) for a in call.args]
-        is_stage = self.loop_depth == 0
+            bounds = [(mem.index_const(0), self.exprs.visit_expr(a), 1) for a in call.args]
+        is_stage = self.ctx.loop_depth == 0
         stage = None
         if is_stage:
             stage = kwargs.get("name") or "S_" + "_".join(names) + f"_{self.for_counter}"
-        self.loop_depth += 1
-        self.runtime_depth += 1
-        self.scopes.push()
+        self.ctx.loop_depth += 1
+        self.ctx.runtime_depth += 1
+        self.ctx.scopes.push()
         try:
             loops = self._emit_nest(names, bounds, kind == "reduction", stage, kwargs, node)
         finally:
-            self.scopes.pop()
-            self.runtime_depth -= 1
-            self.loop_depth -= 1
+            self.ctx.scopes.pop()
+            self.ctx.runtime_depth -= 1
+            self.ctx.loop_depth -= 1
         self.for_counter += 1
         return loops
 
     def _range_bounds(self, args):
-        vals = [self.visit_expr(a) for a in args]
+        vals = [self.exprs.visit_expr(a) for a in args]
         if len(vals) == 1:
-            lo, hi, step = const_zero(), vals[0], const_val1()
+            lo, hi, step = mem.index_const(0), vals[0], mem.index_const(1)
         elif len(vals) == 2:
-            lo, hi, step = vals[0], vals[1], const_val1()
+            lo, hi, step = vals[0], vals[1], mem.index_const(1)
         elif len(vals) == 3:
             lo, hi, step = vals
         else:
@@ -119,25 +129,25 @@ class LoopMixin:
             if unrolls[d] is not None:
                 attrs["unroll"] = _ui32(unrolls[d])
             loops.append(loop)
-            self.scopes.declare(names[d], Sym("iv", iv))
-            self.trip_counts.append(static_trip_count(lo, hi, step))
+            self.ctx.scopes.declare(names[d], Sym("iv", iv))
+            self.ctx.trip_counts.append(static_trip_count(lo, hi, step))
             with ir.InsertionPoint(loop.body):
                 if d + 1 < len(names):
                     rec(d + 1)
                 else:
-                    self.visit_block(node.body, new_scope=True)
+                    self.stmts.visit_block(node.body, new_scope=True)
                 if isinstance(loop, affine_d.AffineForOp):
                     affine_d.AffineYieldOp([])
                 else:
                     scf_d.YieldOp([])
-            self.trip_counts.pop()
+            self.ctx.trip_counts.pop()
 
         rec(0)
         return loops
 
     def _emit_loop(self, lo: Val, hi: Val, step):
-        lo_i = mem.as_index(lo, self.convert)
-        hi_i = mem.as_index(hi, self.convert)
+        lo_i = mem.as_index(lo, materialize)
+        hi_i = mem.as_index(hi, materialize)
         flo, fhi = mem.affine_of(lo_i), mem.affine_of(hi_i)
         if isinstance(step, int) and flo is not None and fhi is not None:
             ivs = []
@@ -156,7 +166,7 @@ class LoopMixin:
         if isinstance(step, int):
             step_v = constant(step, index_t)
         else:
-            raw = mem.index_value(mem.as_index(step, self.convert))
+            raw = mem.index_value(mem.as_index(step, materialize))
             zero = constant(0, index_t)
             positive = arith_d.CmpIOp(4, raw, zero).result  # sgt
             # a non-positive run-time step runs zero iterations (decision)
@@ -166,7 +176,8 @@ class LoopMixin:
         return loop, Val(loop.induction_variable, index_t)
 
     # ---------------------------------------------------------------- meta blocks
-    def stmt_With(self, node):
+    def meta_block(self, node: ast.With) -> None:
+        """Lower ``with allo.meta_if/meta_elif/meta_else/meta_for(...)``: expand at compile time."""
         if len(node.items) != 1:
             raise AlloSyntaxError("Unsupported meta function")
         item = node.items[0]
@@ -177,7 +188,7 @@ class LoopMixin:
             call.func.id if isinstance(call.func, ast.Name) else None)
 
         try:
-            target = eval_compile_time(call.func, self.compile_env())
+            target = eval_compile_time(call.func, self.ctx.compile_env())
         except Exception:  # noqa: BLE001
             target = None
         if target is lang.meta_if or fname == "meta_if" and target is None:
@@ -194,19 +205,21 @@ class LoopMixin:
         if len(call.args) != 1:
             raise AlloSyntaxError("meta_if expects one condition")
         try:
-            value = eval_compile_time(call.args[0], self.compile_env())
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError("meta_if condition must be a compile-time constant") from None
+            value = eval_compile_time(call.args[0], self.ctx.compile_env())
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError("meta_if condition must be a compile-time constant") from err
         return bool(value)
 
     def meta_if(self, node, call):
+        """``with allo.meta_if(cond)``: the body if ``cond`` holds; starts a chain."""
         taken = self._meta_cond(call)
-        self.meta_stack[-1] = {"done": taken}
+        self.ctx.meta_stack[-1] = {"done": taken}
         if taken:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_elif(self, node, call):
-        state = self.meta_stack[-1]
+        """``with allo.meta_elif(cond)``: the body if no earlier branch of the chain was taken."""
+        state = self.ctx.meta_stack[-1]
         if state is None:
             raise AlloSyntaxError("Unmatched allo.meta_elif()")
         if state["done"]:
@@ -214,43 +227,35 @@ class LoopMixin:
         taken = self._meta_cond(call)
         state["done"] = taken
         if taken:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_else(self, node):
-        state = self.meta_stack[-1]
+        """``with allo.meta_else()``: the body if no branch of the chain was taken."""
+        state = self.ctx.meta_stack[-1]
         if state is None:
             raise AlloSyntaxError("Unmatched allo.meta_else()")
-        self.meta_stack[-1] = None
+        self.ctx.meta_stack[-1] = None
         if not state["done"]:
-            self.visit_block(node.body)
+            self.stmts.visit_block(node.body)
 
     def meta_for(self, node, call, item):
+        """``with allo.meta_for(...) as i``: the body once per value, ``i`` a constant."""
         try:
-            args = [int(eval_compile_time(a, self.compile_env())) for a in call.args]
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError("meta_for bounds must be compile-time integers") from None
+            args = [int(eval_compile_time(a, self.ctx.compile_env())) for a in call.args]
+        except Exception as err:  # noqa: BLE001
+            raise AlloSyntaxError("meta_for bounds must be compile-time integers") from err
         if not isinstance(item.optional_vars, ast.Name):
             raise AlloSyntaxError("meta_for needs 'as <name>'")
         var = item.optional_vars.id
         for value in range(*args):
-            self.scopes.push()
-            self.scopes.declare(var, Sym("const", Val(None, None, const=value), py=value))
+            self.ctx.scopes.push()
+            self.ctx.scopes.declare(var, Sym("const", Val(None, None, const=value), py=value))
             try:
-                self.meta_stack.append(None)
-                self.visit_block(node.body)
+                self.stmts.visit_block(node.body)
             finally:
-                self.meta_stack.pop()
-                self.scopes.pop()
-            if self.returned:
+                self.ctx.scopes.pop()
+            if self.ctx.returned:
                 break
-
-
-def const_zero():
-    return Val(None, index_t, const=0, affine=Affine.const(0))
-
-
-def const_val1():
-    return Val(None, index_t, const=1, affine=Affine.const(1))
 
 
 def _per_loop(spec, n, true_value):

@@ -22,6 +22,14 @@ def memref_type(dtype: AlloType, shape: tuple, memory_space=None):
     return ir.MemRefType.get(dims, dtype.build())
 
 
+def memory_space(ptype):
+    """The memory space a ``Memory`` annotation asks for, or ``None`` (the default space)."""
+    if ptype.memory is not None:
+        space = ptype.memory.get_memory_space()
+        return space or None
+    return None
+
+
 def alloc(dtype: AlloType, shape: tuple, name: str | None = None, memory_space=None):
     """``memref.alloc() {name = ...}`` of ``dtype[shape]`` (rank 0 for scalars)."""
     op = memref_d.AllocOp(memref_type(dtype, shape, memory_space), [], [])
@@ -50,8 +58,13 @@ def as_index(v: Val, convert) -> Val:
     if isinstance(v.dtype, Index):
         return v
     if v.is_const and isinstance(v.const, (int,)) and not isinstance(v.const, bool):
-        return Val(None, index_t, const=int(v.const), affine=Affine.const(int(v.const)))
+        return index_const(v.const)
     return Val(convert(v, index_t), index_t)
+
+
+def index_const(k: int) -> Val:
+    """A compile-time index value (affine constant)."""
+    return Val(None, index_t, const=int(k), affine=Affine.const(int(k)))
 
 
 def affine_of(v: Val):
@@ -109,7 +122,7 @@ def view_entries(buf: Val) -> list:
     """Per base dimension: ``("idx", Val)`` or ``("slice", start Val, step int)``."""
     if "view" in buf.extra:
         return buf.extra["view"]
-    return [("slice", Val(None, index_t, const=0, affine=Affine.const(0)), 1) for _ in buf.shape]
+    return [("slice", index_const(0), 1) for _ in buf.shape]
 
 
 def base_indices(buf: Val, idx: list) -> list:
@@ -215,7 +228,7 @@ def broadcast_indices(shape: tuple, full: tuple, ivs: list) -> list:
     out = []
     for d, n in enumerate(shape):
         iv = ivs[lead + d]
-        out.append(Val(None, index_t, const=0, affine=Affine.const(0)) if n == 1 and full[lead + d] != 1 else iv)
+        out.append(index_const(0) if n == 1 and full[lead + d] != 1 else iv)
     return out
 
 
@@ -236,8 +249,8 @@ def get_global(sym_name: str, dtype: AlloType, shape: tuple):
 
 
 __all__ = [
-    "alloc", "load", "store", "fill", "copy_whole", "copy_converted", "elements",
-    "index_value", "as_index", "affine_of", "view_entries", "base_indices",
+    "alloc", "memory_space", "load", "store", "fill", "copy_whole", "copy_converted", "elements",
+    "index_value", "as_index", "index_const", "affine_of", "view_entries", "base_indices",
     "broadcast_shape", "broadcast_or_raise", "broadcast_indices", "get_global", "memref_type",
     "is_plain",
 ]

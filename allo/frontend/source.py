@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import os
+import sys
 import textwrap
 from dataclasses import dataclass
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError, DTypeError, FrontendError
 
 
@@ -24,29 +27,35 @@ class KernelSource:
     def of_function(fn) -> "KernelSource":
         """Parse ``fn``'s source; lambdas and classes are rejected by the caller's visitor."""
         if isinstance(fn, str):
-            tree = ast.parse(textwrap.dedent(fn))
+            try:
+                tree = ast.parse(textwrap.dedent(fn))
+            except SyntaxError as err:
+                where = f" (line {err.lineno} of the string)" if err.lineno else ""
+                raise AlloSyntaxError(f"the kernel source string is not valid Python: "
+                                      f"{err.msg}{where}", **caller_location()) from err
             lines = textwrap.dedent(fn).splitlines()
             defs = [n for n in tree.body
                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
             if not defs:
-                raise AlloSyntaxError("the source string holds no function definition")
+                raise AlloSyntaxError("the source string holds no function definition",
+                                      **caller_location())
             _refuse_async(defs[-1], "<string>", defs[-1].lineno, lines)
             return KernelSource(defs[-1], "<string>", lines, 0)
         try:
             src_lines, start = inspect.getsourcelines(fn)
             filename = inspect.getsourcefile(fn) or "<unknown>"
         except (OSError, TypeError) as err:
-            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from None
+            raise AlloSyntaxError(f"cannot read the source of {fn!r}: {err}") from err
         filename = os.path.abspath(filename) if not filename.startswith("<") else filename
         code = textwrap.dedent("".join(src_lines))
         try:
             module = ast.parse(code)
-        except SyntaxError:
+        except SyntaxError as err:
             # a lambda or an expression fragment: report it as unsupported
             raise AlloSyntaxError(
                 'Unsupported node "Lambda"', filename, start, getattr(fn, "__name__", "?"),
                 src_lines[0] if src_lines else "",
-            ) from None
+            ) from err
         node = module.body[0]
         if isinstance(node, ast.Assign) or getattr(fn, "__name__", "") == "<lambda>":
             raise AlloSyntaxError('Unsupported node "Lambda"', filename, start,
@@ -80,13 +89,30 @@ class KernelSource:
             return err.with_location(self.filename, self.abs_line(node), func_name,
                                      self.source_line(node))
         if isinstance(err, DTypeError):
-            cls, msg = AlloTypeError, str(err)
+            cls, msg = AlloTypeError, message_of(err)
         elif isinstance(err, RecursionError):
             cls, msg = AlloSyntaxError, "kernel too deeply nested (recursion limit reached)"
         else:
             cls = AlloSyntaxError
-            msg = f"failed to compile this statement ({type(err).__name__}: {err})"
+            msg = f"failed to compile this statement ({type(err).__name__}: {message_of(err)})"
         return cls(msg, self.filename, self.abs_line(node), func_name, self.source_line(node))
+
+
+def caller_location() -> dict:
+    """``filename``/``lineno``/``func_name``/``source`` of the user's line that called allo.
+
+    That is the innermost frame outside the ``allo`` package: it locates errors about what
+    was passed to ``customize`` itself, before there is any kernel source to point into.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != "allo" and not module.startswith("allo."):
+            filename, lineno = frame.f_code.co_filename, frame.f_lineno
+            return {"filename": filename, "lineno": lineno, "func_name": frame.f_code.co_name,
+                    "source": linecache.getline(filename, lineno)}
+        frame = frame.f_back
+    return {}
 
 
 def _refuse_async(node, filename: str, line: int, lines: list) -> None:

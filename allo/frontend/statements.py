@@ -1,48 +1,57 @@
-"""Statement visitors: declarations, assignments, loops, conditionals, returns, meta blocks."""
+"""Statement visitor: blocks, statement dispatch, ``if``/``while``, ``return``, nested ``def``s.
+
+Declarations and assignments are lowered by :mod:`allo.frontend.assignments`, loops and meta
+blocks by :mod:`allo.frontend.loops`.
+"""
 
 from __future__ import annotations
 
 import ast
 
-import numpy as np
-
-from .._mlir import ir, scf_d
+from .._mlir import func_d, ir, scf_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
-from .annotations import eval_compile_time, parse_annotation
-from .casting import wrap_int
-from .symbols import Sym
-from .types import Index, Stream, Struct
+from .annotations import ParsedType
+from .context import Part
+from .scalars import materialize
+from .symbols import NestedKernel, Sym
 from .values import Val
 
 
-
-class StatementMixin:
-    """Mixed into the function builder; each ``stmt_<Node>`` emits IR for one statement."""
+class StatementVisitor(Part):
+    """Statements of one function; ``stmt_<Node>`` lowers one statement of kind ``Node``."""
 
     # ---------------------------------------------------------------- blocks
-    def visit_block(self, stmts, new_scope=True):
+    def visit_block(self, stmts: list, new_scope: bool = True) -> None:
+        """Lower ``stmts`` (in a scope of their own unless ``new_scope`` is false), stopping
+        after a ``return``. Every block starts its own ``meta_if`` chain."""
+        self.ctx.meta_stack.append(None)
         if new_scope:
-            self.scopes.push()
+            self.ctx.scopes.push()
         try:
             for stmt in stmts:
-                if self.returned:
+                if self.ctx.returned:
                     break
                 self.visit_stmt(stmt)
         finally:
             if new_scope:
-                self.scopes.pop()
+                self.ctx.scopes.pop()
+            self.ctx.meta_stack.pop()
 
-    def visit_stmt(self, node):
+    def visit_stmt(self, node: ast.stmt) -> None:
+        """Lower one statement at its source location; errors are located at it."""
         method = getattr(self, f"stmt_{type(node).__name__}", None)
-        loc = ir.Location.file(self.src.filename, self.src.abs_line(node), node.col_offset + 1)
+        loc = self.ctx.location(node)
         try:
             with loc:
                 if method is None:
                     raise AlloSyntaxError(f'Unsupported node "{type(node).__name__}"')
                 method(node)
         except Exception as err:  # noqa: BLE001 - located at the innermost statement
-            raise self.src.locate(err, node, self.func_name) from None
+            located = self.ctx.src.locate(err, node, self.ctx.func_name)
+            if located is err:
+                raise
+            raise located from err
 
     # ---------------------------------------------------------------- simple statements
     def stmt_Pass(self, node):
@@ -53,290 +62,17 @@ class StatementMixin:
             return None
         if not isinstance(node.value, ast.Call):
             raise AlloSyntaxError("Unsupported expression")
-        self.visit_expr(node.value)
+        self.exprs.visit_expr(node.value)
         return None
 
     def stmt_AnnAssign(self, node):
-        if not isinstance(node.target, ast.Name):
-            raise AlloSyntaxError("annotated assignment target must be a name")
-        name = node.target.id
-        ptype = parse_annotation(node.annotation, self.compile_env())
-        sym = self.scopes.lookup(name)
-        if sym is not None and not ptype.constexpr:
-            if sym.kind == "const" and sym.extra.get("constexpr"):
-                raise AlloSyntaxError(f"cannot assign to ConstExpr variable '{name}'")
-            old = sym.val
-            if sym.kind in ("var", "param") and old is not None and old.dtype == ptype.dtype \
-                    and tuple(old.shape) == tuple(ptype.shape):
-                if node.value is not None:
-                    self.assign_to_name(name, sym, self.visit_expr(node.value))
-                return None
-            if sym.kind in ("var", "param"):
-                raise AlloTypeError(f"Invalid assignment to {name}, type mismatch")
-        if ptype.constexpr:
-            return self.declare_constexpr(name, ptype, node)
-        if isinstance(ptype.dtype, Stream):
-            if node.value is not None:
-                raise AlloSyntaxError(f"stream '{name}' cannot have an initialiser")
-            return self.declare_stream(name, ptype)
-        if ptype.stateful:
-            return self.declare_stateful(name, ptype, node)
-        if isinstance(ptype.dtype, Struct):
-            return self.declare_struct(name, ptype, node.value)
-        if ptype.shape:
-            return self.declare_array(name, ptype, node.value)
-        return self.declare_scalar(name, ptype, node.value)
-
-    def declare_constexpr(self, name, ptype, node):
-        if node.value is None:
-            raise AlloSyntaxError(f"ConstExpr variable '{name}' must be initialized")
-        try:
-            value = eval_compile_time(node.value, self.compile_env())
-        except Exception:  # noqa: BLE001
-            raise AlloSyntaxError(f"Failed to evaluate ConstExpr '{name}'") from None
-        v = Val(None, ptype.dtype, const=value)
-        py = self.const_convert(value, ptype.dtype)
-        self.scopes.declare(name, Sym("const", v, py=py, extra={"constexpr": True}))
-
-    def const_convert(self, value, dtype):
-        """Compile-time conversion of a Python scalar to ``dtype`` (language.md §4.1)."""
-        if dtype.is_float:
-            return float(value)
-        if isinstance(dtype, Index):
-            return int(value)
-        if dtype.is_fixed:
-            return value
-        return wrap_int(int(value), dtype)
-
-    def declare_scalar(self, name, ptype, value_node):
-        buf = Val(mem.alloc(ptype.dtype, (), name, self.memory_space(ptype)), ptype.dtype, (), name=name)
-        self.scopes.declare(name, Sym("var", buf, in_memory=True))
-        if value_node is not None:
-            v = self.visit_expr(value_node)
-            if v.is_array:
-                raise AlloTypeError(f"cannot assign an array of shape {v.shape} to scalar '{name}'")
-            mem.store(self.materialize(v, ptype.dtype), buf, [])
-
-    def memory_space(self, ptype):
-        if ptype.memory is not None:
-            space = ptype.memory.get_memory_space()
-            return space or None
-        return None
-
-    def declare_array(self, name, ptype, value_node):
-        init = None
-        if value_node is not None:
-            init = self.visit_expr(value_node)
-            if init.is_array and init.extra.get("fresh") and init.dtype == ptype.dtype \
-                    and tuple(init.shape) == tuple(ptype.shape) and mem.is_plain(init):
-                # a fresh result (op or call) is bound directly and takes the name
-                self.name_buffer(init, name)
-                buf = Val(init.value, init.dtype, init.shape, name=name)
-                self.scopes.declare(name, Sym("var", buf))
-                return
-        buf = Val(mem.alloc(ptype.dtype, ptype.shape, name, self.memory_space(ptype)),
-                  ptype.dtype, ptype.shape, name=name)
-        self.scopes.declare(name, Sym("var", buf))
-        if init is not None:
-            self.initialize_array(buf, init)
-
-    def name_buffer(self, v: Val, name: str):
-        """Give a fresh buffer its source name: ``name`` on its alloc or single-result call;
-        ``names`` (one entry per result, "" when unnamed) on a multi-result call."""
-        owner = v.value.owner
-        opv = owner.opview if hasattr(owner, "opview") else owner
-        if len(opv.results) > 1:
-            old = opv.attributes["names"] if "names" in opv.attributes else None
-            names = [ir.StringAttr(a).value for a in old] if old is not None else [""] * len(opv.results)
-            names[v.value.result_number] = name
-            opv.attributes["names"] = ir.ArrayAttr.get([ir.StringAttr.get(n) for n in names])
-            return
-        opv.attributes["name"] = ir.StringAttr.get(name)
-
-    def initialize_array(self, buf: Val, init: Val):
-        if init.value is None and isinstance(init.const, np.ndarray):
-            arr = init.const
-            if tuple(arr.shape) != tuple(buf.shape):
-                raise AlloTypeError(f"Shape mismatch, got {tuple(arr.shape)} and {tuple(buf.shape)}")
-            glob = self.global_array(None, arr, dtype=buf.dtype)
-            mem.copy_whole(glob, buf)
-            return
-        if init.is_array:
-            if init.extra.get("global") and tuple(init.shape) != tuple(buf.shape):
-                raise AlloTypeError(f"`{init.name}` shape mismatch, got {tuple(init.shape)} "
-                                    f"and {tuple(buf.shape)}")
-            self.copy_into(buf, init)
-            return
-        scalar = self.materialize(init, buf.dtype)
-        mem.fill(buf, scalar)
-
-    def copy_into(self, dst: Val, src: Val):
-        shape = mem.broadcast_shape(tuple(dst.shape), tuple(src.shape))
-        if shape is None or tuple(shape) != tuple(dst.shape):
-            raise AlloTypeError(f"Cannot broadcast {tuple(src.shape)} to {tuple(dst.shape)}")
-        if mem.is_plain(dst) and mem.is_plain(src) and src.dtype == dst.dtype \
-                and tuple(src.shape) == tuple(dst.shape) and src.value.type == dst.value.type:
-            mem.copy_whole(src, dst)
-        else:
-            mem.copy_converted(src, dst, self.convert_val)
-
-    def declare_stateful(self, name, ptype, node):
-        if node.value is None:
-            init = 0
-        else:
-            try:
-                init = eval_compile_time(node.value, self.compile_env())
-            except Exception:  # noqa: BLE001
-                raise AlloSyntaxError(
-                    f"Stateful variable '{name}' must be initialized with a compile-time constant") from None
-            if not isinstance(init, (int, float, bool, list, tuple, np.ndarray, np.number)):
-                raise AlloSyntaxError(
-                    f"Stateful variable '{name}' must be initialized with a compile-time constant")
-        buf = self.module_builder.stateful_global(self, name, ptype, init)
-        self.scopes.declare(name, Sym("var", buf, in_memory=not ptype.shape))
+        self.assigns.annotated_assign(node)
 
     def stmt_Assign(self, node):
-        if len(node.targets) != 1:
-            raise AlloSyntaxError("chained assignment not supported")
-        target = node.targets[0]
-        if isinstance(target, (ast.Tuple, ast.List)):
-            return self.tuple_assign(target.elts, node.value)
-        value = self.visit_expr(node.value)
-        self.assign(target, value)
-        return None
-
-    def tuple_assign(self, targets, value_node):
-        if isinstance(value_node, (ast.Tuple, ast.List)):
-            if len(value_node.elts) != len(targets):
-                raise AlloSyntaxError("tuple assignment needs as many values as targets")
-            values = [self.visit_expr(v) for v in value_node.elts]
-            values = [self.snapshot(v) for v in values]
-        else:
-            res = self.visit_expr(value_node)
-            if not res.extra.get("tuple"):
-                raise AlloSyntaxError("tuple assignment needs a tuple-returning call")
-            values = list(res.const)
-            if len(values) != len(targets):
-                raise AlloTypeError(f"cannot unpack {len(values)} results into {len(targets)} targets")
-            for v in values:
-                v.extra["fresh"] = True
-        for t, v in zip(targets, values):
-            self.assign(t, v)
-
-    def snapshot(self, v: Val) -> Val:
-        """Evaluate-before-store for tuple assignment: scalars are already SSA values."""
-        if v.is_array and not v.extra.get("fresh"):
-            tmp = Val(mem.alloc(v.dtype, v.shape), v.dtype, v.shape)
-            self.copy_into(tmp, v)
-            tmp.extra["fresh"] = True
-            return tmp
-        return v
-
-    def assign(self, target, value: Val):
-        if isinstance(target, ast.Name):
-            sym = self.scopes.lookup(target.id)
-            if sym is None:
-                return self.bind_new(target.id, value)
-            return self.assign_to_name(target.id, sym, value)
-        if isinstance(target, ast.Subscript):
-            return self.assign_subscript(target, value)
-        raise AlloSyntaxError(f'Unsupported node "{type(target).__name__}"')
-
-    def bind_new(self, name, value: Val):
-        if value.extra.get("void"):
-            raise AlloTypeError(f"cannot assign the result of a call without results to '{name}'")
-        if value.dtype is None:
-            raise AlloTypeError(f"cannot bind '{name}' to a compile-time object")
-        if value.is_array:
-            if value.extra.get("fresh") and mem.is_plain(value):
-                self.name_buffer(value, name)
-                buf = Val(value.value, value.dtype, value.shape, name=name)
-            else:
-                buf = Val(mem.alloc(value.dtype, value.shape, name), value.dtype, value.shape, name=name)
-                self.copy_into(buf, value)
-            self.scopes.declare(name, Sym("var", buf))
-            return None
-        dtype = value.dtype
-        buf = Val(mem.alloc(dtype, (), name), dtype, (), name=name)
-        self.scopes.declare(name, Sym("var", buf, in_memory=True))
-        mem.store(self.materialize(value, dtype), buf, [])
-        return None
-
-    def assign_to_name(self, name, sym, value: Val):
-        if sym.kind == "iv":
-            raise AlloSyntaxError(f"cannot assign to loop variable '{name}'")
-        if sym.kind == "const":
-            if sym.extra.get("constexpr"):
-                raise AlloSyntaxError(f"cannot assign to ConstExpr variable '{name}'")
-            raise AlloSyntaxError(f"cannot assign to compile-time name '{name}'")
-        if sym.kind == "func":
-            raise AlloSyntaxError(f"cannot assign to function '{name}'")
-        buf = sym.val
-        if buf.is_array:
-            if value.is_const and isinstance(value.const, np.ndarray):
-                return self.initialize_array(buf, value)
-            if value.is_array:
-                return self.copy_into(buf, value)
-            return self.fill_view(buf, value)
-        if value.is_array:
-            raise AlloTypeError(f"cannot assign an array of shape {value.shape} to scalar '{name}'")
-        if not sym.in_memory:
-            raise AlloSyntaxError(f"cannot assign to scalar parameter '{name}'")
-        mem.store(self.materialize(value, buf.dtype), Val(buf.value, buf.dtype, name=buf.name), [])
-        return None
-
-    def fill_view(self, view: Val, value: Val):
-        scalar = self.materialize(value, view.dtype)
-        if mem.is_plain(view):
-            mem.fill(view, scalar)
-            return
-        mem.elements(view.shape, lambda ivs: mem.store(scalar, view, mem.base_indices(view, ivs)))
-
-    def assign_subscript(self, target, value: Val):
-        base = self.visit_expr(target.value)
-        if isinstance(base.dtype, Struct):
-            buf = self.struct_field(base, target.slice)
-            mem.store(self.materialize(value, buf.dtype), buf, [])
-            return None
-        if base.is_array:
-            view = self.index_array(base, self.subscript_items(target))
-            if view.is_array:
-                if value.is_const and isinstance(value.const, np.ndarray):
-                    glob = self.global_array(None, value.const, dtype=view.dtype)
-                    return self.copy_into(view, glob)
-                if value.is_array:
-                    return self.copy_into(view, value)
-                return self.fill_view(view, value)
-            if value.is_array:
-                raise AlloTypeError(f"cannot store an array of shape {value.shape} into an element")
-            mem.store(self.materialize(value, base.dtype), view, view.extra["indices"])
-            return None
-        # bit / bit-slice assignment on a scalar variable or an array element
-        new = self.bit_set(base, target.slice, value)
-        self.assign(target.value, new)
-        return None
+        self.assigns.assign_statement(node)
 
     def stmt_AugAssign(self, node):
-        op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-              ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>",
-              ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}.get(type(node.op))
-        if op is None:
-            raise AlloSyntaxError(f'Unsupported node "{type(node.op).__name__}"')
-        if isinstance(node.target, ast.Name):
-            sym = self.scopes.lookup(node.target.id)
-            if sym is None:
-                raise AlloSyntaxError(f"name '{node.target.id}' is not defined in this scope")
-            if sym.kind == "iv":
-                raise AlloSyntaxError(f"cannot assign to loop variable '{node.target.id}'")
-        current = self.visit_expr(node.target)
-        rhs = self.visit_expr(node.value)
-        if current.is_array:
-            result = self.binary(op, current, rhs)
-            self.copy_into(current, result)
-            return None
-        result = self.binary(op, current, rhs)
-        self.assign(node.target, result)
-        return None
+        self.assigns.augmented_assign(node)
 
     # ---------------------------------------------------------------- unsupported statements
     def _unsupported(self, node):
@@ -349,10 +85,10 @@ class StatementMixin:
 
     # ---------------------------------------------------------------- control flow
     def stmt_If(self, node):
-        cond = self.truth(self.visit_expr(node.test))
+        cond = self.ops.truth(self.exprs.visit_expr(node.test))
         has_else = bool(node.orelse)
         if_op = scf_d.IfOp(cond, [], has_else=has_else)
-        self.runtime_depth += 1
+        self.ctx.runtime_depth += 1
         try:
             with ir.InsertionPoint(if_op.then_block):
                 self.visit_block(node.body)
@@ -362,7 +98,13 @@ class StatementMixin:
                     self.visit_block(node.orelse)
                     scf_d.YieldOp([])
         finally:
-            self.runtime_depth -= 1
+            self.ctx.runtime_depth -= 1
+
+    def stmt_For(self, node):
+        self.loops.for_loop(node)
+
+    def stmt_With(self, node):
+        self.loops.meta_block(node)
 
     def stmt_While(self, node):
         if node.orelse:
@@ -371,20 +113,83 @@ class StatementMixin:
         before = w.before.blocks.append()
         after = w.after.blocks.append()
         with ir.InsertionPoint(before):
-            cond = self.truth(self.visit_expr(node.test))
+            cond = self.ops.truth(self.exprs.visit_expr(node.test))
             scf_d.ConditionOp(cond, [])
-        self.runtime_depth += 1
-        self.trip_counts.append(None)
+        self.ctx.runtime_depth += 1
+        self.ctx.trip_counts.append(None)
         try:
             with ir.InsertionPoint(after):
                 self.visit_block(node.body)
                 scf_d.YieldOp([])
         finally:
-            self.trip_counts.pop()
-            self.runtime_depth -= 1
+            self.ctx.trip_counts.pop()
+            self.ctx.runtime_depth -= 1
 
     def stmt_Return(self, node):
-        if self.runtime_depth > 0:
+        if self.ctx.runtime_depth > 0:
             raise AlloSyntaxError("return inside a loop or a run-time 'if' is not supported")
         self.emit_return(node.value)
-        self.returned = True
+        self.ctx.returned = True
+
+    def emit_return(self, value_node):
+        info = self.ctx.info
+        is_none = value_node is None or (isinstance(value_node, ast.Constant) and value_node.value is None)
+        if not info.results:
+            if not is_none:
+                raise AlloTypeError("Return value should have a dtype in function signature")
+            func_d.ReturnOp([])
+            return
+        if is_none:
+            raise AlloTypeError("Mismatch in function signature")
+        if len(info.results) > 1:
+            if not isinstance(value_node, ast.Tuple) or len(value_node.elts) != len(info.results):
+                raise AlloTypeError("Mismatch in function signature: wrong number of return values")
+            nodes = value_node.elts
+        else:
+            nodes = [value_node]
+        out = []
+        for node, (rt, mty) in zip(nodes, zip(info.results, info.result_types)):
+            v = self.exprs.visit_expr(node)
+            out.append(self._return_value(v, rt, mty))
+        func_d.ReturnOp(out)
+
+    def _return_value(self, v: Val, rt: ParsedType, mty):
+        if rt.shape:
+            if not v.is_array:
+                raise AlloTypeError(f"return shape mismatch, got () and {tuple(rt.shape)}")
+            if tuple(v.shape) != tuple(rt.shape):
+                raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and {tuple(rt.shape)}")
+            direct = (mem.is_plain(v) and v.dtype == rt.dtype and v.value.type == mty
+                      and not v.extra.get("param") and not v.extra.get("global"))
+            if direct:
+                return v.value
+            buf = Val(mem.alloc(rt.dtype, rt.shape, None, mem.memory_space(rt)), rt.dtype, rt.shape)
+            mem.copy_converted(v, buf, materialize) if v.dtype != rt.dtype or not mem.is_plain(v) \
+                else self.assigns.copy_into(buf, v)
+            return buf.value
+        if v.is_array:
+            raise AlloTypeError(f"return shape mismatch, got {tuple(v.shape)} and ()")
+        return materialize(v, rt.dtype)
+
+    # ---------------------------------------------------------------- nested defs
+    def stmt_FunctionDef(self, node):
+        if self.ctx.scopes.visible(node.name) and self.ctx.scopes.lookup(node.name).kind != "func":
+            raise AlloSyntaxError(f"Function name '{node.name}' conflicts with an existing symbol")
+        for arg in node.args.args:
+            if self.ctx.scopes.visible(arg.arg):
+                raise AlloSyntaxError(f"Argument name '{arg.arg}' conflicts with an existing symbol")
+        self._refuse_scope_declarations(node)
+        runtime = {n for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind != "const" and s.kind != "func"}
+        consts = {n: s.py for scope in self.ctx.scopes.stack for n, s in scope.items() if s.kind in ("const", "func")}
+        env = self.ctx.env.child(self.ctx.env.fn, extra={**self.ctx.env.extra, **consts})
+        nested = NestedKernel(self.ctx.src.nested(node), env, runtime, node.name)
+        self.ctx.scopes.declare(node.name, Sym("func", py=nested))
+
+    def _refuse_scope_declarations(self, node) -> None:
+        """``nonlocal``/``global`` in a nested def, even one never called, at their own line."""
+        src = self.ctx.src
+        for inner in ast.walk(node):
+            if isinstance(inner, (ast.Nonlocal, ast.Global)):
+                raise AlloSyntaxError(f'Unsupported node "{type(inner).__name__}"',
+                                      src.filename, src.abs_line(inner), node.name,
+                                      src.source_line(inner))

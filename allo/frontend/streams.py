@@ -17,26 +17,36 @@ from .._mlir import arith_d, ir, memref_d
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import memory as mem
 from .casting import constant, tag_buffer
+from .context import Part
+from .scalars import materialize
 from .symbols import Sym
 from .types import Stream, index as index_t
 from .values import Val
 
 
-class StreamMixin:
-    """Mixed into the function builder."""
+class StreamLowering(Part):
+    """Stream locals of one function: declarations, ``put``/``get``, and their capacities.
 
-    def declare_stream(self, name, ptype):
+    ``stream_puts`` maps each stream's name to ``[its Val, the puts counted so far]``.
+    """
+
+    def __init__(self, ctx, parts):
+        super().__init__(ctx, parts)
+        self.stream_puts: dict = {}
+
+    def declare_stream(self, name: str, ptype) -> None:
+        """Declare stream local ``name`` (or an array of streams) of ``ptype``."""
         stream = ptype.dtype
         if not isinstance(stream.depth, int) or stream.depth < 1:
             raise AlloTypeError(f"stream '{name}' needs a positive integer depth, got {stream.depth!r}")
         if not ptype.shape:
-            self.scopes.declare(name, Sym("stream", self._new_stream(name, stream)))
+            self.ctx.scopes.declare(name, Sym("stream", self._new_stream(name, stream)))
             return
         elements = {}
         for idx in itertools.product(*(range(d) for d in ptype.shape)):
             elements[idx] = self._new_stream("_".join([name] + [str(i) for i in idx]), stream)
         array = Val(None, stream, tuple(ptype.shape), name=name, extra={"streams": elements})
-        self.scopes.declare(name, Sym("stream", array))
+        self.ctx.scopes.declare(name, Sym("stream", array))
 
     def _new_stream(self, name, stream: Stream) -> Val:
         space = ir.Attribute.parse(f'"stream:{stream.depth}"')
@@ -62,7 +72,7 @@ class StreamMixin:
         """``q[i, j]`` of a stream array: compile-time indices select one stream."""
         idx = []
         for item in items:
-            v = self.visit_expr(item)
+            v = self.exprs.visit_expr(item)
             if not (v.is_const and isinstance(v.const, int)):
                 raise AlloTypeError("indices into an array of streams must be compile-time constants")
             idx.append(int(v.const))
@@ -77,33 +87,35 @@ class StreamMixin:
         mem.store(nxt, Val(counter.value, index_t), [])
         return Val(pos, index_t)
 
-    def stream_put(self, stream: Val, args):
+    def stream_put(self, stream: Val, args) -> Val:
+        """``stream.put(value)``: store at the write position, then advance it."""
         if "stream" not in stream.extra:
             raise AlloSyntaxError("put() needs a single stream (index arrays of streams first)")
         if len(args) != 1:
             raise AlloTypeError("put() takes exactly one value")
-        value = self.visit_expr(args[0])
+        value = self.exprs.visit_expr(args[0])
         self._count_put(stream)
         pos = self._advance(stream.extra["write_pos"])
         target = Val(stream.value, stream.dtype, stream.shape, name=stream.name)
         if not stream.shape:
             if value.is_array:
                 raise AlloTypeError(f"cannot put an array of shape {value.shape} into a stream of {stream.dtype}")
-            mem.store(self.materialize(value, stream.dtype), target, [pos])
+            mem.store(materialize(value, stream.dtype), target, [pos])
             return Val(None, None, const=None, extra={"void": True})
         if not value.is_array or tuple(value.shape) != tuple(stream.shape):
             raise AlloTypeError(f"put() expects an array of shape {tuple(stream.shape)}")
 
         def body(ivs):
             v = mem.load(value, mem.base_indices(value, ivs), value.dtype)
-            v = self.convert(Val(v, value.dtype), stream.dtype)
+            v = materialize(Val(v, value.dtype), stream.dtype)
             mem.store(v, target, [pos] + list(ivs))
 
         mem.elements(tuple(stream.shape), body,
                      outer_attrs={"allo.stream_put": ir.StringAttr.get(stream.name)})
         return Val(None, None, const=None, extra={"void": True})
 
-    def stream_get(self, stream: Val, args):
+    def stream_get(self, stream: Val, args) -> Val:
+        """``stream.get()``: load at the read position, then advance it."""
         if "stream" not in stream.extra:
             raise AlloSyntaxError("get() needs a single stream (index arrays of streams first)")
         if args:
@@ -125,7 +137,7 @@ class StreamMixin:
     def _count_put(self, stream: Val):
         """Add this put's worst-case execution count to the stream's capacity."""
         count = 1
-        for trips in self.trip_counts:
+        for trips in self.ctx.trip_counts:
             if trips is None:
                 raise AlloTypeError(
                     f"put() on stream '{stream.name}' inside a loop with run-time bounds: the "
@@ -153,4 +165,4 @@ def static_trip_count(lo: Val, hi: Val, step) -> int | None:
     return max(0, math.ceil((b - a) / step))
 
 
-__all__ = ["StreamMixin", "static_trip_count"]
+__all__ = ["StreamLowering", "static_trip_count"]

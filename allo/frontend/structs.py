@@ -8,30 +8,34 @@ from .._mlir import ir
 from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import tag
+from .context import Part
+from .scalars import materialize
 from .symbols import Sym
 from .types import Int, Struct, UInt
 from .values import Val
 
 
-class StructMixin:
-    """Mixed into the function builder."""
+class StructLowering(Part):
+    """Struct locals: declared from a dict of fields or a packed integer; fields read and written
+    through ``s["x"]``."""
 
-    def declare_struct(self, name, ptype, value_node):
+    def declare_struct(self, name: str, ptype, value_node) -> None:
+        """Declare struct local ``name`` of ``ptype``, initialised from ``value_node`` if any."""
         stype = ptype.dtype
         if ptype.shape:
             raise AlloTypeError("struct arrays are not supported")
         fields = {}
         for field, ftype in stype.dtype_dict.items():
             fields[field] = Val(mem.alloc(ftype, (), f"{name}.{field}"), ftype, (), name=f"{name}.{field}")
-        self.scopes.declare(name, Sym("struct", Val(None, stype, extra={"fields": fields})))
+        self.ctx.scopes.declare(name, Sym("struct", Val(None, stype, extra={"fields": fields})))
         if value_node is None:
             return
         if isinstance(value_node, ast.Dict):
             for key, value in zip(value_node.keys, value_node.values):
                 field = self._field_name(key, stype)
-                mem.store(self.materialize(self.visit_expr(value), stype.dtype_dict[field]), fields[field], [])
+                mem.store(materialize(self.exprs.visit_expr(value), stype.dtype_dict[field]), fields[field], [])
             return
-        self._unpack_int_into_struct(self.visit_expr(value_node), stype, fields)
+        self._unpack_int_into_struct(self.exprs.visit_expr(value_node), stype, fields)
 
     def _unpack_int_into_struct(self, v: Val, stype: Struct, fields: dict):
         """An integer of the struct's total width: first field = lowest bits."""
@@ -39,10 +43,10 @@ class StructMixin:
             raise AlloTypeError("only an all-integer struct can be built from an integer")
         if v.is_array or not isinstance(v.dtype, (Int, UInt)):
             raise AlloTypeError(f"cannot initialise a struct from {v.dtype}")
-        raw = self.materialize(v, UInt(stype.bits))
+        raw = materialize(v, UInt(stype.bits))
         lo = 0
         for field, ftype in stype.dtype_dict.items():
-            lo_v = mem.index_value(self._idx_const(lo))
+            lo_v = mem.index_value(mem.index_const(lo))
             op = ir.Operation.create("allo.get_slice", results=[ir.IntegerType.get_signless(ftype.bits)],
                                      operands=[raw, lo_v])
             tag(op, UInt(ftype.bits))
@@ -62,5 +66,6 @@ class StructMixin:
         return base.extra["fields"][field]
 
     def read_struct_field(self, base: Val, slice_node) -> Val:
+        """The value of the field selected by ``pt["x"]``."""
         buf = self.struct_field(base, slice_node)
         return Val(mem.load(buf, [], buf.dtype), buf.dtype)

@@ -127,10 +127,10 @@ class _LazyEnv(dict):
     def __missing__(self, key):
         try:
             return self.env.lookup(key)
-        except KeyError:
+        except KeyError as err:
             if hasattr(builtins, key):
                 return getattr(builtins, key)
-            raise NameError(f"name '{key}' is not defined", name=key) from None
+            raise NameError(f"name '{key}' is not defined", name=key) from err
 
 
 class NestedKernel:

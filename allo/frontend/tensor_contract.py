@@ -106,17 +106,17 @@ def _check_matmul_shapes(a: tuple, b: tuple):
         raise AlloTypeError(f"allo.matmul requires identical batch dimensions, got {a} and {b}")
 
 
-def matmul_op(fb, op: str, p: dict) -> Val:
+def matmul_op(ops, op: str, p: dict) -> Val:
     """``allo.matmul(A, B)``: ``[..., M, K] × [..., K, N] → [..., M, N]`` in R-CMP."""
     A, B = p["A"], p["B"]
     _expect_array(A, op, "first")
     _expect_array(B, op, "second")
     sa, sb = tuple(A.shape), tuple(B.shape)
     _check_matmul_shapes(sa, sb)
-    return _emit_matmul(fb, op, A, B, p["name"])
+    return _emit_matmul(ops, op, A, B, p["name"])
 
 
-def bmm_op(fb, op: str, p: dict) -> Val:
+def bmm_op(ops, op: str, p: dict) -> Val:
     """``allo.bmm(A, B)``: ``[B, M, K] × [B, K, N] → [B, M, N]`` (3-D inputs only)."""
     A, B = p["A"], p["B"]
     if not (isinstance(A, Val) and isinstance(B, Val) and len(A.shape) == 3 and len(B.shape) == 3):
@@ -125,15 +125,15 @@ def bmm_op(fb, op: str, p: dict) -> Val:
     if sa[0] != sb[0]:
         raise AlloTypeError(f"allo.bmm requires the same batch size, got {sa} and {sb}")
     _check_matmul_shapes(sa, sb)
-    return _emit_matmul(fb, op, A, B, p["name"])
+    return _emit_matmul(ops, op, A, B, p["name"])
 
 
-def _emit_matmul(fb, op: str, A: Val, B: Val, name) -> Val:
+def _emit_matmul(ops, op: str, A: Val, B: Val, name) -> Val:
     rt = common_type(A.dtype, B.dtype)
     batch = tuple(A.shape[:-2])
     m, k = A.shape[-2:]
     n = B.shape[-1]
-    em = OpEmitter(fb, op, name)
+    em = OpEmitter(ops, op, name)
     out = em.fresh(rt, batch + (m, n))
     em.fill(out, _zero(rt))
     kind = linalg_cast([A.dtype, B.dtype], rt)
@@ -149,7 +149,7 @@ def _emit_matmul(fb, op: str, A: Val, B: Val, name) -> Val:
             kk = kv[0]
             a = Val(em.load(A, lead + [i, kk]), A.dtype)
             b = Val(em.load(B, lead + [kk, j]), B.dtype)
-            em.store(accumulate(fb, em.load(out, ivs), a, b, rt), out, ivs)
+            em.store(accumulate(ops, em.load(out, ivs), a, b, rt), out, ivs)
 
         em.nest((k,), step, reduction=True)
 
@@ -157,7 +157,7 @@ def _emit_matmul(fb, op: str, A: Val, B: Val, name) -> Val:
     return out
 
 
-def linear_op(fb, op: str, p: dict) -> Val:
+def linear_op(ops, op: str, p: dict) -> Val:
     """``allo.linear(X, W, bias=None)``: ``X[..., K] @ W[N, K].T (+ bias[N])``, type of ``X``."""
     X, W, bias = p["X"], p["W"], p["bias"]
     _expect_array(X, op, "input")
@@ -171,7 +171,7 @@ def linear_op(fb, op: str, p: dict) -> Val:
         raise AlloTypeError(f"allo.linear: bias shape mismatch, got {tuple(bias.shape)} and ({n},)")
     rt = X.dtype
     lead = tuple(X.shape[:-1])
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(rt, lead + (n,))
     em.fill(out, _zero(rt))
 
@@ -181,12 +181,12 @@ def linear_op(fb, op: str, p: dict) -> Val:
         def step(kv):
             x = Val(em.load(X, rows + [kv[0]]), X.dtype)
             w = Val(em.load(W, [j, kv[0]]), W.dtype)
-            em.store(accumulate(fb, em.load(out, ivs), x, w, rt), out, ivs)
+            em.store(accumulate(ops, em.load(out, ivs), x, w, rt), out, ivs)
 
         em.nest((k,), step, reduction=True)
         if bias is not None:
             b = Val(em.load(bias, [j]), bias.dtype)
-            em.store(add_in(fb, em.load(out, ivs), b, rt), out, ivs)
+            em.store(add_in(ops, em.load(out, ivs), b, rt), out, ivs)
 
     em.nest(lead + (n,), body)
     return out
@@ -195,7 +195,7 @@ def linear_op(fb, op: str, p: dict) -> Val:
 # --------------------------------------------------------------------------- windows
 
 
-def conv2d_op(fb, op: str, p: dict) -> Val:
+def conv2d_op(ops, op: str, p: dict) -> Val:
     """``allo.conv2d(X, Wt)``: NCHW × FCHW → ``[N, F, H-KH+1, W-KW+1]``, stride 1, type of ``X``."""
     X, Wt = p["X"], p["W"]
     sx, sw = tuple(getattr(X, "shape", ())), tuple(getattr(Wt, "shape", ()))
@@ -208,7 +208,7 @@ def conv2d_op(fb, op: str, p: dict) -> Val:
     if kh > h or kw > w:
         raise AlloTypeError(f"allo.conv2d kernel is larger than the input, got {sx} and {sw}")
     rt = X.dtype
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(rt, (nb, f, h - kh + 1, w - kw + 1))
     em.fill(out, _zero(rt))
     # linalg.conv_2d_nchw_fchw always sign-extends (it has no cast attribute)
@@ -224,7 +224,7 @@ def conv2d_op(fb, op: str, p: dict) -> Val:
             ch, r, s = rv
             xv = Val(em.load(X, [b, ch, index_add(y, r), index_add(x, s)]), X.dtype)
             wv = Val(em.load(Wt, [fo, ch, r, s]), Wt.dtype)
-            em.store(accumulate(fb, em.load(out, ivs), xv, wv, rt), out, ivs)
+            em.store(accumulate(ops, em.load(out, ivs), xv, wv, rt), out, ivs)
 
         em.nest((c, kh, kw), step, reduction=True)
 
@@ -232,7 +232,7 @@ def conv2d_op(fb, op: str, p: dict) -> Val:
     return out
 
 
-def pool_op(fb, op: str, p: dict) -> Val:
+def pool_op(ops, op: str, p: dict) -> Val:
     """``allo.maxpool/sumpool(X, win)``: window shape from ``win``, stride 1, type of ``X``."""
     X, win = p["X"], p["win"]
     sx, swin = tuple(getattr(X, "shape", ())), tuple(getattr(win, "shape", ()))
@@ -246,7 +246,7 @@ def pool_op(fb, op: str, p: dict) -> Val:
         raise AlloTypeError(f"allo.{op} window is larger than the input, got {sx} and {swin}")
     rt = X.dtype
     is_max = op == "maxpool"
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(rt, (nb, c, h - kh + 1, w - kw + 1))
     em.fill(out, lowest_value(rt) if is_max else _zero(rt))
     # max_signed orders raw bits as signed; sums are sign-agnostic (raw adds of one scale)
@@ -264,7 +264,7 @@ def pool_op(fb, op: str, p: dict) -> Val:
         def step(rv):
             v = em.load(X, [b, ch, index_add(y, rv[0]), index_add(x, rv[1])])
             acc = em.load(out, ivs)
-            new = max_value(acc, v, rt) if is_max else add_in(fb, acc, Val(v, rt), rt)
+            new = max_value(acc, v, rt) if is_max else add_in(ops, acc, Val(v, rt), rt)
             em.store(new, out, ivs)
 
         em.nest((kh, kw), step, reduction=True)

@@ -17,21 +17,22 @@ from .._mlir import arith_d, math_d
 from ..errors import AlloTypeError
 from . import memory as mem
 from .casting import constant
-from .expressions import operand_types
+from .scalars import operand_types
+from .scalars import materialize
 from .tensor_arith import binary_in
 from .tensor_emit import OpEmitter, max_value
 from .types import AlloType, Index
 from .typing_rules import common_type, result_type
 from .values import Val
 
-_MATH_OPS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
+MATH_OPS = {"exp": math_d.ExpOp, "log": math_d.LogOp, "log2": math_d.Log2Op,
              "log10": math_d.Log10Op, "sqrt": math_d.SqrtOp, "sin": math_d.SinOp,
              "cos": math_d.CosOp, "tan": math_d.TanOp, "tanh": math_d.TanhOp}
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _GELU_C = math.sqrt(2 / math.pi)
 
 
-def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
+def _pointwise(ops, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     """One loop nest computing ``out[ivs] = compute(*elements as rt)`` over the broadcast shape.
 
     With no array input the result is a scalar Val (no loops).
@@ -40,8 +41,8 @@ def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     for v in inputs:
         shape = mem.broadcast_or_raise(shape, tuple(v.shape))
     if not shape:
-        return Val(compute(*[fb.materialize(v, rt) for v in inputs]), rt)
-    em = OpEmitter(fb, op, name)
+        return Val(compute(*[materialize(v, rt) for v in inputs]), rt)
+    em = OpEmitter(ops, op, name)
     out = em.fresh(rt, shape)
 
     def body(ivs):
@@ -52,39 +53,39 @@ def _pointwise(fb, op: str, inputs: list, rt: AlloType, compute, name) -> Val:
     return out
 
 
-def arith_op(fb, op: str, p: dict) -> Val:
+def arith_op(ops, op: str, p: dict) -> Val:
     """``allo.add/sub/mul/div(x, y)``: element-wise in R-CMP, broadcasting, scalars allowed."""
     x, y = p["x"], p["y"]
     ta, tb = operand_types(x, y)
     rt = common_type(ta, tb)
     sym = _SYMBOL[op]
-    return _pointwise(fb, op, [x, y], rt, lambda a, b: binary_in(fb, sym, a, b, rt), p["name"])
+    return _pointwise(ops, op, [x, y], rt, lambda a, b: binary_in(ops, sym, a, b, rt), p["name"])
 
 
-def power_op(fb, op: str, p: dict) -> Val:
+def power_op(ops, op: str, p: dict) -> Val:
     """``allo.power(x, y)``: ``x ** y`` element-wise in the R-POW float type."""
     x, y = p["x"], p["y"]
     ta, tb = operand_types(x, y)
     rt = result_type("**", ta, tb)
-    return _pointwise(fb, op, [x, y], rt, lambda a, b: math_d.PowFOp(a, b).result, p["name"])
+    return _pointwise(ops, op, [x, y], rt, lambda a, b: math_d.PowFOp(a, b).result, p["name"])
 
 
-def math_op(fb, op: str, p: dict) -> Val:
+def math_op(ops, op: str, p: dict) -> Val:
     """``allo.exp/log/.../tanh(x)``: float element type (non-floats converted, §4.3)."""
     x = p["x"]
-    rt = fb.float_of(x)
-    cls = _MATH_OPS[op]
-    return _pointwise(fb, op, [x], rt, lambda a: cls(a).result, p["name"])
+    rt = ops.float_of(x)
+    cls = MATH_OPS[op]
+    return _pointwise(ops, op, [x], rt, lambda a: cls(a).result, p["name"])
 
 
-def abs_op(fb, op: str, p: dict) -> Val:
+def abs_op(ops, op: str, p: dict) -> Val:
     """``allo.abs(x)``: absolute value in the type of ``x`` (``abs(MIN)`` wraps)."""
     x = p["x"]
     t = x.dtype
-    return _pointwise(fb, op, [x], t, lambda a: fb.abs_(Val(a, t)).value, p["name"])
+    return _pointwise(ops, op, [x], t, lambda a: ops.abs_(Val(a, t)).value, p["name"])
 
 
-def relu_op(fb, op: str, p: dict) -> Val:
+def relu_op(ops, op: str, p: dict) -> Val:
     """``allo.relu(x)``: ``max(x, 0)`` in the type of ``x``."""
     x = p["x"]
     t = x.dtype
@@ -95,13 +96,13 @@ def relu_op(fb, op: str, p: dict) -> Val:
         zero = constant(0.0 if t.is_float else 0, t)
         return max_value(a, zero, t)
 
-    return _pointwise(fb, op, [x], t, relu, p["name"])
+    return _pointwise(ops, op, [x], t, relu, p["name"])
 
 
-def gelu_op(fb, op: str, p: dict) -> Val:
+def gelu_op(ops, op: str, p: dict) -> Val:
     """``allo.gelu(x)``: ``0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³)))`` in a float type."""
     x = p["x"]
-    rt = fb.float_of(x)
+    rt = ops.float_of(x)
 
     def gelu(a):
         def c(v):
@@ -113,9 +114,9 @@ def gelu_op(fb, op: str, p: dict) -> Val:
         half_x = arith_d.MulFOp(c(0.5), a).result
         return arith_d.MulFOp(half_x, arith_d.AddFOp(c(1.0), th).result).result
 
-    return _pointwise(fb, op, [x], rt, gelu, p["name"])
+    return _pointwise(ops, op, [x], rt, gelu, p["name"])
 
 
 OPS = {"add": arith_op, "sub": arith_op, "mul": arith_op, "div": arith_op, "power": power_op,
        "abs": abs_op, "relu": relu_op, "gelu": gelu_op,
-       **{name: math_op for name in _MATH_OPS}}
+       **{name: math_op for name in MATH_OPS}}

@@ -7,8 +7,8 @@ one *stage* (schedule.md §1.3): its outermost loop carries ``op_name`` and its 
 ``L_0``, ``L_1``, ... in pre-order, so ``customize(..., lower_linalg=True)`` yields nests that
 primitives can address as ``"<op_name>.L_1"``.
 
->>> # inside a FunctionBuilder, at the statement's insertion point:
->>> # em = OpEmitter(fb, "relu"); out = em.fresh(float32, (4,))
+>>> # inside a function being built, at the statement's insertion point (ops: its Operators):
+>>> # em = OpEmitter(ops, "relu"); out = em.fresh(float32, (4,))
 >>> # em.nest((4,), lambda ivs: mem.store(..., out, ivs))
 """
 
@@ -19,33 +19,29 @@ from typing import Callable
 from .._mlir import affine_d, arith_d, ir, linalg_d, memref_d
 from ..errors import AlloTypeError
 from . import memory as mem
+from .memory import index_const
 from .casting import cast, constant, raw_int_attr_value, tag
+from .scalars import materialize
 from .types import AlloType, Fixed, Float, Index, Int, UFixed, UInt, index as index_t
 from .values import Affine, Val
 
-_COUNTER_ATTR = "_tensor_op_counter"
 
+def next_op_name(ctx, kind: str) -> str:
+    """``"<kind>_<k>"`` with ``k`` counting the unnamed whole-array ops of ``ctx``'s function.
 
-def next_op_name(fb, kind: str) -> str:
-    """``"<kind>_<k>"`` with ``k`` counting the unnamed whole-array ops of ``fb``'s function.
-
-    >>> class F: pass
-    >>> f = F(); next_op_name(f, "matmul"), next_op_name(f, "add")
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(tensor_op_count=0)
+    >>> next_op_name(ctx, "matmul"), next_op_name(ctx, "add")
     ('matmul_0', 'add_1')
     """
-    k = getattr(fb, _COUNTER_ATTR, 0)
-    setattr(fb, _COUNTER_ATTR, k + 1)
+    k = ctx.tensor_op_count
+    ctx.tensor_op_count = k + 1
     return f"{kind}_{k}"
 
 
-def lowered(fb) -> bool:
+def lowered(ctx) -> bool:
     """Whether ``customize(..., lower_linalg=True)`` asked for loop nests instead of linalg."""
-    return bool(fb.module_builder.options.get("lower_linalg"))
-
-
-def index_const(k: int) -> Val:
-    """A compile-time index value (affine constant)."""
-    return Val(None, index_t, const=int(k), affine=Affine.const(int(k)))
+    return bool(ctx.module_builder.options.get("lower_linalg"))
 
 
 def index_add(v: Val, k) -> Val:
@@ -86,11 +82,11 @@ def max_value(x, y, t: AlloType):
 class OpEmitter:
     """One whole-array op being emitted (name, result buffers, named loop nests)."""
 
-    def __init__(self, fb, kind: str, name: str | None = None):
-        self.fb = fb
+    def __init__(self, ops, kind: str, name: str | None = None):
+        self.ops = ops
         self.kind = kind
-        self.op_name = name if name is not None else next_op_name(fb, kind)
-        self.lowered = lowered(fb)
+        self.op_name = name if name is not None else next_op_name(ops.ctx, kind)
+        self.lowered = lowered(ops.ctx)
         self._loops = 0
         self._depth = 0
         self._staged = False
@@ -138,7 +134,7 @@ class OpEmitter:
             attrs = loop.attributes
             attrs["loop_name"] = ir.StringAttr.get(f"L_{self._loops}")
             self._loops += 1
-            if self._depth == 0 and not self._staged and self.fb.loop_depth == 0:
+            if self._depth == 0 and not self._staged and self.ops.ctx.loop_depth == 0:
                 attrs["op_name"] = ir.StringAttr.get(self.op_name)
                 self._staged = True
             if reduction:
@@ -168,13 +164,13 @@ class OpEmitter:
     def load_as(self, v: Val, idx: list, dtype: AlloType):
         """``v[idx]`` (or the scalar ``v``) converted to ``dtype``."""
         if not v.is_array:
-            return self.fb.materialize(v, dtype)
+            return materialize(v, dtype)
         return cast(self.load(v, idx), v.dtype, dtype)
 
     def load_broadcast(self, v: Val, full_shape: tuple, ivs: list, dtype: AlloType):
         """Element of ``v`` for position ``ivs`` of the broadcast ``full_shape``, as ``dtype``."""
         if not v.is_array:
-            return self.fb.materialize(v, dtype)
+            return materialize(v, dtype)
         idx = mem.broadcast_indices(tuple(v.shape), tuple(full_shape), ivs)
         return self.load_as(v, idx, dtype)
 
@@ -200,9 +196,9 @@ _OPERATOR_KINDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floord
                    "**": "power", "<<": "shl", ">>": "shr", "&": "and", "|": "or", "^": "xor"}
 
 
-def operator_nest(fb, op: str, shape: tuple, body: Callable[[list], None]) -> list:
+def operator_nest(ops, op: str, shape: tuple, body: Callable[[list], None]) -> list:
     """The loop nest of an array operator (``A + B``): a stage named like ``allo.add``'s.
 
-    >>> # fb.array_binary("+", A, B) emits its loops through operator_nest(fb, "+", shape, body)
+    >>> # ops.array_binary("+", A, B) emits its loops through operator_nest(ops, "+", shape, body)
     """
-    return OpEmitter(fb, _OPERATOR_KINDS.get(op, "elementwise")).nest(shape, body)
+    return OpEmitter(ops, _OPERATOR_KINDS.get(op, "elementwise")).nest(shape, body)

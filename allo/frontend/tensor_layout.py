@@ -51,7 +51,7 @@ def _normalize_axis(axis: int, rank: int, op: str) -> int:
     return axis % rank
 
 
-def transpose_op(fb, op: str, p: dict) -> Val:
+def transpose_op(ops, op: str, p: dict) -> Val:
     """``allo.transpose(x, axes=None)`` (also ``.T``): permute dims; default reverses them."""
     x = p["x"]
     _expect_array(x, op)
@@ -66,7 +66,7 @@ def transpose_op(fb, op: str, p: dict) -> Val:
         if sorted(perm) != list(range(rank)):
             raise AlloTypeError(f"Transpose shape mismatch, got axes {perm} for an array of shape {shape}")
     out_shape = tuple(shape[a] for a in perm)
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(x.dtype, out_shape)
     if not em.lowered and mem.is_plain(x):
         em.name_linalg(linalg_d.transpose(x.value, outs=[out.value], permutation=list(perm)), x.dtype)
@@ -101,13 +101,13 @@ def _strides(shape: tuple) -> list:
     return list(reversed(out))
 
 
-def view_op(fb, op: str, p: dict) -> Val:
+def view_op(ops, op: str, p: dict) -> Val:
     """``allo.view(x, shape)``: row-major reshape into a fresh array of the same element count."""
     x = p["x"]
     _expect_array(x, op)
     src_shape = tuple(x.shape)
     shape = _view_shape(src_shape, as_int_tuple(p["shape"], op, "shape"))
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(x.dtype, shape)
     if shape == src_shape and not em.lowered and mem.is_plain(x):
         copy_plain(x, out, em.op_name)
@@ -131,7 +131,7 @@ def view_op(fb, op: str, p: dict) -> Val:
     return out
 
 
-def concat_op(fb, op: str, p: dict) -> Val:
+def concat_op(ops, op: str, p: dict) -> Val:
     """``allo.concat(x, y, axis=0)``: join along ``axis``; ``y`` converted to ``x``'s type."""
     x, y = p["x"], p["y"]
     _expect_array(x, op)
@@ -147,7 +147,7 @@ def concat_op(fb, op: str, p: dict) -> Val:
         raise AlloTypeError("Concatenation requires the same shape except the concatenation axis "
                             f"{axis}, got {sx} and {sy}")
     shape = tuple(a + b if d == axis else a for d, (a, b) in enumerate(zip(sx, sy)))
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(x.dtype, shape)
     split = sx[axis]
 
@@ -168,11 +168,11 @@ def concat_op(fb, op: str, p: dict) -> Val:
     return out
 
 
-def copy_op(fb, op: str, p: dict) -> Val:
+def copy_op(ops, op: str, p: dict) -> Val:
     """``allo.copy(x)`` / ``x.copy()``: a fresh array with the contents of ``x``."""
     x = p["x"]
     _expect_array(x, op)
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(x.dtype, tuple(x.shape))
     if not em.lowered and mem.is_plain(x):
         copy_plain(x, out, em.op_name)
@@ -181,13 +181,13 @@ def copy_op(fb, op: str, p: dict) -> Val:
     return out
 
 
-def tril_op(fb, op: str, p: dict) -> Val:
+def tril_op(ops, op: str, p: dict) -> Val:
     """``allo.tril(x)``: keeps ``x[r, c]`` with ``c <= r``, zero elsewhere (2-D only)."""
     x = p["x"]
     if not isinstance(x, Val) or len(x.shape) != 2:
         raise AlloTypeError(f"allo.tril expects a 2-D array, got shape {tuple(getattr(x, 'shape', ()))}")
     t = x.dtype
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(t, tuple(x.shape))
 
     def body(ivs):
@@ -210,14 +210,14 @@ def _fill_dtype(dtype, op: str) -> AlloType:
     raise AlloTypeError(f"dtype of allo.{op} must be an Allo type, int or float, got {dtype!r}")
 
 
-def fill_op(fb, op: str, p: dict) -> Val:
+def fill_op(ops, op: str, p: dict) -> Val:
     """``allo.ones/zeros(shape, dtype=float32)``: a fresh array filled with 1 or 0."""
     shape = as_int_tuple(p["shape"], op, "shape")
     if not shape or any(d < 1 for d in shape):
         raise AlloTypeError(f"allo.{op} expects a shape of positive integers, got {shape}")
     dtype = _fill_dtype(p["dtype"], op)
     value = 1 if op == "ones" else 0
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(dtype, shape)
     scalar_value = float(value) if dtype.is_float else value
     if not em.lowered:

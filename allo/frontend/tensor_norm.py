@@ -35,12 +35,12 @@ def _over_rows(em: OpEmitter, lead: tuple, body):
         em.nest((1,), lambda _ivs: body([]))
 
 
-def softmax_op(fb, op: str, p: dict) -> Val:
+def softmax_op(ops, op: str, p: dict) -> Val:
     """``allo.softmax(x)``: ``exp(x - max) / Σ exp(x - max)`` along the last axis."""
     x = p["x"]
     lead, width = _rows_and_width(x, op)
     t = x.dtype
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(t, tuple(x.shape))
     running_max, total = em.scalar_buffer(t), em.scalar_buffer(t)
 
@@ -72,7 +72,7 @@ def softmax_op(fb, op: str, p: dict) -> Val:
     return out
 
 
-def layernorm_op(fb, op: str, p: dict) -> Val:
+def layernorm_op(ops, op: str, p: dict) -> Val:
     """``allo.layernorm(x, gamma, beta, eps=1e-5)`` over the last axis D (``gamma``, ``beta``: [D]).
 
     ``gamma·(x − mean)/sqrt(var + eps) + beta`` with ``var = mean(x²) − mean²``.
@@ -85,10 +85,10 @@ def layernorm_op(fb, op: str, p: dict) -> Val:
                                 f"{tuple(getattr(v, 'shape', ()))} and ({width},)")
     try:
         eps = float(p["eps"])
-    except (TypeError, ValueError):
-        raise AlloTypeError(f"eps of allo.layernorm must be a number, got {p['eps']!r}") from None
+    except (TypeError, ValueError) as err:
+        raise AlloTypeError(f"eps of allo.layernorm must be a number, got {p['eps']!r}") from err
     t = x.dtype
-    em = OpEmitter(fb, op, p["name"])
+    em = OpEmitter(ops, op, p["name"])
     out = em.fresh(t, tuple(x.shape))
     total, squares = em.scalar_buffer(t), em.scalar_buffer(t)
 

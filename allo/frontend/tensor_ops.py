@@ -26,6 +26,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..diagnostics import message_of
 from ..errors import AlloSyntaxError, AlloTypeError
 from . import tensor_contract, tensor_elementwise, tensor_layout, tensor_norm
 from .annotations import eval_compile_time
@@ -82,8 +83,9 @@ def _python_value(v: Val, op: str, param: str) -> Any:
     raise AlloTypeError(f"argument '{param}' of allo.{op} must be a compile-time constant")
 
 
-def bind_arguments(fb, op: str, args: list, kwargs: dict) -> dict:
-    """Bind ``args`` (Vals) and ``kwargs`` (AST nodes) to ``op``'s parameters.
+def bind_arguments(exprs, op: str, args: list, kwargs: dict) -> dict:
+    """Bind ``args`` (Vals) and ``kwargs`` (AST nodes, compiled by the expression visitor
+    ``exprs``) to ``op``'s parameters.
 
     Returns ``{param: Val or Python value}`` plus ``"name"`` (the ``name=`` keyword or None).
     """
@@ -103,7 +105,7 @@ def bind_arguments(fb, op: str, args: list, kwargs: dict) -> dict:
     name = None
     for key, node in kwargs.items():
         if key == "name":
-            name = _compile_time(fb, node, op, key)
+            name = _compile_time(exprs, node, op, key)
             if not isinstance(name, str) or not name:
                 raise AlloTypeError(f"name= of allo.{op} must be a non-empty string")
             continue
@@ -112,7 +114,7 @@ def bind_arguments(fb, op: str, args: list, kwargs: dict) -> dict:
             raise AlloSyntaxError(f"allo.{op} got an unexpected keyword argument '{key}'")
         if param in bound:
             raise AlloSyntaxError(f"allo.{op} got multiple values for argument '{param}'")
-        bound[param] = fb.visit_expr(node) if param in sig.runtime else _compile_time(fb, node, op, key)
+        bound[param] = exprs.visit_expr(node) if param in sig.runtime else _compile_time(exprs, node, op, key)
     for p in params:
         if p not in bound:
             if p not in sig.defaults:
@@ -122,26 +124,27 @@ def bind_arguments(fb, op: str, args: list, kwargs: dict) -> dict:
     return bound
 
 
-def _compile_time(fb, node: ast.expr, op: str, key: str):
+def _compile_time(exprs, node: ast.expr, op: str, key: str):
     try:
-        return eval_compile_time(node, fb.compile_env())
+        return eval_compile_time(node, exprs.ctx.compile_env())
     except Exception as err:  # noqa: BLE001 - any failure means "not a compile-time value"
         raise AlloTypeError(
-            f"argument '{key}' of allo.{op} must be a compile-time constant ({err})") from None
+            f"argument '{key}' of allo.{op} must be a compile-time constant ({message_of(err)})") from err
 
 
-def build_tensor_op(fb, name: str, args: list, kwargs: dict) -> Val:
+def build_tensor_op(exprs, name: str, args: list, kwargs: dict) -> Val:
     """Compile ``allo.<name>(*args, **kwargs)`` into the current function; returns its result.
 
-    ``args`` are compiled Vals, ``kwargs`` AST nodes. Raises ``AlloTypeError`` for shape and
+    ``exprs`` is the function's expression visitor, ``args`` are compiled Vals, ``kwargs``
+    AST nodes. Raises ``AlloTypeError`` for shape and
     type errors (language.md §6.2), ``AlloSyntaxError`` for unknown keywords.
 
-    >>> # fb.call_allo_builtin routes allo.matmul(A, B) here:
-    >>> # C = build_tensor_op(fb, "matmul", [A, B], {})
+    >>> # the call visitor routes allo.matmul(A, B) here:
+    >>> # C = build_tensor_op(self.exprs, "matmul", [A, B], {})
     """
     if name not in OP_SIGNATURES:
         raise AlloSyntaxError(f"Unsupported function call or attribute method `.{name}`")
-    bound = bind_arguments(fb, name, args, kwargs)
+    bound = bind_arguments(exprs, name, args, kwargs)
     for p in OP_SIGNATURES[name].runtime:
         v = bound.get(p)
         if isinstance(v, Val) and v.dtype is None:
@@ -151,7 +154,7 @@ def build_tensor_op(fb, name: str, args: list, kwargs: dict) -> Val:
     for module in (tensor_contract, tensor_elementwise, tensor_layout, tensor_norm):
         impl = module.OPS.get(name)
         if impl is not None:
-            result = impl(fb, name, bound)
+            result = impl(exprs.ops, name, bound)
             if result.is_array:
                 result.extra["fresh"] = True
             return result

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import numbers
-import warnings
 
 import numpy as np
 
 from .._mlir import ir
-from ..errors import DTypeError, DTypeWarning
+from ..diagnostics import public_entry
+from ..errors import DTypeError, DTypeWarning, warn
 
 __all__ = [
     "AlloType", "Int", "UInt", "Index", "Float", "Fixed", "UFixed", "Struct", "Stream",
@@ -155,10 +155,8 @@ def _check_bits(bits, fracs=0, kind: str | None = None):
     if fracs > 255:
         raise DTypeError(f"{where}Number of fractional bits must be at most 255.")
     if bits > 512:
-        warnings.warn(
-            f"Bitwidth {bits} is larger than 512; numpy cannot simulate it.",
-            DTypeWarning, stacklevel=3,
-        )
+        # attributed to the user's line that wrote the type
+        warn(f"Bitwidth {bits} is larger than 512; numpy cannot simulate it.", DTypeWarning)
     return bits, fracs
 
 
@@ -168,6 +166,7 @@ builtins_bool = type(True)
 class Int(AlloType):
     """Two's complement signed integer of ``bits`` bits: ``Int(5)`` prints ``i5``."""
 
+    @public_entry
     def __init__(self, bits):
         bits, _ = _check_bits(bits)
         super().__init__(bits, 0, f"i{bits}")
@@ -182,6 +181,7 @@ class Int(AlloType):
 class UInt(AlloType):
     """Unsigned integer of ``bits`` bits: ``UInt(5)`` prints ``ui5``; ``bool`` is ``UInt(1)``."""
 
+    @public_entry
     def __init__(self, bits):
         bits, _ = _check_bits(bits)
         super().__init__(bits, 0, f"ui{bits}")
@@ -212,6 +212,7 @@ _FLOAT_NAMES = {(16, 10): "f16", (16, 7): "bf16", (32, 23): "f32", (64, 52): "f6
 class Float(AlloType):
     """IEEE-754 float (``f16``, ``f32``, ``f64``) or ``bf16``; ``Float(32, 23) == float32``."""
 
+    @public_entry
     def __init__(self, bits, fracs=None):
         if fracs is None:
             fracs = {16: 10, 32: 23, 64: 52}.get(bits, -1)
@@ -230,6 +231,7 @@ class Float(AlloType):
 class Fixed(AlloType):
     """Signed fixed point: ``W`` raw bits, value ``raw * 2**-F``; prints ``fixed(W, F)``."""
 
+    @public_entry
     def __init__(self, bits, fracs):
         bits, fracs = _check_bits(bits, fracs, "Fixed")
         super().__init__(bits, fracs, f"fixed({bits}, {fracs})")
@@ -242,6 +244,7 @@ class Fixed(AlloType):
 class UFixed(AlloType):
     """Unsigned fixed point; prints ``ufixed(W, F)``."""
 
+    @public_entry
     def __init__(self, bits, fracs):
         bits, fracs = _check_bits(bits, fracs, "UFixed")
         super().__init__(bits, fracs, f"ufixed({bits}, {fracs})")
@@ -254,6 +257,7 @@ class UFixed(AlloType):
 class Struct(AlloType):
     """Ordered named fields: ``Struct({"x": int32, "y": float32})``."""
 
+    @public_entry
     def __init__(self, dtype_dict: dict):
         self.dtype_dict = dict(dtype_dict)
         bits = sum(t.bits for t in self.dtype_dict.values())
@@ -264,8 +268,8 @@ class Struct(AlloType):
             raise AttributeError(key)
         try:
             return self.dtype_dict[key]
-        except KeyError:
-            raise DTypeError(f"{key} is not in struct") from None
+        except KeyError as err:
+            raise DTypeError(f"{key} is not in struct") from err
 
     def __getitem__(self, key):
         if isinstance(key, str):
@@ -295,6 +299,7 @@ class _StreamMeta(type):
 class Stream(AlloType, metaclass=_StreamMeta):
     """A FIFO of ``dtype[shape]`` with capacity ``depth``: ``Stream[int32, 4]``."""
 
+    @public_entry
     def __init__(self, dtype, shape=(), depth=2):
         self.dtype = dtype
         self.shape = tuple(shape)

@@ -9,13 +9,15 @@ primitives accept the same forms and fail with the same errors:
 * :func:`resolve_function` — a function name (``None`` = top) → :class:`FuncRef`.
 * :func:`resolve_buffer` — ``"fn:X"``, ``"X"`` (top function), ``s.X``,
   ``MockBuffer("fn", "X")`` → :class:`BufferRef`.
-* :func:`function_of_arg` — the function an argument addresses (used by composition to
-  rename), :func:`rename_function_in_arg` — the same argument aimed at another function.
-* :func:`check_int` — integer-valued options (factors, II, depth).
+* :func:`function_names_in_arg` — the functions an argument addresses,
+  :func:`retarget_arg` — the same argument aimed at other functions (composition renames
+  loop, stage and buffer arguments with them).
 
-Resolvers never modify the IR. ``sched`` is the :class:`allo.schedule.Schedule`; they use
-only ``sched.top_func_name``, ``sched._func_op(name)``, ``sched._function_names()``,
-``sched._function_loops(name)`` and ``sched._buffers(name)``.
+Resolvers never modify the IR. ``state`` is the :class:`allo.schedule.state.ScheduleState`;
+they use only ``state.top_func_name``, ``state.func_op(name)``, ``state.function_names()``,
+``state.function_loops(name)`` and ``state.buffers(name)``. Primitives do not call them
+directly: they declare their arguments (``allo.schedule.processors``), whose processors call
+these resolvers once, before the primitive runs.
 """
 
 from __future__ import annotations
@@ -23,12 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .._mlir import ir
 from ..analysis.layout import AliasGraph
 from ..analysis.loops import FunctionLoops, LoopNode, Stage
-from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleError
+from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleArgumentError
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
 from .diagnostics import schedule_error
 
@@ -105,55 +105,53 @@ def split_function_prefix(text: str, default: str) -> tuple[str, str]:
     return default, text
 
 
-def resolve_function(sched, name: str | None, primitive: str) -> FuncRef:
+def resolve_function(state, name: str | None, primitive: str) -> FuncRef:
     """The function ``name`` (``None`` = the top function); unknown → ``LoopNotFoundError``."""
-    fname = sched.top_func_name if name is None else name
+    fname = state.top_func_name if name is None else name
     if not isinstance(fname, str):
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a function name (str), got {type(name).__name__} {name!r}")
-    op = sched._func_op(fname)
+    op = state.func_op(fname)
     if op is None:
         raise schedule_error(
             LoopNotFoundError, primitive,
-            f"function {fname} not found; functions: {', '.join(sched._function_names())}")
+            f"function {fname} not found; functions: {', '.join(state.function_names())}")
     return FuncRef(fname, op)
 
 
-def _nest(sched, fname: str, primitive: str) -> FunctionLoops:
-    nest = sched._function_loops(fname)
+def _nest(state, fname: str, primitive: str) -> FunctionLoops:
+    nest = state.function_loops(fname)
     if nest is None:
         raise schedule_error(
             LoopNotFoundError, primitive,
-            f"function {fname} not found; functions: {', '.join(sched._function_names())}")
+            f"function {fname} not found; functions: {', '.join(state.function_names())}")
     return nest
 
 
 # --------------------------------------------------------------------------- loops
 
 
-def resolve_loop(sched, arg: Any, primitive: str) -> LoopRef:
+def resolve_loop(state, arg: Any, primitive: str) -> LoopRef:
     """Resolve one loop argument of ``primitive`` (see module docstring for the forms).
 
     Strings: ``"fn:"`` selects the function (default top); a remaining ``"stage.loop"`` is
     stage-qualified only when ``stage`` is a stage of that function; otherwise the whole text
     is a loop name, which must name exactly one loop of the function.
     """
-    ref = _resolve_loop(sched, arg, primitive)
-    touched = getattr(sched, "_touched_roots", None)
-    if touched is not None:
-        touched.append(ref.stage.root.op)  # a local rewrite re-analyses this stage after
+    ref = _resolve_loop(state, arg, primitive)
+    state.touched_roots.append(ref.stage.root.op)  # a local rewrite re-analyses this stage
     return ref
 
 
-def _resolve_loop(sched, arg: Any, primitive: str) -> LoopRef:
+def _resolve_loop(state, arg: Any, primitive: str) -> LoopRef:
     if isinstance(arg, LoopHandle):
-        return _resolve_handle(sched, arg, primitive)
+        return _resolve_handle(state, arg, primitive)
     if isinstance(arg, AmbiguousLoop):
         raise schedule_error(LoopNotFoundError, primitive,
                              f"loop name {arg.loop_name} is ambiguous in stage {arg.band}",
                              func=arg.func)
     if isinstance(arg, LoopBand) and arg.stage is not None:
-        nest = _nest(sched, arg.func, primitive)
+        nest = _nest(state, arg.func, primitive)
         stage = nest.stage(arg.stage)
         if stage is None:
             raise schedule_error(LoopNotFoundError, primitive,
@@ -161,23 +159,23 @@ def _resolve_loop(sched, arg: Any, primitive: str) -> LoopRef:
                                  f"{', '.join(nest.stage_names())}", func=arg.func)
         return LoopRef(arg.func, stage, stage.root, nest)
     if not isinstance(arg, str):
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a loop name or handle, got {type(arg).__name__} {arg!r}")
-    fname, rest = split_function_prefix(arg, sched.top_func_name)
-    nest = _nest(sched, fname, primitive)
+    fname, rest = split_function_prefix(arg, state.top_func_name)
+    nest = _nest(state, fname, primitive)
     stage_name, dot, loop_name = rest.partition(".")
     if dot and loop_name and nest.stage(stage_name) is not None:
         return _in_stage(nest, nest.stage(stage_name), loop_name, None, primitive)
     return _unique_in_function(nest, rest, primitive)
 
 
-def resolve_loops(sched, args, primitive: str) -> list[LoopRef]:
+def resolve_loops(state, args, primitive: str) -> list[LoopRef]:
     """Resolve several loop arguments (each independently)."""
-    return [resolve_loop(sched, a, primitive) for a in args]
+    return [resolve_loop(state, a, primitive) for a in args]
 
 
-def _resolve_handle(sched, handle: LoopHandle, primitive: str) -> LoopRef:
-    nest = _nest(sched, handle.func, primitive)
+def _resolve_handle(state, handle: LoopHandle, primitive: str) -> LoopRef:
+    nest = _nest(state, handle.func, primitive)
     stage = nest.stage(handle.band)
     if stage is not None and stage.find(handle.loop_name):
         return _in_stage(nest, stage, handle.loop_name, handle.loop, primitive)
@@ -232,7 +230,7 @@ def _unique_in_function(nest: FunctionLoops, loop_name: str, primitive: str,
 # --------------------------------------------------------------------------- buffers
 
 
-def resolve_buffer(sched, arg: Any, primitive: str, require_array: bool = False) -> BufferRef:
+def resolve_buffer(state, arg: Any, primitive: str, require_array: bool = False) -> BufferRef:
     """Resolve a buffer argument: ``MockBuffer``/``s.X`` handle, ``"fn:X"`` or ``"X"``.
 
     With ``require_array`` a scalar (rank-0 memref or non-memref parameter) raises
@@ -241,26 +239,26 @@ def resolve_buffer(sched, arg: Any, primitive: str, require_array: bool = False)
     if isinstance(arg, MockBuffer):
         fname, name = arg.func, arg.name
     elif isinstance(arg, str):
-        fname, name = split_function_prefix(arg, sched.top_func_name)
+        fname, name = split_function_prefix(arg, state.top_func_name)
     elif hasattr(arg, "func") and hasattr(arg, "name") and not isinstance(arg, (LoopHandle, LoopBand)):
         fname, name = arg.func, arg.name
     else:
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"expected a buffer (handle or \"fn:name\"), got "
                              f"{type(arg).__name__} {arg!r}")
-    if sched._func_op(fname) is None:
+    if state.func_op(fname) is None:
         raise schedule_error(
             BufferNotFoundError, primitive,
-            f"function {fname} not found; functions: {', '.join(sched._function_names())}",
+            f"function {fname} not found; functions: {', '.join(state.function_names())}",
             buffer=f"{fname}:{name}")
-    ref = sched._buffers(fname).get(name)
+    ref = state.buffers(fname).get(name)
     if ref is None:
         raise schedule_error(
             BufferNotFoundError, primitive,
             f"buffer {name} not found in function {fname}; buffers: "
-            f"{', '.join(sched._buffers(fname)) or '(none)'}", buffer=f"{fname}:{name}")
+            f"{', '.join(state.buffers(fname)) or '(none)'}", buffer=f"{fname}:{name}")
     if require_array and not ref.rank:
-        raise schedule_error(ScheduleError, primitive,
+        raise schedule_error(ScheduleArgumentError, primitive,
                              f"{fname}:{name} is a scalar; this primitive needs an array",
                              buffer=f"{fname}:{name}")
     return ref
@@ -309,19 +307,19 @@ def _named_results(op) -> list[tuple[str, Any]]:
 # --------------------------------------------------------------------------- alias classes
 
 
-def alias_graph(sched):
+def alias_graph(state):
     """The alias graph of the module (``analysis.layout.AliasGraph``), cached until a
     primitive that does not keep it (registry ``keeps``) runs."""
     key = ("alias",)
-    cache = sched._analysis_cache
+    cache = state._analysis_cache
     if key not in cache:
-        cache[key] = AliasGraph(sched.module, sched.func_args)
+        cache[key] = AliasGraph(state.module, state.func_args)
     return cache[key]
 
 
-def forget(sched, kind: str) -> None:
+def forget(state, kind: str) -> None:
     """Drop the cached analyses of ``kind`` (``"alias"``, ``"buffers"``, ``"loops"``)."""
-    cache = sched._analysis_cache
+    cache = state._analysis_cache
     for key in [k for k in cache if k[0] == kind]:
         del cache[key]
 
@@ -335,50 +333,57 @@ def function_of_arg(arg: Any, top: str) -> str | None:
     >>> function_of_arg("gemm:i", "top"), function_of_arg("i", "top")
     ('gemm', 'top')
     """
+    names = function_names_in_arg(arg, top)
+    return names[0] if names else None
+
+
+def function_names_in_arg(arg: Any, top: str) -> list[str]:
+    """Every function a loop/stage/buffer argument addresses; a list or tuple of them (a
+    ``reorder`` recorded with a list inside) addresses those of its items.
+
+    >>> function_names_in_arg(["g:i", MockBuffer("h", "X"), "j"], "top")
+    ['g', 'h', 'top']
+    """
     if isinstance(arg, str):
-        return split_function_prefix(arg, top)[0]
+        return [split_function_prefix(arg, top)[0]]
     if isinstance(arg, (MockBuffer, LoopHandle, LoopBand, AmbiguousLoop)):
-        return arg.func
-    return None
+        return [arg.func]
+    if isinstance(arg, (list, tuple)):
+        return [name for item in arg for name in function_names_in_arg(item, top)]
+    return []
 
 
-def rename_function_in_arg(arg: Any, old: str, new: str, top: str) -> Any:
-    """``arg`` aimed at function ``new`` when it addresses ``old`` (others unchanged).
+def retarget_arg(arg: Any, mapping: dict[str, str], top: str) -> Any:
+    """``arg`` aimed at ``mapping[f]`` when it addresses function ``f`` (others unchanged).
 
-    A plain string addressing the top function gets an explicit prefix.
+    A plain string gets an explicit prefix (in another schedule a bare name would mean that
+    schedule's top function); handles are rebuilt without their IR op (they belong to
+    another module and are resolved by name, §1.4).
 
-    >>> rename_function_in_arg("i", "axpy", "axpy_lo", "axpy")
+    >>> retarget_arg("i", {"axpy": "axpy_lo"}, "axpy")
     'axpy_lo:i'
     """
-    if function_of_arg(arg, top) != old:
+    if isinstance(arg, (list, tuple)):
+        return type(arg)(retarget_arg(item, mapping, top) for item in arg)
+    names = function_names_in_arg(arg, top)
+    if not names or names[0] not in mapping:
         return arg
+    new = mapping[names[0]]
     if isinstance(arg, str):
         return f"{new}:{split_function_prefix(arg, top)[1]}"
     if isinstance(arg, MockBuffer):
         return MockBuffer(new, arg.name, arg.idx)
     if isinstance(arg, LoopHandle):
         return LoopHandle(new, arg.band, arg.loop_name, None)
-    if isinstance(arg, LoopBand):
-        return LoopBand(new, arg.stage, [])
-    return arg
+    if isinstance(arg, AmbiguousLoop):
+        return AmbiguousLoop(new, arg.band, arg.loop_name, arg.count)
+    return LoopBand(new, arg.stage, [])
 
 
-# --------------------------------------------------------------------------- values
+def rename_function_in_arg(arg: Any, old: str, new: str, top: str) -> Any:
+    """``arg`` aimed at function ``new`` when it addresses ``old`` (others unchanged).
 
-
-def check_int(primitive: str, what: str, value: Any, minimum: int, **where) -> int:
-    """``value`` as an int ≥ ``minimum``, else ``ScheduleError`` naming it.
-
-    >>> check_int("unroll", "factor", 4, 0)
-    4
+    >>> rename_function_in_arg("i", "axpy", "axpy_lo", "axpy")
+    'axpy_lo:i'
     """
-    if isinstance(value, np.integer):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise schedule_error(ScheduleError, primitive,
-                             f"{what} must be an integer, got {type(value).__name__} {value!r}",
-                             **where)
-    if value < minimum:
-        raise schedule_error(ScheduleError, primitive,
-                             f"{what} must be >= {minimum}, got {value}", **where)
-    return value
+    return retarget_arg(arg, {old: new}, top)

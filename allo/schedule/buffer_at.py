@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from .._mlir import affine_d, arith_d, ir, memref_d
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
-from ..errors import ScheduleError
+from ..errors import NotAffineError, ScheduleError
 from ..mlir_utils import constant_bounds, is_nested_in, loop_iv, trip_count, walk_ops
 from .handles import MockBuffer
-from .args import resolve_buffer, resolve_loop
+from .args import BufferRef, LoopRef
 from .buffer_init import reduction_identity, undefined_before
 from .diagnostics import schedule_error
+from .processors import Buffer, Loop
 from .registry import primitive
 
 
@@ -62,18 +63,20 @@ def _defined_inside(value, loop) -> bool:
     return op == loop.operation or is_nested_in(op, loop)
 
 
-def _fail(message: str, label: str, loop_label: str, func: str):
-    return schedule_error(ScheduleError, "buffer_at", message, func=func, loop=loop_label,
+def _fail(message: str, label: str, loop_label: str, func: str,
+          cls: type[ScheduleError] = ScheduleError):
+    return schedule_error(cls, "buffer_at", message, func=func, loop=loop_label,
                           buffer=label)
 
 
 def plan_buffer_at(target, loop, label: str, loop_label: str, func: str) -> BufferAtPlan:
     """Check ``buffer_at(target, loop)`` (§3.3); raises ``ScheduleError`` when illegal."""
-    def fail(msg):
-        return _fail(msg, label, loop_label, func)
+    def fail(msg, cls=ScheduleError):
+        return _fail(msg, label, loop_label, func, cls)
 
     if loop.name != "affine.for":
-        raise fail("the loop must be an affine loop (constant step, affine bounds)")
+        raise fail("the loop must be an affine loop (constant step, affine bounds)",
+                   NotAffineError)
     if not any(op.name in LOOP_OPS for op in walk_ops(loop)):
         raise fail("cannot buffer at the inner-most loop")
     outer = enclosing_loops(loop)
@@ -157,7 +160,8 @@ def _trailing_loops(forms, op, loop, fail, label, read_only: bool = False):
         last = depth[owner]
         cb = constant_bounds(owner)
         if cb is None:
-            raise fail(f"inner loop {str_attr(owner, 'loop_name')} must have constant bounds")
+            raise fail(f"inner loop {str_attr(owner, 'loop_name')} must have constant bounds",
+                       NotAffineError)
         ivs.append(loop_iv(owner))
         bounds.append((*cb, str_attr(owner, "loop_name") or "L"))
     return ivs, bounds
@@ -287,8 +291,8 @@ def _name_accesses(load, store, target_name: str, buf_name: str, to_buffer: bool
     store.attributes["to"] = ir.StringAttr.get(dst)
 
 
-@primitive("buffer_at")
-def buffer_at(sched, target, axis):
+@primitive("buffer_at", args=dict(target=Buffer(array=True), axis=Loop))
+def buffer_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
     """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer (§3.3).
 
     A written slice is copied in and written back; a slice only read is copied in.
@@ -296,15 +300,14 @@ def buffer_at(sched, target, axis):
 
     >>> # acc = s.buffer_at(s.out, "r")
     """
-    ref = resolve_buffer(sched, target, "buffer_at", require_array=True)
-    loop = resolve_loop(sched, axis, "buffer_at")
+    ref, loop = target, axis
     label = f"{ref.func}:{ref.name}"
     if loop.func != ref.func:
         raise schedule_error(ScheduleError, "buffer_at",
                              f"{label} and loop {loop.label} are in different functions",
                              func=loop.func, loop=loop.label, buffer=label)
     plan = plan_buffer_at(ref.value, loop.op, label, loop.label, loop.func)
-    func_op = sched._func_op(ref.func)
-    name = unique_buffer_name(func_op, f"{ref.name}_buf", sched.func_args.get(ref.func, []))
+    func_op = state.func_op(ref.func)
+    name = unique_buffer_name(func_op, f"{ref.name}_buf", state.func_args.get(ref.func, []))
     apply_buffer_at(plan, ref.value, ref.name, name)
     return MockBuffer(ref.func, name)

@@ -14,17 +14,17 @@ it is checked like any reordering: no dependence between two siblings may be rev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .._mlir import affine_d, ir
 from ..analysis.dependence import collect_accesses, feasible_directions, lex_sign
 from ..analysis.loops import LoopNode, enclosing_loops
-from ..errors import ScheduleError
+from ..errors import DependenceError, ImperfectNestError, NotAffineError, ScheduleError
 from ..mlir_utils import constant_bounds, trip_count
 from . import rewrite as tf
-from .args import LoopRef, resolve_loop
+from .args import LoopRef
 from .diagnostics import schedule_error
 from .legality import path_between
+from .processors import Loop
 from .registry import primitive
 
 PRIM = "compute_at"
@@ -43,21 +43,19 @@ class ComputeAtPlan:
     guard_consumer: bool
 
 
-@primitive("compute_at", local=True)
-def compute_at(sched, producer_loop: Any, consumer_loop: Any) -> None:
+@primitive("compute_at", local=True, args=dict(producer_loop=Loop, consumer_loop=Loop))
+def compute_at(state, producer_loop: LoopRef, consumer_loop: LoopRef) -> None:
     """Merge the producer stage into the consumer stage at ``consumer_loop``'s depth.
 
     >>> # n = s.get_loops(); s.compute_at(n.mul.b, n.add.b)
     """
-    prod = resolve_loop(sched, producer_loop, PRIM)
-    cons = resolve_loop(sched, consumer_loop, PRIM)
-    plan = _plan(prod, cons)
+    plan = _plan(producer_loop, consumer_loop)
     _check_dependences(plan)
     _rewrite(plan)
 
 
-def _fail(ref: LoopRef, message: str) -> ScheduleError:
-    return schedule_error(ScheduleError, PRIM, message, func=ref.func, loop=ref.label)
+def _fail(ref: LoopRef, message: str, cls: type[ScheduleError] = ScheduleError) -> ScheduleError:
+    return schedule_error(cls, PRIM, message, func=ref.func, loop=ref.label)
 
 
 def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
@@ -77,11 +75,12 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
                           f"consumer loop {cons.name} is at depth {depth}")
     p_path = path_between(prod.stage.root, prod.node)
     q_path = path_between(cons.stage.root, cons.node)
+    _check_consumer_unguarded(cons, q_path)
     for outer, inner in zip(p_path, p_path[1:-1]):
         ops = tf.body_ops(outer.body)
         if len(ops) != 1 or ops[0] != inner.op:
             raise _fail(prod, f"the producer nest is not perfect above loop {prod.name} "
-                              f"(loop {outer.name} holds other statements)")
+                              f"(loop {outer.name} holds other statements)", ImperfectNestError)
     p_last = _producer_siblings(prod, p_path)
     p_bounds = [_const_bounds(n, prod) for n in p_path]
     q_bounds = [_const_bounds(n, cons) for n in q_path]
@@ -102,9 +101,23 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
         for outer, inner in zip(q_path, q_path[1:]):
             if tf.body_ops(outer.body) != [inner.op]:
                 raise _fail(cons, "the consumer nest must be perfect above the merge depth "
-                                  "when the producer iterates over a larger range")
+                                  "when the producer iterates over a larger range",
+                            ImperfectNestError)
     return ComputeAtPlan(prod, cons, p_path, q_path, p_last, p_bounds, q_bounds,
                          guard_producer=not p_larger, guard_consumer=guard_consumer)
+
+
+def _check_consumer_unguarded(cons: LoopRef, q_path: list) -> None:
+    """Every merged consumer loop must sit directly in the one above it.
+
+    A condition between them (a user's ``if``, or the guard an earlier compute_at put around
+    a smaller consumer) means the consumer loop's bounds overstate the iterations it runs;
+    the producer moved inside would run only where the condition holds.
+    """
+    for outer, inner in zip(q_path, q_path[1:]):
+        if inner.op.parent != outer.op:
+            raise _fail(cons, f"consumer loop {inner.name} runs under a condition inside loop "
+                              f"{outer.name}; the producer would only run where it holds")
 
 
 def _producer_siblings(prod: LoopRef, p_path: list) -> list:
@@ -117,7 +130,8 @@ def _producer_siblings(prod: LoopRef, p_path: list) -> list:
     siblings = [next((n for o, n in by_op.items() if o == op), None) for op in ops]
     if any(n is None for n in siblings):
         raise _fail(prod, f"the producer nest is not perfect above loop {prod.name} "
-                          f"(loop {parent.name} holds statements besides loops)")
+                          f"(loop {parent.name} holds statements besides loops)",
+                    ImperfectNestError)
     bounds = _const_bounds(p_path[-1], prod)
     for node in siblings:
         if _const_bounds(node, prod) != bounds:
@@ -129,7 +143,7 @@ def _producer_siblings(prod: LoopRef, p_path: list) -> list:
 def _const_bounds(node: LoopNode, ref: LoopRef) -> tuple[int, int, int]:
     bounds = constant_bounds(node.op)
     if bounds is None:
-        raise _fail(ref, f"loop {node.name} has non-constant bounds")
+        raise _fail(ref, f"loop {node.name} has non-constant bounds", NotAffineError)
     return bounds
 
 
@@ -158,7 +172,7 @@ def _check_dependences(plan: ComputeAtPlan) -> None:
                 sign = lex_sign(vec)
                 if sign < 0 or (sign == 0 and q_first_on_tie):
                     raise schedule_error(
-                        ScheduleError, PRIM,
+                        DependenceError, PRIM,
                         "compute_at would reverse a dependence: the consumer would access a "
                         "buffer element before the producer is done with it",
                         func=plan.consumer.func, loop=plan.consumer.label)
@@ -185,7 +199,7 @@ def _check_siblings(plan: ComputeAtPlan, p_acc, ranges: dict) -> None:
             pairs = list(zip(a_ops, b_ops))
             if any(lex_sign(vec) < 0 for vec in feasible_directions(a, b, pairs, ranges)):
                 raise schedule_error(
-                    ScheduleError, PRIM,
+                    DependenceError, PRIM,
                     "compute_at would reverse a dependence between the producer loops "
                     f"{plan.p_last[_sibling_index(plan, a_ops[-1])].name} and "
                     f"{plan.p_last[_sibling_index(plan, b_ops[-1])].name}, which it fuses",
@@ -221,7 +235,7 @@ def _check_between(plan: ComputeAtPlan, p_acc) -> None:
         for acc in collect_accesses(op, enclosing_loops(op)):
             if any(p.memref == acc.memref and (p.is_write or acc.is_write) for p in p_acc):
                 raise schedule_error(
-                    ScheduleError, PRIM,
+                    DependenceError, PRIM,
                     f"compute_at would reverse a dependence: {op.name} between the stages "
                     f"{plan.producer.stage.name} and {plan.consumer.stage.name} accesses a "
                     f"buffer the producer uses", func=plan.consumer.func,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._mlir import ir
+from ..diagnostics import as_user_error, public_entry
 from ..mlir_utils import collect_ops
 
 _LOOPS = ("affine.for", "scf.for")
@@ -13,6 +14,7 @@ def _is_innermost(loop) -> bool:
     return len(nested) == 1  # collect_ops includes the loop itself
 
 
+@public_entry
 def df_pipeline(module: "ir.Module", initiation_interval: int = 1, rewind: bool = False) -> int:
     """Set ``pipeline_ii`` (and ``rewind``) on every innermost loop; returns how many.
 
@@ -26,7 +28,7 @@ def df_pipeline(module: "ir.Module", initiation_interval: int = 1, rewind: bool 
     1
     """
     if initiation_interval < 1:
-        raise ValueError("initiation_interval must be >= 1")
+        raise as_user_error(ValueError("initiation_interval must be >= 1"))
     with module.context:
         ii = ir.IntegerAttr.get(ir.IntegerType.get_unsigned(32), initiation_interval)
         loops = collect_ops(module.operation, lambda o: o.name in _LOOPS)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .._mlir import ir
 from ..analysis.dependence import collect_accesses, feasible_directions, lex_sign
 from ..analysis.loops import LoopNode, enclosing_loops
-from ..errors import ScheduleError
+from ..errors import DependenceError, ImperfectNestError
 from ..mlir_utils import loop_body, loop_iv
 from . import rewrite as tf
 from .args import LoopRef
@@ -45,7 +45,13 @@ def plan_distribution(ref: LoopRef, chain: list[LoopNode], prim: str) -> Distrib
     before, after = [], []
     for k, (outer, inner) in enumerate(zip(chain, chain[1:])):
         ops = tf.body_ops(outer.body)
-        idx = next(i for i, op in enumerate(ops) if op == inner.op)
+        idx = next((i for i, op in enumerate(ops) if op == inner.op), None)
+        if idx is None:
+            raise schedule_error(
+                ImperfectNestError, prim,
+                f"loop {inner.name} runs under a condition inside loop {outer.name}; "
+                f"loops cannot be moved across a condition", func=ref.func,
+                loop=f"{ref.stage.name}.{inner.name}")
         if ops[:idx]:
             before.append(Group(k, ops[:idx], True))
         if ops[idx + 1:]:
@@ -75,7 +81,7 @@ def _check_ssa(plan: DistributionPlan, prim: str) -> None:
                 for use in result.uses:
                     if not _inside(use.owner.operation, group.ops):
                         raise schedule_error(
-                            ScheduleError, prim,
+                            ImperfectNestError, prim,
                             f"cannot distribute loop {plan.chain[group.level].name} around its "
                             f"statements: a value computed by {op.name} is used by another "
                             f"statement of the nest", func=plan.ref.func,
@@ -110,7 +116,7 @@ def _check_dependences(plan: DistributionPlan, prim: str) -> None:
             for vec in feasible_directions(later, first, pairs, ranges):
                 if all(d == "=" for d in vec[:len(outer)]) and lex_sign(vec[len(outer):]) > 0:
                     raise schedule_error(
-                        ScheduleError, prim,
+                        DependenceError, prim,
                         "cannot distribute the nest to make it perfect: a dependence goes "
                         "from a later statement to an earlier one", func=plan.ref.func,
                         loop=f"{plan.ref.stage.name}.{plan.chain[0].name}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterator
 
+from ..diagnostics import public_entry
 from ..errors import LoopNotFoundError
 
 
@@ -136,11 +137,13 @@ class LoopBand:
                 f"({member.count} loops carry it)")
         return member
 
+    @public_entry
     def __getattr__(self, key: str):
         if key.startswith("__") or key in ("loops", "_pairs", "func", "stage"):
             raise AttributeError(key)
         return self._lookup(key)
 
+    @public_entry
     def __getitem__(self, key: str):
         return self._lookup(key)
 

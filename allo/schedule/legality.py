@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..analysis.dependence import collect_accesses, conflicting_pairs, reversed_direction
 from ..analysis.loops import LoopNode, enclosing_loops
 from ..analysis.reductions import Reduction, family_of, find_reduction
-from ..errors import ScheduleError
+from ..errors import DependenceError
 from .args import LoopRef
 from .diagnostics import schedule_error
 
@@ -56,7 +56,7 @@ def check_permutation_legal(ref: LoopRef, chain: list[LoopNode], new_order: list
         reduction = reductions[a.memref]
         if reduction is None:
             raise schedule_error(
-                ScheduleError, prim,
+                DependenceError, prim,
                 f"the new loop order ({_names(final)}) would reverse a dependence on buffer "
                 f"{_buffer_name(a)} (direction ({', '.join(vector)}) over loops {_names(band)})",
                 func=ref.func, loop=f"{ref.stage.name}.{chain[0].name}")
@@ -64,7 +64,7 @@ def check_permutation_legal(ref: LoopRef, chain: list[LoopNode], new_order: list
             float_reduction = (a, reduction)
     if float_reduction is not None:
         access, reduction = float_reduction
-        raise schedule_error(ScheduleError, prim, _float_reduction_message(
+        raise schedule_error(DependenceError, prim, _float_reduction_message(
             _buffer_name(access), reduction, final), func=ref.func,
             loop=f"{ref.stage.name}.{chain[0].name}")
 
@@ -79,7 +79,7 @@ def _check_bound_dependences(ref: LoopRef, chain: list[LoopNode], new_order: lis
             dep = ivs.get(operand)
             if dep is not None and position[id(dep)] > position[id(node)]:
                 raise schedule_error(
-                    ScheduleError, prim,
+                    DependenceError, prim,
                     f"the bounds of loop {node.name} depend on loop {dep.name}, which must "
                     f"stay outside it", func=ref.func, loop=f"{ref.stage.name}.{node.name}")
 

@@ -1,36 +1,36 @@
 """Loop primitives: split, reorder, fuse (restructuring) and unroll, pipeline, parallel
 (annotations). ``schedule.md`` §2.1–§2.6.
 
-Each primitive resolves its arguments, checks legality (raising before any change) and then
-rewrites the loops in place through ``allo.schedule.rewrite``.
+Each primitive declares its arguments (resolved by the registry before it runs), checks
+legality (raising before any change) and then rewrites the loops in place through
+``allo.schedule.rewrite``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._mlir import ir
 from ..analysis.loops import LoopNode
-from ..errors import ScheduleError
+from ..errors import ImperfectNestError, NotAffineError, ScheduleArgumentError, ScheduleError
 from ..mlir_utils import constant_bounds, loop_body, loop_iv, trip_count
 from . import rewrite as tf
 from .handles import LoopHandle
-from .args import LoopRef, check_int, resolve_loop, resolve_loops
+from .args import LoopRef
 from .diagnostics import schedule_error
 from .distribute import apply_distribution, plan_distribution
 from .legality import check_permutation_legal, path_between
+from .processors import Bool, Loop, Loops, NonNegativeInt, PositiveInt
 from .registry import primitive
 
 
 def _require_constant_bounds(ref: LoopRef, prim: str) -> tuple[int, int, int]:
     bounds = constant_bounds(ref.op)
     if bounds is None:
-        raise schedule_error(ScheduleError, prim,
+        raise schedule_error(NotAffineError, prim,
                              "the loop has non-constant (run-time or outer-loop dependent) "
                              "bounds; only constant bounds are supported",
                              func=ref.func, loop=ref.label)
     if len(ref.op.results):
-        raise schedule_error(ScheduleError, prim, "loops carrying values are not supported",
+        raise schedule_error(NotAffineError, prim, "loops carrying values are not supported",
                              func=ref.func, loop=ref.label)
     return bounds
 
@@ -38,19 +38,18 @@ def _require_constant_bounds(ref: LoopRef, prim: str) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------- split
 
 
-@primitive("split", local=True)
-def split(sched, axis: Any, factor: int) -> tuple[LoopHandle, LoopHandle]:
+@primitive("split", local=True, args=dict(axis=Loop, factor=PositiveInt))
+def split(state, axis: LoopRef, factor: int) -> tuple[LoopHandle, LoopHandle]:
     """Split loop ``axis`` into ``<L>.outer`` and ``<L>.inner`` (inner trip count ``factor``).
 
     >>> # co, ci = s.split("c", 6)   # c.outer in [0, 4), c.inner in [0, min(6, 20 - 6*c.outer))
     """
-    ref = resolve_loop(sched, axis, "split")
+    ref = axis
     lb, ub, step = _require_constant_bounds(ref, "split")
-    factor = check_int("split", "factor", factor, 1, func=ref.func, loop=ref.label)
     trip = trip_count(lb, ub, step)
     if factor >= trip:
         raise schedule_error(
-            ScheduleError, "split",
+            ScheduleArgumentError, "split",
             f"requested tiling factor {factor} larger than the upper bound (trip count "
             f"{trip}); the factor must be smaller than the trip count",
             func=ref.func, loop=ref.label)
@@ -93,17 +92,14 @@ def _rewrite_split(ref: LoopRef, lb: int, step: int, trip: int, factor: int):
 # --------------------------------------------------------------------------- reorder
 
 
-@primitive("reorder", local=True)
-def reorder(sched, *args: Any) -> None:
+@primitive("reorder", local=True, args=dict(loops=Loops(at_least=2)))
+def reorder(state, *loops: LoopRef) -> None:
     """Permute loops of one nest: the depths the named loops occupy are refilled with them in
     argument order (``reorder("k", "c")`` on ``(r, c, k)`` gives ``(r, k, c)``).
 
     >>> # s.reorder("c.outer", "r", "c.inner")
     """
-    if len(args) < 2:
-        raise schedule_error(ScheduleError, "reorder",
-                             f"need at least 2 loops, got {len(args)}")
-    refs = resolve_loops(sched, args, "reorder")
+    refs = list(loops)
     chain = _chain_of(refs, "reorder")
     named = {id(r.node) for r in refs}
     slots = [k for k, node in enumerate(chain) if id(node) in named]
@@ -112,7 +108,7 @@ def reorder(sched, *args: Any) -> None:
         new_order[slot] = ref.node
     for node in chain:
         if node.op.name != "affine.for" or len(node.op.results):
-            raise schedule_error(ScheduleError, "reorder",
+            raise schedule_error(NotAffineError, "reorder",
                                  f"loop {node.name} has run-time bounds or carries values; "
                                  f"only affine loops can be reordered", func=refs[0].func,
                                  loop=f"{refs[0].stage.name}.{node.name}")
@@ -139,7 +135,7 @@ def _chain_of(refs: list[LoopRef], prim: str) -> list[LoopNode]:
     seen = set()
     for ref in refs:
         if id(ref.node) in seen:
-            raise schedule_error(ScheduleError, prim, f"loop {ref.name} is listed twice",
+            raise schedule_error(ScheduleArgumentError, prim, f"loop {ref.name} is listed twice",
                                  func=ref.func, loop=ref.label)
         seen.add(id(ref.node))
     deepest = max(refs, key=lambda r: r.node.depth)
@@ -149,7 +145,7 @@ def _chain_of(refs: list[LoopRef], prim: str) -> list[LoopNode]:
     for ref in refs:
         if chain is None or id(ref.node) not in members:
             names = ", ".join(r.name for r in refs)
-            raise schedule_error(ScheduleError, prim,
+            raise schedule_error(ImperfectNestError, prim,
                                  f"loops {names} are not nested in one another",
                                  func=first.func, loop=ref.label)
     return chain
@@ -191,19 +187,17 @@ def _key(value: ir.Value):
 # --------------------------------------------------------------------------- fuse
 
 
-@primitive("fuse", local=True)
-def fuse(sched, *args: Any) -> LoopHandle:
+@primitive("fuse", local=True, args=dict(loops=Loops(at_least=2)))
+def fuse(state, *loops: LoopRef) -> LoopHandle:
     """Fuse consecutive perfectly nested loops (outermost first) into ``a_b_..._fused``.
 
     >>> # f = s.fuse("u", "w")   # 12 iterations, u = f / 4, w = f % 4
     """
-    if len(args) < 2:
-        raise schedule_error(ScheduleError, "fuse", f"need at least 2 loops, got {len(args)}")
-    refs = resolve_loops(sched, args, "fuse")
+    refs = list(loops)
     for outer, inner in zip(refs, refs[1:]):
         if outer.func != inner.func or inner.node.parent is not outer.node:
             raise schedule_error(
-                ScheduleError, "fuse",
+                ImperfectNestError, "fuse",
                 "loops to fuse must be consecutive nested loops, listed from outermost to "
                 f"innermost ({inner.name} is not directly inside {outer.name})",
                 func=outer.func, loop=inner.label)
@@ -257,42 +251,33 @@ def _drop_attr(op, name: str) -> None:
         del op.operation.attributes[name]
 
 
-@primitive("unroll", local=True)
-def unroll(sched, axis: Any, factor: int = 0) -> None:
+@primitive("unroll", local=True, args=dict(axis=Loop, factor=NonNegativeInt))
+def unroll(state, axis: LoopRef, factor: int = 0) -> None:
     """Mark loop ``axis`` for unrolling: ``unroll = <factor>`` (``0`` = fully).
 
     >>> # s.unroll("j", 4)
     """
-    ref = resolve_loop(sched, axis, "unroll")
-    factor = check_int("unroll", "factor", factor, 0, func=ref.func, loop=ref.label)
-    _set_attr(ref.op, "unroll", tf.ui32_attr(factor))
+    _set_attr(axis.op, "unroll", tf.ui32_attr(factor))
 
 
-@primitive("pipeline", local=True)
-def pipeline(sched, axis: Any, initiation_interval: int = 1, rewind: bool = False) -> None:
+@primitive("pipeline", local=True,
+           args=dict(axis=Loop, initiation_interval=PositiveInt, rewind=Bool))
+def pipeline(state, axis: LoopRef, initiation_interval: int = 1, rewind: bool = False) -> None:
     """Mark loop ``axis`` pipelined: ``pipeline_ii = <ii>`` (plus ``rewind``).
 
     >>> # s.pipeline("j", initiation_interval=2)
     """
-    ref = resolve_loop(sched, axis, "pipeline")
-    ii = check_int("pipeline", "initiation_interval", initiation_interval, 1,
-                   func=ref.func, loop=ref.label)
-    if not isinstance(rewind, bool):
-        raise schedule_error(ScheduleError, "pipeline",
-                             f"rewind must be a bool, got {rewind!r}",
-                             func=ref.func, loop=ref.label)
-    _set_attr(ref.op, "pipeline_ii", tf.ui32_attr(ii))
+    _set_attr(axis.op, "pipeline_ii", tf.ui32_attr(initiation_interval))
     if rewind:
-        _set_attr(ref.op, "rewind", tf.unit_attr())
+        _set_attr(axis.op, "rewind", tf.unit_attr())
     else:
-        _drop_attr(ref.op, "rewind")
+        _drop_attr(axis.op, "rewind")
 
 
-@primitive("parallel", local=True)
-def parallel(sched, axis: Any) -> None:
+@primitive("parallel", local=True, args=dict(axis=Loop))
+def parallel(state, axis: LoopRef) -> None:
     """Mark loop ``axis`` parallel (HLS: full replication).
 
     >>> # s.parallel("i")
     """
-    ref = resolve_loop(sched, axis, "parallel")
-    _set_attr(ref.op, "parallel", tf.unit_attr())
+    _set_attr(axis.op, "parallel", tf.unit_attr())

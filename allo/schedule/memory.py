@@ -11,7 +11,6 @@ result of the callee and global constants. Each is a pure check (:func:`plan_par
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 from .._mlir import affine_d, arith_d, ir
@@ -20,30 +19,14 @@ from ..analysis.layout import (BLOCK, COMPLETE, CYCLIC, GLOBAL, KIND_NAMES, PARA
                                AliasGraph, BufferNode, LayoutRecords, PartitionRecord,
                                decode_layout, dims_of_records, is_stream_type, layout_map,
                                layout_str, retype_class, with_layout)
-from ..errors import LayoutConflictError, ScheduleError, warn
+from ..errors import LayoutConflictError, ScheduleArgumentError, ScheduleError, warn
 from ..mlir_utils import func_name
-from .args import resolve_buffer
+from .args import BufferRef
 from .diagnostics import schedule_error
+from .processors import Buffer, Choice, NonNegativeInt, Shape
 from .registry import primitive
 
 CONFLICT_HINT = "use a template id to give the calls separate instances"
-
-
-def layout_records(sched) -> LayoutRecords:
-    """The schedule's partition records (``s.partitioned_arrays`` plus their sources)."""
-    if sched.__dict__.get("_layout_sources") is None:
-        sched._layout_sources = {}
-    if sched.__dict__.get("partitioned_arrays") is None:
-        sched.partitioned_arrays = {}
-    return LayoutRecords(sched.partitioned_arrays, sched._layout_sources)
-
-
-def _as_int(value, what: str, primitive_name: str, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise schedule_error(ScheduleError, primitive_name,
-                             f"{what} must be an integer, got {type(value).__name__} {value!r}",
-                             buffer=label)
-    return int(value)
 
 
 def class_members(graph: AliasGraph, node: BufferNode, primitive_name: str) -> list[BufferNode]:
@@ -77,27 +60,12 @@ class PartitionPlan:
     record: tuple  # (kind, dim, factor) as requested
 
 
-def check_partition_args(label: str, rank: int, partition_type, dim, factor) -> tuple:
-    """Validate the arguments of ``partition`` (§3.1) → ``(kind, dim, factor)``."""
-    if isinstance(partition_type, bool) or not isinstance(partition_type, numbers.Integral) \
-            or int(partition_type) not in KIND_NAMES:
-        raise schedule_error(ScheduleError, "partition",
-                             f"Invalid partition type {partition_type!r} (expected "
-                             f"allo.Partition.Complete/Block/Cyclic = 0/1/2)", buffer=label)
-    kind = int(partition_type)
-    dim = _as_int(dim, "dim", "partition", label)
-    if dim < 0:
-        raise schedule_error(ScheduleError, "partition", f"Invalid dimension {dim}",
-                             buffer=label)
+def check_partition_dim(label: str, rank: int, dim: int) -> None:
+    """``dim`` (0 = every dimension) must be a dimension of the buffer (§3.1)."""
     if dim > rank:
-        raise schedule_error(ScheduleError, "partition",
+        raise schedule_error(ScheduleArgumentError, "partition",
                              f"Invalid dimension {dim}: {label} has only {rank} "
                              f"dimension{'s' if rank != 1 else ''}", buffer=label)
-    factor = _as_int(factor, "factor", "partition", label)
-    if factor < 0:
-        raise schedule_error(ScheduleError, "partition", f"Invalid factor {factor}",
-                             buffer=label)
-    return kind, dim, factor
 
 
 def _existing_records(graph: AliasGraph, records: LayoutRecords, node: BufferNode) -> list:
@@ -107,10 +75,10 @@ def _existing_records(graph: AliasGraph, records: LayoutRecords, node: BufferNod
     mtype = node.type(graph)
     try:
         current = decode_layout(mtype)
-    except ValueError:
+    except ValueError as err:
         raise schedule_error(ScheduleError, "partition",
                              f"{node.display} has a layout map that is not a partition: "
-                             f"{ir.MemRefType(mtype).layout}", buffer=node.display) from None
+                             f"{ir.MemRefType(mtype).layout}", buffer=node.display) from err
     recorded = dims_of_records(found, len(current))
     if recorded == list(current) or _same_map(mtype, recorded):
         return found
@@ -195,21 +163,27 @@ def apply_partition(graph: AliasGraph, records: LayoutRecords, node: BufferNode,
     records.add(labels, *plan.record, source=node.display)
 
 
-@primitive("partition")
-def partition(sched, target, partition_type=COMPLETE, dim=0, factor=0):
+@primitive("partition", args=dict(
+    target=Buffer(array=True),
+    partition_type=Choice(COMPLETE, BLOCK, CYCLIC, message=(
+        "Invalid partition type {value!r} (expected allo.Partition.Complete/Block/Cyclic = "
+        "0/1/2)")),
+    dim=NonNegativeInt(below="Invalid dimension {value}"),
+    factor=NonNegativeInt(below="Invalid factor {value}")))
+def partition(state, target: BufferRef, partition_type: int = COMPLETE, dim: int = 0,
+              factor: int = 0) -> None:
     """Partition ``target`` (and its whole alias class) into banks (§3.1).
 
     >>> # s.partition(s.A, allo.Partition.Block, dim=2, factor=4)
     """
-    ref = resolve_buffer(sched, target, "partition", require_array=True)
-    graph = AliasGraph(sched.module, sched.func_args)
-    node = graph.node_of_value(ref.value)
+    kind = partition_type
+    graph = AliasGraph(state.module, state.func_args)
+    node = graph.node_of_value(target.value)
     label = node.display
-    kind, dim, factor = check_partition_args(label, ref.rank, partition_type, dim, factor)
-    records = layout_records(sched)
-    plan = plan_partition(graph, records, node, kind, dim, factor,
-                          replay=bool(sched.__dict__.get("_replaying")))
-    if kind == COMPLETE and factor not in (0, 1) and not sched.__dict__.get("_replaying"):
+    check_partition_dim(label, target.rank, dim)
+    records = state.layout_records()
+    plan = plan_partition(graph, records, node, kind, dim, factor, replay=state.replaying)
+    if kind == COMPLETE and factor not in (0, 1) and not state.replaying:
         warn(f"partition: factor={factor} is ignored for a complete partition of {label} "
              f"(every element becomes its own register); pass partition_type="
              f"allo.Partition.Block or allo.Partition.Cyclic to split it into {factor} banks")
@@ -234,21 +208,9 @@ class ReshapePlan:
     copies: list  # memref.copy ops to expand into element loops
 
 
-def _check_shape(shape, label: str) -> tuple:
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)) or not shape or any(
-            isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in shape):
-        raise schedule_error(ScheduleError, "reshape",
-                             f"shape must be a tuple of positive integers, got {shape!r}",
-                             buffer=label)
-    return tuple(int(d) for d in shape)
-
-
-def plan_reshape(graph: AliasGraph, node: BufferNode, shape) -> ReshapePlan:
-    """Check a reshape of ``node``'s class to ``shape`` (§3.2)."""
+def plan_reshape(graph: AliasGraph, node: BufferNode, new_shape: tuple) -> ReshapePlan:
+    """Check a reshape of ``node``'s class to ``new_shape`` (§3.2)."""
     label = node.display
-    new_shape = _check_shape(shape, label)
     members = class_members(graph, node, "reshape")
     old_shape = tuple(ir.MemRefType(node.type(graph)).shape)
     if math.prod(old_shape) != math.prod(new_shape):
@@ -398,14 +360,13 @@ def apply_reshape(graph: AliasGraph, plan: ReshapePlan) -> None:
     retype_class(graph, plan.members, lambda t: with_layout(t, None, plan.new_shape))
 
 
-@primitive("reshape")
-def reshape(sched, target, shape):
+@primitive("reshape", args=dict(target=Buffer(array=True), shape=Shape))
+def reshape(state, target: BufferRef, shape: tuple) -> None:
     """Give ``target`` (and its alias class) a new shape with the same row-major data.
 
     >>> # s.reshape(s.A, (2, 5, 2, 5))
     """
-    ref = resolve_buffer(sched, target, "reshape", require_array=True)
-    graph = AliasGraph(sched.module, sched.func_args)
-    node = graph.node_of_value(ref.value)
+    graph = AliasGraph(state.module, state.func_args)
+    node = graph.node_of_value(target.value)
     plan = plan_reshape(graph, node, shape)
     apply_reshape(graph, plan)

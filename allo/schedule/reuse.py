@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from .._mlir import affine_d, ir
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
-from ..errors import ScheduleError
+from ..errors import NotAffineError, ScheduleError
 from ..mlir_utils import LinearForm, constant_bounds, is_nested_in, loop_iv, trip_count, walk_ops
 from .handles import MockBuffer
-from .args import resolve_buffer, resolve_loop
+from .args import BufferRef, LoopRef
 from .buffer_at import new_buffer, unique_buffer_name
 from .diagnostics import schedule_error
+from .processors import Buffer, Loop
 from .registry import primitive
 
 _CONDITIONALS = frozenset({"affine.if", "scf.if", "scf.while", "scf.execute_region"})
@@ -75,8 +76,9 @@ class ReusePlan:
         return spans + [self.window] + list(self.shape[self.axis + 1:])
 
 
-def _fail(message: str, label: str, loop_label: str, func: str):
-    return schedule_error(ScheduleError, "reuse_at", message, func=func, loop=loop_label,
+def _fail(message: str, label: str, loop_label: str, func: str,
+          cls: type[ScheduleError] = ScheduleError):
+    return schedule_error(cls, "reuse_at", message, func=func, loop=loop_label,
                           buffer=label)
 
 
@@ -85,14 +87,14 @@ def _check_loops(loop, fail) -> dict:
 
     Returns ``{iv: trip count}`` of the loops nested in ``L``."""
     if len(loop.results):
-        raise fail("reuse_at needs a loop without loop-carried values")
+        raise fail("reuse_at needs a loop without loop-carried values", NotAffineError)
     inner = {}
     for lp in [loop.operation] + [op for op in walk_ops(loop) if op.name in LOOP_OPS]:
         bounds = constant_bounds(lp)
         if bounds is None or bounds[0] != 0 or bounds[2] != 1:
             name = str_attr(lp, "loop_name") or "(unnamed)"
             raise fail(f"loop {name} must have constant bounds, constant step and zero "
-                       f"lower bound")
+                       f"lower bound", NotAffineError)
         if lp != loop.operation:
             inner[loop_iv(lp)] = bounds[1]
     return inner
@@ -148,11 +150,11 @@ def _collect_reads(target, loop, inner_trips, label, fail) -> list[Read]:
         for f in forms:
             if f is None:
                 raise fail(f"cannot find a reuse pattern on axis: a subscript of {label} is "
-                           f"not affine-linear")
+                           f"not affine-linear", NotAffineError)
             bad = [a for a in f.coeffs if a != iv and a not in inner_trips
                    and _defined_inside(a, loop)]
             if bad:
-                raise fail(f"non-constant offsets in a read of {label}")
+                raise fail(f"non-constant offsets in a read of {label}", NotAffineError)
             in_part, out_part = f.split(lambda a: a in inner_trips)
             inner.append(in_part + LinearForm(const=out_part.const))
             out_part.const = 0
@@ -191,8 +193,8 @@ def _window_axis(reads: list[Read], iv, loop_name: str, fail) -> tuple[int, int]
 
 def plan_reuse_at(target, loop, stage, label: str, loop_label: str, func: str) -> ReusePlan:
     """Check ``reuse_at(target, loop)`` (§3.4) and compute the buffer geometry."""
-    def fail(msg):
-        return _fail(msg, label, loop_label, func)
+    def fail(msg, cls=ScheduleError):
+        return _fail(msg, label, loop_label, func, cls)
 
     loop_name = str_attr(loop, "loop_name") or loop_label
     if "reduction" in loop.attributes:
@@ -364,16 +366,15 @@ def apply_reuse_at(plan: ReusePlan, target, target_name: str, buf_name: str) -> 
         _shift_and_load(plan, ir.InsertionPoint(guard), target, target_name, buf, buf_name, tag)
 
 
-@primitive("reuse_at")
-def reuse_at(sched, target, axis):
+@primitive("reuse_at", args=dict(target=Buffer(array=True), axis=Loop))
+def reuse_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
     """Create a reuse (line/window) buffer for the reads of ``target`` along loop ``axis``.
 
     Returns a handle to ``<stage>_reuse_<p>`` in the stage's function (§3.4).
 
     >>> # lb = s.reuse_at(s.P, "y"); wb = s.reuse_at(lb, "x")
     """
-    ref = resolve_buffer(sched, target, "reuse_at", require_array=True)
-    loop = resolve_loop(sched, axis, "reuse_at")
+    ref, loop = target, axis
     label = f"{ref.func}:{ref.name}"
     if loop.func != ref.func:
         raise schedule_error(ScheduleError, "reuse_at",
@@ -381,9 +382,9 @@ def reuse_at(sched, target, axis):
                              func=loop.func, loop=loop.label, buffer=label)
     if loop.op.name != "affine.for":
         raise _fail("loop must have constant bounds, constant step and zero lower bound",
-                    label, loop.label, loop.func)
+                    label, loop.label, loop.func, NotAffineError)
     plan = plan_reuse_at(ref.value, loop.op, loop.stage.name, label, loop.label, loop.func)
-    name = unique_buffer_name(sched._func_op(ref.func), f"{plan.stage}_reuse_{plan.position}",
-                              sched.func_args.get(ref.func, []))
+    name = unique_buffer_name(state.func_op(ref.func), f"{plan.stage}_reuse_{plan.position}",
+                              state.func_args.get(ref.func, []))
     apply_reuse_at(plan, ref.value, ref.name, name)
     return MockBuffer(ref.func, name)

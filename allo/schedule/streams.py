@@ -32,9 +32,10 @@ from ..analysis.stream_access import (Access, Process, Timing, before, process_a
                                       processes)
 from ..errors import LoopNotFoundError, ScheduleError
 from . import rewrite as tf
-from .args import BufferRef, FuncRef, alias_graph, forget, resolve_buffer, resolve_function
+from .args import BufferRef, FuncRef, alias_graph, forget, resolve_function
 from .diagnostics import schedule_error
 from .handles import MockBuffer
+from .processors import Buffer, Processor
 from .registry import primitive
 
 PRIM = "to"
@@ -144,12 +145,12 @@ def _fifo_values(func: FuncRef, base) -> list:
     return out
 
 
-def plan_stream(sched, ref: BufferRef, dst, depth) -> StreamPlan:
+def plan_stream(state, ref: BufferRef, dst, depth) -> StreamPlan:
     """Check ``to(ref, dst, depth=depth)`` (§4.1); raises before any change."""
     label = f"{ref.func}:{ref.name}"
     depth = _check_depth(depth, label)
     _check_buffer(ref, label)
-    func = resolve_function(sched, ref.func, PRIM)
+    func = resolve_function(state, ref.func, PRIM)
     timing = Timing()
     fork = is_stream_type(ref.value.type)
     if fork and ORIGIN_ATTR in ref.owner.attributes:
@@ -185,10 +186,10 @@ def plan_stream(sched, ref: BufferRef, dst, depth) -> StreamPlan:
                         f"be streamed", label)
     if inits and before(producer[0], inits[0]):
         raise _fail(f"{label} is re-initialized after its producer", label)
-    _check_class(sched, ref, label)
+    _check_class(state, ref, label)
     elements = math.prod(ir.MemRefType(ref.value.type).shape)
     decision = _decide_depth(depth, producer[1], acc, elements)
-    name = _fork_name(sched, ref) if fork else ref.name
+    name = _fork_name(state, ref) if fork else ref.name
     return StreamPlan(func, ref, dst, producer, consumer, decision, fork, inits, name)
 
 
@@ -215,11 +216,11 @@ def _fork_producer(func: FuncRef, ref: BufferRef, timing: Timing, label: str) ->
     raise _fail(f"the producer of {label} is not found", label)
 
 
-def _check_class(sched, ref: BufferRef, label: str) -> None:
+def _check_class(state, ref: BufferRef, label: str) -> None:
     """The stream type may only reach ``ref`` itself and callee parameters on its paths."""
     if not _passed_to_calls(ref.value):
         return  # its class is the buffer alone: no need to look at the rest of the module
-    graph = alias_graph(sched)
+    graph = alias_graph(state)
     node = graph.node_of_value(ref.value)
     for member in graph.class_of(node):
         if member is node or member.kind == PARAM:
@@ -248,8 +249,8 @@ def _alloc_name(op) -> str:
     return ir.StringAttr(op.attributes["name"]).value if "name" in op.attributes else "?"
 
 
-def _fork_name(sched, ref: BufferRef) -> str:
-    taken = set(sched._buffers(ref.func))
+def _fork_name(state, ref: BufferRef) -> str:
+    taken = set(state.buffers(ref.func))
     k = 1
     while f"{ref.name}_{k}" in taken:
         k += 1
@@ -259,20 +260,20 @@ def _fork_name(sched, ref: BufferRef) -> str:
 # --------------------------------------------------------------------------- rewrite
 
 
-def apply_stream(sched, plan: StreamPlan) -> MockBuffer:
+def apply_stream(state, plan: StreamPlan) -> MockBuffer:
     """Commit a plan (the only mutation); returns the handle of the FIFO it made."""
     ref = plan.buffer
     for proc in plan.inits:
         proc.op.erase()
     if plan.fork:  # new buffers and redirected accesses: cached classes are stale
-        forget(sched, "alias")
-        forget(sched, "buffers")
-        _apply_fork(sched, plan)
+        forget(state, "alias")
+        forget(state, "buffers")
+        _apply_fork(state, plan)
     elif not _passed_to_calls(ref.value):
         ref.value.set_type(stream_type(ref.value.type, plan.depth.depth))
         _add_consumer(ref.owner, plan.dst)
     else:  # a retype keeps the alias classes: the cached graph stays valid
-        graph = alias_graph(sched)
+        graph = alias_graph(state)
         members = graph.class_of(graph.node_of_value(ref.value))
         retype_class(graph, members, lambda t: stream_type(t, plan.depth.depth))
         _add_consumer(ref.owner, plan.dst)
@@ -303,11 +304,11 @@ def _new_fifo(ref: BufferRef, name: str, depth: int, origin: str):
     return op
 
 
-def _apply_fork(sched, plan: StreamPlan) -> None:
+def _apply_fork(state, plan: StreamPlan) -> None:
     ref = plan.buffer
     proc, acc = plan.producer
     if proc.kind == "call":
-        proc, acc = _make_splitter(sched, plan)
+        proc, acc = _make_splitter(state, plan)
     fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
     _add_consumer(fifo, plan.dst)
     store = acc.ops[0]
@@ -322,7 +323,7 @@ def _apply_fork(sched, plan: StreamPlan) -> None:
         for k, operand in enumerate(cproc.op.operands):
             if operand == ref.value:
                 cproc.op.operands[k] = fifo.result
-        graph = AliasGraph(sched.module, sched.func_args)
+        graph = AliasGraph(state.module, state.func_args)
         members = graph.class_of(graph.node_of_value(fifo.result))
         retype_class(graph, members, lambda t: fifo.result.type)
     else:
@@ -332,7 +333,7 @@ def _apply_fork(sched, plan: StreamPlan) -> None:
             load.attributes["from"] = ir.StringAttr.get(plan.name)
 
 
-def _make_splitter(sched, plan: StreamPlan) -> tuple:
+def _make_splitter(state, plan: StreamPlan) -> tuple:
     """Producer call → it writes ``X_src``; a stage ``X_split`` copies that into ``X``."""
     ref = plan.buffer
     call = plan.producer[0].op
@@ -364,7 +365,7 @@ def _make_splitter(sched, plan: StreamPlan) -> tuple:
             load.operation.attributes["allo.type"] = ref.owner.attributes["allo.type"]
         store = affine_d.AffineStoreOp(load.result, ref.value, ivs, ident)
         store.operation.attributes["to"] = ir.StringAttr.get(ref.name)
-    graph = AliasGraph(sched.module, sched.func_args)
+    graph = AliasGraph(state.module, state.func_args)
     retype_class(graph, graph.class_of(graph.node_of_value(src.result)),
                  lambda t: src.result.type)
     proc = Process("stage", f"{ref.name}_split", loops[0], -1)
@@ -374,8 +375,9 @@ def _make_splitter(sched, plan: StreamPlan) -> tuple:
 # --------------------------------------------------------------------------- primitive
 
 
-@primitive("to", keeps=("alias", "buffers", "functions"))
-def to(sched, target, dst, axis=None, depth=-1):
+@primitive("to", keeps=("alias", "buffers", "functions"), args=dict(
+    target=Buffer(array=True), dst=Processor(), axis=Processor(), depth=Processor()))
+def to(state, target: BufferRef, dst, axis=None, depth=-1):
     """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
 
     ``dst``: a stage of the buffer's function or a function it calls; with ``axis`` it is
@@ -384,24 +386,24 @@ def to(sched, target, dst, axis=None, depth=-1):
 
     >>> # s.to(s.Q, "consume", depth=4)
     """
-    ref = resolve_buffer(sched, target, PRIM, require_array=True)
+    ref = target  # resolved by the Buffer processor
     if axis is not None:
         from .systolic import plan_systolic, apply_systolic  # noqa: PLC0415 - optional mode
-        plan = plan_systolic(sched, ref, dst, axis, depth)
-        forget(sched, "alias")
-        forget(sched, "buffers")
-        return apply_systolic(sched, plan)
-    plan = plan_stream(sched, ref, dst, depth)
-    return apply_stream(sched, plan)
+        plan = plan_systolic(state, ref, dst, axis, depth)
+        forget(state, "alias")
+        forget(state, "buffers")
+        return apply_systolic(state, plan)
+    plan = plan_stream(state, ref, dst, depth)
+    return apply_stream(state, plan)
 
 
 # --------------------------------------------------------------------------- build check
 
 
-def check_stream_readers(sched) -> None:
+def check_stream_readers(state) -> None:
     """Refuse a build while a FIFO still has a reader that was not streamed (§4.1)."""
-    for fname in sched._function_names():
-        fop = sched._func_op(fname)
+    for fname in state.function_names():
+        fop = state.func_op(fname)
         if fop is None or not fop.regions[0].blocks:
             continue
         for op in fop.regions[0].blocks[0].operations:

@@ -48,7 +48,7 @@ def _fail(message: str, label: str) -> ScheduleError:
     return schedule_error(ScheduleError, PRIM, message, buffer=label)
 
 
-def plan_systolic(sched, ref: BufferRef, pe, axis, depth) -> SystolicPlan:
+def plan_systolic(state, ref: BufferRef, pe, axis, depth) -> SystolicPlan:
     """Check a systolic ``to`` (module docstring); raises before any change."""
     label = f"{ref.func}:{ref.name}"
     if not isinstance(pe, (list, tuple)) or len(pe) != 2 or not all(
@@ -70,7 +70,7 @@ def plan_systolic(sched, ref: BufferRef, pe, axis, depth) -> SystolicPlan:
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise _fail(f"depth must be a positive integer or -1 in systolic mode, got "
                     f"{depth!r}", label)
-    func = resolve_function(sched, ref.func, PRIM)
+    func = resolve_function(state, ref.func, PRIM)
     dead = _dead_copy_ins(func.op, ref.value)
     writers, readers = {}, {}
     for proc in processes(func.op):
@@ -185,7 +185,7 @@ def _check_pairs(writers: dict, readers: dict, label: str) -> None:
                         label)
 
 
-def apply_systolic(sched, plan: SystolicPlan) -> MockBuffer:
+def apply_systolic(state, plan: SystolicPlan) -> MockBuffer:
     """Commit: drop dead copy-ins, retype the buffer as an array of FIFOs, mark F dataflow."""
     for loop in plan.dead_copies:
         loop.erase()

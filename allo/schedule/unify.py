@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._mlir import affine_d, arith_d, func_d, ir, new_context, scf_d
+from ..diagnostics import public_entry
 from ..errors import ScheduleError
 from ..mlir_utils import constant_bounds, loop_body, loop_iv
 from . import rewrite as tf
@@ -38,6 +39,7 @@ __all__ = ["unify"]
 _PRIM = "unify"
 
 
+@public_entry
 def unify(func1: Any, func2: Any, loop_num: int) -> "ir.Module":
     """Merge two result-less kernels with identical parameters into one stepped function.
 

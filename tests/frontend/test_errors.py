@@ -1,6 +1,7 @@
 """Bad kernels raise the right AlloError subclass, pointing at the user's line (language.md §0.1, §13)."""
 
 import inspect
+import sys
 import traceback
 
 import numpy as np
@@ -379,6 +380,14 @@ def k_zero_dim(A: int32[0]):
     pass
 
 
+def k_ragged_list(A: int32[4]):
+    B: int32[2, 2] = [[1, 2], [3]]  # ERR
+
+
+def k_list_mixing_rows_and_numbers(A: int32[4]):
+    B: int32[2, 2, 2] = [[[1, 2], [3, 4]], [5, 6]]  # ERR
+
+
 def k_np_shape(A: int32[5]):
     B: int32[5] = G_ARR  # ERR
 
@@ -410,6 +419,8 @@ def k_template_nogen(A: int32[4]) -> int32[4]:
     (k_slice_order, "upper bound must be greater than lower bound"),
     (k_zero_dim, "positive"),
     (k_np_shape, "`G_ARR` shape mismatch"),
+    (k_ragged_list, "ragged nested list: its rows have lengths 1, 2"),
+    (k_list_mixing_rows_and_numbers, "ragged nested list: it mixes nested lists and numbers"),
 ])
 def test_type_errors(fn, fragment):
     check(fn, AlloTypeError, fragment)
@@ -468,12 +479,47 @@ def test_async_kernel_in_a_source_string():
     assert info.value.lineno == 1 and "async def k" in str(info.value)
 
 
+class NotAKernel:
+    pass
+
+
+@pytest.mark.parametrize("thing, fragment", [
+    (print, "customize expects a kernel function, got builtin_function_or_method 'print'"),
+    (NotAKernel, "customize expects a kernel function, got type 'NotAKernel'"),
+    (5, "customize expects a kernel function, got int"),
+    ("this is not python", "the source string holds no function definition"),
+    ("def k(A: int32[4]:\n    A[0] = 1\n", "the kernel source string is not valid Python: "),
+])
+def test_customize_of_a_non_kernel_names_the_callers_line(thing, fragment):
+    with pytest.raises(AlloSyntaxError) as info:
+        allo.customize(thing)  # CALL
+    err = info.value
+    assert fragment in str(err)
+    assert (err.filename, err.func_name) == (__file__, inspect.currentframe().f_code.co_name)
+    assert err.lineno == line_marked(test_customize_of_a_non_kernel_names_the_callers_line,
+                                     "# CALL")
+    assert f"Line: {err.lineno}" in str(err) and "allo.customize(thing)" in str(err)
+
+
+def test_source_string_syntax_error_names_its_line_in_the_string():
+    with pytest.raises(AlloSyntaxError, match=r"not valid Python: .* \(line 3 of the string\)"):
+        allo.customize("def k(A: int32[4]):\n    A[0] = 1\n    A[1] = = 2\n")
+
+
+def line_marked(fn, marker: str) -> int:
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(k for k, line in enumerate(lines) if marker in line)
+
+
 @pytest.mark.parametrize("rule_set", ["python-style", "Default", None, 5])
 def test_unknown_typing_rule_set_names_the_valid_ones(rule_set):
     with pytest.raises(AlloTypeError) as info:
+        line = sys._getframe().f_lineno + 1
         allo.customize(k_store_one, typing_rule_set=rule_set)
     assert f"unknown typing_rule_set {rule_set!r}; the rule sets are 'default', 'cpp-style'" \
-        == str(info.value)
+        == info.value.message
+    # an option of the customize call: located at that call
+    assert (info.value.filename, info.value.lineno) == (__file__, line)
 
 
 def k_store_one(A: int32[4]):
@@ -547,7 +593,35 @@ def k_global_obj(A: int32[4]):
     A[0] = G_DICT  # ERR
 
 
+G_LABEL = "abc"
+
+
+def k_global_string_value(A: int32[4]):
+    A[0] = G_LABEL  # ERR
+
+
+def k_global_module_value(A: int32[4]) -> int32:
+    return np  # ERR
+
+
+def k_nonlocal_never_called(A: int32[4]):
+    def inner(B: int32[4]):
+        nonlocal A  # ERR
+        B[0] = 1
+
+
+def k_global_in_nested(A: int32[4]):
+    def inner(B: int32[4]):
+        if B[0] > 0:
+            global G_DICT  # ERR
+        B[0] = 1
+
+    inner(A)
+
+
 @pytest.mark.parametrize("fn, fragment", [
+    (k_nonlocal_never_called, 'Unsupported node "Nonlocal"'),
+    (k_global_in_nested, 'Unsupported node "Global"'),
     (k_recursive, "recursive call to 'k_recursive'"),
     (k_kwargs_call, "keyword arguments"),
     (k_walrus, 'Unsupported node "NamedExpr"'),
@@ -558,6 +632,8 @@ def k_global_obj(A: int32[4]):
     (k_fn_name_conflict, "Function name 'A' conflicts with an existing symbol"),
     (k_arg_name_conflict, "Argument name 'A' conflicts with an existing symbol"),
     (k_global_obj, "Unsupported global variable `G_DICT`"),
+    (k_global_string_value, "Unsupported global variable `G_LABEL`"),
+    (k_global_module_value, "Unsupported global variable `np`"),
 ])
 def test_more_syntax_errors(fn, fragment):
     check(fn, AlloSyntaxError, fragment)

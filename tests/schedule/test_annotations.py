@@ -45,11 +45,11 @@ def test_annotations_on_runtime_bounds_and_callees():
 
 def test_annotation_errors():
     s = allo.customize(K.gemm)
-    assert_refused(s, allo.ScheduleError, "factor must be >= 0", "unroll", "k", -1)
-    assert_refused(s, allo.ScheduleError, "initiation_interval must be >= 1", "pipeline", "k", 0)
-    assert_refused(s, allo.ScheduleError, "rewind must be a bool", "pipeline", "k", 1, "yes")
+    assert_refused(s, allo.ScheduleArgumentError, "factor must be >= 0", "unroll", "k", -1)
+    assert_refused(s, allo.ScheduleArgumentError, "initiation_interval must be >= 1", "pipeline", "k", 0)
+    assert_refused(s, allo.ScheduleArgumentError, "rewind must be a bool", "pipeline", "k", 1, "yes")
     assert_refused(s, allo.LoopNotFoundError, "not found", "parallel", "zz")
-    assert_refused(s, allo.ScheduleError, "expected a loop name or handle", "unroll", 3)
+    assert_refused(s, allo.ScheduleArgumentError, "expected a loop name or handle", "unroll", 3)
 
 
 def _header(s, func):
@@ -66,7 +66,7 @@ def test_inline_and_dataflow_functions():
     s.inline()  # None = the top function
     assert "inline" in _header(s, "calls_scale")
     assert_cpu_matches(s, K.calls_scale_ref, K.rand_int(12))
-    assert_refused(s, allo.ScheduleError, "expected a function name", "inline", 3)
+    assert_refused(s, allo.ScheduleArgumentError, "expected a function name", "inline", 3)
     assert_refused(s, allo.LoopNotFoundError, "function nope not found", "inline", "nope")
     assert_refused(s, allo.LoopNotFoundError, "function nope not found", "dataflow", "nope")
     assert_replay_identical(K.calls_scale, s)

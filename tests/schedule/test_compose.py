@@ -308,7 +308,7 @@ def test_composed_reuse_at_two_sub_schedules_line_and_window_buffers():
 def test_sub_schedule_of_an_unfolded_callee_reaches_every_clone():
     s = allo.customize(K.pe_row)
     s.unfold("PE", [0])
-    clones = sorted(n for n in s._function_names() if n.startswith("pe_sum"))
+    clones = sorted(n for n in s._state.function_names() if n.startswith("pe_sum"))
     assert clones == ["pe_sum_0", "pe_sum_1", "pe_sum_2"]
     sub = allo.customize(K.pe_sum)
     sub.pipeline("k")
@@ -375,7 +375,7 @@ def test_failure_after_successful_replays_rolls_back_everything():
     with pytest.raises(allo.ScheduleError, match="schedule of bias12"):
         s.compose([sa, sb])  # sa replays fine, sb fails: both are undone
     assert _snapshot(s) == before
-    assert not getattr(s, "_replaying")
+    assert not s._state.replaying
 
 
 def test_missing_function_in_parent():

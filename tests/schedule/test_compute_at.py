@@ -89,7 +89,7 @@ def test_compute_at_larger_producer_is_guarded():
 
 def test_compute_at_errors():
     s = allo.customize(neighbour)
-    assert_refused(s, allo.ScheduleError, "compute_at would reverse a dependence",
+    assert_refused(s, allo.DependenceError, "compute_at would reverse a dependence",
                    "compute_at", "mul.a", "add.a")
     s2 = allo.customize(mixed_bounds)
     assert_refused(s2, allo.ScheduleError, "loop bounds are not consistently larger or smaller",
@@ -175,5 +175,39 @@ def test_compute_at_refuses_fusing_siblings_against_a_dependence():
     A = K.rand_int((4, 5, 6), seed=3)
     assert_cpu_matches(s, lambda A: (A[:, :, ::-1] * 2).astype(np.int32), A)
     # fusing m and mm would read B[.., 5 - mm] before iteration 5 - mm of m writes it
-    assert_refused(s, allo.ScheduleError, "reverse a dependence between the producer loops m and mm",
+    assert_refused(s, allo.DependenceError, "reverse a dependence between the producer loops m and mm",
                    "compute_at", "m", "mmm")
+
+
+def guarded_three(A: int32[5, 4]) -> (int32[5, 4], int32[5, 4]):
+    X0: int32[5, 4] = 0
+    for i0, j0 in allo.grid(5, 4, name="first"):
+        X0[i0, j0] = A[i0, j0] + 1
+    X1: int32[5, 4] = 0
+    for i1, j1 in allo.grid(5, 2, name="second"):
+        X1[i1, j1] = A[i1, j1] * 3
+    X2: int32[5, 4] = 0
+    for i2, j2 in allo.grid(4, 3, name="third"):
+        X2[i2, j2] = X1[i2, j2] - 1
+    return X0, X2
+
+
+def guarded_three_ref(A):
+    X1 = np.zeros((5, 4), np.int64)
+    X1[:, :2] = A[:, :2] * 3
+    X2 = np.zeros((5, 4), np.int64)
+    X2[:4, :3] = X1[:4, :3] - 1
+    return [(A + 1).astype(np.int32), X2.astype(np.int32)]
+
+
+def test_compute_at_refuses_a_consumer_loop_under_an_earlier_guard():
+    s = allo.customize(guarded_three)
+    s.compute_at("i0", "i2")  # third runs 4 rows of 5: its j2 loop is now guarded by i2 < 4
+    A = K.rand_int((5, 4), seed=7)
+    assert_cpu_matches(s, guarded_three_ref, A)
+    # the guard would keep row 4 of the producer from running (j1 and j0 alike)
+    assert_refused(s, allo.ScheduleError, "consumer loop j2 runs under a condition inside "
+                   "loop i2", "compute_at", "j1", "j2")
+    # depth 1 merges outside the guard, and stays legal
+    s.compute_at("i1", "i2")
+    assert_cpu_matches(s, guarded_three_ref, A)

@@ -57,8 +57,8 @@ def test_fuse_imperfect_distributes():
 def test_fuse_errors():
     s = allo.customize(K.gemm)
     frag = "loops to fuse must be consecutive nested loops, listed from outermost to innermost"
-    assert_refused(s, allo.ScheduleError, frag, "fuse", "i", "k")
-    assert_refused(s, allo.ScheduleError, frag, "fuse", "j", "i")
-    assert_refused(s, allo.ScheduleError, "need at least 2 loops", "fuse", "i")
+    assert_refused(s, allo.ImperfectNestError, frag, "fuse", "i", "k")
+    assert_refused(s, allo.ImperfectNestError, frag, "fuse", "j", "i")
+    assert_refused(s, allo.ScheduleArgumentError, "need at least 2 loops", "fuse", "i")
     s.split("k", 4)
-    assert_refused(s, allo.ScheduleError, "non-constant", "fuse", "k.outer", "k.inner")
+    assert_refused(s, allo.NotAffineError, "non-constant", "fuse", "k.outer", "k.inner")

@@ -45,7 +45,7 @@ def test_interchange_legal_for_forward_diagonal_dependence():
 
 
 def test_interchange_refused_for_opaque_indices_and_triangles():
-    assert_refused(allo.customize(indirect), allo.ScheduleError, "reverse a dependence",
+    assert_refused(allo.customize(indirect), allo.DependenceError, "reverse a dependence",
                    "reorder", "j", "i")
     assert_refused(allo.customize(triangle), allo.ScheduleError, "depend on loop i",
                    "reorder", "j", "i")
@@ -213,7 +213,7 @@ def _cube_rows_f_ref(X):
 
 def test_float_reduction_interchange_is_refused_and_changes_nothing():
     s = allo.customize(sum_all_f)
-    err = assert_refused(s, allo.ScheduleError, "floating-point reduction into buffer acc",
+    err = assert_refused(s, allo.DependenceError, "floating-point reduction into buffer acc",
                          "reorder", "j", "i")
     assert "round differently" in str(err) and "arith.addf on f32" in str(err)
     A = np.random.default_rng(9).standard_normal((6, 8)).astype(np.float32)
@@ -223,7 +223,7 @@ def test_float_reduction_interchange_is_refused_and_changes_nothing():
     assert_cpu_matches(s, lambda A: expected, A)
 
     s = allo.customize(cube_rows_f)
-    assert_refused(s, allo.ScheduleError, "floating-point reduction into buffer out",
+    assert_refused(s, allo.DependenceError, "floating-point reduction into buffer out",
                    "reorder", "d", "c")
     # Moving the parallel loop r keeps each out[r]'s own order of additions: bit-exact.
     X = np.random.default_rng(10).standard_normal((4, 5, 6)).astype(np.float32)
@@ -249,5 +249,5 @@ def narrowed_max(A: int32[6, 8]) -> int8:
 
 def test_accumulators_that_are_not_pure_reductions_stay_refused():
     for kernel in (partial_sums, narrowed_max):
-        assert_refused(allo.customize(kernel), allo.ScheduleError,
+        assert_refused(allo.customize(kernel), allo.DependenceError,
                        "reverse a dependence on buffer", "reorder", "j", "i")

@@ -105,7 +105,7 @@ def test_inside_reduction_loop_and_wrong_function():
     assert_refused(s, allo.ScheduleError, "different functions", "buffer_at", s.T, "inc6:t")
     assert_refused(s, allo.LoopNotFoundError, "t", "buffer_at", s.T, "t")
     s2 = allo.customize(K.accumulate_into)
-    assert_refused(s2, allo.ScheduleError, "expected a loop name or handle", "buffer_at",
+    assert_refused(s2, allo.ScheduleArgumentError, "expected a loop name or handle", "buffer_at",
                    s2.C, 3)
 
 

@@ -186,11 +186,11 @@ def test_rule_2_and_rule_3_messages():
 
 
 @pytest.mark.parametrize("args, kwargs, exc, fragment", [
-    ((5,), {}, allo.ScheduleError, "Invalid partition type"),
-    ((P.Block,), {"dim": -1, "factor": 2}, allo.ScheduleError, "Invalid dimension"),
-    ((P.Block,), {"dim": 3, "factor": 2}, allo.ScheduleError, "Invalid dimension 3"),
-    ((P.Cyclic,), {"dim": 1, "factor": -2}, allo.ScheduleError, "Invalid factor"),
-    (("cyclic",), {}, allo.ScheduleError, "Invalid partition type"),
+    ((5,), {}, allo.ScheduleArgumentError, "Invalid partition type"),
+    ((P.Block,), {"dim": -1, "factor": 2}, allo.ScheduleArgumentError, "Invalid dimension"),
+    ((P.Block,), {"dim": 3, "factor": 2}, allo.ScheduleArgumentError, "Invalid dimension 3"),
+    ((P.Cyclic,), {"dim": 1, "factor": -2}, allo.ScheduleArgumentError, "Invalid factor"),
+    (("cyclic",), {}, allo.ScheduleArgumentError, "Invalid partition type"),
 ])
 def test_argument_errors_leave_ir_unchanged(args, kwargs, exc, fragment):
     s = allo.customize(K.affine2)
@@ -221,18 +221,16 @@ def test_records_survive_a_factor_that_does_not_divide_the_extent():
 
 
 def test_replayed_identical_partition_is_a_no_op_but_a_different_one_conflicts():
-    # composition replays sub-schedules with ``s._replaying`` set (docs/memory_primitives.md)
+    # composition replays sub-schedules in the state's replay mode (docs/memory_primitives.md)
     s = allo.customize(K.top6)
     s.partition("inc6:V", P.Cyclic, dim=1, factor=2)
     after = str(s.module)
-    s._replaying = True
-    try:
+    with s._state.replay_mode():
         s.partition("inc6:V", P.Cyclic, dim=1, factor=2)  # a second sub-schedule, same layout
         assert str(s.module) == after
         assert_refused(s, allo.ScheduleError, "Cannot partition the same array on dimension 1 "
                        "twice: inc6:V", "partition", "inc6:V", P.Block, dim=1, factor=2)
-    finally:
-        s._replaying = False
+    assert not s._state.replaying
     assert s.partitioned_arrays["top6:X"] == [(2, 1, 2)]
 
 

@@ -59,7 +59,7 @@ def test_reorder_split_remainder_must_stay_inside():
 
 def test_reorder_refuses_reversed_dependence():
     s = allo.customize(K.stencil)  # A[i+1, j] = A[i, j+1]: direction (<, >)
-    err = assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", "j", "i")
+    err = assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", "j", "i")
     assert "function stencil" in str(err)
 
 
@@ -92,12 +92,46 @@ def test_reorder_imperfect_nest_distributes():
 
 def test_reorder_distribution_refused_on_backward_dependence():
     s = allo.customize(K.backward_sibling)
-    assert_refused(s, allo.ScheduleError, "cannot distribute", "reorder", "j", "i")
+    assert_refused(s, allo.DependenceError, "cannot distribute", "reorder", "j", "i")
 
 
 def test_reorder_runtime_bound_loop_refused():
     s = allo.customize(K.dyn_nest)
-    assert_refused(s, allo.ScheduleError, "run-time bounds", "reorder", "j", "i")
+    assert_refused(s, allo.NotAffineError, "run-time bounds", "reorder", "j", "i")
+
+
+def loop_under_condition(A: int32[4, 6]) -> int32[4, 6]:
+    B: int32[4, 6] = 0
+    for i in range(4):
+        if i > 0:
+            for j in range(6):
+                B[i, j] = A[i, j] + 1
+    return B
+
+
+def test_reorder_and_fuse_across_a_condition_refused():
+    s = allo.customize(loop_under_condition)
+    message = "loop j runs under a condition inside loop i"
+    assert_refused(s, allo.ScheduleError, message, "reorder", "j", "i")
+    assert_refused(s, allo.ScheduleError, message, "fuse", "i", "j")
+
+
+def rows_8_then_6(X: int32[8, 12]) -> int32[6, 12]:
+    T: int32[8, 12] = 0
+    for a, b in allo.grid(8, 12, name="mul"):
+        T[a, b] = X[a, b] * 3
+    U: int32[6, 12] = 0
+    for c, d in allo.grid(6, 12, name="add"):
+        U[c, d] = T[c, d] + 1
+    return U
+
+
+def test_reorder_across_the_guard_of_compute_at_refused():
+    s = allo.customize(rows_8_then_6)
+    s.compute_at("a", "c")  # c now runs 8 times; d runs under the guard c < 6
+    assert_refused(s, allo.ScheduleError, "loop d runs under a condition inside loop c",
+                   "reorder", "d", "c")
+    assert_cpu_matches(s, lambda X: (X[:6] * 3 + 1).astype(np.int32), K.rand_int((8, 12)))
 
 
 # --------------------------------------------------------------------------- one verdict per order
@@ -144,7 +178,7 @@ def _stencil3_ref(A, B):
 def test_refusal_does_not_depend_on_which_loops_are_named():
     for args in (("j", "i"), ("j", "i", "k"), ("k", "j", "i")):  # all put j before i
         s = allo.customize(stencil3)
-        assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", *args)
+        assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", *args)
     A, B = K.rand_int((10, 10, 3)), K.rand_int((10, 10, 3), seed=1)
     orders = []
     for args in (("k", "j"), ("i", "k", "j"), ("k", "i", "j")):  # j stays after i: legal
@@ -171,7 +205,7 @@ def test_split_dependence_carried_by_outer_part_is_seen():
     A, B = K.rand_int((10, 6)), K.rand_int((9, 6), seed=3)
     s = allo.customize(down_rows)
     s.split("i", 3)
-    assert_refused(s, allo.ScheduleError, "reverse a dependence", "reorder", "j", "i.outer")
+    assert_refused(s, allo.DependenceError, "reverse a dependence", "reorder", "j", "i.outer")
     s.reorder("j", "i.inner")
     assert _order(s, "dr") == ["i.outer", "j", "i.inner"]
     assert_cpu_matches(s, _down_rows_ref, A, B)

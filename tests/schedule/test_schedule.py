@@ -69,14 +69,14 @@ def test_attributes_and_buffer_handles():
 def test_method_wins_over_buffer_name():
     s = allo.customize(caller)  # parameter named "split"
     assert callable(s.split)
-    ref = resolve_buffer(s, "caller:split", "test")
+    ref = resolve_buffer(s._state, "caller:split", "test")
     assert ref.is_param and ref.arg_index == 0 and ref.rank == 1
-    assert resolve_buffer(s, MockBuffer("helper", "W"), "test").owner is not None
-    assert resolve_buffer(s, "T", "test").name == "T"  # call result named by the frontend
+    assert resolve_buffer(s._state, MockBuffer("helper", "W"), "test").owner is not None
+    assert resolve_buffer(s._state, "T", "test").name == "T"  # call result named by the frontend
     with pytest.raises(allo.BufferNotFoundError, match="buffer Q not found"):
-        resolve_buffer(s, "caller:Q", "test")
-    with pytest.raises(allo.ScheduleError, match="is a scalar"):
-        resolve_buffer(s, "caller:n", "test", require_array=True)
+        resolve_buffer(s._state, "caller:Q", "test")
+    with pytest.raises(allo.ScheduleArgumentError, match="is a scalar"):
+        resolve_buffer(s._state, "caller:n", "test", require_array=True)
 
 
 def test_get_loops_snapshot_api():
@@ -116,13 +116,13 @@ def test_get_loops_runtime_bounds_if_bodies_and_callees():
 
 def test_loop_string_forms_and_ambiguity():
     s = allo.customize(caller)
-    assert resolve_loop(s, "helper:t", "t").func == "helper"
-    assert resolve_loop(s, "dyn.j", "t").name == "j"
-    assert resolve_loop(s, "caller:S_i_0.k", "t").label == "S_i_0.k"
-    assert resolve_loop(s, s.get_loops().dyn, "t").name == "j"  # a stage = its outer loop
+    assert resolve_loop(s._state, "helper:t", "t").func == "helper"
+    assert resolve_loop(s._state, "dyn.j", "t").name == "j"
+    assert resolve_loop(s._state, "caller:S_i_0.k", "t").label == "S_i_0.k"
+    assert resolve_loop(s._state, s.get_loops().dyn, "t").name == "j"  # a stage = its outer loop
     s2 = allo.customize(twopass)
     s2.split("q", 4)
-    assert resolve_loop(s2, "q.outer", "t").name == "q.outer"  # "q" is no stage: loop name
+    assert resolve_loop(s2._state, "q.outer", "t").name == "q.outer"  # "q" is no stage: loop name
     s3 = allo.customize(ambiguous)
     err = assert_refused(s3, allo.LoopNotFoundError, "ambiguous", "unroll", "j")
     assert "S_i_0.j" in str(err) and "S_k_2.j" in str(err) and "handle" in str(err)
@@ -234,4 +234,4 @@ def unpack(X: int32[4]) -> int32[4]:
 def test_buffers_of_unpacked_call_results():
     s = allo.customize(unpack)
     assert s.c == MockBuffer("unpack", "c") and s.d == MockBuffer("unpack", "d")
-    assert resolve_buffer(s, "unpack:d", "test").owner.name == "func.call"
+    assert resolve_buffer(s._state, "unpack:d", "test").owner.name == "func.call"

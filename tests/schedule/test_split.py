@@ -89,7 +89,7 @@ def test_split_keeps_locations():
 ])
 def test_split_bad_factor(factor, fragment):
     s = allo.customize(K.row_sum)
-    err = assert_refused(s, allo.ScheduleError, fragment, "split", "c", factor)
+    err = assert_refused(s, allo.ScheduleArgumentError, fragment, "split", "c", factor)
     assert "function row_sum" in str(err) and "acc.c" in str(err)
 
 
@@ -99,8 +99,8 @@ def test_split_errors_not_found_and_dynamic():
     assert isinstance(err, AttributeError)
     assert_refused(s, allo.LoopNotFoundError, "function nope not found", "split", "nope:c", 2)
     s2 = allo.customize(K.runtime_bound)
-    assert_refused(s2, allo.ScheduleError, "non-constant", "split", "i", 2)
+    assert_refused(s2, allo.NotAffineError, "non-constant", "split", "i", 2)
     co, ci = s.split("c", 6)
-    assert_refused(s, allo.ScheduleError, "non-constant", "split", ci, 2)
+    assert_refused(s, allo.NotAffineError, "non-constant", "split", ci, 2)
     with pytest.raises(TypeError):
         s.split("c.outer")  # wrong arity is a plain Python TypeError

@@ -35,7 +35,7 @@ def test_unfold_pe_axes(axes, callees, copies):
     assert s.unfold("PE", axes) == axes
     text = str(s.module)
     assert _callees(s) == callees
-    assert sorted(n for n in s._function_names() if n.startswith("pe_kernel")) == callees
+    assert sorted(n for n in s._state.function_names() if n.startswith("pe_kernel")) == callees
     assert text.count('to = "C"') == copies
     for name in callees:
         assert f"call @{name}(" in text
@@ -72,12 +72,12 @@ def test_unfold_callee_clone_scheduling():
 
 def test_unfold_errors():
     s = allo.customize(copy2)
-    assert_refused(s, allo.ScheduleError, "axes must be consecutive", "unfold", "PE", [0, 2])
+    assert_refused(s, allo.ScheduleArgumentError, "axes must be consecutive", "unfold", "PE", [0, 2])
     assert_refused(s, allo.LoopNotFoundError, "stage QQ not found", "unfold", "QQ", [0])
-    assert_refused(s, allo.ScheduleError, "axis out of range", "unfold", "PE", [3])
-    assert_refused(s, allo.ScheduleError, "non-empty list", "unfold", "PE", [])
+    assert_refused(s, allo.ScheduleArgumentError, "axis out of range", "unfold", "PE", [3])
+    assert_refused(s, allo.ScheduleArgumentError, "non-empty list", "unfold", "PE", [])
     s2 = allo.customize(K.strided)
-    assert_refused(s2, allo.ScheduleError, "lower bound 0, step 1", "unfold", "S_i_0", [0])
+    assert_refused(s2, allo.NotAffineError, "lower bound 0, step 1", "unfold", "S_i_0", [0])
 
 
 def test_unfold_in_callee_and_transaction_rollback():

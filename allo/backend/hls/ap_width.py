@@ -20,6 +20,7 @@ import re
 
 from ..._mlir import ir
 from ...mlir_utils import walk_ops
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...frontend.types import container_bits
 
@@ -27,7 +28,6 @@ DEFAULT_MAX_WIDTH = 1024
 VITIS_MAX_WIDTH = 4096
 
 _AP_TYPE = re.compile(r"\bap_u?(?:int|fixed)<\s*(\d+)")
-_LOC = re.compile(r'loc\("([^"]+)":(\d+):\d+\)')
 
 
 def max_width_define(code: str) -> str | None:
@@ -60,14 +60,12 @@ def check_type_widths(module) -> None:
     found = list(_wide_values(module))
     if not found:
         return
-    located = [item for item in found if _user_location(item[2])]
+    located = [item for item in found if SourceLoc.from_mlir_loc(item[2].location)]
     tag, width, op = (located or found)[0]
-    where = _user_location(op)
-    at = f' (File "{where[0]}", Line: {where[1]})' if where else ""
     raise BuildError(f"type {tag or f'i{width}'} is {width} bits wide, but HLS supports "
                      f"arbitrary-precision types of at most {VITIS_MAX_WIDTH} bits "
                      f"(AP_INT_MAX_W); narrow the type, or the operands of an operation whose "
-                     f"result is wider{at}")
+                     f"result is wider", loc=SourceLoc.of_op(op))
 
 
 def _wide_values(module):
@@ -103,10 +101,3 @@ def _width(mlir_type) -> int:
     scalar = mlir_type.element_type if isinstance(mlir_type, ir.MemRefType) else mlir_type
     return ir.IntegerType(scalar).width if isinstance(scalar, ir.IntegerType) else 0
 
-
-def _user_location(op) -> tuple[str, str] | None:
-    """``(file, line)`` of ``op`` in the user's source; helpers parsed from text have none."""
-    where = _LOC.search(str(op.location))
-    if where is None or where.group(1) == "-":
-        return None
-    return where.group(1), where.group(2)

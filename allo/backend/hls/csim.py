@@ -16,9 +16,11 @@ import shutil
 import subprocess
 import tempfile
 import weakref
+from typing import Callable
 
 import numpy as np
 
+from ...diagnostics import SourceLoc
 from ...errors import (ArgumentError, BuildError, DTypeWarning, SimulationError, StreamError,
                       warn)
 from ...frontend.types import Index, numpy_dtype, type_from_str
@@ -28,6 +30,9 @@ from .ap_width import prelude_defines
 from .cpp_types import CType
 from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
+
+# "kernel.cpp:<line>:<column>:" in a g++ diagnostic (errors, and "required from here" notes)
+_KERNEL_LINE = re.compile(r"\bkernel\.cpp:(\d+):\d+:")
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
 EMPTY_STREAM_EXIT = 86
@@ -120,8 +125,12 @@ def _raise_stack_limit():  # pragma: no cover - runs in the child process
 class CSimRunner:
     """Builds and runs the C simulation executable of one HLS module."""
 
-    def __init__(self, project: str, target: str, sig, top_cname: str, written: list[bool]):
+    def __init__(self, project: str, target: str, sig, top_cname: str, written: list[bool],
+                 emitted: tuple[str, Callable[[int], SourceLoc | None]] | None = None):
+        """``emitted``: the generated code and the map from its lines to the user's source,
+        used to locate a compiler error while ``kernel.cpp`` still holds that code."""
         self.project = project
+        self.emitted = emitted
         self.target = target
         self.sig = sig
         self.top_cname = top_cname
@@ -165,11 +174,20 @@ class CSimRunner:
             tail = "\n".join(proc.stderr.strip().splitlines()[-40:])
             raise BuildError(
                 f"C simulation build failed for {os.path.join(self.project, 'kernel.cpp')} "
-                f"(driver {main_path}):\n$ {' '.join(cmd)}\n{tail}")
+                f"(driver {main_path}):\n$ {' '.join(cmd)}\n{tail}",
+                loc=self._source_of_diagnostics(kernel, proc.stderr))
         with open(stamp, "w", encoding="utf-8") as f:
             f.write(digest)
         self.exe = exe
         return exe
+
+    def _source_of_diagnostics(self, kernel: str, stderr: str) -> SourceLoc | None:
+        """The user's line behind the first line of ``kernel.cpp`` the compiler complains
+        about (None when the file is not the code this module emitted, e.g. edited)."""
+        if self.emitted is None or self.emitted[0] != kernel:
+            return None
+        found = _KERNEL_LINE.search(stderr)
+        return None if found is None else self.emitted[1](int(found.group(1)))
 
     # ------------------------------------------------------------------ run
     def ports(self) -> list:

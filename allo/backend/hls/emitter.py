@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..._mlir import ir
-from ...errors import BuildError
+from ...diagnostics import SourceLoc
+from ...errors import AlloError, BuildError
 from ...mlir_utils import walk_ops
 from . import ops_arith, ops_control, ops_memory  # noqa: F401  (register op handlers)
 from .ap_width import check_type_widths, max_width_define
@@ -161,6 +162,8 @@ class ModuleEmitter:
         self.globals = {}
         self.module_scope = NameScope()
         self._signatures: dict[str, FuncSignature] = {}
+        # line of the emitted code (1-based) -> the IR op it came from, or None (see emit)
+        self.source_map: dict[int, object] = {}
         self._collect()
 
     # ------------------------------------------------------------------ symbols
@@ -182,7 +185,8 @@ class ModuleEmitter:
         self.cnames = {}
         for sym, op in self.funcs.items():
             if not _is_external(op):
-                self.cnames[sym] = self.module_scope.temp(sym)
+                # the top is only called qualified (``::top``), other functions unqualified
+                self.cnames[sym] = self.module_scope.temp(sym, avoid_std=sym != self.top)
             else:
                 self.cnames[sym] = sym
         self.gnames = {sym: self.module_scope.temp(sym) for sym in self.globals}
@@ -204,7 +208,10 @@ class ModuleEmitter:
         if sym not in self._signatures:
             if sym not in self.funcs:
                 raise BuildError(f"call to unknown function '{sym}'")
-            self._signatures[sym] = self._make_signature(sym, self.funcs[sym])
+            try:
+                self._signatures[sym] = self._make_signature(sym, self.funcs[sym])
+            except AlloError as err:  # a parameter or result type: the function's def line
+                raise err.locate(SourceLoc.of_op(self.funcs[sym]))
         return self._signatures[sym]
 
     def _make_signature(self, sym: str, func_op) -> FuncSignature:
@@ -314,22 +321,50 @@ class ModuleEmitter:
         for sym in forward:
             out.append(self.signature(sym).header()[:-2] + ";")
             out.append("")
+        out_ops = [None] * len(out)  # the IR op of each entry of ``out``
         for kind, sym in order:
             if kind == "global":
                 out.append(self._global_text(sym))
                 out.append("")
+                out_ops += [None, None]
             else:
                 if sym == self.top:
                     out.append("/// This is top function.")
-                out.extend(self._function_lines(sym))
+                    out_ops.append(None)
+                try:
+                    lines, ops = self._function_lines(sym)
+                except AlloError as err:  # pragmas of parameters: the function's def line
+                    raise err.locate(SourceLoc.of_op(self.funcs[sym]))
+                out.extend(lines)
+                out_ops.extend(ops)
                 out.append("")
+                out_ops.append(None)
         if self.options.vitis:
             out.append('} // extern "C"')
             out.append("")
         code = "\n".join(out)
         # the limit must be raised before the first include of ap_int.h
         define = max_width_define(code)
-        return "\n".join([BANNER] + ([define] if define else []) + [code])
+        prelude = [BANNER] + ([define] if define else [])
+        self._map_lines(sum(text.count("\n") + 1 for text in prelude), out, out_ops)
+        return "\n".join(prelude + [code])
+
+    def _map_lines(self, first: int, out: list, out_ops: list) -> None:
+        """Fill :attr:`source_map`: the first line of every entry of ``out`` (an entry may
+        span lines) after ``first`` lines of prelude -> its op (None: no user source)."""
+        line = first + 1
+        for text, op in zip(out, out_ops):
+            self.source_map[line] = op
+            line += text.count("\n") + 1
+
+    def source_loc_of_line(self, line: int) -> SourceLoc | None:
+        """The user's source line that the emitted C++ ``line`` (1-based) came from: the op
+        of the nearest line at or above it, when that op carries a location."""
+        for k in range(line, 0, -1):
+            if k in self.source_map:
+                op = self.source_map[k]
+                return None if op is None else SourceLoc.of_op(op)
+        return None
 
     def _global_text(self, sym: str, static: bool = False) -> str:
         info = self.global_info(sym)
@@ -397,9 +432,12 @@ class ModuleEmitter:
                 lines.append("  " + self._global_text(g, static=True))
                 fe.statics_emitted.add(g)
         fe.emit_block(block)
+        ops = [func_op] * len(lines)
         lines += fe.lines
+        ops += fe.line_ops
         lines.append("}")
-        return lines
+        ops.append(func_op)
+        return lines, ops
 
 
 def _scalar(spec: ParamSpec):

@@ -9,17 +9,16 @@ so that C++ reproduces the IR's wrap-around and truncation).
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from ..._mlir import ir
-from ...errors import BuildError
+from ...diagnostics import SourceLoc
+from ...errors import AlloError, BuildError, InternalError
 from .cpp_types import CType, ap_int_spelling, int_spelling
 from .values import Array, Scalar
 
 HANDLERS: dict[str, Callable] = {}
 
-_LOC_LINE = re.compile(r'loc\("[^"]*":(\d+):\d+\)')
 
 
 def handles(*names: str):
@@ -58,12 +57,9 @@ def int_attr(op, name: str, default=None):
 
 def source_line(op) -> int | None:
     """The user's source line of ``op`` (its ``loc("file":line:col)``), if any."""
-    text = str(op.location)
-    m = _LOC_LINE.search(text)
     # modules parsed from anonymous text carry positions in that text ("-"): not user lines
-    if not m or text.startswith('loc("-":'):
-        return None
-    return int(m.group(1))
+    loc = SourceLoc.from_mlir_loc(op.location)
+    return None if loc is None else loc.line
 
 
 class FunctionEmitter:
@@ -75,6 +71,10 @@ class FunctionEmitter:
         self.sig = signature
         self.scope = signature.scope
         self.lines: list[str] = []
+        # the IR op each line was emitted for (parallel to ``lines``): maps a C++ compiler
+        # diagnostic back to the user's source line (ModuleEmitter.source_map)
+        self.line_ops: list = []
+        self._current_op = None
         self.indent = 1
         self.values: dict = {}
         self.result_alias: dict = {}  # returned local buffer value -> result parameter Array
@@ -96,6 +96,7 @@ class FunctionEmitter:
             ln = source_line(op)
             out += "\t//" + (f" L{ln}" if ln is not None else "")
         self.lines.append(out)
+        self.line_ops.append(op if op is not None else self._current_op)
 
     def loop_label(self, base: str) -> str:
         """A loop label unique in this function: ``base``, else ``base1``, ``base2``, ...
@@ -113,6 +114,7 @@ class FunctionEmitter:
 
     def blank(self) -> None:
         self.lines.append("")
+        self.line_ops.append(self._current_op)
 
     # ------------------------------------------------------------------ value table
     def bind(self, value, info) -> None:
@@ -121,9 +123,9 @@ class FunctionEmitter:
     def lookup(self, value):
         try:
             return self.values[value]
-        except KeyError:
-            raise BuildError(f"internal error: value {value} used before its definition "
-                             f"in function {self.sig.cname}") from None
+        except KeyError as err:
+            raise InternalError(f"value {value} used before its definition "
+                             f"in function {self.sig.cname}") from err
 
     def scalar(self, value) -> Scalar:
         info = self.lookup(value)
@@ -159,7 +161,7 @@ class FunctionEmitter:
         if ct.kind == "fixed":
             return f"{ap_int_spelling(ct.width, signed)}({sc.expr}.range({ct.width - 1}, 0))"
         if ct.kind == "float":
-            raise BuildError("internal error: raw bits of a float value")
+            raise InternalError("raw bits of a float value")
         if ct.signed == signed or (ct.kind == "bool" and not signed):
             return sc.expr
         if ct.kind == "index":
@@ -245,10 +247,18 @@ class FunctionEmitter:
     def emit_op(self, op) -> None:
         name = op_name(op)
         handler = HANDLERS.get(name)
-        if handler is None:
-            raise BuildError(f"the HLS backend cannot emit '{name}' "
-                             f"(in function {self.sig.source_name})")
-        handler(self, op)
+        outer, self._current_op = self._current_op, op
+        try:
+            if handler is None:
+                raise BuildError(f"the HLS backend cannot emit '{name}' "
+                                 f"(in function {self.sig.source_name})")
+            handler(self, op)
+        except AlloError as err:
+            # located at the innermost op being emitted: the user's line that wrote it
+            err.locate(SourceLoc.of_op(op))
+            raise
+        finally:
+            self._current_op = outer
 
     def emit_region_block(self, region) -> None:
         """Emit the single block of ``region`` one indentation level deeper."""

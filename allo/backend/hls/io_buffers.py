@@ -35,6 +35,7 @@ import re
 
 from ..._mlir import func_d, ir, memref_d
 from ...analysis.write_coverage import fully_written_params
+from ...diagnostics import public_entry
 from ...errors import BuildError
 from ...frontend.arg_directions import analyze_arg_load_store
 from ...mlir_utils import find_func
@@ -89,8 +90,8 @@ def _mapped_indices(mapping, src_rank: int, dst_rank: int):
     try:
         bounds, src_map, dst_map = mapping
         bounds = [int(b) for b in bounds]
-    except (TypeError, ValueError):
-        raise BuildError("a mapping is (loop_bounds, src_map, dst_map)") from None
+    except (TypeError, ValueError) as err:
+        raise BuildError("a mapping is (loop_bounds, src_map, dst_map)") from err
     if not bounds or any(b < 1 for b in bounds):
         raise BuildError(f"mapping loop bounds must be positive integers, got {bounds}")
 
@@ -149,7 +150,7 @@ def _insert_helper(module, top, text: str):
         helper_mod = ir.Module.parse(text)
     except ir.MLIRError as err:  # e.g. a custom mapping that is not a valid affine access
         first = str(err).splitlines()[0] if str(err) else ""
-        raise BuildError(f"cannot build the I/O helper: {first}") from None
+        raise BuildError(f"cannot build the I/O helper: {first}") from err
     op = list(helper_mod.body.operations)[0]
     op.operation.detach_from_parent()
     ir.InsertionPoint(top).insert(op.operation)
@@ -173,6 +174,7 @@ def _elem_info(tags, chars, k):
     return (tag if needs_tag else None), sign, unsigned
 
 
+@public_entry
 def generate_input_output_buffers(module, top_func_name: str, flatten: bool = False,
                                   mappings: dict | None = None) -> dict:
     """Rewrite ``module`` so the top copies its arrays through on-chip buffers.

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...diagnostics import public_methods
 from ...errors import ArgumentError, BuildError, ToolNotFoundError
 from ...frontend.types import AlloType, Float, Int, UInt, container_bits, numpy_dtype
 from .toolchain import HLS4ML_REQUIREMENT, SHIM_DIR, ap_types_dir, gxx
@@ -103,6 +104,7 @@ def _container_c(dtype: AlloType) -> str:
     return f"{'u' if isinstance(dtype, UInt) else ''}int{width}_t"
 
 
+@public_methods
 class IPModule:
     """An external C++ function usable from kernels and callable on numpy arrays."""
 

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ..._mlir import ir
+from ...diagnostics import public_methods
 from ...errors import ArgumentError, BuildError
 from ...mlir_utils import find_func
 from ...frontend.arg_directions import analyze_arg_load_store
@@ -80,6 +81,7 @@ def merge_configs(configs: dict | None, mode: str | None) -> dict:
     return merged
 
 
+@public_methods
 class HLSModule:
     """Vitis HLS C++ for a module; ``mod.hls_code`` is the translation unit.
 
@@ -117,6 +119,7 @@ class HLSModule:
                               func_args=self.func_args, ip_headers=sorted(ip_sources))
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
+        self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
         self.top_cname = self._sig.cname
         self.args = self._c_args()
@@ -208,7 +211,8 @@ class HLSModule:
             written = [d in ("out", "both", "func") for d in dirs]
             written += [True] * len(self._sig.results)
             self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
-                                    written)
+                                    written, emitted=(self.hls_code,
+                                                      self._emitter.source_loc_of_line))
         return self._csim(*args)
 
     def _run_tool(self, tool: str, cmd: list, requirement: str):

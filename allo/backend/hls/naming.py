@@ -33,6 +33,21 @@ ap_int ap_uint ap_fixed ap_ufixed ap_int_base ap_fixed_base int8_t int16_t int32
 uint8_t uint16_t uint32_t uint64_t size_t NULL INFINITY NAN assert errno kernel_top
 """.split())
 
+# Functions and objects of namespace std that the headers of the generated code declare. The
+# code says ``using namespace std;``, so a user *function* of one of these names makes every
+# call of it ambiguous; locals shadow them harmlessly, so only module-scope names avoid them.
+STD_NAMES = frozenset("""
+accumulate adjacent_difference advance all_of any any_of apply array begin bind binary_search
+byte clamp copy copy_if count count_if cref data distance div empty end equal exchange
+exclusive_scan fill fill_n find find_if fma for_each forward function gcd generate get greater
+hash hypot in_place inclusive_scan includes inner_product invoke iota less lcm list lower_bound
+make_heap make_pair map merge minus mismatch modulus move multiplies negate next none_of
+nth_element optional pair partial_sort partial_sum partition plus pop_heap prev push_heap queue
+rand reduce ref remainder remove replace reverse rotate sample search set set_difference
+set_intersection set_union shuffle size sort sort_heap stable_sort stack string swap tie time
+transform tuple unique upper_bound variant vector visit
+""".split())
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -80,9 +95,17 @@ class NameScope:
             name += "_"
         return self._claim(name)
 
-    def temp(self, base: str) -> str:
-        """A helper name derived from ``base`` that does not count as a value name."""
+    def temp(self, base: str, avoid_std: bool = False) -> str:
+        """A helper name derived from ``base`` that does not count as a value name.
+
+        ``avoid_std`` (module-scope functions) also steers clear of :data:`STD_NAMES`.
+
+        >>> NameScope().temp("count", avoid_std=True), NameScope().temp("count")
+        ('count_', 'count')
+        """
         name = sanitize(base)
+        if avoid_std and name in STD_NAMES:
+            name += "_"
         k = 0
         candidate = name
         while candidate in self.taken:

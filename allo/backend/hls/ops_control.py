@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..._mlir import ir
-from ...errors import BuildError
+from ...errors import BuildError, InternalError
 from .affine_print import fold_minmax, map_results_nonneg, print_expr, print_map_results
 from .constants import attr_scalar
 from .cpp_types import CType
@@ -161,7 +161,7 @@ def emit_yield(fe, op):
     if not values:
         return
     if len(values) != len(targets):
-        raise BuildError("internal error: yield without matching variables")
+        raise InternalError("yield without matching variables")
     exprs = [fe.convert_for_store(fe.scalar(v), t.ctype) for v, t in zip(values, targets)]
     if len(values) == 1:
         if exprs[0] != targets[0].expr:

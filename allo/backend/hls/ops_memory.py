@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..._mlir import ir
-from ...errors import BuildError
+from ...errors import BuildError, InternalError
 from .affine_print import fold_minmax, map_results_nonneg, print_map_results
 from .cpp_types import CType
 from .function import handles, has_attr, str_attr
@@ -294,7 +294,7 @@ def emit_get_global(fe, op):
     sym = ir.FlatSymbolRefAttr(op.operation.attributes["name"]).value
     info = fe.mod.global_info(sym)
     if info.is_static and sym not in fe.statics_emitted:
-        raise BuildError(f"internal error: static {sym} not declared in {fe.sig.cname}")
+        raise InternalError(f"static {sym} not declared in {fe.sig.cname}")
     fe.bind(op.result, info.array)
 
 

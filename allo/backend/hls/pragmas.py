@@ -15,6 +15,7 @@ with factor ``ceil(N / s)``, ``(dk mod f, dk floordiv f)`` *cyclic* with factor 
 from __future__ import annotations
 
 from ..._mlir import ir
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 
 _RESOURCES = {0: None, 1: "bram", 2: "uram", 3: "lutram", 4: "srl"}
@@ -94,7 +95,9 @@ def _partitions(var: str, mt) -> list[str]:
         if kind is None:
             continue
         if kind in ("block", "cyclic") and factor < 1:
-            raise BuildError(f"partition factor must be >= 1 (array {var}, dimension {k + 1})")
+            # set by s.partition, not written in the kernel: named at the user's build call
+            raise BuildError(f"partition factor must be >= 1 (array {var}, dimension {k + 1})",
+                             loc=SourceLoc.user_call_site())
         if kind == "complete":
             if mt.shape[k] == 1:
                 continue

@@ -10,6 +10,7 @@ as loop names, as ``customize(..., lower_linalg=True)`` would name them.
 from __future__ import annotations
 
 from ..._mlir import ir, new_context, passmanager
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...mlir_utils import walk_ops
 from .io_buffers import generate_input_output_buffers
@@ -30,7 +31,7 @@ def private_copy(mod):
         with ctx:
             return ir.Module.parse(text)
     except ir.MLIRError as e:  # pragma: no cover - depends on the caller's text
-        raise BuildError(f"cannot parse the module: {e}") from None
+        raise BuildError(f"cannot parse the module: {e}") from e
 
 
 def lower_linalg(module) -> None:
@@ -51,7 +52,8 @@ def lower_linalg(module) -> None:
                 "builtin.module(func.func(convert-linalg-to-affine-loops))")
             pm.run(module.operation)
         except ir.MLIRError as e:
-            raise BuildError(f"cannot lower linalg operations for HLS: {e}") from None
+            raise BuildError(f"cannot lower linalg operations for HLS: {e}",
+                             loc=SourceLoc.of_diagnostics(e)) from e
         for marker in [op for op in walk_ops(module) if op.operation.name == _MARKER]:
             stage = ir.StringAttr(marker.operation.attributes["op_name"]).value
             nxt = _next_op(marker)

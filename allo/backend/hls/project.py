@@ -306,4 +306,4 @@ def write_project(project: str, files: dict) -> None:
     except OSError as err:  # a parent is a file, no permission, disk full, ...
         where = f" ({err.filename})" if err.filename and err.filename != project else ""
         raise BuildError(f"cannot write the project directory '{project}': "
-                         f"{err.strerror}{where}") from None
+                         f"{err.strerror}{where}") from err

@@ -20,6 +20,7 @@ defined, so LLVM never sees poison shifts or a trapping ``idiv``::
 from __future__ import annotations
 
 from ..._mlir import arith_d, ir, llvm_d, math_d
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...frontend.types import AlloType, Fixed, Float, Index, Int, UFixed, type_from_str
 from ...mlir_utils import collect_ops, constant_int, string_attr
@@ -45,7 +46,7 @@ class _Num:
 def _allo_type(op: "ir.Operation", attr: str) -> AlloType:
     text = string_attr(op, attr)
     if text is None:
-        raise BuildError(f"'{op.name}' lacks its '{attr}' attribute")
+        raise BuildError(f"'{op.name}' lacks its '{attr}' attribute", loc=SourceLoc.of_op(op))
     return type_from_str(text)
 
 
@@ -251,7 +252,8 @@ def lower_allo_ops(module: "ir.Module") -> None:
         for op in collect_ops(module.operation, lambda o: o.name.startswith("allo.")):
             lower = _LOWERINGS.get(op.name)
             if lower is None:
-                raise BuildError(f"the CPU backend cannot lower operation '{op.name}'")
+                raise BuildError(f"the CPU backend cannot lower operation '{op.name}'",
+                                 loc=SourceLoc.of_op(op))
             with ir.InsertionPoint(op), op.location:
                 value = lower(op)
             op.results[0].replace_all_uses_with(value)
@@ -319,12 +321,33 @@ def _guard_division(op, width, signed):
     op.operands[1] = safe
 
 
+def _expand_wide_floordiv(op) -> None:
+    """``floordivsi`` wider than 64 bits as ``q = a / b; q - (a != q*b and sign(a) != sign(b))``.
+
+    Upstream's ``arith-expand`` builds its ``-1`` from a 64-bit value, so above 64 bits it adds
+    ``2**64 - 1`` instead of subtracting one. The divisor is already trap-free here.
+    """
+    dividend, divisor = op.operands[0], op.operands[1]
+    width = ab.width_of(dividend)
+    with ir.InsertionPoint(op), op.location:
+        quotient = arith_d.DivSIOp(dividend, divisor)
+        quotient.operation.attributes[ab.GUARDED_ATTR] = ir.UnitAttr.get()
+        inexact = ab.cmp("ne", dividend, arith_d.MulIOp(quotient.result, divisor).result)
+        zero = ab.const(width, 0)
+        signs_differ = ab.xori(ab.cmp("slt", dividend, zero), ab.cmp("slt", divisor, zero))
+        lowered = arith_d.AddIOp(quotient.result, ab.const(width, -1)).result
+        value = ab.select(ab.andi(inexact, signs_differ), lowered, quotient.result)
+    op.results[0].replace_all_uses_with(value)
+    op.erase()
+
+
 def insert_arith_guards(module: "ir.Module") -> None:
     """Make shifts by ≥ width and integer division by zero / ``MIN / -1`` trap-free (docs/ir.md).
 
     Shifts by an amount ≥ the width give 0 (``shli``, ``shrui``) or the sign fill (``shrsi``);
     a zero divisor (and ``-1`` with a ``MIN`` dividend) is replaced by 1. Ops already handled
-    carry the unit attribute ``allo.guarded``; constant safe operands need no guard.
+    carry the unit attribute ``allo.guarded``; constant safe operands need no guard. A
+    ``floordivsi`` wider than 64 bits is expanded here (:func:`_expand_wide_floordiv`).
     """
     names = _SHIFTS | _SIGNED_DIVS | _UNSIGNED_DIVS
     with module.context, ir.Location.unknown():
@@ -339,3 +362,5 @@ def insert_arith_guards(module: "ir.Module") -> None:
                 _guard_shift(op, width)
             else:
                 _guard_division(op, width, op.name in _SIGNED_DIVS)
+                if op.name == "arith.floordivsi" and width > 64:
+                    _expand_wide_floordiv(op)

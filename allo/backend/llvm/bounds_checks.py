@@ -7,6 +7,7 @@ boundary instead of reading or writing outside the buffer. Two steps:
    a load/store that :class:`~allo.backend.llvm.index_ranges.IndexRanges` cannot prove inside its
    dimension gets a marker ``"allo.bounds_check"(%index, %size) {site = k}`` just before the
    access; site ``k`` is recorded as a :class:`BoundsSite` (array, axis, size, file, line).
+   Every heap allocation gets one too (:mod:`allo.backend.llvm.alloc_checks`: failed malloc).
    Functions holding a check, or calling one that may fail, take one more parameter, the
    *error slot* ``memref<3xi64>``; after each call to such a function an
    ``"allo.bounds_propagate"`` marker stands. ``allo_entry`` always receives the slot last.
@@ -38,13 +39,14 @@ code at all.
 from __future__ import annotations
 
 import linecache
-import re
 from dataclasses import dataclass
 
 from ..._mlir import affine_d, arith_d, cf_d, func_d, ir, memref_d, ub_d
 from ...mlir_utils import LinearForm
+from ...diagnostics import SourceLoc
 from ...errors import BuildError, IndexOutOfBoundsError
 from . import arith_builder as ab
+from .alloc_checks import add_allocation_checks
 from .entry_wrapper import ENTRY_NAME
 from .index_ranges import IndexRanges
 from ...mlir_utils import collect_ops, func_name, func_ops, ops_named, string_attr
@@ -57,7 +59,6 @@ PROPAGATE_MARKER = "allo.bounds_propagate"
 SLOT_ATTR = "allo.error_slot"  # on functions whose last parameter is the error slot
 SLOT_WORDS = 3  # [site + 1 (0: no error), index, size]
 _ACCESSES = ("affine.load", "affine.store", "memref.load", "memref.store")
-_FILE_LOC = re.compile(r'loc\("((?:[^"\\]|\\.)*)":(\d+):(\d+)')
 _UNLIKELY = [1 << 20, 1]  # branch weights: the error exit is cold
 
 
@@ -93,7 +94,11 @@ def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME,
         sites = [] if sites is None else sites
         bodies = [f for f in func_ops(module)
                   if f.regions[0].blocks and func_name(f) != entry]
-        checked = {func_name(f) for f in bodies if _check_function(f, ranges, sites)}
+        checked = set()
+        for f in bodies:
+            subscripts = _check_function(f, ranges, sites)
+            if add_allocation_checks(f, sites, CHECK_MARKER, _location) or subscripts:
+                checked.add(func_name(f))
         checked |= {func_name(f) for f in bodies if ops_named(f, CHECK_MARKER)}
         fallible = _fallible_functions(bodies, checked)
         slot_type = ir.MemRefType.get([SLOT_WORDS], ir.IntegerType.get_signless(64))
@@ -156,11 +161,15 @@ def _add_marker(access, memref, dim: int, site: int) -> None:
         ir.Operation.create(CHECK_MARKER, operands=[index, size], attributes={"site": site_attr})
 
 
+def _location(op) -> tuple:
+    """``(filename, lineno)`` of the user's source line of ``op``, or ``(None, None)``."""
+    # MLIR text parsed without a file ("-") has no user source: from_mlir_loc gives None
+    loc = SourceLoc.from_mlir_loc(op.location)
+    return (loc.filename, loc.line) if loc is not None else (None, None)
+
+
 def _site(f, access, memref, dim: int, size) -> BoundsSite:
-    match = _FILE_LOC.search(str(access.location))
-    filename, lineno = (match.group(1), int(match.group(2))) if match else (None, None)
-    if filename == "-":  # a line of MLIR text given without a file: not the user's source
-        filename, lineno = None, None
+    filename, lineno = _location(access)
     return BoundsSite(_array_name(access, memref), dim, size, filename, lineno, func_name(f))
 
 

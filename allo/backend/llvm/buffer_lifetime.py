@@ -96,7 +96,8 @@ def owned_results(module: "ir.Module") -> dict:
     return out
 
 
-def _static_bytes(type_: "ir.MemRefType"):
+def static_bytes(type_: "ir.MemRefType") -> int | None:
+    """Bytes of a static-shape memref of integers, index or floats (else None)."""
     if not type_.has_static_shape:
         return None
     element = type_.element_type
@@ -139,11 +140,26 @@ def _manage(module):
                 if _escapes(value, with_memref_results):
                     continue
                 mtype = ir.MemRefType(value.type)
-                size = _static_bytes(mtype)
+                size = static_bytes(mtype)
+                frees = _deallocs_of(value)
                 if op.name == "memref.alloc" and size is not None and size <= STACK_LIMIT_BYTES:
+                    # a stack buffer must not reach free(): drop the program's own deallocs
+                    for dealloc in frees:
+                        dealloc.erase()
                     _to_stack(op, entry)
-                else:
+                elif not frees:  # a program that frees its buffer itself keeps doing so
                     _free_at_block_end(op, value)
+
+
+def _deallocs_of(value: "ir.Value") -> list:
+    """The ``memref.dealloc`` ops freeing ``value`` (hand-written MLIR may free its buffers)."""
+    out = []
+    for use in value.uses:
+        user = use.owner
+        user = user.operation if hasattr(user, "operation") else user
+        if user.name == "memref.dealloc":
+            out.append(user)
+    return out
 
 
 def _to_stack(alloc: "ir.Operation", entry: "ir.Block") -> None:

@@ -17,6 +17,7 @@ consistently for the wrapper and the kernel.) Every other defined function becom
 from __future__ import annotations
 
 from ..._mlir import arith_d, func_d, ir, memref_d
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...frontend.types import container_bits
 from ...mlir_utils import find_func, func_ops
@@ -56,9 +57,10 @@ def _scalar_out(value: "ir.Value", slot: "ir.Value", unsigned: bool) -> None:
     memref_d.StoreOp(value, slot, [])
 
 
-def _check_param(t: "ir.Type") -> None:
+def _check_param(t: "ir.Type", top_op) -> None:
     if isinstance(t, ir.MemRefType) and ("strided" in str(t) or "affine_map" in str(t)):
-        raise BuildError(f"the CPU backend cannot pass an argument of type {t}")
+        raise BuildError(f"the CPU backend cannot pass an argument of type {t}",
+                         loc=SourceLoc.of_op(top_op))
 
 
 def add_entry_wrapper(module: "ir.Module", top: str) -> None:
@@ -74,7 +76,7 @@ def _add_entry(module, top):
     original = ir.FunctionType(ir.TypeAttr(top_op.attributes["function_type"]).value)
     params, results = list(original.inputs), list(original.results)
     for t in params:
-        _check_param(t)
+        _check_param(t, top_op)
     result_types = result_allo_types(top_op)
     mapping = results_to_out_params(module, top)
     converted = ir.FunctionType(ir.TypeAttr(top_op.attributes["function_type"]).value)

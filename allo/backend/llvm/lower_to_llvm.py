@@ -4,8 +4,10 @@ Two stages, both on a private copy of the user's module:
 
 1. :func:`prepare_for_cpu` — Allo-level rewrites: ``allo.*`` ops to ``arith`` with trap guards,
    HLS annotations stripped from memref types, tensors bufferized, linalg to affine loops,
-   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and loop
-   permutation for locality (:mod:`allo.backend.llvm.loop_permute`). The result is what
+   odd-width integer memory legalised, buffer lifetimes, the ``allo_entry`` wrapper, and the
+   locality rewrites: transposed copies of matrices read column-wise
+   (:mod:`allo.backend.llvm.transpose_reads`) and loop permutation
+   (:mod:`allo.backend.llvm.loop_permute`). The result is what
    ``LLVMModule.intermediate_module`` shows.
 2. :func:`lower_to_llvm_dialect` — upstream conversion passes to the LLVM dialect.
 
@@ -22,6 +24,7 @@ True
 from __future__ import annotations
 
 from ..._mlir import ir, passmanager
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
@@ -32,6 +35,7 @@ from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
 from .narrow_ints import narrow_integer_arithmetic
 from .stream_checks import insert_stream_checks
+from .transpose_reads import transpose_column_reads
 
 __all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
 
@@ -61,10 +65,13 @@ LLVM_PIPELINE = f"builtin.module({CFG_PASSES}, {LLVM_CONVERSION_PASSES})"
 
 def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
     """Run an upstream pass pipeline; a failure becomes ``BuildError`` with MLIR's diagnostics."""
-    diagnostics = []
+    diagnostics, located = [], []
 
-    def keep(diagnostic):
+    def keep(diagnostic):  # a diagnostic is valid only during this call: read it now
         diagnostics.append(str(diagnostic.message))
+        loc = SourceLoc.from_mlir_loc(diagnostic.location)
+        if loc is not None:
+            located.append(loc)
         return True
 
     with module.context:
@@ -73,7 +80,9 @@ def run_pipeline(module: "ir.Module", pipeline: str, what: str) -> None:
             passmanager.PassManager.parse(pipeline).run(module.operation)
         except Exception as exc:  # MLIR reports pass failures as generic exceptions
             detail = "\n".join(diagnostics) or str(exc)
-            raise BuildError(f"CPU lowering failed while {what}:\n{detail}") from None
+            # located at the first diagnostic that points into the user's source
+            raise BuildError(f"CPU lowering failed while {what}:\n{detail}",
+                             loc=located[0] if located else None) from exc
         finally:
             handler.detach()
 
@@ -110,6 +119,8 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
         insert_arith_guards(module)
         narrow_integer_arithmetic(module)
+        if permute_loops:
+            transpose_column_reads(module)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)
@@ -120,7 +131,8 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message
-        raise BuildError(f"CPU lowering produced invalid IR: {exc}") from None
+        raise BuildError(f"CPU lowering produced invalid IR: {exc}",
+                         loc=SourceLoc.of_diagnostics(exc)) from exc
     return sites
 
 
@@ -136,4 +148,7 @@ def lower_to_llvm_dialect(module: "ir.Module") -> None:
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")
     if leftovers:
         names = sorted({op.name for op in leftovers})
-        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}")
+        located = [loc for loc in map(SourceLoc.of_op, leftovers) if loc is not None]
+        raise BuildError(f"the CPU backend cannot lower: {', '.join(names)}",
+                         loc=located[0] if located else None)
+

@@ -16,6 +16,7 @@ import re
 from typing import Callable
 
 from ..._mlir import arith_d, ir
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...frontend.types import container_bits
 from ...mlir_utils import collect_ops
@@ -172,7 +173,8 @@ def _check_users(module):
             continue
         if any(odd(v) for v in op.operands):
             raise BuildError(
-                f"the CPU backend cannot lower '{op.name}' on an odd-width integer array")
+                f"the CPU backend cannot lower '{op.name}' on an odd-width integer array",
+                loc=SourceLoc.of_op(op))
 
 
 def _fix_access(op, element, signed):

@@ -26,6 +26,7 @@ from itertools import combinations
 import numpy as np
 
 from ..._mlir import execution_engine, ir, new_context
+from ...diagnostics import public_entry, public_methods
 from ...errors import ArgumentError, BuildError
 from ...mlir_utils import find_func
 from ..signature import read_signature
@@ -48,6 +49,7 @@ BOUNDS_CHECKS_ENV = "ALLO_BOUNDS_CHECKS"
 _ENGINE_CACHE: dict = {}
 
 
+@public_entry
 def invoke_mlir_parser(text: str) -> "ir.Module":
     """Parse MLIR text in a fresh context (``allo.*`` ops allowed); errors → ``BuildError``.
 
@@ -70,7 +72,7 @@ def invoke_mlir_parser(text: str) -> "ir.Module":
             return ir.Module.parse(text)
     except Exception as exc:  # MLIRError: rendered with the diagnostics we captured
         detail = "\n".join(diagnostics) or str(exc)
-        raise BuildError(f"cannot parse the MLIR module:\n{detail}") from None
+        raise BuildError(f"cannot parse the MLIR module:\n{detail}") from exc
     finally:
         handler.detach()
 
@@ -186,7 +188,7 @@ def _compile(llvm_module: "ir.Module", libs: list):
         entry = engine.lookup(ENTRY_NAME)
     except Exception as exc:  # LLVM reports JIT failures as generic exceptions
         raise BuildError(f"the LLVM execution engine failed to compile the module: {exc}") \
-            from None
+            from exc
     _ENGINE_CACHE[key] = (engine, entry, llvm_module)
     return _ENGINE_CACHE[key]
 
@@ -206,6 +208,7 @@ class _Variant:
         _, self.entry, _ = _compile(lowered, libs)
 
 
+@public_methods
 class LLVMModule:
     """A module compiled for the CPU; call it with numpy arrays and Python scalars.
 
@@ -283,7 +286,7 @@ class LLVMModule:
         variant.entry(slots.fill(frame.buffers + frame.results))
         write_back(frame)  # also after an error: the writes before it stay, as in Python
         if error is not None and error[0]:
-            raise variant.sites[error[0] - 1].error(error[1], error[2]) from None
+            raise variant.sites[error[0] - 1].error(error[1], error[2])
         return unmarshal_results(self._signature, frame)
 
     def __repr__(self):

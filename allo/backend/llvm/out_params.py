@@ -22,6 +22,7 @@ False
 from __future__ import annotations
 
 from ..._mlir import ir, memref_d, scf_d
+from ...diagnostics import SourceLoc
 from ...errors import BuildError
 from ...mlir_utils import collect_ops, find_func
 from . import arith_builder as ab
@@ -113,7 +114,8 @@ def _convert(module, top):
         return [("result", i) for i in range(len(results))]
     for i in moved:
         if not ir.MemRefType(results[i]).has_static_shape:
-            raise BuildError("the CPU backend cannot return an array of dynamic shape")
+            raise BuildError("the CPU backend cannot return an array of dynamic shape",
+                             loc=SourceLoc.of_op(func_op))
     block = func_op.regions[0].blocks[0]
     new_args = []
     for i in moved:

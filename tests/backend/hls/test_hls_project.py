@@ -356,3 +356,31 @@ def test_cpp_keywords_as_names_in_a_vitis_project(tmp_path):
         out = np.zeros(4, np.int32)
         mod(np.arange(4, dtype=np.int32), 5, out)
         np.testing.assert_array_equal(out, np.arange(4) + 5)
+
+
+def in_place(A: int32[5]):
+    for i in range(5):
+        A[i] = A[i] + 7
+
+
+def count(A: int32[5]):
+    in_place(A)
+
+
+@pytest.mark.csim
+@pytest.mark.parametrize("target", ["vhls", "vitis_hls"])
+def test_functions_named_like_std_entities(tmp_path, target):
+    # the generated code says ``using namespace std``: a function called ``in_place`` or
+    # ``count`` would make its calls ambiguous, so such functions get a ``_`` suffix; the
+    # top keeps its name (it is only called qualified, ``::count``)
+    s = allo.customize(count)
+    code = str(s.build(target="vhls"))
+    assert "void in_place_(" in code and "void count(" in code
+    if allo.backend.hls.is_available("csim"):
+        A = np.arange(5, dtype=np.int32)
+        expected = A.copy()
+        s.build()(expected)
+        mod = s.build(target=target, mode="csim", project=str(tmp_path / "std.prj"))
+        mod(A)
+        np.testing.assert_array_equal(A, expected)
+        np.testing.assert_array_equal(A, np.arange(5) + 7)

@@ -117,7 +117,7 @@ def test_an_intermediate_wider_than_4096_names_its_line():
 
     lines, start = inspect.getsourcelines(k)
     line = start + next(n for n, text in enumerate(lines) if "# ERR" in text)
-    with pytest.raises(allo.BuildError, match=f'type i4097 .*File "{__file__}", Line: {line}'):
+    with pytest.raises(allo.BuildError, match=f'(?s)type i4097 .*File "{__file__}", Line: {line}'):
         allo.customize(k).build(target="vhls")
 
 

@@ -280,6 +280,20 @@ def test_min_over_minus_one_does_not_trap():
     assert run_elementwise(op, "i32", "i32", [-(1 << 31), 6]) == [0, 0]
 
 
+@pytest.mark.parametrize("kind", ["i64", "i65", "i96", "i128", "i200"])
+def test_floor_division_rounds_down_at_every_width(kind):
+    # above 64 bits upstream's expansion added 2**64 - 1 where it meant -1
+    width = int(kind[1:])
+    raws = sample_raw(kind, 24, seed=width)
+    for divisor in (7, -7, 3885, -(1 << (width - 2)) + 5):
+        op = (f"%d = arith.constant {divisor} : i{width}\n"
+              f"%y = arith.floordivsi %x, %d : i{width}")
+        assert run_elementwise(op, kind, kind, raws) == [r // divisor for r in raws], divisor
+    divisors = [r for r in raws if r != 0]
+    op = f"%n = arith.constant -3 : i{width}\n%y = arith.floordivsi %n, %x : i{width}"
+    assert run_elementwise(op, kind, kind, divisors) == [-3 // d for d in divisors]
+
+
 def test_guards_leave_safe_constant_operations_alone():
     m = invoke_mlir_parser("""func.func @f(%x: i32) -> (i32, i32) {
       %c = arith.constant 3 : i32

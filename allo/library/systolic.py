@@ -1,0 +1,107 @@
+"""Output-stationary systolic arrays for matrix products (``backends.md`` §10).
+
+``systolic[TyA, TyB, TyC, M, K, N, Mt, Nt](A, B, C)`` writes ``C = A·B`` (accumulated in
+``TyC``) tile by tile: stage ``outer_tile`` (loops ``mi, ni``) loads an ``Mt×K`` block of ``A``
+(loops ``ak, ai``) into ``local_A`` and a ``K×Nt`` block of ``B`` (``bk, bj``) into
+``local_B``, runs ``systolic_tile`` on them into ``local_C`` and stores it (``sj, si``).
+``systolic_tile`` is the ``Mt×Nt`` grid of processing elements: ``data_load`` feeds the
+left/top edges of ``A_fifo``/``B_fifo``, stage ``PE`` (loops ``i, j``) calls
+``PE_kernel`` for every element, each passing its operands on to its right/lower neighbour,
+and ``data_drain`` empties the far edges into ``A_drain``/``B_drain``.
+
+As plain kernels the FIFOs are arrays and the PEs run one after another; ``schedule_systolic``
+makes the hardware structure explicit (partitions, pipelining, ``unfold`` of the PE grid into
+one function per PE). Turning the FIFO arrays into streams (``s.to``) is not part of it yet.
+
+>>> import numpy as np, allo
+>>> from allo.ir.types import int8, int32
+>>> s = allo.customize(systolic, instantiate=[int8, int8, int32, 4, 3, 4, 2, 2])
+>>> A = np.arange(12, dtype=np.int8).reshape(4, 3); B = np.ones((3, 4), np.int8)
+>>> C = np.zeros((4, 4), np.int32); s.build()(A, B, C); C[:, 0].tolist()
+[3, 12, 21, 30]
+"""
+
+from __future__ import annotations
+
+import allo
+
+from ..frontend.types import index  # noqa: F401 - the kernels' PE coordinates
+from . import KERNEL2SCHEDULE
+from .template import type_params
+
+
+@type_params("TyA", "TyB", "TyC", "K", "Mt", "Nt")
+def PE_kernel(A_in: TyA[K], B_in: TyB[K], A_out: TyA[K], B_out: TyB[K], C: TyC[Mt, Nt],
+              i: index, j: index):
+    """One processing element: ``C[i, j] = Σ_k A_in[k]·B_in[k]`` (stage ``reduction``, loop
+    ``k``), forwarding every operand to its neighbours."""
+    v: TyC = 0
+    for k in range(K, name="reduction"):
+        a: TyA = A_in[k]
+        b: TyB = B_in[k]
+        v += a * b
+        A_out[k] = a
+        B_out[k] = b
+    C[i, j] = v
+
+
+@type_params("TyA", "TyB", "TyC", "K", "Mt", "Nt")
+def systolic_tile(A: TyA[Mt, K], B: TyB[K, Nt], C: TyC[Mt, Nt]):
+    """``C = A·B`` on an ``Mt×Nt`` grid of :func:`PE_kernel` (see the module docstring)."""
+    A_fifo: TyA[Mt, Nt + 1, K]
+    B_fifo: TyB[Nt, Mt + 1, K]
+    A_drain: TyA[Mt]
+    B_drain: TyB[Nt]
+    for k in range(K, name="data_load"):
+        for m in range(Mt):
+            A_fifo[m, 0, k] = A[m, k]
+        for n in range(Nt):
+            B_fifo[n, 0, k] = B[k, n]
+    for i, j in allo.grid(Mt, Nt, name="PE"):
+        PE_kernel[TyA, TyB, TyC, K, Mt, Nt](A_fifo[i, j], B_fifo[j, i], A_fifo[i, j + 1],
+                                            B_fifo[j, i + 1], C, i, j)
+    for k in range(K, name="data_drain"):
+        for m in range(Mt):
+            A_drain[m] = A_fifo[m, Nt, k]
+        for n in range(Nt):
+            B_drain[n] = B_fifo[n, Mt, k]
+
+
+@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt")
+def systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
+    """``C = A·B`` by ``Mt×Nt`` tiles (``M % Mt == N % Nt == 0``), written into ``C``."""
+    local_A: TyA[Mt, K]
+    local_B: TyB[K, Nt]
+    local_C: TyC[Mt, Nt]
+    for mi, ni in allo.grid(M // Mt, N // Nt, name="outer_tile"):
+        for ak, ai in allo.grid(K, Mt):
+            local_A[ai, ak] = A[mi * Mt + ai, ak]
+        for bk, bj in allo.grid(K, Nt):
+            local_B[bk, bj] = B[bk, ni * Nt + bj]
+        systolic_tile[TyA, TyB, TyC, K, Mt, Nt](local_A, local_B, local_C)
+        for sj, si in allo.grid(Nt, Mt):
+            C[mi * Mt + si, ni * Nt + sj] = local_C[si, sj]
+
+
+def schedule_systolic(s):
+    """Partition the local tiles, pipeline the loads/stores and each PE's reduction, fuse the
+    tile loops and unfold the PE grid into one function per PE."""
+    return schedule_systolic_instance(s, s.top_func_name, "systolic_tile", "PE_kernel")
+
+
+def schedule_systolic_instance(s, top: str, tile: str, pe: str):
+    """:func:`schedule_systolic` on the instance ``top`` whose tile and PE functions are
+    ``tile`` and ``pe`` (e.g. ``systolic_QKT``, ``systolic_tile_QKT``, ``PE_kernel_QKT``)."""
+    s.partition(f"{top}:local_C", dim=0)
+    s.partition(f"{top}:local_A", dim=1)
+    s.partition(f"{top}:local_B", dim=2)
+    s.pipeline(f"{top}:ak")
+    s.pipeline(f"{top}:bk")
+    s.pipeline(f"{top}:sj")
+    s.fuse(f"{top}:mi", f"{top}:ni")
+    s.pipeline(f"{pe}:k")
+    s.unfold(f"{tile}:PE", [0, 1])
+    return s
+
+
+KERNEL2SCHEDULE[systolic] = schedule_systolic
