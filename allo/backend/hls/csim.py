@@ -31,8 +31,9 @@ from .cpp_types import CType
 from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
 
-# "kernel.cpp:<line>:<column>:" in a g++ diagnostic (errors, and "required from here" notes)
-_KERNEL_LINE = re.compile(r"\bkernel\.cpp:(\d+):\d+:")
+# "kernel.cpp:<line>:<column>:" in a g++ diagnostic (errors, and "required from here" notes);
+# kernel_csim.cpp is the copy with named streams, whose lines are kernel.cpp's lines
+_KERNEL_LINE = re.compile(r"\bkernel(?:_csim)?\.cpp:(\d+):\d+:")
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
 EMPTY_STREAM_EXIT = 86
@@ -150,7 +151,8 @@ class CSimRunner:
             '#include "kernel.cpp"', '#include "kernel_csim.cpp"')
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
-            kernel = name_streams(f.read())
+            emitted = f.read()
+        kernel = name_streams(emitted)  # same lines as kernel.cpp
         with open(os.path.join(csim_dir, "kernel_csim.cpp"), "w", encoding="utf-8") as f:
             f.write(kernel)
         pch = precompiled_header(compiler, ap_dir, self.project, prelude_defines(kernel))
@@ -175,7 +177,7 @@ class CSimRunner:
             raise BuildError(
                 f"C simulation build failed for {os.path.join(self.project, 'kernel.cpp')} "
                 f"(driver {main_path}):\n$ {' '.join(cmd)}\n{tail}",
-                loc=self._source_of_diagnostics(kernel, proc.stderr))
+                loc=self._source_of_diagnostics(emitted, proc.stderr))
         with open(stamp, "w", encoding="utf-8") as f:
             f.write(digest)
         self.exe = exe
