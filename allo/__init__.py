@@ -16,7 +16,7 @@ from .errors import (  # noqa: F401
     ScheduleArgumentError, DependenceError, ImperfectNestError, NotAffineError,
     BuildError, ToolNotFoundError, ArgumentError, IndexOutOfBoundsError, InternalError,
     AllocationError,
-    SimulationError, DeadlockError, UnsupportedTorchOpError,
+    SimulationError, DeadlockError, StreamError, UnsupportedTorchOpError,
 )
 from .ir import types  # noqa: F401
 from .language import *  # noqa: F401,F403

@@ -273,6 +273,23 @@ class SimulationError(AlloError, RuntimeError):
     """A C-simulation/emulation executable failed at run time."""
 
 
+class StreamError(SimulationError):
+    """A FIFO used wrongly at run time: a read from an empty stream, or elements still in a
+    stream when the function that declares it ends (CPU build and C simulation alike).
+
+    >>> e = StreamError("read from the empty stream 'q' in kernel k", stream="q", kernel="k")
+    >>> (e.stream, e.kernel, isinstance(e, RuntimeError))
+    ('q', 'k', True)
+    """
+
+    def __init__(self, message: str, stream: str | None = None, kernel: str | None = None,
+                 filename=None, lineno=None, source=None):
+        self.stream, self.kernel = stream, kernel
+        loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
+                                                    function=kernel, source=source)
+        super().__init__(message, loc=loc)
+
+
 class DeadlockError(SimulationError):
     """Dataflow simulator: every unfinished kernel instance is blocked on a stream."""
 
@@ -311,6 +328,7 @@ __all__ = [
     "InternalError",
     "AllocationError",
     "SimulationError",
+    "StreamError",
     "DeadlockError",
     "UnsupportedTorchOpError",
 ]

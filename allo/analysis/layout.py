@@ -327,6 +327,7 @@ class AliasGraph:
             ra, rb = rb, ra
         self._parent[rb] = ra
         self._size[ra] += self._size[rb]
+        self._groups = None
 
     # -- construction
     def _build(self) -> None:
@@ -467,7 +468,13 @@ class AliasGraph:
     def class_of(self, node: BufferNode) -> list[BufferNode]:
         """Every member of ``node``'s class (in discovery order)."""
         r = self.root(self.node_id(node))
-        return [n for i, n in enumerate(self.nodes) if self.root(i) == r]
+        groups = self.__dict__.get("_groups")
+        if groups is None or groups[0] != len(self.nodes):  # grouped once, after building
+            table: dict = {}
+            for i, n in enumerate(self.nodes):
+                table.setdefault(self.root(i), []).append(n)
+            groups = self._groups = (len(self.nodes), table)
+        return list(groups[1].get(r, []))
 
     def classes(self) -> list[list[BufferNode]]:
         """Every class with more than zero members, each in discovery order."""

@@ -45,10 +45,11 @@ def find_symbol(scope, name: str, op_name: str):
     module = scope if isinstance(scope, ir.Module) else module_of(scope)
     if module is None:
         return None
-    for op in top_level_ops(module, op_name):
-        if func_name(op) == name:
-            return op
-    return None
+    try:  # the symbol table is built in C++: far faster than a Python scan of the module
+        op = ir.SymbolTable(module.operation)[name].operation
+    except (KeyError, RuntimeError, ValueError):
+        return None
+    return op if op.name == op_name and op.parent == module.operation else None
 
 
 def find_func(scope, name: str):

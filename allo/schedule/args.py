@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._mlir import ir
+from ..analysis.layout import AliasGraph
 from ..analysis.loops import FunctionLoops, LoopNode, Stage
 from ..errors import BufferNotFoundError, LoopNotFoundError, ScheduleArgumentError
 from .handles import AmbiguousLoop, LoopBand, LoopHandle, MockBuffer
@@ -301,6 +302,26 @@ def _named_results(op) -> list[tuple[str, Any]]:
         names = [a.value if isinstance(a, ir.StringAttr) else "" for a in attrs["names"]]
         return [(n, r) for n, r in zip(names, op.results) if n]
     return []
+
+
+# --------------------------------------------------------------------------- alias classes
+
+
+def alias_graph(state):
+    """The alias graph of the module (``analysis.layout.AliasGraph``), cached until a
+    primitive that does not keep it (registry ``keeps``) runs."""
+    key = ("alias",)
+    cache = state._analysis_cache
+    if key not in cache:
+        cache[key] = AliasGraph(state.module, state.func_args)
+    return cache[key]
+
+
+def forget(state, kind: str) -> None:
+    """Drop the cached analyses of ``kind`` (``"alias"``, ``"buffers"``, ``"loops"``)."""
+    cache = state._analysis_cache
+    for key in [k for k in cache if k[0] == kind]:
+        del cache[key]
 
 
 # --------------------------------------------------------------------------- renaming

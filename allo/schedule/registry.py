@@ -35,7 +35,8 @@ VERIFY_ENV = "ALLO_VERIFY_IR"
 class Primitive:
     """A registered primitive: its function, declared argument processors and signature."""
 
-    def __init__(self, name: str, fn: Callable, local: bool, processors: dict[str, Processor]):
+    def __init__(self, name: str, fn: Callable, local: bool, processors: dict[str, Processor],
+                 keeps: tuple[str, ...] = ()):
         params = list(inspect.signature(fn).parameters.values())[1:]
         undeclared = [p.name for p in params if p.name not in processors]
         unknown = sorted(set(processors) - {p.name for p in params})
@@ -45,6 +46,7 @@ class Primitive:
         self.name = name
         self.fn = fn
         self.local = local
+        self.keeps = tuple(keeps)
         self.processors = processors
         # The user-facing signature: the parameters after ``state``, without the annotations
         # (they describe what the primitive receives, not what the user passes).
@@ -85,18 +87,21 @@ class Primitive:
 PRIMITIVES: dict[str, Primitive] = {}
 
 
-def primitive(name: str, local: bool = False,
-              args: dict[str, Processor] | None = None) -> Callable[[Callable], Primitive]:
+def primitive(name: str, local: bool = False, args: dict[str, Processor] | None = None,
+              keeps: tuple[str, ...] = ()) -> Callable[[Callable], Primitive]:
     """Register ``fn(state, ...)`` as the primitive ``name``; ``args`` maps every parameter
     to its processor.
 
     ``local=True`` promises that the rewrite changes only the stages of the loops its
     ``Loop``/``Loops`` arguments resolved (plus stages it creates) and no buffer, so the
-    schedule keeps every other cached analysis. Without it, all cached analyses are dropped.
+    schedule keeps every other cached analysis. Without it, all cached analyses are dropped,
+    except the kinds named in ``keeps`` (e.g. ``"alias"``, ``"buffers"``) that are still
+    cached when the primitive returns: a primitive that keeps a kind drops it itself
+    (``args.forget``) whenever its rewrite invalidates it.
     """
 
     def register(fn: Callable) -> Primitive:
-        entry = Primitive(name, fn, local, dict(args or {}))
+        entry = Primitive(name, fn, local, dict(args or {}), keeps)
         PRIMITIVES[name] = entry
         return entry
 
@@ -125,7 +130,7 @@ def apply_primitive(state, name: str, args, kwargs: dict | None = None) -> Any:
     if entry.local:
         state.forget_stages(state.touched_roots)
     else:
-        state.forget_analyses()
+        state.forget_analyses(keep=entry.keeps)
     if verify_after_primitives():
         verify_module(state, name)
     state.primitive_sequences.append((name, list(args), kwargs))

@@ -16,10 +16,11 @@ import inspect
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from ..analysis.dataflow_graph import DataflowGraph
 from ..analysis.layout import equivalent_variables
 from ..diagnostics import as_user_error
 from ..frontend.module import BuiltModule
-from . import buffer_at, compute_at, functions, loops, memory, reuse, unfold  # noqa: F401 - registers them
+from . import buffer_at, compute_at, functions, loops, memory, reuse, streams, unfold  # noqa: F401 - registers them
 from .args import resolve_function
 from .compose import compose_schedules, library_schedule
 from .handles import LoopBand, LoopHandle, MockBuffer
@@ -130,6 +131,14 @@ class Schedule:
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
 
+    def dataflow_graph(self) -> DataflowGraph:
+        """The hierarchical dataflow graph of the program as scheduled so far (§8.1):
+        functions, stages and calls, with buffers and FIFOs (layout, depth, rates) as edges.
+
+        >>> # g = s.dataflow_graph(); g.to_dot(); g.render("g.svg"); g.explain_depth("B")
+        """
+        return self._state.dataflow_graph()
+
     # ------------------------------------------------------------------ composition
 
     def compose(self, schs, id: str | None = None,  # noqa: A002 - the spec's name
@@ -166,6 +175,8 @@ class Schedule:
     def build(self, target=None, mode=None, project=None, configs=None,
               wrap_io=True, use_memory=False):
         """Build for ``target`` (``backends.md`` §1); never mutates the schedule."""
+        with self.context:
+            streams.check_stream_readers(self._state)
         return build_schedule(self, target, mode=mode, project=project, configs=configs,
                               wrap_io=wrap_io, use_memory=use_memory)
 

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from .._mlir import ir
+from ..analysis.dataflow_graph import DataflowGraph, build_dataflow_graph
 from ..analysis.layout import LayoutRecords
 from ..analysis.loops import FunctionLoops, collect_function_loops
 from ..mlir_utils import func_name, func_ops
@@ -72,8 +73,12 @@ class ScheduleState:
         return self.built.find_func(name)
 
     def function_names(self) -> list[str]:
-        """Names of every function of the module, in module order."""
-        return [func_name(op) for op in func_ops(self.module)]
+        """Names of every function of the module, in module order (cached until the next
+        primitive that does not keep ``"functions"``)."""
+        key = ("functions",)
+        if key not in self._analysis_cache:
+            self._analysis_cache[key] = [func_name(op) for op in func_ops(self.module)]
+        return list(self._analysis_cache[key])
 
     def function_loops(self, name: str) -> FunctionLoops | None:
         """Loop nests of function ``name`` (cached until the next primitive)."""
@@ -97,6 +102,11 @@ class ScheduleState:
         """The partition records (``s.partitioned_arrays`` plus the request behind each)."""
         return LayoutRecords(self.partitioned_arrays, self.layout_sources)
 
+    def dataflow_graph(self) -> DataflowGraph:
+        """The hierarchical dataflow graph of the program as scheduled so far (§8.1)."""
+        with self.context:
+            return build_dataflow_graph(self.module, self.func_args, self.top_func_name)
+
     def compose_token(self) -> int:
         """This schedule's identity when it is composed into another one."""
         if self._compose_token is None:
@@ -114,6 +124,7 @@ class ScheduleState:
         clone = original.operation.clone(ip=ir.InsertionPoint(original))
         clone.attributes["sym_name"] = ir.StringAttr.get(new_name)
         self.func_args[new_name] = list(self.func_args.get(source, []))
+        self._analysis_cache.pop(("functions",), None)
         return clone
 
     def erase_function(self, name: str) -> None:
@@ -122,6 +133,7 @@ class ScheduleState:
         if op is not None:
             op.operation.erase()
             self.func_args.pop(name, None)
+            self._analysis_cache.pop(("functions",), None)
 
     # ------------------------------------------------------------------ replay mode
 
@@ -178,9 +190,12 @@ class ScheduleState:
 
     # ------------------------------------------------------------------ cached analyses
 
-    def forget_analyses(self) -> None:
-        """Drop every cached analysis (after a rewrite of unknown extent)."""
+    def forget_analyses(self, keep: tuple[str, ...] = ()) -> None:
+        """Drop every cached analysis (after a rewrite of unknown extent), except the kinds
+        in ``keep`` (the first element of the cache keys)."""
+        kept = {k: v for k, v in self._analysis_cache.items() if k[0] in keep}
         self._analysis_cache.clear()
+        self._analysis_cache.update(kept)
         self._stage_cache.clear()
 
     def forget_stages(self, roots) -> None:

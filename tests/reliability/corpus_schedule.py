@@ -181,8 +181,6 @@ def sched(name: str, kernel: str, call: str, expect: str = SCH, fragment: str = 
     return Case(name, source, expect, fragment, **flags)
 
 
-NO_TO = "Schedule.to (streams, schedule.md 4.1) is missing: AttributeError"
-
 LOOPS = [
     sched("split_unknown_loop", GEMM, 's.split("zz", 2)', LNF, "loop zz not found"),
     sched("split_unknown_function", GEMM, 's.split("nope:i", 2)', LNF, "nope"),
@@ -285,13 +283,13 @@ s = allo.customize(sc)
     sched("compute_at_depth_mismatch", TWO_STAGES, 's.compute_at("a", "d")'),
     sched("compute_at_neighbour_dependence", NEIGHBOUR, 's.compute_at("a", "c")'),
     sched("compute_at_unknown", TWO_STAGES, 's.compute_at("zz", "c")', LNF),
-    sched("to_depth_zero", PIPE, 's.to(s.Q, "consume", depth=0)', xfail=NO_TO),
-    sched("to_depth_negative", PIPE, 's.to(s.Q, "consume", depth=-5)', xfail=NO_TO),
-    sched("to_unknown_destination", PIPE, 's.to(s.Q, "nobody")', xfail=NO_TO),
-    sched("to_partitioned_buffer", PIPE, 's.to(s.Q, "consume")', setup="s.partition(s.Q, dim=1)",
-          xfail=NO_TO),
+    sched("to_depth_zero", PIPE, 's.to(s.Q, "consume", depth=0)'),
+    sched("to_depth_negative", PIPE, 's.to(s.Q, "consume", depth=-5)'),
+    sched("to_unknown_destination", PIPE, 's.to(s.Q, "nobody")'),
+    sched("to_partitioned_buffer", PIPE, 's.to(s.Q, "consume")',
+          setup="s.partition(s.Q, dim=1)"),
     sched("partition_streamed_buffer", PIPE, "s.partition(s.Q, dim=1)",
-          setup='s.to(s.Q, "consume")', xfail=NO_TO),
+          setup='s.to(s.Q, "consume")'),
     sched("inline_not_a_string", GEMM, "s.inline(123)"),
     sched("inline_unknown_function", GEMM, 's.inline("nope")', LNF),
     sched("dataflow_unknown_function", GEMM, 's.dataflow("nope")', LNF),

@@ -22,7 +22,7 @@ import numpy as np
 
 from ...diagnostics import SourceLoc
 from ...errors import (ArgumentError, BuildError, DeadlockError, DTypeWarning,
-                       SimulationError, warn)
+                       SimulationError, StreamError, warn)
 from ...frontend.types import Index, numpy_dtype, type_from_str
 from ..numpy_codec import (bytes_array_to_ints, conversion_loss, fixed_to_raw,
                            int_to_bytes_array, raw_to_fixed, wrap_int_array)
@@ -31,15 +31,21 @@ from .cpp_types import CType
 from .csim_main import element_count, generate_driver
 from .toolchain import SHIM_DIR, require_csim
 
-# "kernel.cpp:<line>:<column>:" in a g++ diagnostic (errors, and "required from here" notes)
-_KERNEL_LINE = re.compile(r"\bkernel\.cpp:(\d+):\d+:")
+# "kernel.cpp:<line>:<column>:" in a g++ diagnostic (errors, and "required from here" notes);
+# kernel_csim.cpp is the copy with named streams, whose lines are kernel.cpp's lines
+_KERNEL_LINE = re.compile(r"\bkernel(?:_csim)?\.cpp:(\d+):\d+:")
 
 CSIM_FLAGS = ["-std=c++17", "-O2", "-ffp-contract=off", "-fwrapv", "-w"]
 EMPTY_STREAM_EXIT = 86
-DEADLOCK_EXIT = 87
+LEFTOVER_STREAM_EXIT = 87
+DEADLOCK_EXIT = 88
 # C simulation of dataflow regions (threads, bounded blocking streams; allo_csim_dataflow.h)
 DATAFLOW_DEFINE = "#define ALLO_CSIM_DATAFLOW 1"
-DATAFLOW_KERNEL = "kernel_csim.cpp"
+CSIM_KERNEL = "kernel_csim.cpp"
+# A local stream declaration of the emitted code (not a parameter): indentation, the
+# declaration up to the name, the name, array extents.
+_STREAM_DECL = re.compile(r"^(\s*hls::stream<.*>\s+(\w+)(?:\[\d+\])*;)", re.MULTILINE)
+_STREAM_MESSAGE = re.compile(r"stream '([^']*)'.*?kernel (\w+)")
 PCH_NAME = "allo_csim_pch.h"
 PCH_HEADERS = ["algorithm", "ap_axi_sdata.h", "ap_fixed.h", "ap_int.h", "hls_math.h",
                "hls_stream.h", "hls_vector.h", "math.h", "stdint.h", "stdio.h", "stdlib.h",
@@ -151,18 +157,19 @@ class CSimRunner:
         os.makedirs(csim_dir, exist_ok=True)
         main_path = os.path.join(csim_dir, "csim_main.cpp")
         with open(os.path.join(self.project, "kernel.cpp"), encoding="utf-8") as f:
-            kernel = f.read()
-        defines = prelude_defines(kernel)
+            emitted = f.read()
         extra = []
         if self.dataflow_code is not None:
             kernel = self.dataflow_code
-            defines = [DATAFLOW_DEFINE] + list(defines)
+            defines = [DATAFLOW_DEFINE, *prelude_defines(emitted)]
             extra = ["-pthread"]
-            driver = generate_driver(self.sig, self.top_cname, DATAFLOW_KERNEL, (DATAFLOW_DEFINE,))
-            with open(os.path.join(csim_dir, DATAFLOW_KERNEL), "w", encoding="utf-8") as f:
-                f.write(kernel)
+            driver = generate_driver(self.sig, self.top_cname, CSIM_KERNEL, (DATAFLOW_DEFINE,))
         else:
-            driver = generate_driver(self.sig, self.top_cname)
+            kernel = name_streams(emitted)  # same lines as kernel.cpp
+            defines = prelude_defines(kernel)
+            driver = generate_driver(self.sig, self.top_cname, CSIM_KERNEL)
+        with open(os.path.join(csim_dir, CSIM_KERNEL), "w", encoding="utf-8") as f:
+            f.write(kernel)
         pch = precompiled_header(compiler, ap_dir, self.project, defines)
         pch_flags = [f"-I{pch}", "-include", PCH_NAME] if pch else []
         cmd = [compiler, *CSIM_FLAGS, *extra, *pch_flags, f"-I{SHIM_DIR}", f"-I{ap_dir}",
@@ -185,7 +192,7 @@ class CSimRunner:
             raise BuildError(
                 f"C simulation build failed for {os.path.join(self.project, 'kernel.cpp')} "
                 f"(driver {main_path}):\n$ {' '.join(cmd)}\n{tail}",
-                loc=self._source_of_diagnostics(kernel, proc.stderr))
+                loc=self._source_of_diagnostics(emitted, proc.stderr))
         with open(stamp, "w", encoding="utf-8") as f:
             f.write(digest)
         self.exe = exe
@@ -316,13 +323,28 @@ class CSimRunner:
             lines = report.splitlines()
             raise DeadlockError("C simulation deadlocked: every unfinished dataflow process "
                                 "is blocked on a stream\n" + "\n".join(lines[1:]))
+        named = _STREAM_MESSAGE.search(tail)
+        stream, kernel = (named.group(1), named.group(2)) if named else (None, None)
+        if returncode == LEFTOVER_STREAM_EXIT or "still holds" in tail:
+            raise StreamError(f"C simulation left data in a stream:\n{tail}", stream, kernel)
         if returncode == EMPTY_STREAM_EXIT or "read from the empty stream" in tail:
-            raise SimulationError(
+            raise StreamError(
                 f"C simulation read an empty stream: the design is not sequentially "
                 f"executable (processes run one after another in C simulation); use "
-                f'target="simulator" to simulate it concurrently.\n{tail}')
+                f'target="simulator" to simulate it concurrently.\n{tail}', stream, kernel)
         how = f"signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         raise SimulationError(f"C simulation executable {exe} failed with {how}\n{tail}")
+
+
+def name_streams(kernel: str) -> str:
+    """The C simulation copy of ``kernel``: every local stream declaration is followed (on
+    the same line) by ``hls::allo_name_stream(x, "x");`` so that the shim's messages name it.
+
+    >>> name_streams("  hls::stream< int32_t > Q; // L3")
+    '  hls::stream< int32_t > Q; hls::allo_name_stream(Q, "Q"); // L3'
+    """
+    return _STREAM_DECL.sub(lambda m: f'{m.group(1)} hls::allo_name_stream({m.group(2)}, '
+                                      f'"{m.group(2)}");', kernel)
 
 
 def _stop(proc, log) -> None:

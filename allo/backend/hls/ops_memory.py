@@ -61,6 +61,8 @@ def emit_alloc(fe, op):
         arr.extra["source_name"] = src_name
         if "allo.stream_block" in op.operation.attributes:
             arr.extra["block"] = tuple(shape[1:])
+        if "allo.stream_spatial" in op.operation.attributes:
+            arr.extra["spatial"] = ir.IntegerAttr(op.operation.attributes["allo.stream_spatial"]).value
     elif not shape:
         arr = Array(name, elem, shape, form="local_scalar")
     else:
@@ -98,7 +100,7 @@ def _emit_load(fe, op, indices):
         fe.define(op.result, _block_slot(fe, arr, indices), op, arr.elem)
         return
     if arr.is_stream:
-        fe.define(op.result, f"{arr.root.name}.read()", op, arr.elem)
+        fe.define(op.result, f"{arr.stream_ref(indices)}.read()", op, arr.elem)
         return
     fe.define(op.result, arr.access(indices), op, arr.elem)
 
@@ -112,7 +114,7 @@ def _emit_store(fe, op, indices):
         return
     if arr.is_stream:
         expr = fe.convert_for_store(fe.scalar(value), arr.elem)
-        fe.line(f"{arr.root.name}.write({expr});", op)
+        fe.line(f"{arr.stream_ref(indices)}.write({expr});", op)
         return
     fe.assign_element(arr.access(indices), arr.elem, value, op)
 

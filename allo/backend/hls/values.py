@@ -54,6 +54,19 @@ class Array:
         return tuple(self.root.extra.get("block", ()))
 
     @property
+    def spatial(self) -> int:
+        """Leading dimensions of an array of FIFOs (systolic ``to``), 0 for one FIFO."""
+        return int(self.root.extra.get("spatial", 0))
+
+    def stream_ref(self, indices: list) -> str:
+        """The FIFO an access goes through: ``q``, or ``fifo[p][q]`` in an array of FIFOs."""
+        root = self.root
+        if self.base is not None:
+            indices = self.remap(list(indices))
+            return self.base.stream_ref(indices)
+        return root.name + "".join(f"[{i}]" for i in list(indices)[:root.spatial])
+
+    @property
     def is_stream(self) -> bool:
         root = self.root
         return root.form == "stream"
@@ -94,7 +107,8 @@ class Array:
     def declaration(self) -> str:
         """``T name[d0][d1]`` for a local array, ``T name`` for a rank-0 local."""
         if self.form == "stream":
-            return f"{stream_spelling(self.elem, self.block)} {self.name}"
+            dims = "".join(f"[{d}]" for d in self.shape[:self.spatial])
+            return f"{stream_spelling(self.elem, self.block)} {self.name}{dims}"
         if self.form == "local_scalar":
             return f"{self.elem.spelling} {self.name}"
         return f"{self.elem.spelling} {self.name}" + "".join(f"[{d}]" for d in self.shape)

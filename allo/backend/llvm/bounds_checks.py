@@ -83,11 +83,15 @@ class BoundsSite:
 # ---------------------------------------------------------------------- step 1: markers
 
 
-def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME) -> list:
-    """Insert check markers and thread the error slot (module doc); returns the sites."""
+def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME,
+                         sites: list | None = None) -> list:
+    """Insert check markers and thread the error slot (module doc); returns the sites.
+
+    ``sites`` holds the sites of markers already in the module (stream checks,
+    :mod:`allo.backend.llvm.stream_checks`); new sites are appended to it."""
     with module.context, ir.Location.unknown():
         ranges = IndexRanges()
-        sites: list = []
+        sites = [] if sites is None else sites
         bodies = [f for f in func_ops(module)
                   if f.regions[0].blocks and func_name(f) != entry]
         checked = set()
@@ -95,6 +99,7 @@ def insert_bounds_checks(module: "ir.Module", entry: str = ENTRY_NAME) -> list:
             subscripts = _check_function(f, ranges, sites)
             if add_allocation_checks(f, sites, CHECK_MARKER, _location) or subscripts:
                 checked.add(func_name(f))
+        checked |= {func_name(f) for f in bodies if ops_named(f, CHECK_MARKER)}
         fallible = _fallible_functions(bodies, checked)
         slot_type = ir.MemRefType.get([SLOT_WORDS], ir.IntegerType.get_signless(64))
         for f in func_ops(module):

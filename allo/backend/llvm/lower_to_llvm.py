@@ -34,6 +34,7 @@ from .entry_wrapper import add_entry_wrapper
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
 from .narrow_ints import narrow_integer_arithmetic
+from .stream_checks import insert_stream_checks
 from .transpose_reads import transpose_column_reads
 
 __all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
@@ -109,6 +110,9 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     sites = None
     with module.context, ir.Location.unknown():
         lower_allo_ops(module)
+        stream_sites: list = []
+        if bounds_checks:
+            insert_stream_checks(module, stream_sites)
         strip_memref_annotations(module)
         if _has_tensors(module):
             run_pipeline(module, BUFFERIZE_PIPELINE, "bufferizing tensors")
@@ -123,7 +127,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         if permute_loops:
             permute_loops_for_locality(module, top if distinct_args else None)
         if bounds_checks:
-            sites = insert_bounds_checks(module)
+            sites = insert_bounds_checks(module, sites=stream_sites)
     try:
         module.operation.verify()
     except Exception as exc:  # a lowering bug, reported with MLIR's message

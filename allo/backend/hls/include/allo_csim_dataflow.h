@@ -27,7 +27,7 @@
 #include <vector>
 
 #define ALLO_EMPTY_STREAM_EXIT 86
-#define ALLO_DEADLOCK_EXIT 87
+#define ALLO_DEADLOCK_EXIT 88
 // A blocked read/write first yields the CPU this many times before sleeping.
 #define ALLO_CSIM_SPINS 4
 
