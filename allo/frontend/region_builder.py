@@ -144,6 +144,7 @@ class RegionTopBuilder(FunctionBuilder):
     def _finalize_elements(self):
         """Final stream types; unused streams removed."""
         touched = set()
+        block_args: dict = {}  # func op -> argument indices that are block streams
         for elem in self.elements.values():
             if elem.writer is None and elem.reader is None:
                 elem.alloc.operation.erase()
@@ -154,8 +155,16 @@ class RegionTopBuilder(FunctionBuilder):
             for func_op, k in elem.uses:
                 func_op.regions[0].blocks[0].arguments[k].set_type(mtype)
                 touched.add(func_op)
+                if elem.stream.shape:
+                    block_args.setdefault(func_op, set()).add(k)
         for func_op in touched:
             _retype_function(func_op)
+        # the HLS emitter tells a block stream parameter (one block per FIFO slot) from a
+        # multi-dimensional stream of scalars (s.to) by this list
+        i64 = ir.IntegerType.get_signless(64)
+        for func_op, ks in block_args.items():
+            func_op.attributes["allo.block_streams"] = ir.ArrayAttr.get(
+                [ir.IntegerAttr.get(i64, k) for k in sorted(ks)])
 
     # ---------------------------------------------------------------- kernels
     def instantiate(self, kdecl: KernelDecl):

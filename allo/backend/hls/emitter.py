@@ -228,11 +228,15 @@ class ModuleEmitter:
         top_pointers = is_top and self.options.vitis
         src_names = self.options.func_args.get(sym, [])
         ip_kinds = _string_list(func_op, "allo.ip_args") or []
+        block_streams = ({int(ir.IntegerAttr(a).value)
+                          for a in ir.ArrayAttr(func_op.attributes["allo.block_streams"])}
+                         if "allo.block_streams" in func_op.attributes else set())
         params = []
         for k, (t, ct) in enumerate(zip(arg_types, ins)):
             pointer = top_pointers or (k < len(ip_kinds) and ip_kinds[k] == "pointer")
             params.append(self._param_spec(scope, t, ct, pointer,
-                                           src_names[k] if k < len(src_names) else None))
+                                           src_names[k] if k < len(src_names) else None,
+                                           k in block_streams))
         results, alias = [], {}
         returned = _returned_values(func_op) if not _is_external(func_op) else []
         for k, (t, ct) in enumerate(zip(res_types, outs)):
@@ -254,7 +258,8 @@ class ModuleEmitter:
         return FuncSignature(self.cnames[sym], sym, scope, params, results,
                              external=_is_external(func_op), result_alias=alias)
 
-    def _param_spec(self, scope, mlir_type, ct, top_pointers, src_name) -> ParamSpec:
+    def _param_spec(self, scope, mlir_type, ct, top_pointers, src_name,
+                    block_stream=False) -> ParamSpec:
         if not str(mlir_type).startswith("memref<"):
             return ParamSpec("scalar", scope.fresh(), ctype=ct)
         shape = memref_shape(mlir_type)
@@ -264,7 +269,7 @@ class ModuleEmitter:
             arr = Array(name, ct, shape, form="stream", stream_depth=depth)
             # block streams and whole-block put/get find the stream by its source name
             arr.extra["source_name"] = src_name
-            if len(shape) > 1:
+            if block_stream:
                 arr.extra["block"] = tuple(shape[1:])
             return ParamSpec("stream", name, array=arr)
         name = scope.fresh()
