@@ -319,3 +319,18 @@ def test_training_mode_warns_about_inference_semantics():
     model = M.MLP()  # fresh modules are in training mode
     with pytest.warns(UserWarning, match="training mode"):
         allo.frontend.from_pytorch(model, _inputs((4, 16)), target="mlir")
+
+
+def test_list_inputs_are_flattened_and_int_inputs_are_int32_scalars(capsys):
+    class ListInput(torch.nn.Module):
+        def forward(self, xs, n):
+            return (xs[0] + xs[1]) * n
+
+    model = ListInput().eval()
+    xs = _inputs((2, 3), (2, 3))
+    mod = allo.frontend.from_pytorch(model, [xs, 3], verbose=True)
+    assert "def forward(xs_0: float32[2, 3], xs_1: float32[2, 3], n: int32)" in \
+        capsys.readouterr().out
+    with torch.no_grad():
+        expected = model(xs, 3).numpy()
+    np.testing.assert_allclose(mod(*_np(xs), 3), expected, rtol=RTOL, atol=ATOL)
