@@ -35,7 +35,7 @@ from . import rewrite as tf
 from .args import BufferRef, FuncRef, alias_graph, forget, resolve_function
 from .diagnostics import schedule_error
 from .handles import MockBuffer
-from .processors import Buffer, Processor
+from .processors import ArgScope, Buffer, Processor
 from .registry import primitive
 
 PRIM = "to"
@@ -130,7 +130,17 @@ def _find_dst(func: FuncRef, procs: list, dst, label: str) -> tuple:
         raise _fail(f"{dst} does not access {label}", label)
     raise schedule_error(LoopNotFoundError, PRIM,
                          f"no stage or called function named {dst} in {func.name}; "
-                         f"stages and calls: {', '.join(names) or '(none)'}", buffer=label)
+                         f"stages and calls: {', '.join(names) or '(none)'}"
+                         f"{_instance_hint(dst, names)}", buffer=label)
+
+
+def _instance_hint(dst: str, names: list) -> str:
+    """Name the instances of ``dst`` (``consume_k0`` for ``consume``) a call site uses:
+    instances are addressed by their own name (schedule.md §1.3, §6.2)."""
+    instances = [n for n in dict.fromkeys(names) if n.startswith(f"{dst}_")]
+    if not instances:
+        return ""
+    return f"; instances of {dst} are addressed by their names: {', '.join(instances)}"
 
 
 def _fifo_values(func: FuncRef, base) -> list:
@@ -375,8 +385,20 @@ def _make_splitter(state, plan: StreamPlan) -> tuple:
 # --------------------------------------------------------------------------- primitive
 
 
+class StreamDestination(Processor):
+    """``dst`` of ``to``: a stage name (kept by composition), a called function's name
+    (renamed by composition like any function, ``consume`` -> ``consume_k0``), or the axes
+    ``unfold`` returned (systolic mode: plain values)."""
+
+    def functions(self, value, scope: ArgScope) -> list[str]:
+        return [value] if isinstance(value, str) and value in scope.functions else []
+
+    def rename(self, value, mapping: dict, scope: ArgScope):
+        return mapping.get(value, value) if isinstance(value, str) else value
+
+
 @primitive("to", keeps=("alias", "buffers", "functions"), args=dict(
-    target=Buffer(array=True), dst=Processor(), axis=Processor(), depth=Processor()))
+    target=Buffer(array=True), dst=StreamDestination(), axis=Processor(), depth=Processor()))
 def to(state, target: BufferRef, dst, axis=None, depth=-1):
     """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
 
