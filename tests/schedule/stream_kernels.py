@@ -1,7 +1,9 @@
 """Kernels for the streaming tests (``schedule.md`` §4, §8, §12 "test_schedule_stream")."""
 
 import allo
-from allo.ir.types import index, int32
+import numpy as np
+
+from allo.ir.types import index, int16, int32
 
 M, N = 10, 20
 
@@ -310,3 +312,48 @@ def call_result(P: int32[6, 12]) -> int32[6, 12]:
     for a, b in allo.grid(6, 12, name="use"):
         S[a, b] = R[a, b] + 1
     return S
+
+
+# ----------------------------------------------------------------------- fork of a function producer
+
+
+def make16(P: int16[4, 8], X: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        X[i, j] = P[i, j] + 1
+
+
+def twice16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] * 2
+
+
+def thrice16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] * 3
+
+
+def minus16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] - 7
+
+
+def join16(A: int16[4, 8], B: int16[4, 8], C: int16[4, 8], R: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        R[i, j] = A[i, j] + B[i, j] - C[i, j]
+
+
+def fork_three(P: int16[4, 8], R: int16[4, 8]):
+    X: int16[4, 8]
+    A: int16[4, 8]
+    B: int16[4, 8]
+    C: int16[4, 8]
+    make16(P, X)
+    twice16(X, A)
+    thrice16(X, B)
+    minus16(X, C)
+    join16(A, B, C, R)
+
+
+def fork_three_ref(P, R):
+    X = P.astype(np.int64) + 1
+    R[...] = (X * 2 + X * 3 - (X - 7)).astype(np.int16)

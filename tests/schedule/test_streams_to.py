@@ -12,6 +12,8 @@ import pytest
 import allo
 
 from helpers import check_csim
+from allo.schedule.stream_fork import splitter_name
+
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import stream_kernels as K
 
@@ -145,17 +147,58 @@ def test_fork_join_across_functions_uses_a_splitter(tmp_path):
     s.to(s.X, "split_b", depth=8)
     s.to(s.Y, "join_two")
     s.to(s.Z, "join_two")
-    assert [st for st in s.get_loops().loops] == ["X_split"]
+    assert list(s.get_loops().loops) == []  # the splitter is a process of its own
+    assert list(s.get_loops("X_split").loops) == ["X_split"]
+    assert s.func_args["X_split"] == ["X_src", "X", "X_1"]
     code = hls(s)
     top = body_of(code, "fork_funcs")
-    assert "produce(v0, X_src);" in top
+    assert top.index("produce(v0, X_src);") < top.index("X_split(X_src, X, X_1);") < \
+        top.index("split_a(X, Y);")
     assert "split_a(X, Y);" in top and "split_b(X_1, Z);" in top
     assert "#pragma HLS stream variable=X_1 depth=8" in top
-    assert "X.write(" in top and "X_1.write(" in top and "X_src.read()" in top
+    assert "for (" not in top  # a dataflow region of function calls only
+    split = body_of(code, "X_split")
+    for text in ("hls::stream< int32_t > &X_src", "hls::stream< int32_t > &X,",
+                 "hls::stream< int32_t > &X_1", "X.write(", "X_1.write(", "X_src.read()"):
+        assert text in split, text
     P = ints(6, 12)
     assert_cpu_matches(s, K.fork_funcs_ref, P)
     check_csim(s, P, project=str(tmp_path / "p"))
     assert_replay_identical(K.fork_funcs, s)
+
+
+def test_three_way_fork_of_a_function_rebuilds_one_splitter(tmp_path):
+    s = allo.customize(K.fork_three)
+    s.to(s.X, "twice16", depth=2)
+    s.to(s.X, "thrice16", depth=2)
+    s.to(s.X, "minus16", depth=2)
+    for buf in ("A", "B", "C"):
+        s.to(getattr(s, buf), "join16", depth=2)
+    assert [f for f in s.func_args if f.endswith("_split")] == ["X_split"]
+    assert s.func_args["X_split"] == ["X_src", "X", "X_1", "X_2"]
+    top = s.top_func.regions[0].blocks[0]
+    calls = [op for op in top.operations if op.operation.name == "func.call"]
+    assert [str(c.attributes["callee"]) for c in calls] == [
+        "@make16", "@X_split", "@twice16", "@thrice16", "@minus16", "@join16"]
+    code = hls(s)
+    split = body_of(code, "X_split")
+    assert "hls::stream< int16_t > &X_2" in split and "X_2.write(" in split
+    assert "X_split(X_src, X, X_1, X_2);" in body_of(code, "fork_three")
+    P = RNG.integers(-50, 50, size=(4, 8), dtype=np.int16)
+    R = np.zeros((4, 8), dtype=np.int16)
+    assert_cpu_matches(s, K.fork_three_ref, P, R)
+    # a region of calls only: the C simulation runs every call as a concurrent process,
+    # so FIFOs of depth 2 suffice
+    check_csim(s, P, R, project=str(tmp_path / "p"))
+    assert_replay_identical(K.fork_three, s)
+
+
+def test_splitter_name_avoids_existing_functions():
+    s = allo.customize(K.fork_three)
+    s.to(s.X, "twice16")
+    assert splitter_name(s._state, "fork_three", "X") == "X_split"
+    s.to(s.X, "thrice16")  # X_split exists now: a second splitter would get another name
+    assert splitter_name(s._state, "fork_three", "X") == "fork_three_X_split"
 
 
 # --------------------------------------------------------------------------- replay, compose
