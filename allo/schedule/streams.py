@@ -32,10 +32,11 @@ from ..analysis.stream_access import (Access, Process, Timing, before, process_a
                                       processes)
 from ..errors import LoopNotFoundError, ScheduleError
 from . import rewrite as tf
-from .args import BufferRef, FuncRef, alias_graph, forget, resolve_function
+from .args import BufferRef, FuncRef, alias_graph, forget, resolve_buffer, resolve_function
 from .diagnostics import schedule_error
 from .handles import MockBuffer
 from .processors import ArgScope, Buffer, Processor
+from .stream_results import check_call_result, result_to_parameter
 from .stream_fork import (SPLIT_ATTR, build_splitter, is_splitter_call, producer_param_tags,
                           remove_splitter, splitter_name, splitter_tags)
 from .registry import primitive
@@ -238,6 +239,9 @@ def _check_class(state, ref: BufferRef, label: str) -> None:
             continue
         if member.kind == VIEW:
             raise _fail(f"{label} is accessed through a view in function {member.func}", label)
+        if member.kind == FUNC_RESULT and member.func == ref.func:
+            raise _fail(f"{label} is returned by {ref.func}; a FIFO cannot leave the "
+                        f"function that declares it (return a copy)", label)
         what = {LOCAL: "the buffer", CALL_RESULT: "the call result",
                 FUNC_RESULT: "the result", GLOBAL: "the global"}.get(member.kind, "")
         raise _fail(f"{label} shares its function parameters with {what} {member.display}, "
@@ -415,8 +419,23 @@ def to(state, target: BufferRef, dst, axis=None, depth=-1):
         forget(state, "alias")
         forget(state, "buffers")
         return apply_systolic(state, plan)
+    if ref.owner is not None and ref.owner.name == "func.call":
+        return _stream_call_result(state, ref, dst, depth)
     plan = plan_stream(state, ref, dst, depth)
     return apply_stream(state, plan)
+
+
+def _stream_call_result(state, ref: BufferRef, dst, depth) -> MockBuffer:
+    """``Q = make(P)`` streamed: ``make`` first writes ``Q`` as an output parameter
+    (:mod:`.stream_results`); the usual check then runs on that program, in a transaction
+    so that a refusal leaves the program as it was."""
+    _check_depth(depth, f"{ref.func}:{ref.name}")
+    result = check_call_result(state, ref)
+    with state.transaction():
+        result_to_parameter(state, result)
+        converted = resolve_buffer(state, MockBuffer(ref.func, ref.name), PRIM)
+        plan = plan_stream(state, converted, dst, depth)
+        return apply_stream(state, plan)
 
 
 # --------------------------------------------------------------------------- build check

@@ -357,3 +357,78 @@ def fork_three(P: int16[4, 8], R: int16[4, 8]):
 def fork_three_ref(P, R):
     X = P.astype(np.int64) + 1
     R[...] = (X * 2 + X * 3 - (X - 7)).astype(np.int16)
+
+
+# ----------------------------------------------------------------------- streamed call results
+
+
+def make_q(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="mk"):
+        Q[a, b] = P[a, b] * 5
+    return Q
+
+
+def result_to_func(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_q(P)
+    R: int32[6, 12]
+    consume(Q, R)
+    return R
+
+
+def result_fork(P: int32[6, 12]) -> int32[6, 12]:
+    X = make_q(P)
+    Y: int32[6, 12]
+    Z: int32[6, 12]
+    R: int32[6, 12]
+    split_a(X, Y)
+    split_b(X, Z)
+    join_two(Y, Z, R)
+    return R
+
+
+def result_twice(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_q(P)
+    S = make_q(Q)
+    R: int32[6, 12]
+    consume(S, R)
+    return R
+
+
+def make_and_peek(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12]
+    for a, b in allo.grid(6, 12, name="mk"):
+        Q[a, b] = P[a, b] * 5
+    for a, b in allo.grid(6, 12, name="peek"):
+        Q[a, b] = Q[a, b] + 1
+    return Q
+
+
+def result_read_in_callee(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_and_peek(P)
+    R: int32[6, 12]
+    consume(Q, R)
+    return R
+
+
+def result_transposed(P: int32[6, 6]) -> int32[6, 6]:
+    Q = make_sq(P)
+    R: int32[6, 6]
+    for a, b in allo.grid(6, 6, name="tr"):
+        R[a, b] = Q[b, a]
+    return R
+
+
+def make_sq(P: int32[6, 6]) -> int32[6, 6]:
+    Q: int32[6, 6]
+    for a, b in allo.grid(6, 6, name="mk"):
+        Q[a, b] = P[a, b] - 3
+    return Q
+
+
+def returned_fifo(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12]
+    R: int32[6, 12]
+    produce(P, Q)
+    consume(Q, R)
+    return Q

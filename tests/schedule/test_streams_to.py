@@ -348,7 +348,71 @@ def test_compose_stream_schedule_with_ids(tmp_path):
     check_csim(s, X, project=str(tmp_path / "p"))
 
 
-def test_call_result_is_refused():
-    s = allo.customize(K.call_result)
-    assert_refused(s, allo.ScheduleError, "not a local buffer (it comes from func.call)",
-                   "to", s.R, "use")
+# --------------------------------------------------------------------------- call results (§4.1)
+
+
+def test_call_result_streamed_to_a_function(tmp_path):
+    s = allo.customize(K.result_to_func)
+    handle = s.to(s.Q, "consume", depth=4)
+    assert (handle.func, handle.name) == ("result_to_func", "Q")
+    assert s.func_args["make_q"] == ["P", "Q"]  # the result became an output parameter
+    text = str(s.module)
+    sig = re.search(r"func.func @make_q\(([^)]*)\)( -> [^ ]+)? ", text)
+    assert '"stream:4"' in sig.group(1) and sig.group(2) is None
+    assert "linalg.fill" not in text  # make_q's initializer is dead: it writes every element
+    code = hls(s)
+    assert "hls::stream< int32_t > &Q" in body_of(code, "make_q")
+    assert "Q.write(" in body_of(code, "make_q")
+    top = body_of(code, "result_to_func")
+    assert "make_q(v0, Q);" in top and "consume(Q, v1);" in top
+    assert "#pragma HLS stream variable=Q depth=4" in top
+    P = ints(6, 12)
+    assert_cpu_matches(s, K.pipe2_ref, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.result_to_func, s)
+
+
+def test_call_result_of_a_nested_producer_streamed_to_a_stage(tmp_path):
+    s = allo.customize(K.call_result)  # R = pipe2(P): consume writes pipe2's result
+    s.to(s.R, "use", depth="auto")
+    assert s.func_args["pipe2"] == ["P", "R"]
+    code = hls(s)
+    assert "consume(Q, R);" in body_of(code, "pipe2")
+    assert "R.read()" in body_of(code, "call_result")
+    assert "#pragma HLS stream variable=R depth=2" in body_of(code, "call_result")
+    P = ints(6, 12)
+    assert_cpu_matches(s, lambda p: K.pipe2_ref(p) + 1, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.call_result, s)
+
+
+def test_call_result_forked_to_two_functions(tmp_path):
+    s = allo.customize(K.result_fork)
+    s.to(s.X, "split_a", depth=2)
+    s.to(s.X, "split_b", depth=2)
+    code = hls(s)
+    top = body_of(code, "result_fork")
+    assert top.index("make_q(v0, X_src);") < top.index("X_split(X_src, X, X_1);")
+    P = ints(6, 12)
+    assert_cpu_matches(s, K.fork_funcs_ref, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.result_fork, s)
+
+
+@pytest.mark.parametrize("kernel, buf, dst, fragment", [
+    (K.result_twice, "Q", "make_q", "make_q is called from 2 places"),
+    (K.result_read_in_callee, "Q", "consume",
+     "make_and_peek must write the buffer it returns in exactly one process"),
+    (K.result_transposed, "Q", "tr", "row-major order"),  # refused after the conversion
+    (K.call_result, "R", "nowhere", "no stage or called function named nowhere"),
+])
+def test_call_results_refused_unchanged(kernel, buf, dst, fragment):
+    s = allo.customize(kernel)
+    assert_refused(s, allo.ScheduleError, fragment, "to", getattr(s, buf), dst)
+    assert s.func_args == allo.customize(kernel).func_args  # records restored too
+
+
+def test_returned_buffer_is_refused():
+    s = allo.customize(K.returned_fifo)
+    assert_refused(s, allo.ScheduleError, "Q is returned by returned_fifo; a FIFO cannot "
+                   "leave the function that declares it", "to", s.Q, "consume")
