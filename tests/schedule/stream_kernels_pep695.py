@@ -57,3 +57,23 @@ def pipes_twice(X: int32[16]) -> int32[16]:
     for i in range(16, name="bump"):
         Z[i] = Y[i] + 1
     return Z
+
+
+def make_t[Ty, N](X: "Ty[N]") -> "Ty[N]":
+    Q: Ty[N] = 0
+    for i in range(N, name="make_loop"):
+        Q[i] = X[i] * 3
+    return Q
+
+
+def piped_result[Ty, N](X: "Ty[N]") -> "Ty[N]":
+    Q = make_t[Ty, N](X)
+    Y: Ty[N]
+    drain[Ty, N](Q, Y)
+    return Y
+
+
+def two_result_pipes(X: int32[16]) -> int32[16]:
+    P = piped_result[int32, 16, "k0"](X)
+    R = piped_result[int32, 16, "k1"](P)
+    return R

@@ -91,3 +91,20 @@ def test_bad_destination_lists_the_instances(T):
                    "drain_k1", "to", "piped_k1:Q", "drain")
     assert_refused(s, allo.ScheduleError, "no stage or called function named k1:drain",
                    "to", "piped_k1:Q", "k1:drain")
+
+
+def test_composed_call_result_stream_with_ids(T, tmp_path):
+    sub = allo.customize(T.piped_result, instantiate=[int32, 16])
+    sub.to(sub.Q, "drain", depth=2)
+    s = allo.customize(T.two_result_pipes)
+    s.compose(sub, id="k0")
+    s.compose(sub, id="k1")
+    assert s.func_args["make_t_k0"] == ["X", "Q"] and s.func_args["make_t_k1"] == ["X", "Q"]
+    code = s.build(target="vhls").hls_code
+    for k in ("k0", "k1"):
+        assert f"make_t_{k}(v0, Q);" in body_of(code, f"piped_result_{k}")
+        assert "Q.write(" in body_of(code, f"make_t_{k}")
+    X = np.arange(-8, 8, dtype=np.int32)
+    assert_cpu_matches(s, two_pipes_ref, X)
+    check_csim(s, X, project=str(tmp_path / "p"))
+    assert_replay_identical(T.two_result_pipes, s)
