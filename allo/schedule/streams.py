@@ -139,6 +139,10 @@ def _find_dst(func: FuncRef, procs: list, dst, label: str) -> tuple:
 def _instance_hint(dst: str, names: list) -> str:
     """Name the instances of ``dst`` (``consume_k0`` for ``consume``) a call site uses:
     instances are addressed by their own name (schedule.md §1.3, §6.2)."""
+    if ":" in dst:  # "k0:drain": an id spelled as a prefix; the instance is drain_k0
+        ident, _, base = dst.partition(":")
+        if f"{base}_{ident}" in names:
+            return f"; the instance of {base} with id {ident} is named {base}_{ident}"
     instances = [n for n in dict.fromkeys(names) if n.startswith(f"{dst}_")]
     if not instances:
         return ""

@@ -89,8 +89,9 @@ def test_bad_destination_lists_the_instances(T):
                    "no stage or called function named drain in piped_k1; stages and calls: "
                    "fill_k1, drain_k1; instances of drain are addressed by their names: "
                    "drain_k1", "to", "piped_k1:Q", "drain")
-    assert_refused(s, allo.ScheduleError, "no stage or called function named k1:drain",
-                   "to", "piped_k1:Q", "k1:drain")
+    assert_refused(s, allo.ScheduleError, "no stage or called function named k1:drain in "
+                   "piped_k1; stages and calls: fill_k1, drain_k1; the instance of drain with "
+                   "id k1 is named drain_k1", "to", "piped_k1:Q", "k1:drain")
 
 
 def test_composed_call_result_stream_with_ids(T, tmp_path):
