@@ -131,14 +131,5 @@ def _fifo_name(value, default: str) -> str:
     return ir.StringAttr(attrs["name"]).value if "name" in attrs else default
 
 
-def remove_splitter(state, call) -> list:
-    """Erase a splitter call and its function; returns the call's operands."""
-    operands = list(call.operands)
-    name = _callee(call)
-    call.erase()
-    state.erase_function(name)
-    return operands
-
-
 __all__ = ["SPLIT_ATTR", "is_splitter_call", "splitter_name", "build_splitter",
-           "remove_splitter", "producer_param_tags", "splitter_tags"]
+           "producer_param_tags", "splitter_tags"]

@@ -24,11 +24,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .._mlir import affine_d, ir, memref_d
+from .._mlir import ir, memref_d
 from ..analysis.fifo_depth import DepthDecision, fallback_depth, fifo_depth
 from ..analysis.layout import (CALL_RESULT, FUNC_RESULT, GLOBAL, LOCAL, PARAM, VIEW,
                                AliasGraph, decode_layout, is_stream_type, retype_class)
-from ..analysis.stream_access import (Access, Process, Timing, before, process_accesses,
+from ..analysis.stream_access import (Access, Timing, before, process_accesses,
                                       processes)
 from ..errors import LoopNotFoundError, ScheduleError
 from . import rewrite as tf
@@ -38,7 +38,7 @@ from .handles import MockBuffer
 from .processors import ArgScope, Buffer, Processor
 from .stream_results import check_call_result, result_to_parameter
 from .stream_fork import (SPLIT_ATTR, build_splitter, is_splitter_call, producer_param_tags,
-                          remove_splitter, splitter_name, splitter_tags)
+                          splitter_name, splitter_tags)
 from .registry import primitive
 
 PRIM = "to"
