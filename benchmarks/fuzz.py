@@ -163,10 +163,7 @@ class ChildRunner:
 
         case = make_case(self.args, index)
         csim = bool(self.args.csim_every) and index % self.args.csim_every == 0
-        if getattr(case, "is_stream_case", False):
-            text = case.reproducer(csim)
-        else:
-            text = reproducer(case, random_inputs(case, case.input_seed), csim)
+        text = reproducer(case, random_inputs(case, case.input_seed), csim)
         return {"seed": self.args.seed, "mode": mode_of(self.args), "index": index,
                 "family": case.family, "primitives": case.primitives(), "refused": [],
                 "mismatches": [], "errors": [["process", what]], "discarded": False,

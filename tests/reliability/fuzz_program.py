@@ -156,7 +156,15 @@ class CallArray:
     args: tuple
 
 
-Stmt = Union[Store, DeclScalar, AssignScalar, DeclArray, If, Loop, CallArray]
+@dataclass
+class CallProc:
+    """``fn(args...)`` as a statement: ``fn`` writes into array arguments (passed by reference)."""
+
+    fn: str
+    args: tuple
+
+
+Stmt = Union[Store, DeclScalar, AssignScalar, DeclArray, If, Loop, CallArray, CallProc]
 
 
 @dataclass
@@ -309,6 +317,8 @@ def render_stmt(stmt: Stmt, indent: str) -> list[str]:
         return [f"{indent}{stmt.name}: {render_annotation(stmt.ty, stmt.shape)} = {stmt.init}"]
     if isinstance(stmt, CallArray):
         return [f"{indent}{stmt.target} = {stmt.fn}({', '.join(stmt.args)})"]
+    if isinstance(stmt, CallProc):
+        return [f"{indent}{stmt.fn}({', '.join(stmt.args)})"]
     if isinstance(stmt, If):
         lines = [f"{indent}if {render_expr(stmt.cond)}:"]
         lines += render_block(stmt.then, indent + "    ")
