@@ -14,7 +14,7 @@ import numpy as np
 from fuzz_program import (AssignScalar, Bin, Call, CallArray, CallProc, Cast, DeclArray, DeclScalar, If,
                           Kernel,
                           Lit, Load, Logic, Loop, MinMax, Name, Neg, Program, Store, Ternary,
-                          literal_type)
+                          literal_type, stays_index)
 from fuzz_semantics import (BOOL, FLOAT32, INDEX, INT32, Ty, binary, convert, negate, select_common,
                             truthy)
 
@@ -162,6 +162,8 @@ class Interpreter:
         if isinstance(expr, Bin):
             left = self.expr(expr.left, frame)
             right = self.expr(expr.right, frame)
+            if stays_index(expr, left[1], right[1]):
+                return binary(expr.op, left[0], INDEX, right[0], INDEX)
             return binary(expr.op, left[0], left[1], right[0], right[1])
         if isinstance(expr, Neg):
             return negate(*self.expr(expr.operand, frame))
