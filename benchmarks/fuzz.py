@@ -7,6 +7,9 @@ the schedule against the same reference, and every ``--csim-every``-th case the 
 simulation. Refused primitives (ScheduleError) are counted, not reported, as long as they leave
 the IR unchanged.
 
+``--streams`` runs producer/consumer programs connected by ``s.to`` FIFOs instead
+(``tests/reliability/fuzz_streams.py``), with the same three checks.
+
 Cases run in child processes (a fresh one every ``--child-cases`` cases), so a crash or a hang
 is recorded for its case and the campaign goes on. Children import the ``allo`` of the checkout
 this script lives in (its root is put first on ``PYTHONPATH``), whatever is installed. Run::
