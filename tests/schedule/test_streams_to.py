@@ -416,3 +416,28 @@ def test_returned_buffer_is_refused():
     s = allo.customize(K.returned_fifo)
     assert_refused(s, allo.ScheduleError, "Q is returned by returned_fifo; a FIFO cannot "
                    "leave the function that declares it", "to", s.Q, "consume")
+
+
+# --------------------------------------------------------------------------- after s.to
+
+
+def test_reordering_the_loops_of_a_fifo_endpoint_is_refused(tmp_path):
+    # found by the stream fuzzer: accepted, the CPU build stayed right (arrays) but C
+    # simulation read the FIFO column by column
+    s = allo.customize(K.two_bands)
+    s.to(s.B, "C", depth=1)
+    assert_refused(s, allo.ScheduleError, "the loops access the FIFO B", "reorder", "C.j", "C.i")
+    s2 = allo.customize(K.pipe2)
+    s2.to(s2.Q, "consume")
+    assert_refused(s2, allo.ScheduleError, "the FIFO Q", "reorder", "consume:b", "consume:a")
+    s.split("C.j", 3)  # keeps the row-major order: still a valid FIFO
+    A = ints(10, 20)
+    assert_cpu_matches(s, K.two_bands_ref, A)
+    check_csim(s, A, project=str(tmp_path / "p"))
+
+
+def test_compute_at_of_a_fifo_endpoint_is_refused():
+    s = allo.customize(K.fork_join)
+    s.to(s.C, "D")
+    s.to(s.C, "E")
+    assert_refused(s, allo.ScheduleError, "stage D accesses the FIFO C", "compute_at", "D.i", "F.i")
