@@ -163,12 +163,31 @@ def _call_cycles(op, ctx: _Context) -> int | None:
     return None if body is None else body + op_latency("func.call")
 
 
+def _fifo_of(op, ctx: _Context):
+    """The FIFO parameter a FIFO access (or block nest) uses."""
+    memref = _accessed_memref(op)
+    if memref is not None and memref in ctx.streams:
+        return memref
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                found = _fifo_of(_op(inner), ctx)
+                if found is not None:
+                    return found
+    return None
+
+
 def _schedule(ops, ctx: _Context, cost_of) -> tuple[int, list]:
-    """Critical-path schedule of ``ops``: (length, [(op, start)])."""
+    """Critical-path schedule of ``ops``: (length, [(op, start)]). Accesses to one FIFO
+    keep their program order, one per cycle (a FIFO has one port per side)."""
     finish: dict = {}
+    last_access: dict = {}
     barrier, length, starts = 0, 0, []
     for op in ops:
         start = barrier
+        fifo = _fifo_of(op, ctx) if _is_fifo_op(op, ctx) else None
+        if fifo is not None and fifo in last_access:
+            start = max(start, last_access[fifo] + 1)
         for value in op.operands:
             owner = value.owner
             if not isinstance(owner, ir.Block):
@@ -178,6 +197,8 @@ def _schedule(ops, ctx: _Context, cost_of) -> tuple[int, list]:
             start = max(start, length)
         cost = cost_of(op) or 0
         end = start + cost
+        if fifo is not None:
+            last_access[fifo] = start
         for result in op.results:
             finish[_op(result.owner)] = end
         starts.append((op, start))
