@@ -73,3 +73,9 @@ def test_custom_data_movement_with_wrap_io(tmp_path):
     mod(host_x, host_y)
     np.testing.assert_array_equal(host_y.reshape(e.XC, e.XR).T, sim)
     assert "load_buf0" in mod.hls_code and "store_res1" in mod.hls_code
+
+
+def test_wrap_io_skips_copy_in_of_an_output_an_instance_fully_writes():
+    code = df.build(e.transpose_io, target="vitis_hls", mode=None, project=None).hls_code
+    assert "load_buf0(" in code and "store_res1(" in code
+    assert "load_buf1" not in code  # Y is written whole by store_0
