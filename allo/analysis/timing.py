@@ -294,18 +294,22 @@ def _plan_dynamic(op, ctx: _Context, plan: ClockPlan) -> None:
         plan.increments.append((op, drain, "after"))
 
 
-def _plan_flat(ops: list, ctx: _Context, plan: ClockPlan) -> int:
-    """Offsets of the FIFO accesses of a pipelined body (nested loops unrolled in hardware,
-    so they count as one iteration); returns the iteration latency."""
+def _plan_flat(ops: list, ctx: _Context, plan: ClockPlan, base: int = 0) -> int:
+    """Offsets (from ``base``) of the FIFO accesses of a pipelined body, whose nested loops
+    are unrolled in hardware and count as one iteration; returns the iteration latency."""
+    def inner_blocks(op):
+        return [[_op(o) for o in block.operations] for region in op.regions
+                for block in region.blocks]
+
     def cost(op):
         if _dynamic(op, ctx):
-            inner = 0
-            for region in op.regions:
-                for block in region.blocks:
-                    inner = max(inner, _plan_flat([_op(o) for o in block.operations], ctx,
-                                                  plan))
-            return inner
+            return max((_plan_flat(b, ctx, ClockPlan()) for b in inner_blocks(op)), default=0)
         return op_cycles(op, ctx)
     length, starts = _schedule(ops, ctx, cost)
-    plan.offsets += [(op, start) for op, start in starts if _is_fifo_op(op, ctx)]
+    for op, start in starts:
+        if _is_fifo_op(op, ctx):
+            plan.offsets.append((op, base + start))
+        elif _dynamic(op, ctx):
+            for block_ops in inner_blocks(op):
+                _plan_flat(block_ops, ctx, plan, base + start)
     return length

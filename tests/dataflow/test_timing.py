@@ -134,3 +134,27 @@ def test_size_fifos_of_a_systolic_array_keeps_its_cycles():
     sized(A, B, C2)
     np.testing.assert_array_equal(C2, d.systolic_ref(A, B))
     assert sized.last_cycles.total <= declared.last_cycles.total
+
+
+def test_single_process_is_estimated_statically():
+    def inc(A: allo.ir.types.int32[8]):
+        for i in range(8):
+            A[i] = A[i] + 1
+
+    sim = allo.customize(inc).build(target="simulator")
+    assert sim.last_cycles.total == 8 * (LOAD + ADD + STORE)
+    s = allo.customize(inc)
+    s.pipeline("i")
+    assert s.build(target="simulator").last_cycles.total == 7 * 1 + LOAD + ADD + STORE
+
+
+def test_sub_region_streams_are_named_by_their_region():
+    A, C = np.arange(8, dtype=np.int32), np.arange(8, dtype=np.int32) * 2
+    z = np.zeros(8, np.int32)
+    depths = df.size_fifos(d.nested, A, z, C, z)
+    assert depths and all(name.startswith("echo_pair_") and "." in name for name in depths)
+    sized = df.customize(d.nested, fifo_depths=depths).build(target="simulator")
+    arrays = [A.copy(), z.copy(), C.copy(), z.copy()]
+    sized(*arrays)
+    for got, ref in zip(arrays, d.nested_ref(A, C)):
+        np.testing.assert_array_equal(got, ref)

@@ -74,6 +74,11 @@ class CycleReport:
             start += end
         return cls(instances, start if total_known else None)
 
+    @classmethod
+    def single(cls, name: str, cycles: int | None) -> "CycleReport":
+        """The static estimate of a design that is one process (no region)."""
+        return cls([InstanceCycles(name, 0, cycles, 0)], cycles)
+
     @property
     def stalls(self) -> int:
         return sum(i.stalls for i in self.instances.values())

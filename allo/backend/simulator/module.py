@@ -42,6 +42,7 @@ from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, LLVMModule, _CallSl
                            _library_path, _module_text, invoke_mlir_parser)
 from ..llvm.numpy_boundary import marshal_arguments, write_back
 from ..signature import read_signature
+from ...analysis.timing import function_cycles
 from .cycles import CycleReport, static_process_cycles
 from .fifo_runtime import (ACQUIRE, COMMIT, GET_HISTORY, HISTORY_LENGTH, PUT_HISTORY,
                            ROW_WORDS, RUNTIME, STATE_WORDS, TIMES)
@@ -115,6 +116,7 @@ class LLVMOMPModule:
                                       arg_names=arg_names)
             self.module = self._single.module
             self.intermediate_module = self._single.intermediate_module
+            self.last_cycles = CycleReport.single(top_func_name, function_cycles(parsed, top))
             return
         types, self._groups = build_simulation_module(parsed, self.network)
         self.intermediate_module = parsed
