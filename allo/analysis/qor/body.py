@@ -70,6 +70,37 @@ def _result_type(op) -> str:
     return str(op.results[0].type)
 
 
+def _int_width(type_str: str) -> int | None:
+    return int(type_str[1:]) if type_str.startswith("i") and type_str[1:].isdigit() else None
+
+
+def _source_width(value) -> int | None:
+    """Width of an integer before sign/zero extension (the frontend widens operands)."""
+    owner = value.owner
+    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name in ("arith.extsi",
+                                                                        "arith.extui"):
+        return _int_width(str(owner.operands[0].type))
+    return _int_width(str(value.type))
+
+
+def _effective_type(op) -> str:
+    """The type an integer operator really needs: HLS narrows a product or sum whose
+    result is truncated, or whose operands were only widened, to the bits that matter."""
+    type_str = _result_type(op)
+    width = _int_width(type_str)
+    name = op.operation.name
+    if width is None or name not in ("arith.muli", "arith.addi", "arith.subi"):
+        return type_str
+    users = [use.owner for use in op.operation.results[0].uses]
+    if users and all(u.name == "arith.trunci" for u in users):
+        width = min(width, max(_int_width(str(u.results[0].type)) or width for u in users))
+    sources = [_source_width(v) for v in op.operation.operands]
+    if all(w is not None for w in sources):
+        need = sum(sources) if name == "arith.muli" else max(sources) + 1
+        width = min(width, need)
+    return f"i{width}"
+
+
 def _substitute(form, env: dict):
     if form is None:
         return None
@@ -143,7 +174,10 @@ class BodyScheduler:
 
     def _compute(self, op) -> None:
         operands = list(op.operation.operands)
-        timing = self.lib.timing(op.operation.name, _result_type(op))
+        name = op.operation.name
+        if name == "arith.muli" and any(_is_shift_add_constant(v) for v in operands):
+            name = "arith.addi"  # by a constant with at most two set bits: shifts and an add
+        timing = self.lib.timing(name, _effective_type(op))
         start = self._ready_of(operands)
         if timing.latency == 0:
             cycle, offset = start
@@ -162,7 +196,7 @@ class BodyScheduler:
             if passthrough and reads:
                 self.load_of[r] = reads[0]
         if timing.dsp or timing.lut or timing.ff or timing.latency:
-            self.result.ops.append(OpUse((op.operation.name, _result_type(op)), timing, cycle))
+            self.result.ops.append(OpUse((name, _effective_type(op)), timing, cycle))
         self._finish_at(done)
 
     # ------------------------------------------------------------------ memory
@@ -197,7 +231,7 @@ class BodyScheduler:
             self.last_access.setdefault(root, []).append((acc, self.ready.get(operands[0],
                                                                               done)))
         else:
-            done = forwarded if forwarded is not None else (
+            done = max(forwarded, (cycle, 0.0)) if forwarded is not None else (
                 (cycle, max(addr_ready[1], 0.0) + 0.1) if latency == 0
                 else (cycle + latency, 0.0))
             self.last_access.setdefault(root, []).append((acc, done))
@@ -275,6 +309,17 @@ class BodyScheduler:
         for r in op.operation.results:
             self.ready[r] = done
         self._finish_at(done)
+
+
+def _is_shift_add_constant(value) -> bool:
+    owner = value.owner
+    if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.name != "arith.constant":
+        return False
+    try:
+        constant = ir.IntegerAttr(owner.attributes["value"]).value
+    except (ValueError, TypeError):
+        return False
+    return bin(abs(constant)).count("1") <= 2
 
 
 def _may_alias(a: list, b: list) -> bool:

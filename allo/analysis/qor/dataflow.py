@@ -58,14 +58,13 @@ def _call_touched(est, call) -> tuple[set, set]:
     return reads, writes
 
 
-def _stage_name(op, k: int) -> str:
+def _stage_name(est, op) -> str:
     attrs = op.operation.attributes
     if op.operation.name == "func.call":
         return ir.FlatSymbolRefAttr(attrs["callee"]).value
-    for key in ("op_name", "loop_name"):
-        if key in attrs:
-            return ir.StringAttr(attrs[key]).value
-    return f"stage{k}"
+    if "op_name" in attrs:
+        return ir.StringAttr(attrs["op_name"]).value
+    return est.name_of(op)
 
 
 def _call_fill(est, op, latency: int) -> int:
@@ -86,7 +85,7 @@ def estimate_region(est, func) -> DataflowEstimate:
         mark = est.loops[before:]
         fill = fill_of(mark, latency) if name in LOOP_OPS else _call_fill(est, op, latency)
         reads, writes = _touched(est, op)
-        stages.append((_stage_name(op, len(stages)), latency, fill, reads, writes))
+        stages.append((_stage_name(est, op), latency, fill, reads, writes))
     start, finish = [], []
     for k, (_, latency, _, reads, _) in enumerate(stages):
         s, f_min = 0, 0
