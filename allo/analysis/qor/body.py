@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, constant_bounds, trip_count
 from ..access import LOAD_OPS, STORE_OPS, access_memref, subscripts
+from .order import AccessOrder
 
 LOOP_OPS = ("affine.for", "scf.for")
 IF_OPS = ("affine.if", "scf.if")
@@ -122,7 +123,8 @@ class BodyScheduler:
         self.floor = 0  # nothing may start before: the end of the last loop or call
         self.end = 0
         self.port_use: Counter = Counter()
-        self.last_access: dict = {}  # root -> list of (Access, finish)
+        self.order = AccessOrder()
+        self.port_next: dict = {}  # port key -> {full cycle: next cycle to try}
         self.load_of: dict = {}
         self.result = BodySchedule(0)
         self.op_count = 0
@@ -212,29 +214,27 @@ class BodyScheduler:
             value_ready = self._ready_of([operands[0]])
             self._note_use([operands[0]], value_ready[0])
             cycle = max(cycle, value_ready[0])
+        earlier = self.order.before(root, forms)
         forwarded = None
-        for prev, prev_done in self.last_access.get(root, []):
-            if not _may_alias(prev.forms, forms):
-                continue
-            if prev.is_store and not is_store and mem.kind == "register":
-                forwarded = prev_done  # a register read sees the written value at once
-            elif prev.is_store:
-                cycle = max(cycle, prev.issue + (0 if mem.kind == "register" else 1))
-            elif is_store:
-                cycle = max(cycle, prev.issue)
+        if mem.kind == "register":
+            if not is_store:
+                forwarded = earlier.last_store_done  # a register read sees the write at once
+        elif earlier.last_store_issue >= 0:
+            cycle = max(cycle, earlier.last_store_issue + 1)
+        if is_store:
+            cycle = max(cycle, earlier.last_load_issue)
         cycle = self._claim_port(mem, root, forms, cycle, is_store)
         latency = self._access_latency(mem, is_store)
         acc = Access(mem, root, is_store, forms, cycle, latency)
         self.result.accesses.append(acc)
         if is_store:
             done = (cycle, 0.1) if mem.kind == "register" else (cycle + latency, 0.0)
-            self.last_access.setdefault(root, []).append((acc, self.ready.get(operands[0],
-                                                                              done)))
+            self.order.record(root, forms, True, cycle, self.ready.get(operands[0], done))
         else:
             done = max(forwarded, (cycle, 0.0)) if forwarded is not None else (
                 (cycle, max(addr_ready[1], 0.0) + 0.1) if latency == 0
                 else (cycle + latency, 0.0))
-            self.last_access.setdefault(root, []).append((acc, done))
+            self.order.record(root, forms, False, cycle, done)
             self.ready[op.operation.results[0]] = done
             self.load_of[op.operation.results[0]] = acc
         self._finish_at(done)
@@ -255,9 +255,11 @@ class BodyScheduler:
         bank = mem.bank_key(forms)
         # a stream has one read port and one write port
         key = (root, bank, is_store if mem.kind == "stream" else None)
-        while self.port_use[(key, cycle)] >= ports:
-            cycle += 1
+        skip = self.port_next.setdefault(key, {})
+        cycle = _first_free(skip, cycle)
         self.port_use[(key, cycle)] += 1
+        if self.port_use[(key, cycle)] >= ports:
+            skip[cycle] = cycle + 1
         return cycle
 
     # ------------------------------------------------------------------ regions
@@ -322,12 +324,12 @@ def _is_shift_add_constant(value) -> bool:
     return bin(abs(constant)).count("1") <= 2
 
 
-def _may_alias(a: list, b: list) -> bool:
-    """Whether two subscript lists can name the same element in the same iteration."""
-    for fa, fb in zip(a, b):
-        if fa is None or fb is None:
-            continue
-        diff = fa - fb
-        if not diff.coeffs and diff.const != 0:
-            return False
-    return True
+def _first_free(skip: dict, cycle: int) -> int:
+    """The first cycle from ``cycle`` on whose ports are not all taken (path-compressed)."""
+    path = []
+    while cycle in skip:
+        path.append(cycle)
+        cycle = skip[cycle]
+    for c in path:
+        skip[c] = cycle
+    return cycle

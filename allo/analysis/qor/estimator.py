@@ -94,7 +94,9 @@ class Estimator:
             index = ir.BlockArgument(root).arg_number
             return f"{fname}:arg{index}", fname == self.top
         attrs = owner.attributes
-        if "name" in attrs:
+        if owner.name == "memref.get_global":  # a constant array: a ROM in the design
+            return ir.FlatSymbolRefAttr(attrs["name"]).value, False
+        if "name" in attrs and isinstance(attrs["name"], ir.StringAttr):
             return ir.StringAttr(attrs["name"]).value, False
         return root.get_name(), False
 
@@ -134,7 +136,7 @@ class Estimator:
     def _allocs(self, func) -> list:
         out = []
         for op in walk_ops(func):
-            if op.operation.name in ("memref.alloc", "memref.alloca"):
+            if op.operation.name in ("memref.alloc", "memref.alloca", "memref.get_global"):
                 out.append(self.memory(op.operation.results[0]))
         return out
 

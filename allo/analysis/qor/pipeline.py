@@ -63,29 +63,82 @@ def _shifted_distance(load_forms, diffs, ivs, trips) -> int | None:
     return shift[1] * stride_of(shift[0], trips)
 
 
+PAIR_LIMIT = 100_000  # above this many read/write pairs only same-element pairs are tested
+
+
+def _shape(acc) -> tuple:
+    if any(f is None for f in acc.forms):
+        return ("opaque",)
+    return tuple(frozenset(f.coeffs.items()) for f in acc.forms)
+
+
+def _consts(acc) -> tuple:
+    return tuple(None if f is None else f.const for f in acc.forms)
+
+
+def _effective_read(ld) -> int:
+    """The latest cycle a read may issue and still feed its first consumer in time."""
+    if ld.first_use is None:
+        return ld.issue
+    return max(ld.issue, ld.first_use - ld.latency)
+
+
+def _representatives(accs: list, is_store: bool) -> list:
+    """One access per element: the latest write or the earliest-needed read (a pair with
+    the same elements always has the same distance, so the extremes bound the rest)."""
+    best: dict = {}
+    for acc in accs:
+        key = (_shape(acc), _consts(acc))
+        cur = best.get(key)
+        if cur is None or (acc.issue + acc.latency > cur.issue + cur.latency if is_store
+                           else _effective_read(acc) < _effective_read(cur)):
+            best[key] = acc
+    return list(best.values())
+
+
+def _candidate_pairs(loads: list, stores: list):
+    """(store, load) pairs worth testing, grouped so huge unrolled bodies stay fast."""
+    by_shape: dict = {}
+    for acc in _representatives(loads, False) + _representatives(stores, True):
+        by_shape.setdefault(_shape(acc), ([], []))[acc.is_store].append(acc)
+    shapes = list(by_shape)
+    for s_shape in shapes:
+        s_list = by_shape[s_shape][1]
+        if not s_list:
+            continue
+        for l_shape in shapes:
+            l_list = by_shape[l_shape][0]
+            if not l_list:
+                continue
+            if s_shape != l_shape or s_shape == ("opaque",):
+                # different subscript shapes: assumed to meet; the extreme pair bounds all
+                yield (max(s_list, key=lambda a: a.issue + a.latency),
+                       min(l_list, key=_effective_read))
+            elif len(s_list) * len(l_list) <= PAIR_LIMIT:
+                yield from ((st, ld) for st in s_list for ld in l_list)
+            else:
+                reads = {_consts(ld): ld for ld in l_list}
+                yield from ((st, reads[_consts(st)]) for st in s_list if _consts(st) in reads)
+
+
 def recurrence_bound(accesses: list, ops: list, ivs: list, trips: list):
     """``(ii, reason)`` of the tightest loop-carried memory recurrence (``(1, "")``: none)."""
     best, reason = 1, ""
     by_root: dict = {}
     for acc in accesses:
         if acc.memory.kind != "stream":
-            by_root.setdefault(acc.root, []).append(acc)
-    for group in by_root.values():
-        stores = [a for a in group if a.is_store]
-        loads = [a for a in group if not a.is_store]
-        for st in stores:
-            for ld in loads:
-                dist = carried_distance(ld.forms, st.forms, ivs, trips)
-                if dist is None:
-                    continue
-                t_load = ld.issue
-                if ld.first_use is not None:
-                    t_load = max(ld.issue, ld.first_use - ld.latency)
-                span = st.issue + st.latency - t_load
-                need = math.ceil(span / dist)
-                if need > best:
-                    best = need
-                    reason = _recurrence_reason(st, dist, span, ops, t_load)
+            by_root.setdefault(acc.root, ([], []))[acc.is_store].append(acc)
+    for loads, stores in by_root.values():
+        for st, ld in _candidate_pairs(loads, stores):
+            dist = carried_distance(ld.forms, st.forms, ivs, trips)
+            if dist is None:
+                continue
+            t_load = _effective_read(ld)
+            span = st.issue + st.latency - t_load
+            need = math.ceil(span / dist)
+            if need > best:
+                best = need
+                reason = _recurrence_reason(st, dist, span, ops, t_load)
     return best, reason
 
 
