@@ -48,7 +48,7 @@ def test_pipelining_shortens_the_estimate():
     assert report["src_0"].stalls == 0
     # now the consumer is the slower side: it waits only for the first element
     assert report["dst_0"].stalls == LOAD + MUL + 1
-    assert report.total == report["dst_0"].cycles == 6 * (10 * 3 + 1) + LOAD + MUL + 1
+    assert report.total == report["dst_0"].cycles == 6 * (10 * (GET + ADD + STORE) + 1) + LOAD + MUL + 1
     # with the declared depth 2, the fast producer waits for the slow consumer
     s2 = df.customize(d.twostage)
     s2.pipeline("src_0:b")
