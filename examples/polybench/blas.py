@@ -44,11 +44,14 @@ def gemm_inputs(d):
 
 
 def schedule_gemm(s, d):
-    # One row of C lives on chip while k sweeps; the j1 loop has no carried dependence, so it
-    # pipelines at II=1 and, with B's columns split over two banks, reads two B values a cycle.
-    s.buffer_at(s.C, "i")
+    # One row of C lives on chip while k sweeps (buffer_at); the j1 loop carries no dependence,
+    # so it pipelines at II=1, and unrolled by 4 it reads four B values and updates four row
+    # elements a cycle, which four cyclic banks of B and of the row buffer provide.
+    row = s.buffer_at(s.C, "i")
     s.pipeline("j1")
-    s.partition(s.B, allo.Partition.Cyclic, dim=2, factor=2)
+    s.unroll("j1", 4)
+    s.partition(s.B, allo.Partition.Cyclic, dim=2, factor=4)
+    s.partition(row, allo.Partition.Cyclic, dim=1, factor=4)
 
 
 # --------------------------------------------------------------------------------- gemver
@@ -145,10 +148,9 @@ def symm_inputs(d):
 
 
 def schedule_symm(s, d):
-    # The triangular k loop updates a column of C and accumulates temp2: pipelining it keeps
-    # one multiply-add per cycle; C and B are read by column, so bank them by rows.
+    # The triangular k loop updates a column of C and accumulates temp2: pipelined, it issues
+    # one read and one write of C per cycle, which a dual-port memory serves.
     s.pipeline("k")
-    s.partition(s.C, allo.Partition.Cyclic, dim=1, factor=2)
 
 
 # ---------------------------------------------------------------------------------- syr2k
@@ -226,10 +228,9 @@ def trmm_inputs(d):
 
 
 def schedule_trmm(s, d):
-    # The triangular k loop accumulates into B[i, j]; B is read by column (B[k, j]), so it is
-    # banked by rows to feed the pipelined loop.
+    # The triangular k loop accumulates into B[i, j] while reading B[k, j]: pipelined, the
+    # float adder's latency on the accumulation bounds its II.
     s.pipeline("k")
-    s.partition(s.B, allo.Partition.Cyclic, dim=1, factor=2)
 
 
 ENTRIES = [

@@ -29,15 +29,19 @@ def mm[T, P, Q, R](alpha: T, beta: T, X: "T[P, R]", Y: "T[R, Q]", Z: "T[P, Q]"):
 
 def mm_schedule(T, p: int, q: int, r: int):
     """The expert schedule of ``mm``: k moved outside j (Y read stride-1, no recurrence on the
-    pipelined loop), a row of Z buffered on chip, j pipelined at II=1.
+    pipelined loop), a row of Z buffered on chip, j pipelined at II=1 and unrolled by 2 with
+    Y and the row buffer in two cyclic banks.
 
     >>> mm_schedule(float32, 4, 5, 6).top_func_name
     'mm'
     """
     s = allo.customize(mm, instantiate=[T, p, q, r])
     s.reorder("k", "j")
-    s.buffer_at(s.Z, "i")
+    row = s.buffer_at(s.Z, "i")
     s.pipeline("j")
+    s.unroll("j", 2)
+    s.partition(s.Y, allo.Partition.Cyclic, dim=2, factor=2)
+    s.partition(row, allo.Partition.Cyclic, dim=1, factor=2)
     return s
 
 
@@ -184,9 +188,10 @@ def doitgen_inputs(d):
 
 
 def schedule_doitgen(s, d):
+    # The reduction over s accumulates into acc[p] (adder recurrence); the copy-back pipelines
+    # at II=1.
     s.pipeline("s")
     s.pipeline("p1")
-    s.partition("doitgen:C4", allo.Partition.Cyclic, dim=1, factor=2)
 
 
 # ------------------------------------------------------------------------------------ mvt

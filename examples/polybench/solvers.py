@@ -40,11 +40,10 @@ def cholesky_ref(A):
 
 
 def schedule_cholesky(s, d):
-    # The dot products over k read two rows of A per iteration: two banks (cyclic on columns)
-    # give the pipelined k loops both operands each cycle.
+    # The dot products over k read two elements of A per iteration, which the two ports of
+    # one memory serve; the subtraction into A[i, j] is the loop-carried recurrence.
     s.pipeline("k")
     s.pipeline("k1")
-    s.partition(s.A, allo.Partition.Cyclic, dim=2, factor=2)
 
 
 # --------------------------------------------------------------------------------- durbin
@@ -84,10 +83,9 @@ def durbin_inputs(d):
 
 
 def schedule_durbin(s, d):
-    # The update loop reads y twice (y[i1] and y[k-i1-1]): two ports from a cyclic split.
+    # The update loop reads y twice (y[i1] and y[k-i1-1]): the two ports of one memory.
     for loop in ("i", "i1", "i2"):
         s.pipeline(loop)
-    s.partition(s.y, allo.Partition.Cyclic, dim=1, factor=2)
 
 
 # ---------------------------------------------------------------------------- gramschmidt
@@ -231,7 +229,7 @@ def trisolv_inputs(d):
 
 def schedule_trisolv(s, d):
     # x[i] is read-modify-written by every j while x[j] is read: the loop pipelines with the
-    # adder's latency on the recurrence, and two banks of L's rows give no port conflict.
+    # adder's latency on the recurrence.
     s.pipeline("j")
 
 

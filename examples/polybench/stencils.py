@@ -188,10 +188,11 @@ def heat_3d_inputs(d):
 
 
 def schedule_heat_3d(s, d):
+    # Each point reads planes i-1, i, i+1: three cyclic banks along i, each dual-ported.
     for loop in ("k", "k1"):
         s.pipeline(loop)
-    s.partition(s.A, allo.Partition.Cyclic, dim=3, factor=2)
-    s.partition(s.B, allo.Partition.Cyclic, dim=3, factor=2)
+    s.partition(s.A, allo.Partition.Cyclic, dim=1, factor=3)
+    s.partition(s.B, allo.Partition.Cyclic, dim=1, factor=3)
 
 
 # ------------------------------------------------------------------------------ jacobi-1d
@@ -245,6 +246,7 @@ def jacobi_2d_ref_for(tsteps):
 
 
 def schedule_jacobi_2d(s, d):
+    # Rows i-1, i, i+1 are read together: three cyclic banks of rows.
     s.pipeline("j")
     s.pipeline("j1")
     s.partition(s.A, allo.Partition.Cyclic, dim=1, factor=3)
