@@ -48,6 +48,7 @@ def schedule_gemm(s, d):
     # so it pipelines at II=1, and unrolled by 4 it reads four B values and updates four row
     # elements a cycle, which four cyclic banks of B and of the row buffer provide.
     row = s.buffer_at(s.C, "i")
+    s.pipeline("j")
     s.pipeline("j1")
     s.unroll("j1", 4)
     s.partition(s.B, allo.Partition.Cyclic, dim=2, factor=4)

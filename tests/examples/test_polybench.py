@@ -62,14 +62,9 @@ def test_kernel_matches_numpy(name, scheduled):
     got = entry.run(s.build(), entry.arguments("MINI"))
     why = matches(entry, got, entry.expected("MINI"))
     assert why is None, why
-
-
-@pytest.mark.parametrize("name", POLYBENCH_4_2)
-def test_expert_schedule_pipelines_and_records_primitives(name):
-    s = KERNELS[name].customize("MINI", scheduled=True)
-    names = {p[0] for p in s.primitive_sequences}
-    assert "pipeline" in names
-    assert "pipeline_ii = 1" in str(s.module)
+    if scheduled:  # every expert schedule pipelines at least one loop at II=1
+        assert "pipeline" in {p[0] for p in s.primitive_sequences}
+        assert "pipeline_ii = 1" in str(s.module)
 
 
 def test_composed_products_keep_separate_instances():
