@@ -86,11 +86,13 @@ def gemver_inputs(d):
 
 
 def schedule_gemver(s, d):
-    # x[i] += A[j, i] * y[j] walks A by columns: interchange so the inner loop is stride-1 (the
-    # per-element order of each x[i] sum is unchanged, so results stay bit-exact).
+    # Both matrix-vector products accumulate into x[i] / w[i] along j: a pipelined j loop
+    # would wait for the adder on every iteration. Interchanged, the inner i loop updates a
+    # different element each cycle (no recurrence, II=1), and each element's sum keeps its
+    # order, so results stay bit-exact.
     s.reorder("xt.j", "xt.i")
-    s.buffer_at(s.w, "wsum.i")
-    for loop in ("rank2.j", "xt.i", "xz.i", "wsum.j"):
+    s.reorder("wsum.j", "wsum.i")
+    for loop in ("rank2.j", "xt.i", "xz.i", "wsum.i"):
         s.pipeline(loop)
 
 
@@ -120,9 +122,13 @@ def gesummv_inputs(d):
 
 
 def schedule_gesummv(s, d):
-    # Both dot products read x[j]; A and B sit in separate memories so one pipelined iteration
-    # reads A, B and x at once. The two sums are loop-carried adds (II bound by the adder).
-    s.pipeline("j")
+    # The two dot products accumulate along j. Interchanging to j outside i distributes the
+    # row loop into initialisation, the update nest and the final combination; the inner i
+    # loop then updates a different tmp[i], y[i] each cycle (II=1). A and B are separate
+    # memories, so one iteration reads both.
+    s.reorder("j", "i")
+    for loop in ("row_d1.i_d1", "row.i", "row_d2.i_d2"):
+        s.pipeline(loop)
 
 
 # ----------------------------------------------------------------------------------- symm

@@ -188,10 +188,12 @@ def doitgen_inputs(d):
 
 
 def schedule_doitgen(s, d):
-    # The reduction over s accumulates into acc[p] (adder recurrence); the copy-back pipelines
-    # at II=1.
-    s.pipeline("s")
-    s.pipeline("p1")
+    # The reduction over s accumulated into acc[p] waits for the adder each iteration:
+    # interchanged (the initialisation of acc is distributed into its own loop), the inner p
+    # loop updates a different acc[p] each cycle and reads C4 along a row.
+    s.reorder("s", "p")
+    for loop in ("p_d1", "p", "p1"):
+        s.pipeline(loop)
 
 
 # ------------------------------------------------------------------------------------ mvt
@@ -216,11 +218,12 @@ def mvt_inputs(d):
 
 
 def schedule_mvt(s, d):
-    # The transposed product walks A by columns: interchange it to stride-1 rows (every x2[i]
-    # still sums in the same order), keep x1[i] in a register, pipeline both inner loops.
+    # Both products accumulate along j. Interchanged, the inner i loop updates a different
+    # x[i] each cycle (no adder recurrence, II=1); every x[i] still sums in the same order.
+    # For the transposed product this also makes the accesses to A stride-1.
+    s.reorder("ax.j", "ax.i")
     s.reorder("atx.j", "atx.i")
-    s.buffer_at(s.x1, "ax.i")
-    s.pipeline("ax.j")
+    s.pipeline("ax.i")
     s.pipeline("atx.i")
 
 

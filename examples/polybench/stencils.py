@@ -98,8 +98,21 @@ def adi_inputs(d):
 
 
 def schedule_adi(s, d):
-    for loop in ("j", "j1", "j2", "j3"):
+    # Each sweep recurs along j (p[i, j] needs p[i, j-1]) but the rows i are independent:
+    # interchanging every sweep to put i innermost (the row loops are distributed around their
+    # boundary statements) removes the divider's latency from the pipeline's II. p and q are
+    # read at j and j-1 in the same cycle (two cyclic banks along j); the sweeps read three
+    # neighbours u[j, i-1..i+1] and v[i-1..i+1, j] (three cyclic banks along those dims).
+    s.reorder("j", "i")
+    s.reorder("j1", "i_d2")
+    s.reorder("j2", "i2")
+    s.reorder("j3", "i2_d2")
+    for loop in ("i_d1", "i", "i_d2", "i2_d1", "i2", "i2_d2"):
         s.pipeline(loop)
+    s.partition(s.p, allo.Partition.Cyclic, dim=2, factor=2)
+    s.partition(s.q, allo.Partition.Cyclic, dim=2, factor=2)
+    s.partition(s.u, allo.Partition.Cyclic, dim=2, factor=3)
+    s.partition(s.v, allo.Partition.Cyclic, dim=1, factor=3)
 
 
 # -------------------------------------------------------------------------------- fdtd-2d

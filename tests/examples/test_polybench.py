@@ -22,6 +22,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import examples.polybench as package  # noqa: E402
 from examples.polybench import KERNELS, SIZES, dims  # noqa: E402
 from examples.polybench import (blas, common, datamining, linear_algebra, medley,  # noqa: E402
                                 registry, sizes, solvers, stencils)
@@ -87,7 +88,7 @@ def test_schedule_is_bit_exact_with_plain_build():
             np.testing.assert_array_equal(p, e)
 
 
-@pytest.mark.parametrize("module", [blas, common, datamining, linear_algebra, medley, registry,
+@pytest.mark.parametrize("module", [package, blas, common, datamining, linear_algebra, medley, registry,
                                     sizes, solvers, stencils])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
