@@ -4,8 +4,10 @@ design, and CPU speed of our build beside gcc -O3 -march=native and numpy.
 For every kernel of examples/polybench at one preset (SMALL by default) the script:
 
 1. customizes the kernel, applies its expert schedule and builds it for the CPU (the
-   "customize+build" column), runs it, and checks the result against the float64 numpy
-   reference (the same tolerance as the tests);
+   "customize+build" column); builds the plain kernel too; checks both against the float64
+   numpy reference (the same tolerance as the tests) and times both ("allo run" is the plain
+   build, the same loops as the C version; "allo expert" the scheduled one, whose
+   interchanges also change the CPU loop order);
 2. compiles the same loops written in C (benchmarks/polybench_c.py) with gcc -O3
    -march=native, checks them the same way, and times both on identical inputs (best of N);
 3. times the numpy version (the reference, run on float32 inputs) where one exists -- not for
@@ -50,7 +52,8 @@ NO_NUMPY = {"seidel-2d", "nussinov"}
 RESTORE = {"cholesky", "lu", "ludcmp", "gramschmidt"}
 C_CONSTANTS = {"deriche": {name: getattr(medley, name)
                            for name in ("A1", "A2", "A3", "A4", "B1", "B2")}}
-HEADERS = ["kernel", "category", "size", "customize+build", "allo run", "gcc -O3", "allo/gcc",
+HEADERS = ["kernel", "category", "size", "customize+build", "allo run", "allo expert", "gcc -O3",
+           "allo/gcc",
            "numpy", "allo/numpy", "est. plain", "est. expert", "est. speedup", "DSP",
            "BRAM18K"]
 
@@ -121,13 +124,17 @@ def measure(name: str, preset: str, target: float, problems: list) -> dict:
 
     start = time.perf_counter()
     expert = entry.customize(preset, scheduled=True)
-    module = expert.build()
+    expert_module = expert.build()
     row["build"] = time.perf_counter() - start
-    why = matches(entry, entry.run(module, args, preset), reference)
-    if why is None:
-        row["allo"] = timed(module, copies(args), target, name in RESTORE)
-    else:
-        problems.append(f"{name}: allo build WRONG: {why}")
+    plain = entry.customize(preset, scheduled=False)
+    # "allo run" is the plain build: the same loops as the C version; "allo expert" is the
+    # scheduled design on the CPU (its interchanges change the loop order there too).
+    for key, module in (("allo", plain.build()), ("expert", expert_module)):
+        why = matches(entry, entry.run(module, args, preset), reference)
+        if why is None:
+            row[key] = timed(module, copies(args), target, name in RESTORE)
+        else:
+            problems.append(f"{name}: allo {key} build WRONG: {why}")
 
     try:
         cfn = c_function(name, d, args)
@@ -144,7 +151,7 @@ def measure(name: str, preset: str, target: float, problems: list) -> dict:
     if name not in NO_NUMPY:
         row["numpy"] = timed(entry.reference_for(d), copies(args), target, name in RESTORE)
 
-    row["est_plain"], _ = estimate(entry.customize(preset, scheduled=False))
+    row["est_plain"], _ = estimate(plain)
     row["est_expert"], report = estimate(expert)
     row["report"] = report
     return row
@@ -164,7 +171,8 @@ def cells(row: dict) -> list:
     dsp = str(report.resources.get("DSP", "-")) if has_report else "n/a"
     bram = str(report.resources.get("BRAM18K", "-")) if has_report else "n/a"
     return [row["kernel"], row["category"], row["size"], format_seconds(row.get("build")),
-            format_seconds(row.get("allo")), format_seconds(row.get("gcc")),
+            format_seconds(row.get("allo")), format_seconds(row.get("expert")),
+            format_seconds(row.get("gcc")),
             ratio("allo", "gcc"), format_seconds(row.get("numpy")), ratio("allo", "numpy"),
             est(plain), est(expert), speedup, dsp, bram]
 
