@@ -119,10 +119,11 @@ def _converted_copy(sig, port, arr: np.ndarray) -> np.ndarray:
         if arr.dtype.names is not None or arr.dtype.kind not in "biuf":
             raise ArgumentError(f"{_where(sig, port)} needs real values for {t}, got "
                                 f"{arr.dtype}")
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raw, finite = codec.fixed_to_raw_checked(arr, t)  # one pass (at memory bandwidth)
+        if not finite:
             raise ArgumentError(f"{_where(sig, port)} contains NaN or infinity, which have "
                                 f"no {t} value")
-        return codec.fixed_to_raw(arr, t)
+        return raw
     if dtype.names is not None:
         if arr.dtype.names is not None or arr.dtype.kind == "V":
             raise ArgumentError(f"{_where(sig, port)}: structured array of itemsize "
