@@ -143,13 +143,17 @@ def fixed_to_raw_checked(values: np.ndarray, t: AlloType) -> tuple:
     if container_bits(t.bits) > 64 or t.bits > 62 or arr.dtype.kind not in "biuf":
         finite = arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all())
         return _fixed_to_raw_whole(arr, t, signed, dtype), finite
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    out = np.empty(flat.size, dtype)
-    scratch = np.empty(min(flat.size, _BLOCK))
     scale = 2.0 ** t.fracs
     # exclusive bounds of the scaled values whose truncation is inside the type's range
     low = -(2.0 ** (t.bits - 1)) - 1 if signed else -1.0
     high = 2.0 ** (t.bits - 1) if signed else 2.0 ** t.bits
+    if 0 < arr.size <= _BLOCK:  # one block: fewer numpy calls (this dominates small calls)
+        scaled = np.multiply(arr, scale, dtype=np.float64)
+        if low < scaled.min() and scaled.max() < high:
+            return scaled.astype(dtype), True
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    out = np.empty(flat.size, dtype)
+    scratch = np.empty(min(flat.size, _BLOCK))
     finite = True
     for start in range(0, flat.size, _BLOCK):
         part = flat[start:start + _BLOCK]

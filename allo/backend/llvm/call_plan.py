@@ -35,6 +35,7 @@ import ctypes
 import numpy as np
 
 from ...frontend.types import Float, Index, Int, UInt
+from ..numpy_codec import fixed_to_raw_checked
 from ..signature import Port, Signature
 from .bounds_checks import SLOT_WORDS
 
@@ -130,13 +131,18 @@ def _array_ok(port: Port) -> bool:
     return port.static_shape and not port.is_fixed and port.storage_dtype.names is None
 
 
-def plan_supported(sig: Signature) -> bool:
+def _fixed_array_ok(port: Port, writes: bool) -> bool:
+    """Fixed-point arrays the kernel only reads: converted (one blocked pass), no write-back."""
+    return (port.static_shape and port.is_fixed and not writes and port.allo_type.bits <= 62)
+
+
+def plan_supported(sig: Signature, may_write: list) -> bool:
     """Whether every parameter and result of ``sig`` has a fast form (and the ndarray
     fields the plan reads were found)."""
     if _DATA_OFFSET is None or _FLAGS_OFFSET is None:
         return False
-    for port in sig.params:
-        if port.is_array and not _array_ok(port):
+    for port, writes in zip(sig.params, may_write):
+        if port.is_array and not (_array_ok(port) or _fixed_array_ok(port, writes)):
             return False
         if not port.is_array and _scalar_ctype(port) is None:
             return False
@@ -274,6 +280,8 @@ class CallPlan:
                 low, high = _int_range(port)
                 test = f"type({value}) is int and {low} <= {value} <= {high}"
             return [f"if not ({test}):", "    return NOT_HANDLED", f"slot{i}.value = {value}"]
+        if port.is_fixed:
+            return self._fixed_param_lines(i, port, env)
         env[f"dtype{i}"], env[f"shape{i}"] = port.storage_dtype, port.shape
         mask = _C_CONTIGUOUS | (_WRITEABLE if writes else 0)
         lines = [f"if type(a{i}) is not ndarray or a{i}.dtype is not dtype{i} "
@@ -287,6 +295,19 @@ class CallPlan:
         nbytes = int(np.prod(port.shape, dtype=np.int64)) * port.storage_dtype.itemsize
         arrays.append((i, nbytes))
         return lines
+
+
+    @staticmethod
+    def _fixed_param_lines(i, port, env) -> list:
+        """float64 values of the declared shape, quantised like the general path; NaN or
+        infinity leave the call to it (it raises)."""
+        env[f"shape{i}"], env[f"type{i}"] = port.shape, port.allo_type
+        env["float64"], env["to_raw"] = np.dtype(np.float64), fixed_to_raw_checked
+        return [f"if type(a{i}) is not ndarray or a{i}.dtype is not float64 "
+                f"or a{i}.shape != shape{i}:", "    return NOT_HANDLED",
+                f"b{i}, finite{i} = to_raw(a{i}, type{i})",
+                f"if not finite{i}:", "    return NOT_HANDLED",
+                f"p{i} = memory[({_object_words(f'b{i}')}) + {_DATA_OFFSET // _WORD}]"]
 
 
 def _object_words(name: str) -> str:
@@ -307,6 +328,6 @@ def _overlap_lines(arrays: list) -> list:
 
 def build_call_plan(sig: Signature, may_write: list, entry, sites, error_slot: bool):
     """A :class:`CallPlan` for ``sig``, or ``None`` when some port has no fast form."""
-    if not plan_supported(sig):
+    if not plan_supported(sig, may_write):
         return None
     return CallPlan(sig, may_write, entry, sites, error_slot)

@@ -227,3 +227,41 @@ def test_no_warning_on_the_plan_path():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert mod(A).tolist() == mod(A).tolist() == [-1, 2, -3]
+
+
+def test_fixed_point_arrays_are_quantised_on_the_plan_path():
+    def dot(A: Fixed(16, 8)[64], B: Fixed(16, 8)[64]) -> Fixed(48, 16):
+        acc: Fixed(48, 16) = 0
+        for i in range(64):
+            acc += A[i] * B[i]
+        return acc
+
+    mod = build(dot)
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(-120, 120, 64), rng.uniform(-1, 1, 64)
+    mod(a, b)
+    fast, general = both_paths(mod, a, b)
+    raw_a, raw_b = np.trunc(a * 256).astype(np.int64), np.trunc(b * 256).astype(np.int64)
+    assert fast == general == int(raw_a @ raw_b) / 2**16
+    # out of range values wrap like the general path
+    wide = a * 1000
+    fast, general = both_paths(mod, wide, b)
+    assert fast == general
+    bad = a.copy()
+    bad[5] = np.nan
+    assert plan_of(mod)((bad, b)) is NOT_HANDLED
+    with pytest.raises(allo.ArgumentError, match="NaN or infinity"):
+        mod(bad, b)
+
+
+def test_written_fixed_point_array_takes_the_general_path():
+    def halve(A: Fixed(16, 8)[4]):
+        for i in range(4):
+            A[i] = A[i] * 0.5
+
+    mod = build(halve)
+    A = np.array([1.0, -3.0, 2.5, 100.0])
+    mod(A)
+    assert plan_of(mod) is None  # no fast form: the write-back needs the general path
+    mod(A)
+    assert A.tolist() == [0.25, -0.75, 0.625, 25.0]
