@@ -7,9 +7,9 @@ anything is timed:
    int32 stencil, gemm); gcc gets the loops as written, with ``restrict`` pointers;
 2. the fixed-point dot product (``Fixed(16, 8)`` inputs, ``Fixed(48, 16)`` accumulator): allo is
    called with float64 values and quantises them at its boundary, gcc is handed raw int16 bits;
-   further columns time the boundary conversion alone (``float64 -> raw int16``: scale,
-   range check, truncate) beside numpy's bare ``astype(np.int16)`` of the same array, the
-   least any conversion must move through memory;
+   further columns time the boundary's conversion alone (``float64 -> raw int16``: scale,
+   range check, truncate; allo/backend/llvm/fixed_convert.py) beside numpy's bare
+   ``astype(np.int16)`` of the same array, the least any conversion must move through memory;
 3. per-call overhead of a cached module: ``i32 a + b`` on scalars and ``f32[16] + 1`` beside
    numpy's ufunc call on the same operands.
 
@@ -34,6 +34,7 @@ from _common import (best_time, compile_c_library, format_ratio, format_seconds,
 
 import allo  # noqa: E402
 from allo.backend import numpy_codec  # noqa: E402
+from allo.backend.llvm.fixed_convert import quantize  # noqa: E402
 from allo.ir.types import Fixed, float32, int32  # noqa: E402
 
 C_SOURCE = r"""
@@ -257,12 +258,13 @@ def fixed_table(lib, rng, target: float, problems: list) -> str:
         got_c = lib.fixed_dot(n, _ptr(a), _ptr(b), ACC_BITS) / 2**ACC_FRACS
         if got != ref or got_c != ref:
             problems.append(f"fixed dot n={n}: allo {got}, gcc {got_c}, expected {ref}")
-        if not np.array_equal(numpy_codec.fixed_to_raw(fa, t), a):
+        if not (np.array_equal(quantize(fa, t)[0], a)
+                and np.array_equal(numpy_codec.fixed_to_raw(fa, t), a)):
             problems.append(f"fixed dot n={n}: boundary conversion is not exact")
         allo_t = best_time(lambda: mod(fa, fb), target_seconds=target)
         gcc_t = best_time(lambda: lib.fixed_dot(n, _ptr(a), _ptr(b), ACC_BITS),
                           target_seconds=target)
-        conv_t = best_time(lambda: numpy_codec.fixed_to_raw(fa, t), target_seconds=target)
+        conv_t = best_time(lambda: quantize(fa, t), target_seconds=target)
         cast_t = best_time(lambda: fa.astype(np.int16), target_seconds=target)
         moved = n * (8 + 2)  # bytes read + written by one conversion (and by the plain cast)
         rows.append([f"n={n}", format_seconds(allo_t), format_seconds(gcc_t),

@@ -35,9 +35,9 @@ import ctypes
 import numpy as np
 
 from ...frontend.types import Float, Index, Int, UInt
-from ..numpy_codec import fixed_to_raw_checked
 from ..signature import Port, Signature
 from .bounds_checks import SLOT_WORDS
+from .fixed_convert import quantize
 
 __all__ = ["NOT_HANDLED", "CallPlan", "build_call_plan", "data_address"]
 
@@ -298,14 +298,16 @@ class CallPlan:
 
 
     @staticmethod
-    def _fixed_param_lines(i, port, env) -> list:
+    def _fixed_param_lines(i: int, port: Port, env: dict) -> list:
         """float64 values of the declared shape, quantised like the general path; NaN or
         infinity leave the call to it (it raises)."""
         env[f"shape{i}"], env[f"type{i}"] = port.shape, port.allo_type
-        env["float64"], env["to_raw"] = np.dtype(np.float64), fixed_to_raw_checked
+        env["float64"], env["to_raw"] = np.dtype(np.float64), quantize
+        # the raw copy never leaves the call: one buffer per plan (per thread) is reused
+        env[f"raw{i}"] = np.empty(port.shape, port.storage_dtype)
         return [f"if type(a{i}) is not ndarray or a{i}.dtype is not float64 "
                 f"or a{i}.shape != shape{i}:", "    return NOT_HANDLED",
-                f"b{i}, finite{i} = to_raw(a{i}, type{i})",
+                f"b{i}, finite{i} = to_raw(a{i}, type{i}, raw{i})",
                 f"if not finite{i}:", "    return NOT_HANDLED",
                 f"p{i} = memory[({_object_words(f'b{i}')}) + {_DATA_OFFSET // _WORD}]"]
 
