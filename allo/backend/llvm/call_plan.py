@@ -35,6 +35,7 @@ import ctypes
 import numpy as np
 
 from ...frontend.types import Float, Index, Int, UInt
+from ..numpy_codec import raw_to_fixed
 from ..signature import Port, Signature
 from .bounds_checks import SLOT_WORDS
 from .fixed_convert import quantize
@@ -147,7 +148,7 @@ def plan_supported(sig: Signature, may_write: list) -> bool:
         if not port.is_array and _scalar_ctype(port) is None:
             return False
     for port in sig.results:
-        if port.is_array and not _array_ok(port):
+        if port.is_array and not (_array_ok(port) or _fixed_array_ok(port, False)):
             return False
         if not port.is_array and _result_ctype(port) is None:
             return False
@@ -248,7 +249,11 @@ class CallPlan:
                 lines += [f"r{j} = empty(rshape{j}, rdtype{j})",
                           f"words[{start}] = words[{start + 1}] = "
                           f"memory[({_object_words(f'r{j}')}) + {_DATA_OFFSET // _WORD}]"]
-                results.append(f"r{j}")
+                if port.is_fixed:  # values raw·2^-F in float64, as the general path
+                    env[f"rtype{j}"], env["raw_to_fixed"] = port.allo_type, raw_to_fixed
+                    results.append(f"raw_to_fixed(r{j}, rtype{j})")
+                else:
+                    results.append(f"r{j}")
             else:
                 env[f"out{j}"] = self.scalars[index]
                 results.append(f"out{j}.value{_result_reader(port)}")

@@ -265,3 +265,19 @@ def test_written_fixed_point_array_takes_the_general_path():
     assert plan_of(mod) is None  # no fast form: the write-back needs the general path
     mod(A)
     assert A.tolist() == [0.25, -0.75, 0.625, 25.0]
+
+
+def test_fixed_point_array_results_on_the_plan_path():
+    def scale(A: Fixed(20, 6)[3, 4]) -> Fixed(24, 10)[3, 4]:
+        B: Fixed(24, 10)[3, 4]
+        for i, j in allo.grid(3, 4):
+            B[i, j] = A[i, j] * 3
+        return B
+
+    mod = build(scale)
+    A = np.linspace(-500, 500, 12).reshape(3, 4)
+    mod(A)
+    fast, general = both_paths(mod, A)
+    assert fast.dtype == np.float64 and fast.shape == (3, 4)
+    assert np.array_equal(fast, general)
+    assert np.array_equal(fast, np.trunc(A * 64) / 64 * 3)
