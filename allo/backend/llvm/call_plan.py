@@ -9,8 +9,10 @@ for scalar parameters and C-contiguous arrays of the storage dtype and declared 
 - one block of memref descriptors with the constant fields (shapes, strides, the pointers to
   scalar slots) written once; a call only stores the data pointers of its arrays;
 - scalar arguments are stored into their slots and scalar results read from theirs;
-- a data pointer is read straight from the ndarray object (the ``data`` field, whose offset is
-  found and verified against ``arr.ctypes.data`` at import; where that fails, ``.ctypes.data``);
+- data pointers and flags are read straight from the ndarray object
+  (:mod:`allo.backend.llvm.memref_descriptors`; no plan where those fields were not found);
+- read-only fixed-point arrays are quantised into a buffer the plan keeps
+  (:mod:`allo.backend.llvm.fixed_convert`);
 - array results are fresh ``np.empty`` buffers, as on the general path.
 
 The checks of one call are generated once per signature as one straight-line function (no
@@ -39,60 +41,16 @@ from ..numpy_codec import raw_to_fixed
 from ..signature import Port, Signature
 from .bounds_checks import SLOT_WORDS
 from .fixed_convert import quantize
+from .memref_descriptors import (ADDRESS_SPACE as _ADDRESS_SPACE, C_CONTIGUOUS as _C_CONTIGUOUS,
+                                 DATA_OFFSET as _DATA_OFFSET, FLAGS_OFFSET as _FLAGS_OFFSET,
+                                 WORD as _WORD, WRITEABLE as _WRITEABLE, DescriptorBlock,
+                                 data_address)
 
-__all__ = ["NOT_HANDLED", "CallPlan", "build_call_plan", "data_address"]
+__all__ = ["NOT_HANDLED", "CallPlan", "build_call_plan"]
 
 # What a plan returns for a call it leaves to the general path.
 NOT_HANDLED = object()
-
-_WORD = 8
-# The whole address space as 64-bit words: reading one field of an object is an index.
-_ADDRESS_SPACE = (ctypes.c_uint64 * (1 << 59)).from_address(0)
-
-
-def _find_data_offset():
-    """Offset of an ndarray's data pointer from ``id(arr)``, verified on several arrays, or
-    ``None`` (then :func:`data_address` uses ``arr.ctypes.data``)."""
-    samples = [np.arange(16, dtype=np.float32), np.zeros((3, 5), np.int8)[1:],
-               np.empty(0, np.int64), np.ones(7, np.uint16)[::2].copy()]
-    for offset in range(_WORD, 12 * _WORD, _WORD):
-        if all(_ADDRESS_SPACE[(id(a) + offset) // _WORD] == a.ctypes.data for a in samples):
-            return offset
-    return None
-
-
-_DATA_OFFSET = _find_data_offset()
-
-
-def _find_flags_offset():
-    """Offset of an ndarray's ``flags`` int from ``id(arr)`` (low 32 bits of that word),
-    verified on arrays with different flags, or ``None`` (then ``arr.flags`` is read)."""
-    base = np.zeros((4, 6), np.float64)
-    samples = [base, base[:, 1:], base.T, base[::2], np.frombuffer(b"abcd", np.uint8),
-               np.arange(3)]
-    for offset in range(_WORD, 16 * _WORD, _WORD):
-        if all(_ADDRESS_SPACE[(id(a) + offset) // _WORD] & 0xFFFFFFFF == a.flags.num
-               for a in samples):
-            return offset
-    return None
-
-
-_FLAGS_OFFSET = _find_flags_offset()
-_C_CONTIGUOUS, _WRITEABLE = 0x1, 0x400  # numpy's NPY_ARRAY_* flag bits
 _F32_INF_FROM = 2.0 ** 128 * (1 - 2.0 ** -25)  # float64 values from here on round to f32 inf
-
-
-def data_address(arr: np.ndarray) -> int:
-    """The address of ``arr``'s first element.
-
-    >>> a = np.arange(4, dtype=np.int32)
-    >>> data_address(a) == a.ctypes.data
-    True
-    """
-    if _DATA_OFFSET is None:
-        return arr.ctypes.data
-    return _ADDRESS_SPACE[(id(arr) + _DATA_OFFSET) >> 3]
-
 
 # --------------------------------------------------------------------------- scalar kinds
 
@@ -157,41 +115,6 @@ def plan_supported(sig: Signature, may_write: list) -> bool:
 
 # --------------------------------------------------------------------------- descriptors
 
-class _DescriptorBlock:
-    """Memref descriptors of every port in one block of int64 words, plus the packed array of
-    pointers to pointers that ``allo_entry``'s packed interface takes."""
-
-    def __init__(self, ranks: list):
-        self.starts = []
-        total = 0
-        for rank in ranks:
-            self.starts.append(total)
-            total += 3 + 2 * rank  # allocated, aligned, offset, shape[rank], strides[rank]
-        self.words = (ctypes.c_int64 * max(total, 1))()
-        base = ctypes.addressof(self.words)
-        self.pointers = (ctypes.c_void_p * max(len(ranks), 1))(
-            *[base + _WORD * s for s in self.starts])
-        first = ctypes.addressof(self.pointers)
-        self.packed = (ctypes.c_void_p * max(len(ranks), 1))(
-            *[first + _WORD * i for i in range(len(ranks))])
-        self.argument = ctypes.c_void_p(ctypes.addressof(self.packed))
-
-    def set_layout(self, index: int, shape: tuple) -> None:
-        start, rank = self.starts[index], len(shape)
-        stride = 1
-        strides = []
-        for extent in reversed(shape):
-            strides.append(stride)
-            stride *= extent
-        for axis, extent in enumerate(shape):
-            self.words[start + 3 + axis] = extent
-            self.words[start + 3 + rank + axis] = strides[rank - 1 - axis]
-
-    def point_at(self, index: int, address: int) -> None:
-        start = self.starts[index]
-        self.words[start] = self.words[start + 1] = address
-
-
 # --------------------------------------------------------------------------- the plan
 
 class CallPlan:
@@ -204,7 +127,7 @@ class CallPlan:
     def __init__(self, sig: Signature, may_write: list, entry, sites, error_slot: bool):
         ports = sig.params + sig.results
         ranks = [len(p.shape) if p.is_array else 0 for p in ports] + ([1] * error_slot)
-        self.block = _DescriptorBlock(ranks)
+        self.block = DescriptorBlock(ranks)
         self.scalars = {}
         for index, port in enumerate(ports):
             if port.is_array:

@@ -26,12 +26,13 @@ import numpy as np
 
 from ...frontend.types import AlloType, container_bits, numpy_dtype
 from ..numpy_codec import fixed_to_raw_checked
+from .memref_descriptors import DescriptorBlock, data_address
 
 __all__ = ["COMPILED_MIN_SIZE", "fixed_to_raw_compiled", "quantize"]
 
 # Below this many elements the numpy version is as fast (its per-call cost is a few numpy
 # calls, the compiled one's a descriptor fill and a ctypes call).
-COMPILED_MIN_SIZE = 1 << 14
+COMPILED_MIN_SIZE = 1 << 10
 
 _KERNELS: dict = {}
 _LOCK = threading.Lock()
@@ -81,7 +82,7 @@ class _Kernel:
 
     def __init__(self, t: AlloType):
         from .lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
-        from .module import _RUNTIME_LIBS, _compile, invoke_mlir_parser
+        from .module import _RUNTIME_LIBS, _compile, invoke_mlir_parser  # (import cycle)
 
         module = invoke_mlir_parser(_kernel_text(t))
         prepare_for_cpu(module, "to_raw", bounds_checks=False)
@@ -94,9 +95,8 @@ class _Kernel:
     def descriptors(self):
         block = getattr(self.local, "value", None)
         if block is None:
-            from .call_plan import _DescriptorBlock
-
-            block = self.local.value = (_DescriptorBlock([1, 1, 0]), ctypes.c_int8())
+            # (source, destination, flag)
+            block = self.local.value = (DescriptorBlock([1, 1, 0]), ctypes.c_int8())
             block[0].point_at(2, ctypes.addressof(block[1]))
         return block
 
@@ -104,9 +104,12 @@ class _Kernel:
         if out is None:
             out = np.empty(values.shape, self.dtype)
         block, flag = self.descriptors()
-        for index, arr in ((0, values), (1, out)):
-            block.point_at(index, arr.ctypes.data)
-            block.set_layout(index, (arr.size,))
+        words, size = block.words, values.size
+        # descriptors {allocated, aligned, offset, size, stride} of the source and destination
+        words[0] = words[1] = data_address(values)
+        words[5] = words[6] = data_address(out)
+        words[3] = words[8] = size
+        words[4] = words[9] = 1
         self.entry(block.argument)
         return out if flag.value else None
 

@@ -31,7 +31,8 @@ from ...errors import ArgumentError, BuildError
 from ...mlir_utils import find_func
 from ..signature import read_signature
 from .bounds_checks import SLOT_WORDS
-from .call_plan import NOT_HANDLED, build_call_plan, data_address
+from .call_plan import NOT_HANDLED, build_call_plan
+from .memref_descriptors import data_address
 from .entry_wrapper import ENTRY_NAME
 from .lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
 from .numpy_boundary import marshal_arguments, unmarshal_results, write_back

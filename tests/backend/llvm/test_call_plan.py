@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import allo
-from allo.backend.llvm.call_plan import NOT_HANDLED, data_address
+from allo.backend.llvm.call_plan import NOT_HANDLED
+from allo.backend.llvm.memref_descriptors import data_address
 from allo.ir.types import Fixed, Int, UInt, float32, float64, index, int8, int32, uint8
 
 
