@@ -113,8 +113,6 @@ def plan_supported(sig: Signature, may_write: list) -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- descriptors
-
 # --------------------------------------------------------------------------- the plan
 
 class CallPlan:
@@ -163,23 +161,7 @@ class CallPlan:
         for i, start in ((i, self.block.starts[i]) for i in range(len(sig.params))):
             if sig.params[i].is_array:
                 lines.append(f"words[{start}] = words[{start + 1}] = p{i}")
-        results = []
-        for j, port in enumerate(sig.results):
-            index = len(sig.params) + j
-            if port.is_array:
-                env[f"rshape{j}"], env[f"rdtype{j}"] = port.shape, port.storage_dtype
-                start = self.block.starts[index]
-                lines += [f"r{j} = empty(rshape{j}, rdtype{j})",
-                          f"words[{start}] = words[{start + 1}] = "
-                          f"memory[({_object_words(f'r{j}')}) + {_DATA_OFFSET // _WORD}]"]
-                if port.is_fixed:  # values raw·2^-F in float64, as the general path
-                    env[f"rtype{j}"], env["raw_to_fixed"] = port.allo_type, raw_to_fixed
-                    results.append(f"raw_to_fixed(r{j}, rtype{j})")
-                else:
-                    results.append(f"r{j}")
-            else:
-                env[f"out{j}"] = self.scalars[index]
-                results.append(f"out{j}.value{_result_reader(port)}")
+        results = self._result_lines(sig, env, lines)
         lines.append("entry(argument)")
         if self.error is not None:  # the slot is zero unless the call failed: reset it then
             lines += ["if error[0]:", "    site, error[0] = error[0], 0",
@@ -195,7 +177,29 @@ class CallPlan:
         exec(compile(source, f"<allo call plan of {sig.func_name}>", "exec"), env)
         return env["run"]
 
-    def _param_lines(self, i, port, writes, env, arrays) -> list:
+    def _result_lines(self, sig: Signature, env: dict, lines: list) -> list:
+        """Append the allocation of array results to ``lines``; return the expressions of
+        every result after the call."""
+        results = []
+        for j, port in enumerate(sig.results):
+            index = len(sig.params) + j
+            if not port.is_array:
+                env[f"out{j}"] = self.scalars[index]
+                results.append(f"out{j}.value{_result_reader(port)}")
+                continue
+            env[f"rshape{j}"], env[f"rdtype{j}"] = port.shape, port.storage_dtype
+            start = self.block.starts[index]
+            lines += [f"r{j} = empty(rshape{j}, rdtype{j})",
+                      f"words[{start}] = words[{start + 1}] = "
+                      f"memory[({_object_words(f'r{j}')}) + {_DATA_OFFSET // _WORD}]"]
+            if port.is_fixed:  # values raw·2^-F in float64, as the general path
+                env[f"rtype{j}"], env["raw_to_fixed"] = port.allo_type, raw_to_fixed
+                results.append(f"raw_to_fixed(r{j}, rtype{j})")
+            else:
+                results.append(f"r{j}")
+        return results
+
+    def _param_lines(self, i: int, port: Port, writes: bool, env: dict, arrays: list) -> list:
         value = f"a{i}"
         if not port.is_array:
             env[f"slot{i}"] = self.scalars[i]
