@@ -105,3 +105,9 @@ def schedule_systolic_instance(s, top: str, tile: str, pe: str):
 
 
 KERNEL2SCHEDULE[systolic] = schedule_systolic
+
+# the packed and int8 DSP-packed variants live in their own module; importable from here too
+from .systolic_packed import (  # noqa: E402,F401 - re-export, after this module's names exist
+    PE_kernel_int8x2, int8xint8_mat_vec, packed_int8xint8_systolic, packed_systolic,
+    pe_kernel, schedule_int8xint8_mat_vec, schedule_packed_int8xint8_systolic,
+    schedule_packed_systolic, systolic_tile_int8xint8)
