@@ -11,7 +11,8 @@ and ``data_drain`` empties the far edges into ``A_drain``/``B_drain``.
 
 As plain kernels the FIFOs are arrays and the PEs run one after another; ``schedule_systolic``
 makes the hardware structure explicit (partitions, pipelining, ``unfold`` of the PE grid into
-one function per PE). Turning the FIFO arrays into streams (``s.to``) is not part of it yet.
+one function per PE, and ``s.to`` in systolic mode turning ``A_fifo``/``B_fifo`` into arrays of
+FIFOs between neighbouring PEs).
 
 >>> import numpy as np, allo
 >>> from allo.ir.types import int8, int32
@@ -85,7 +86,8 @@ def systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
 
 def schedule_systolic(s):
     """Partition the local tiles, pipeline the loads/stores and each PE's reduction, fuse the
-    tile loops and unfold the PE grid into one function per PE."""
+    tile loops, unfold the PE grid into one function per PE and stream ``A_fifo`` (along
+    the PE rows, depth ``Mt+1``) and ``B_fifo`` (along the columns, depth ``Nt+1``)."""
     return schedule_systolic_instance(s, s.top_func_name, "systolic_tile", "PE_kernel")
 
 
@@ -100,8 +102,23 @@ def schedule_systolic_instance(s, top: str, tile: str, pe: str):
     s.pipeline(f"{top}:sj")
     s.fuse(f"{top}:mi", f"{top}:ni")
     s.pipeline(f"{pe}:k")
-    s.unfold(f"{tile}:PE", [0, 1])
+    stream_pe_grid(s, tile)
     return s
+
+
+def stream_pe_grid(s, tile: str) -> None:
+    """Unfold stage ``PE`` of ``tile`` (one function per PE) and turn its ``A_fifo``/``B_fifo``
+    into arrays of FIFOs between neighbouring PEs (``s.to`` in systolic mode)."""
+    pe_axes = s.unfold(f"{tile}:PE", [0, 1])
+    rows, cols = _fifo_rows(s, tile, "A_fifo"), _fifo_rows(s, tile, "B_fifo")
+    s.to(f"{tile}:A_fifo", pe_axes, axis=1, depth=rows + 1)
+    s.to(f"{tile}:B_fifo", pe_axes, axis=0, depth=cols + 1)
+
+
+def _fifo_rows(s, func: str, name: str) -> int:
+    """The first extent of the local ``name`` of ``func``: ``Mt`` for ``A_fifo[Mt, Nt+1, K]``,
+    the PE columns for ``B_fifo``."""
+    return s._state.buffers(func)[name].value.type.shape[0]
 
 
 KERNEL2SCHEDULE[systolic] = schedule_systolic

@@ -30,7 +30,8 @@ import allo
 
 from ..frontend.types import Int, index, int8, int32  # noqa: F401 - the kernels' types
 from . import KERNEL2SCHEDULE
-from .systolic import schedule_systolic_instance, systolic_tile  # noqa: F401 - template calls
+from .systolic import (  # noqa: F401 - systolic_tile: template calls
+    schedule_systolic_instance, stream_pe_grid, systolic_tile)
 from .template import type_params
 
 # the low product field of PE_kernel_int8x2: |a·b0| <= 2^14 fits a signed 18-bit field
@@ -181,9 +182,10 @@ def schedule_packed_int8xint8_systolic(s):
 
 
 def schedule_systolic_tile_int8xint8(s):
-    """Pipeline the PEs' reductions and unfold the PE grid into one function per PE."""
+    """Pipeline the PEs' reductions, unfold the PE grid into one function per PE and stream
+    the operands between neighbouring PEs."""
     s.pipeline("PE_kernel_int8x2:k")
-    s.unfold("systolic_tile_int8xint8:PE", [0, 1])
+    stream_pe_grid(s, "systolic_tile_int8xint8")
     return s
 
 

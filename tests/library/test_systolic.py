@@ -64,6 +64,11 @@ def test_scheduled_systolic_csim_and_hls_pragmas():
     assert "#pragma HLS array_partition variable=local_A complete dim=1" in code
     assert "#pragma HLS array_partition variable=local_B complete dim=2" in code
     assert code.count("void PE_kernel_") == 8  # the unfolded grid
+    # operands flow between neighbouring PEs through arrays of FIFOs
+    assert "hls::stream< int8_t > A_fifo[4][3];" in code
+    assert "#pragma HLS stream variable=A_fifo depth=5" in code
+    assert "hls::stream< int8_t > B_fifo[2][5];" in code
+    assert "#pragma HLS stream variable=B_fifo depth=3" in code
     assert code.count("#pragma HLS pipeline II=1") >= 8 + 3  # each PE's k; ak, bk, sj
     C = np.zeros((8, 4), np.int32)
     check_csim(s, A, B, C)

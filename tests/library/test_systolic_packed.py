@@ -114,6 +114,7 @@ def test_scheduled_packed_int8xint8_systolic_csim_matches_the_cpu_build():
     code = s.build(target="vhls").hls_code
     assert code.count("void PE_kernel_int8x2_") == mt * nt // 2
     assert "ap_int<35>" in code  # the 8 x 27-bit product of a DSP
+    assert "hls::stream< int16_t > B_fifo[2][5];" in code  # int8 pairs between the PEs
     args = pack(A, p, 8, 0), pack(B, p, 8, 1)
     C = np.zeros((m // p, n), np.int16)
     s.build()(*args, C)
