@@ -133,3 +133,27 @@ def test_packed_systolic_and_mat_vec_csim():
     s = allo.customize(SP.int8xint8_mat_vec, instantiate=[6, 8, 4])
     SP.schedule_int8xint8_mat_vec(s)
     check_csim(s, pack(X, 4, 8, 0), y, np.zeros(8, np.int8))
+
+
+def int8_gemm(A: int8[4, 6], B: int8[6, 4]) -> int32[4, 4]:
+    C: int32[4, 4]
+    SP.systolic_tile_int8xint8[6, 4, 4, "q"](A, B, C)
+    return C
+
+
+def test_int8_pair_tile_composes_with_its_schedule():
+    A, B = _int8((4, 6)), _int8((6, 4))
+    s = allo.customize(int8_gemm, global_vars={"SP": SP, "int8": int8, "int32": int32})
+    s.compose(SP.systolic_tile_int8xint8, id="q", instantiate=[6, 4, 4])
+    assert sum(f.startswith("PE_kernel_int8x2_q") for f in s._state.function_names()) == 4 * 2
+    np.testing.assert_array_equal(s.build()(A, B), A.astype(np.int64) @ B)
+
+
+def test_packed_kernels_are_reachable_from_the_systolic_module():
+    from allo.library import systolic
+    from allo.library.systolic import packed_int8xint8_systolic
+
+    assert packed_int8xint8_systolic is SP.packed_int8xint8_systolic
+    assert systolic.int8xint8_mat_vec is SP.int8xint8_mat_vec
+    with pytest.raises(AttributeError):
+        systolic.no_such_kernel  # noqa: B018
