@@ -63,6 +63,10 @@ def translate_node(tr, node):
     kwargs = tr.map_args(dict(node.kwargs))
     if node.op == "call_module":
         module = tr.gm.get_submodule(node.target)
+        if tr.leaf_classes and isinstance(module, tr.leaf_classes):
+            from .pytorch_leaves import translate_leaf  # noqa: PLC0415 - it imports this module
+
+            return translate_leaf(tr, module, node.target, node, args, kwargs)
         for cls_name, handler in MODULE_HANDLERS:
             cls = getattr(tr.torch.nn, cls_name)
             # a subclass counts only while it keeps the class's forward

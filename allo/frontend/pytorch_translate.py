@@ -50,8 +50,10 @@ def has_runtime(value) -> bool:
 class Translator:
     """Translate the nodes of ``gm`` (values recorded by :func:`record_values`) in order."""
 
-    def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool):
+    def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool,
+                 leaf_modules=()):
         self.torch = import_torch()
+        self.leaf_classes = tuple(leaf_modules or ())
         self.gm = gm
         self.inputs = inputs
         self.n_inputs = n_inputs
