@@ -209,7 +209,8 @@ def run_checks() -> list[Check]:
 
 
 def format_report(checks: Sequence[Check]) -> str:
-    """The doctor's report: one block per check (status, what needs it, where or how).
+    """The doctor's report for ``checks``: one block per check (status, what needs it,
+    where it was found or how to get it).
 
     >>> print(format_report([Check("dot", "graphs", False, "apt install graphviz")]))
     [missing] dot  (needed for graphs)

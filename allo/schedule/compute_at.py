@@ -45,7 +45,9 @@ class ComputeAtPlan:
 
 @primitive("compute_at", local=True, args=dict(producer_loop=Loop, consumer_loop=Loop))
 def compute_at(state, producer_loop: LoopRef, consumer_loop: LoopRef) -> None:
-    """Merge the producer stage into the consumer stage at ``consumer_loop``'s depth.
+    """Merge the stage of ``producer_loop`` into the stage of ``consumer_loop`` at
+    ``consumer_loop``'s depth, so each value is computed right before it is used; refused
+    when the consumer would read a value before it is produced.
 
     >>> # n = s.get_loops(); s.compute_at(n.mul.b, n.add.b)
     """

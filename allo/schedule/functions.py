@@ -23,7 +23,8 @@ def inline(state, axis: FuncRef = None) -> None:
     Function(none_is_top=False), LoopsNamed,
     message="expected a function name or a loop handle, got {type} {value!r}")))
 def dataflow(state, axis) -> None:
-    """Mark a function (by name) or every loop of a handle's name in its stage ``dataflow``.
+    """Let the processes inside ``axis`` run concurrently (``#pragma HLS dataflow``):
+    ``axis`` is a function name, or a loop handle (every loop of that name in its stage).
 
     >>> # s.dataflow("top"); s.dataflow(s.get_loops()["S_i_0"]["i"])
     """

@@ -172,7 +172,12 @@ def apply_partition(graph: AliasGraph, records: LayoutRecords, node: BufferNode,
     factor=NonNegativeInt(below="Invalid factor {value}")))
 def partition(state, target: BufferRef, partition_type: int = COMPLETE, dim: int = 0,
               factor: int = 0) -> None:
-    """Partition ``target`` (and its whole alias class) into banks (§3.1).
+    """Partition ``target`` (and every array it is passed as) into banks.
+
+    ``partition_type``: ``allo.Partition.Complete`` (one register per element; ``factor``
+    is ignored, with a warning when given), ``Block`` (``factor`` contiguous blocks) or
+    ``Cyclic`` (``factor`` interleaved banks); ``dim``: the 1-based dimension, ``0`` for
+    every dimension.
 
     >>> # s.partition(s.A, allo.Partition.Block, dim=2, factor=4)
     """

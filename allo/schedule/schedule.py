@@ -40,6 +40,10 @@ class Partition:
 class Schedule:
     """A customizable program: ``s.module`` is rewritten in place by each primitive.
 
+    Made by :func:`allo.customize` (``built`` is what the frontend produced). Every
+    primitive (``split``, ``reorder``, ``pipeline``, ``partition``, ...) is a method; ``s.X``
+    is a handle to the buffer ``X`` of the top function.
+
     >>> # s = allo.customize(kernel); s.split("i", 4); print(s.module)
     """
 
@@ -138,7 +142,9 @@ class Schedule:
         return LoopBand(fref.name, None, stages)
 
     def get_equivalent_variables(self, name: str) -> set[str]:
-        """The alias class of ``"fn:var"`` or ``"fn:<param index>"`` across calls (§9.3).
+        """The names bound to the same array as ``name`` (``"fn:var"`` or
+        ``"fn:<param index>"``) across calls: every ``"fn:var"``/``"fn:<index>"`` it is
+        passed as.
 
         >>> # s.get_equivalent_variables("main:d") == {"main:d", "f:0", "g:0"}
         """
@@ -163,6 +169,8 @@ class Schedule:
         With ``id``, the sub-schedule's top ``T`` and its callees are the instance
         ``T_<id>`` and the functions called inside it. Atomic: on failure nothing changes.
         Not recorded itself; the replayed (renamed) primitives are, so composition nests.
+        ``instantiate`` gives the template arguments when ``schs`` is a library kernel
+        function (its default schedule is built for them).
 
         >>> # sa = allo.customize(axpy); sa.split("t", 4)
         >>> # sc = allo.customize(chain); sc.compose(sa)        # every call of axpy

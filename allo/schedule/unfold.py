@@ -22,7 +22,8 @@ PRIM = "unfold"
 
 @primitive("unfold", args=dict(band_name=Stage, axes=Indices(consecutive=True)))
 def unfold(state, band_name: StageRef, axes: list[int]) -> list[int]:
-    """Replicate the loops ``axes`` (consecutive 0-based indices into the stage's loops).
+    """Replicate the loops ``axes`` (consecutive 0-based indices into the loops of stage
+    ``band_name``, a stage name or ``"fn:stage"``) into one copy of the body per iteration.
 
     >>> # pe = s.unfold("PE", [0, 1])   # calls become kernel_0_0 ... kernel_1_1
     """

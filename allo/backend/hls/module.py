@@ -90,7 +90,8 @@ class HLSModule:
     ext_libs=None, configs=None, func_args=None, wrap_io=True)``; ``mod`` is an MLIR module
     (never modified) or its text. With ``project`` (or a ``mode``) the project directory is
     written; calling the module runs it in that mode (``mode="csim"``: g++ C simulation,
-    ``mod(*inputs, *outputs)``).
+    ``mod(*inputs, *outputs)``). ``target`` is the name the module was built for (the
+    platform by default).
     """
 
     def __init__(self, mod, top_func_name: str, platform: str = "vivado_hls", mode=None,

@@ -64,7 +64,7 @@ def require_csim(target: str, mode: str, project: str | None) -> tuple[str, str]
 
 
 def is_available(backend: str = "vivado_hls") -> bool:
-    """Whether a tool flow can run here.
+    """Whether the tool flow ``backend`` can run here.
 
     ``"vivado_hls"`` → ``vivado_hls`` on PATH; ``"tapa"`` → ``tapa``; ``"csim"`` → g++ and
     the hls4ml headers; anything else → ``vitis_hls`` on PATH (never g++ C simulation).

@@ -251,11 +251,13 @@ class LLVMModule:
 
     @property
     def in_types(self) -> list:
+        """``(type name, shape)`` of each parameter (streams excluded); ``()`` for scalars."""
         return [(p.type_str, p.shape if p.is_array else ())
                 for p, stream in zip(self._signature.params, self._streams) if not stream]
 
     @property
     def out_types(self) -> list:
+        """``(type name, shape)`` of each result; ``()`` for scalars."""
         return [(p.type_str, p.shape if p.is_array else ()) for p in self._signature.results]
 
     # ------------------------------------------------------------------ calls
