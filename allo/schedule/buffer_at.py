@@ -293,7 +293,7 @@ def _name_accesses(load, store, target_name: str, buf_name: str, to_buffer: bool
 
 @primitive("buffer_at", args=dict(target=Buffer(array=True), axis=Loop))
 def buffer_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
-    """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer (§3.3).
+    """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer.
 
     A written slice is copied in and written back; a slice only read is copied in.
     Returns a handle to the new buffer ``<target>_buf``.

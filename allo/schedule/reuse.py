@@ -370,7 +370,7 @@ def apply_reuse_at(plan: ReusePlan, target, target_name: str, buf_name: str) -> 
 def reuse_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
     """Create a reuse (line/window) buffer for the reads of ``target`` along loop ``axis``.
 
-    Returns a handle to ``<stage>_reuse_<p>`` in the stage's function (§3.4).
+    Returns a handle to ``<stage>_reuse_<p>`` in the stage's function.
 
     >>> # lb = s.reuse_at(s.P, "y"); wb = s.reuse_at(lb, "x")
     """

@@ -152,7 +152,7 @@ class Schedule:
             return equivalent_variables(self.module, self.func_args, name)
 
     def dataflow_graph(self) -> DataflowGraph:
-        """The hierarchical dataflow graph of the program as scheduled so far (§8.1):
+        """The hierarchical dataflow graph of the program as scheduled so far:
         functions, stages and calls, with buffers and FIFOs (layout, depth, rates) as edges.
 
         >>> # g = s.dataflow_graph(); g.to_dot(); g.render("g.svg"); g.explain_depth("B")
@@ -164,7 +164,7 @@ class Schedule:
     def compose(self, schs, id: str | None = None,  # noqa: A002 - the spec's name
                 instantiate: list | None = None) -> None:
         """Replay the primitives of ``schs`` (a Schedule, a library kernel or a list of
-        them) onto the matching functions of this schedule (``schedule.md`` §6).
+        them) onto the matching functions of this schedule, in order.
 
         With ``id``, the sub-schedule's top ``T`` and its callees are the instance
         ``T_<id>`` and the functions called inside it. Atomic: on failure nothing changes.

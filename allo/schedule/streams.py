@@ -378,11 +378,12 @@ def _make_splitter(state, plan: StreamPlan) -> tuple:
 @primitive("to", keeps=("alias", "buffers", "functions"), args=dict(
     target=Buffer(array=True), dst=Processor(), axis=Processor(), depth=Processor()))
 def to(state, target: BufferRef, dst, axis=None, depth=-1):
-    """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
+    """Stream ``target`` to ``dst`` through a FIFO of ``depth``; the producer and consumer
+    then run concurrently.
 
     ``dst``: a stage of the buffer's function or a function it calls; with ``axis`` it is
     the list ``unfold`` returned (systolic mode). ``depth``: -1 = element count, a positive
-    int, or ``"auto"`` (§8.2). Returns the FIFO's buffer handle.
+    int, or ``"auto"`` (sized from the access rates). Returns the FIFO's buffer handle.
 
     >>> # s.to(s.Q, "consume", depth=4)
     """

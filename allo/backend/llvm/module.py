@@ -217,7 +217,7 @@ class LLVMModule:
     call; ``ext_libs`` shared libraries (paths, or objects with a ``shared_lib`` path) linked
     into the engine; ``arg_names`` the source names of the parameters, used in error messages.
     A subscript out of its array's bounds at run time stops the kernel at that access and
-    raises :class:`allo.IndexOutOfBoundsError` (docs/cpu_backend.md, "Bounds checks").
+    raises :class:`allo.IndexOutOfBoundsError` (see "Bounds checks" in the CPU backend internals).
     """
 
     def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):
