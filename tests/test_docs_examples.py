@@ -135,3 +135,12 @@ def test_site_builds_strict(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "guide" / "api" / "index.html").is_file()
+
+
+def test_guide_stands_alone():
+    """The guide cites no file a user of the package does not have (the project's specs)."""
+    for page in PAGES + [ROOT / "docs" / "index.md"]:
+        text = page.read_text()
+        # Links to the guide's own pages, ``(language.md)``, are fine; citations are not.
+        for cited in re.findall(r"(?<![(\w])(?:language|schedule|backends)\.md\b|spec/|§", text):
+            raise AssertionError(f"{page.name} cites {cited!r}, which users do not have")
