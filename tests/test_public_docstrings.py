@@ -120,3 +120,25 @@ def test_build_lists_its_targets_and_modes():
         assert f'"{target}"' in doc, target
     for mode in ("csim", "csyn", "cosim", "impl", "sw_emu", "hw_emu", "hw", "fast_hw_emu"):
         assert f'"{mode}"' in doc, mode
+
+
+def primitive_functions() -> dict[str, object]:
+    from allo.schedule.registry import PRIMITIVES
+    return {name: entry.fn for name, entry in sorted(PRIMITIVES.items())}
+
+
+@pytest.mark.parametrize("name", sorted(primitive_functions()))
+def test_primitive_docstring_examples_run(name):
+    """``doctest.testmod`` does not see primitives (registered objects, not functions), so
+    their examples run here."""
+    import doctest
+
+    fn = primitive_functions()[name]
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    module = inspect.getmodule(fn)
+    for test in finder.find(fn, name, module=module, globs=dict(vars(module))):
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted > 0, f"the docstring of {name} has no runnable example"
+    assert result.failed == 0, f"{result.failed} example(s) of {name} failed"
