@@ -44,7 +44,17 @@ class Schedule:
     primitive (``split``, ``reorder``, ``pipeline``, ``partition``, ...) is a method; ``s.X``
     is a handle to the buffer ``X`` of the top function.
 
-    >>> # s = allo.customize(kernel); s.split("i", 4); print(s.module)
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[8]) -> int32[8]:
+    ...     B: int32[8] = 0
+    ...     for i in range(8):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> s = allo.customize(inc)
+    >>> _ = s.split("i", 4)
+    >>> s.B.name, s.top_func_name, s.primitive_sequences
+    ('B', 'inc', [('split', ['i', 4], {})])
     """
 
     def __init__(self, built: BuiltModule):
@@ -146,7 +156,14 @@ class Schedule:
         ``"fn:<param index>"``) across calls: every ``"fn:var"``/``"fn:<index>"`` it is
         passed as.
 
-        >>> # s.get_equivalent_variables("main:d") == {"main:d", "f:0", "g:0"}
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def f(A: int32[4]) -> int32[4]:
+        ...     return A + 1
+        >>> def main(d: int32[4]) -> int32[4]:
+        ...     return f(d)
+        >>> sorted(allo.customize(main).get_equivalent_variables("main:d"))  # parameters by index
+        ['f:0', 'main:0']
         """
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
@@ -155,7 +172,16 @@ class Schedule:
         """The hierarchical dataflow graph of the program as scheduled so far:
         functions, stages and calls, with buffers and FIFOs (layout, depth, rates) as edges.
 
-        >>> # g = s.dataflow_graph(); g.to_dot(); g.render("g.svg"); g.explain_depth("B")
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def inc(A: int32[4]) -> int32[4]:
+        ...     B: int32[4] = 0
+        ...     for i in range(4):
+        ...         B[i] = A[i] + 1
+        ...     return B
+        >>> graph = allo.customize(inc).dataflow_graph()
+        >>> graph.to_dot().startswith("digraph")
+        True
         """
         return self._state.dataflow_graph()
 
@@ -172,9 +198,21 @@ class Schedule:
         ``instantiate`` gives the template arguments when ``schs`` is a library kernel
         function (its default schedule is built for them).
 
-        >>> # sa = allo.customize(axpy); sa.split("t", 4)
-        >>> # sc = allo.customize(chain); sc.compose(sa)        # every call of axpy
-        >>> # s.compose(s_lo, id="lo")                          # only scale_lo
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def axpy(X: int32[8], Y: int32[8]) -> int32[8]:
+        ...     Z: int32[8] = 0
+        ...     for t in range(8):
+        ...         Z[t] = 3 * X[t] + Y[t]
+        ...     return Z
+        >>> def chain(U: int32[8], V: int32[8]) -> int32[8]:
+        ...     return axpy(axpy(U, V), V)
+        >>> sa = allo.customize(axpy)
+        >>> _ = sa.split("t", 4)
+        >>> sc = allo.customize(chain)
+        >>> sc.compose(sa)                  # applies to every call of axpy
+        >>> sc.primitive_sequences
+        [('split', ['axpy:t', 4], {})]
         """
         compose_schedules(self._state, schs, id, lambda item: _state_of(item, instantiate))
 

@@ -68,6 +68,9 @@ def is_available(backend: str = "vivado_hls") -> bool:
 
     ``"vivado_hls"`` → ``vivado_hls`` on PATH; ``"tapa"`` → ``tapa``; ``"csim"`` → g++ and
     the hls4ml headers; anything else → ``vitis_hls`` on PATH (never g++ C simulation).
+
+    >>> is_available("csim") in (True, False)
+    True
     """
     if backend == "vivado_hls":
         return shutil.which("vivado_hls") is not None

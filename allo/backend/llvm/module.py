@@ -218,6 +218,19 @@ class LLVMModule:
     into the engine; ``arg_names`` the source names of the parameters, used in error messages.
     A subscript out of its array's bounds at run time stops the kernel at that access and
     raises :class:`allo.IndexOutOfBoundsError` (see "Bounds checks" in the CPU backend internals).
+
+    >>> import allo, numpy as np
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[4]) -> int32[4]:
+    ...     B: int32[4] = 0
+    ...     for i in range(4):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> mod = allo.customize(inc).build()
+    >>> mod(np.arange(4, dtype=np.int32))
+    array([1, 2, 3, 4], dtype=int32)
+    >>> mod.in_types, mod.out_types
+    ([('i32', (4,))], [('i32', (4,))])
     """
 
     def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):
