@@ -48,6 +48,9 @@ def customize(region_fn: RegionFunction, enable_tensor: bool = False,
               fifo_depths: dict | None = None) -> Schedule:
     """A :class:`Schedule` over the instantiated region (every primitive applies).
 
+    ``region_fn`` is the ``@df.region()`` function; ``enable_tensor`` and ``global_vars``
+    are those of ``allo.customize``.
+
     ``opt_default=True`` pipelines every innermost loop (``allo.passes.df_pipeline``, with
     ``rewind``). ``fifo_depths={stream name: depth}`` overrides declared depths (names as
     :func:`size_fifos` returns them), e.g. ``df.customize(r, fifo_depths=df.size_fifos(r, *xs))``.
@@ -87,6 +90,10 @@ def build(region_fn: RegionFunction, target: str = "vitis_hls", mode: str | None
           device_type=None):
     """Build a region: ``target="simulator"`` → :class:`LLVMOMPModule`; an HLS target →
     ``df.customize(region).build(target, mode, project, configs, wrap_io)``.
+
+    ``region_fn`` is the ``@df.region()`` function; ``enable_tensor`` is passed to
+    :func:`customize`; ``target``, ``mode``, ``project``, ``configs`` and ``wrap_io`` are
+    those of ``Schedule.build`` (the defaults write a C-simulation project ``top.prj``).
 
     ``target="aie"`` needs the MLIR-AIE toolchain and an AMD NPU, which are not available:
     :class:`allo.ToolNotFoundError`. The AIE-only options (``mapping_primitives``,

@@ -37,6 +37,8 @@ class AlloError(Exception):
     user_error = True
 
     def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        """``message`` says what is wrong; ``loc`` (a ``SourceLoc``) is where, in the
+        user's code, when known."""
         self.message = str(message)
         self.loc = loc
         super().__init__(render(self.message, loc))
@@ -90,6 +92,7 @@ class InternalError(AlloError, RuntimeError):
     user_error = False
 
     def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        """``message`` describes the failed invariant; ``loc`` where it was met."""
         super().__init__(f"internal error: {message} (please report this as a bug)", loc=loc)
 
 
@@ -119,6 +122,8 @@ class FrontendError(AlloError, SystemExit):
         *,
         loc: SourceLoc | None = None,
     ):
+        """``message`` says what is wrong; the kernel statement is ``loc``, or given as
+        ``filename``, ``lineno``, ``func_name`` and ``source`` (its text)."""
         if loc is None and lineno is not None:
             loc = SourceLoc(filename or "<unknown>", lineno, function=func_name,
                             source=source if source is not None else "")
@@ -153,6 +158,7 @@ class DTypeError(AlloError, TypeError):
     """
 
     def __init__(self, message: str = "", *, loc: SourceLoc | None = None):
+        """``message`` says what is wrong; ``loc`` defaults to the user's call site."""
         super().__init__(message, loc=loc if loc is not None else SourceLoc.user_call_site())
 
 
@@ -232,6 +238,8 @@ class IndexOutOfBoundsError(AlloError, IndexError):
 
     def __init__(self, array: str, index: int, axis: int, size: int, filename=None,
                  lineno=None, func_name=None, source=None):
+        """Index ``index`` of ``axis`` is outside ``[0, size)`` in ``array``; the subscript
+        is at ``filename``:``lineno`` in ``func_name`` (text ``source``)."""
         self.array, self.index, self.axis, self.size = array, index, axis, size
         loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
                                                     function=func_name, source=source)
@@ -264,6 +272,8 @@ class UnsupportedTorchOpError(AlloError, NotImplementedError):
     """
 
     def __init__(self, message: str, filename=None, lineno=None, func_name=None, source=None):
+        """``message`` names the operation; ``filename``, ``lineno``, ``func_name`` and
+        ``source`` locate it in the model's code."""
         loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
                                                     function=func_name, source=source)
         super().__init__(message, loc=loc)
@@ -284,6 +294,8 @@ class StreamError(SimulationError):
 
     def __init__(self, message: str, stream: str | None = None, kernel: str | None = None,
                  filename=None, lineno=None, source=None):
+        """``message`` says what went wrong on ``stream`` in ``kernel``, at ``filename``:
+        ``lineno`` (text ``source``)."""
         self.stream, self.kernel = stream, kernel
         loc = None if lineno is None else SourceLoc(filename or "<unknown>", lineno,
                                                     function=kernel, source=source)

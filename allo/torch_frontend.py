@@ -34,7 +34,9 @@ def from_pytorch(model, example_inputs: Sequence, leaf_modules=None, verbose: bo
     result is a :class:`WeightedModule` (call it with the inputs alone, or inputs + weights).
     ``op_dtypes`` picks element types per op kind (``"default"``, ``"inputs"``,
     ``"outputs"``, ``"linear"``, ``"relu"``, ..., or a linear layer's fx name mapped to
-    ``[TyX, TyW, TyO]``).
+    ``[TyX, TyW, TyO]``). ``leaf_modules`` lists module classes torch.fx must not trace
+    into; ``verbose=True`` prints the generated kernel; ``enable_tensor`` is passed to
+    ``allo.customize``.
     """
     from .library import nn  # noqa: PLC0415 - the library imports allo itself
 

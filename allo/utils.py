@@ -17,7 +17,11 @@ np_supported_types = {
 
 
 def get_bitwidth_from_type(dtype: str) -> int:
-    """``"ui17"`` → 17, ``"fixed(8, 3)"`` → 8, ``"f32"`` → 32."""
+    """The bit width of the printed type name ``dtype``.
+
+    >>> get_bitwidth_from_type("ui17"), get_bitwidth_from_type("fixed(8, 3)")
+    (17, 8)
+    """
     m = re.match(r"^u?i(\d+)$", dtype) or re.match(r"^u?fixed\((\d+),", dtype) or re.match(r"^b?f(\d+)$", dtype)
     if not m:
         raise ValueError(f"Unsupported type {dtype}")
@@ -25,12 +29,20 @@ def get_bitwidth_from_type(dtype: str) -> int:
 
 
 def construct_kernel_name(prefix: str, ids) -> str:
-    """``construct_kernel_name("mm", (1, 2)) == "mm_1_2"``."""
+    """The name of dataflow kernel instance ``ids`` of kernel ``prefix``.
+
+    >>> construct_kernel_name("mm", (1, 2))
+    'mm_1_2'
+    """
     return "_".join([prefix] + [str(i) for i in ids])
 
 
 def parse_kernel_name(name: str):
-    """``parse_kernel_name("mm_1_2") == ("mm", (1, 2))``."""
+    """Split an instance ``name`` into the kernel name and its instance indices.
+
+    >>> parse_kernel_name("mm_1_2")
+    ('mm', (1, 2))
+    """
     parts = name.split("_")
     ids = []
     while parts and parts[-1].isdigit():
@@ -39,7 +51,8 @@ def parse_kernel_name(name: str):
 
 
 def get_func_inputs_outputs(func_op):
-    """``([(type_str, shape), ...] inputs, [...] outputs)`` of a ``func.func`` op.
+    """``([(type_str, shape), ...] inputs, [...] outputs)`` of the ``func.func`` op
+    ``func_op``.
 
     Shapes are ``()`` for scalars; type strings are Allo type names (``"ui8"``,
     ``"fixed(16, 8)"``), as ``LLVMModule.in_types``/``out_types`` report them.
@@ -65,7 +78,8 @@ def make_anywidth_numpy_array(array, bitwidth: int) -> np.ndarray:
 
 
 def struct_array_to_int_array(array, bitwidth: int, signed: bool = True) -> np.ndarray:
-    """A structured array of ``bitwidth``-bit values → an object array of Python ints.
+    """A structured ``array`` of ``bitwidth``-bit values → an object array of Python ints
+    (two's complement when ``signed``).
 
     >>> struct_array_to_int_array(make_anywidth_numpy_array([5, -3], 72), 72).tolist()
     [5, -3]

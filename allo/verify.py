@@ -72,7 +72,8 @@ PRINT_LIMIT = 64  # elements printed per array in a counterexample
 
 @public_entry
 def verify(schedule_a, schedule_b) -> bool:
-    """``True`` when the two schedules are equivalent (see the module docstring).
+    """``True`` when ``schedule_a`` and ``schedule_b`` (schedules of the same kernel, or
+    built modules) are equivalent (see the module docstring).
 
     >>> # allo.verify(s_reordered, allo.customize(gemm))  -> True
     """

@@ -65,7 +65,7 @@ def _shape_of(type_: "ir.Type"):
 
 
 def read_signature(func_op, arg_names=None) -> Signature:
-    """Build the :class:`Signature` of ``func_op`` (names default to ``arg<i>``); a type
+    """Build the :class:`Signature` of ``func_op`` (``arg_names``, by default ``arg<i>``); a type
     that cannot cross the boundary is a ``BuildError`` at the function's ``def`` line."""
     try:
         return _read_signature(func_op, arg_names)

@@ -210,7 +210,10 @@ _FLOAT_NAMES = {(16, 10): "f16", (16, 7): "bf16", (32, 23): "f32", (64, 52): "f6
 
 
 class Float(AlloType):
-    """IEEE-754 float (``f16``, ``f32``, ``f64``) or ``bf16``; ``Float(32, 23) == float32``."""
+    """IEEE-754 float (``f16``, ``f32``, ``f64``) or ``bf16``; ``Float(32, 23) == float32``.
+
+    ``bits`` is the total width, ``fracs`` the mantissa bits (default: IEEE's for ``bits``).
+    """
 
     @public_entry
     def __init__(self, bits, fracs=None):
@@ -229,7 +232,12 @@ class Float(AlloType):
 
 
 class Fixed(AlloType):
-    """Signed fixed point: ``W`` raw bits, value ``raw * 2**-F``; prints ``fixed(W, F)``."""
+    """Signed fixed point ``Fixed(bits, fracs)``: ``bits`` raw bits of which ``fracs`` are
+    fractional, value ``raw * 2**-fracs`` (``ap_fixed<bits, bits - fracs>``).
+
+    >>> Fixed(8, 3)
+    fixed(8, 3)
+    """
 
     @public_entry
     def __init__(self, bits, fracs):
@@ -242,7 +250,12 @@ class Fixed(AlloType):
 
 
 class UFixed(AlloType):
-    """Unsigned fixed point; prints ``ufixed(W, F)``."""
+    """Unsigned fixed point ``UFixed(bits, fracs)``; ``fracs`` of the ``bits`` are
+    fractional (``ap_ufixed<bits, bits - fracs>``).
+
+    >>> UFixed(12, 4)
+    ufixed(12, 4)
+    """
 
     @public_entry
     def __init__(self, bits, fracs):
@@ -255,7 +268,8 @@ class UFixed(AlloType):
 
 
 class Struct(AlloType):
-    """Ordered named fields: ``Struct({"x": int32, "y": float32})``."""
+    """Ordered named fields; ``dtype_dict`` maps each field name to its type:
+    ``Struct({"x": int32, "y": float32})``."""
 
     @public_entry
     def __init__(self, dtype_dict: dict):
@@ -352,7 +366,8 @@ del _w
 
 
 def type_from_str(text: str) -> AlloType:
-    """Parse a printed Allo type name (``"i8"``, ``"ui3"``, ``"fixed(8, 3)"``, ``"f32"``).
+    """Parse ``text``, a printed Allo type name (``"i8"``, ``"ui3"``, ``"fixed(8, 3)"``,
+    ``"f32"``).
 
     >>> type_from_str("ufixed(12, 4)")
     ufixed(12, 4)
@@ -377,7 +392,8 @@ def type_from_str(text: str) -> AlloType:
 
 
 def allo_type_from_mlir_type(mlir_type) -> AlloType:
-    """Inverse of ``AlloType.build`` for index, integers (as ``Int``) and floats."""
+    """The Allo type of the MLIR type ``mlir_type`` (inverse of ``AlloType.build``) for
+    index, integers (as ``Int``) and floats."""
     if isinstance(mlir_type, ir.IndexType) or str(mlir_type) == "index":
         return Index()
     text = str(mlir_type)

@@ -293,12 +293,23 @@ def _name_accesses(load, store, target_name: str, buf_name: str, to_buffer: bool
 
 @primitive("buffer_at", args=dict(target=Buffer(array=True), axis=Loop))
 def buffer_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
-    """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer (§3.3).
+    """Buffer the slice of ``target`` accessed under loop ``axis`` in a local buffer.
 
     A written slice is copied in and written back; a slice only read is copied in.
     Returns a handle to the new buffer ``<target>_buf``.
 
-    >>> # acc = s.buffer_at(s.out, "r")
+    >>> import allo
+    >>> from allo.ir.types import float32
+    >>> def mv(M: float32[4, 8], v: float32[8]) -> float32[4]:
+    ...     out: float32[4] = 0.0
+    ...     for r in range(4):
+    ...         for c in allo.reduction(8):
+    ...             out[r] += M[r, c] * v[c]
+    ...     return out
+    >>> s = allo.customize(mv)
+    >>> acc = s.buffer_at(s.out, "r")   # one accumulator per r, written back once
+    >>> "float out_buf[1];" in s.build(target="vhls").hls_code
+    True
     """
     ref, loop = target, axis
     label = f"{ref.func}:{ref.name}"

@@ -45,9 +45,25 @@ class ComputeAtPlan:
 
 @primitive("compute_at", local=True, args=dict(producer_loop=Loop, consumer_loop=Loop))
 def compute_at(state, producer_loop: LoopRef, consumer_loop: LoopRef) -> None:
-    """Merge the producer stage into the consumer stage at ``consumer_loop``'s depth.
+    """Merge the stage of ``producer_loop`` into the stage of ``consumer_loop`` at
+    ``consumer_loop``'s depth, so each value is computed right before it is used; refused
+    when the consumer would read a value before it is produced.
 
-    >>> # n = s.get_loops(); s.compute_at(n.mul.b, n.add.b)
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def twostep(X: int32[4, 6]) -> int32[4, 6]:
+    ...     T: int32[4, 6] = 0
+    ...     for a, b in allo.grid(4, 6, name="mul"):
+    ...         T[a, b] = X[a, b] * 3
+    ...     U: int32[4, 6] = 0
+    ...     for a, b in allo.grid(4, 6, name="add"):
+    ...         U[a, b] = T[a, b] + 1
+    ...     return U
+    >>> s = allo.customize(twostep)
+    >>> n = s.get_loops()
+    >>> s.compute_at(n.mul.b, n.add.b)
+    >>> "mul" in [name for name, _ in s.get_loops()]
+    False
     """
     plan = _plan(producer_loop, consumer_loop)
     _check_dependences(plan)

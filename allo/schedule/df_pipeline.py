@@ -16,7 +16,8 @@ def _is_innermost(loop) -> bool:
 
 @public_entry
 def df_pipeline(module: "ir.Module", initiation_interval: int = 1, rewind: bool = False) -> int:
-    """Set ``pipeline_ii`` (and ``rewind``) on every innermost loop; returns how many.
+    """Pipeline every innermost loop of ``module`` with ``initiation_interval`` (and
+    ``rewind``); returns how many loops were marked.
 
     >>> import allo
     >>> from allo.ir.types import int32

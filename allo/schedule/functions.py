@@ -14,7 +14,16 @@ from .registry import primitive
 def inline(state, axis: FuncRef = None) -> None:
     """Mark function ``axis`` (``None`` = top) to be inlined: unit attribute ``inline``.
 
-    >>> # s.inline("helper")
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def helper(V: int32[4]) -> int32[4]:
+    ...     return V + 1
+    >>> def top(V: int32[4]) -> int32[4]:
+    ...     return helper(V)
+    >>> s = allo.customize(top)
+    >>> s.inline("helper")
+    >>> "#pragma HLS inline" in s.build(target="vhls").hls_code
+    True
     """
     axis.op.operation.attributes["inline"] = tf.unit_attr()
 
@@ -23,9 +32,20 @@ def inline(state, axis: FuncRef = None) -> None:
     Function(none_is_top=False), LoopsNamed,
     message="expected a function name or a loop handle, got {type} {value!r}")))
 def dataflow(state, axis) -> None:
-    """Mark a function (by name) or every loop of a handle's name in its stage ``dataflow``.
+    """Let the processes inside ``axis`` run concurrently (``#pragma HLS dataflow``):
+    ``axis`` is a function name, or a loop handle (every loop of that name in its stage).
 
-    >>> # s.dataflow("top"); s.dataflow(s.get_loops()["S_i_0"]["i"])
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def top(A: int32[4]) -> int32[4]:
+    ...     B: int32[4]
+    ...     for i in range(4):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> s = allo.customize(top)
+    >>> s.dataflow("top")
+    >>> "#pragma HLS dataflow" in s.build(target="vhls").hls_code
+    True
     """
     if isinstance(axis, FuncRef):
         axis.op.operation.attributes["dataflow"] = tf.unit_attr()

@@ -42,7 +42,17 @@ def _require_constant_bounds(ref: LoopRef, prim: str) -> tuple[int, int, int]:
 def split(state, axis: LoopRef, factor: int) -> tuple[LoopHandle, LoopHandle]:
     """Split loop ``axis`` into ``<L>.outer`` and ``<L>.inner`` (inner trip count ``factor``).
 
-    >>> # co, ci = s.split("c", 6)   # c.outer in [0, 4), c.inner in [0, min(6, 20 - 6*c.outer))
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> outer, inner = s.split("c", 4)   # c.inner runs min(4, 6 - 4*c.outer) times
+    >>> list(s.get_loops().S_r_c_0.loops)
+    ['r', 'c.outer', 'c.inner']
     """
     ref = axis
     lb, ub, step = _require_constant_bounds(ref, "split")
@@ -97,7 +107,17 @@ def reorder(state, *loops: LoopRef) -> None:
     """Permute loops of one nest: the depths the named loops occupy are refilled with them in
     argument order (``reorder("k", "c")`` on ``(r, c, k)`` gives ``(r, k, c)``).
 
-    >>> # s.reorder("c.outer", "r", "c.inner")
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> s.reorder("c", "r")
+    >>> list(s.get_loops().S_r_c_0.loops)
+    ['c', 'r']
     """
     refs = list(loops)
     chain = _chain_of(refs, "reorder")
@@ -205,7 +225,17 @@ def _key(value: ir.Value):
 def fuse(state, *loops: LoopRef) -> LoopHandle:
     """Fuse consecutive perfectly nested loops (outermost first) into ``a_b_..._fused``.
 
-    >>> # f = s.fuse("u", "w")   # 12 iterations, u = f / 4, w = f % 4
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> fused = s.fuse("r", "c")       # 24 iterations: r = f / 6, c = f % 6
+    >>> list(s.get_loops().S_r_c_0.loops)
+    ['r_c_fused']
     """
     refs = list(loops)
     for outer, inner in zip(refs, refs[1:]):
@@ -269,7 +299,17 @@ def _drop_attr(op, name: str) -> None:
 def unroll(state, axis: LoopRef, factor: int = 0) -> None:
     """Mark loop ``axis`` for unrolling: ``unroll = <factor>`` (``0`` = fully).
 
-    >>> # s.unroll("j", 4)
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> s.unroll("c", 3)
+    >>> "#pragma HLS unroll factor=3" in s.build(target="vhls").hls_code
+    True
     """
     _set_attr(axis.op, "unroll", tf.ui32_attr(factor))
 
@@ -279,7 +319,17 @@ def unroll(state, axis: LoopRef, factor: int = 0) -> None:
 def pipeline(state, axis: LoopRef, initiation_interval: int = 1, rewind: bool = False) -> None:
     """Mark loop ``axis`` pipelined: ``pipeline_ii = <ii>`` (plus ``rewind``).
 
-    >>> # s.pipeline("j", initiation_interval=2)
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> s.pipeline("c", initiation_interval=2)
+    >>> "#pragma HLS pipeline II=2" in s.build(target="vhls").hls_code
+    True
     """
     _set_attr(axis.op, "pipeline_ii", tf.ui32_attr(initiation_interval))
     if rewind:
@@ -292,6 +342,16 @@ def pipeline(state, axis: LoopRef, initiation_interval: int = 1, rewind: bool = 
 def parallel(state, axis: LoopRef) -> None:
     """Mark loop ``axis`` parallel (HLS: full replication).
 
-    >>> # s.parallel("i")
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def row_sum(X: int32[4, 6]) -> int32[4]:
+    ...     out: int32[4] = 0
+    ...     for r, c in allo.grid(4, 6):
+    ...         out[r] += X[r, c]
+    ...     return out
+    >>> s = allo.customize(row_sum)
+    >>> s.parallel("r")
+    >>> "#pragma HLS unroll" in s.build(target="vhls").hls_code
+    True
     """
     _set_attr(axis.op, "parallel", tf.unit_attr())

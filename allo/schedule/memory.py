@@ -172,9 +172,24 @@ def apply_partition(graph: AliasGraph, records: LayoutRecords, node: BufferNode,
     factor=NonNegativeInt(below="Invalid factor {value}")))
 def partition(state, target: BufferRef, partition_type: int = COMPLETE, dim: int = 0,
               factor: int = 0) -> None:
-    """Partition ``target`` (and its whole alias class) into banks (§3.1).
+    """Partition ``target`` (and every array it is passed as) into banks.
 
-    >>> # s.partition(s.A, allo.Partition.Block, dim=2, factor=4)
+    ``partition_type``: ``allo.Partition.Complete`` (one register per element; ``factor``
+    is ignored, with a warning when given), ``Block`` (``factor`` contiguous blocks) or
+    ``Cyclic`` (``factor`` interleaved banks); ``dim``: the 1-based dimension, ``0`` for
+    every dimension.
+
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def vsum(A: int32[8, 4]) -> int32[8]:
+    ...     S: int32[8] = 0
+    ...     for i, j in allo.grid(8, 4):
+    ...         S[i] += A[i, j]
+    ...     return S
+    >>> s = allo.customize(vsum)
+    >>> s.partition(s.A, allo.Partition.Block, dim=1, factor=2)
+    >>> "array_partition variable=v0 block dim=1 factor=2" in s.build(target="vhls").hls_code
+    True
     """
     kind = partition_type
     graph = AliasGraph(state.module, state.func_args)
@@ -364,7 +379,17 @@ def apply_reshape(graph: AliasGraph, plan: ReshapePlan) -> None:
 def reshape(state, target: BufferRef, shape: tuple) -> None:
     """Give ``target`` (and its alias class) a new shape with the same row-major data.
 
-    >>> # s.reshape(s.A, (2, 5, 2, 5))
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[8]) -> int32[8]:
+    ...     B: int32[8] = 0
+    ...     for i in range(8):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> s = allo.customize(inc)
+    >>> s.reshape(s.B, (2, 4))
+    >>> "int32_t v1[2][4]" in s.build(target="vhls").hls_code
+    True
     """
     graph = AliasGraph(state.module, state.func_args)
     node = graph.node_of_value(target.value)

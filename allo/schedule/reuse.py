@@ -370,9 +370,24 @@ def apply_reuse_at(plan: ReusePlan, target, target_name: str, buf_name: str) -> 
 def reuse_at(state, target: BufferRef, axis: LoopRef) -> MockBuffer:
     """Create a reuse (line/window) buffer for the reads of ``target`` along loop ``axis``.
 
-    Returns a handle to ``<stage>_reuse_<p>`` in the stage's function (§3.4).
+    Returns a handle to ``<stage>_reuse_<p>`` in the stage's function.
 
-    >>> # lb = s.reuse_at(s.P, "y"); wb = s.reuse_at(lb, "x")
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def box3(P: int32[6, 8]) -> int32[4, 6]:
+    ...     Q: int32[4, 6] = 0
+    ...     for y, x in allo.grid(4, 6):
+    ...         acc: int32 = 0
+    ...         for dy, dx in allo.reduction(3, 3):
+    ...             acc += P[y + dy, x + dx]
+    ...         Q[y, x] = acc
+    ...     return Q
+    >>> s = allo.customize(box3)
+    >>> lb = s.reuse_at(s.P, "y")       # line buffer: 3 rows of P
+    >>> wb = s.reuse_at(lb, "x")        # window buffer: 3 x 3
+    >>> code = s.build(target="vhls").hls_code
+    >>> "S_y_x_0_reuse_0[3][8];" in code and "S_y_x_0_reuse_1[3][3];" in code
+    True
     """
     ref, loop = target, axis
     label = f"{ref.func}:{ref.name}"

@@ -40,7 +40,21 @@ class Partition:
 class Schedule:
     """A customizable program: ``s.module`` is rewritten in place by each primitive.
 
-    >>> # s = allo.customize(kernel); s.split("i", 4); print(s.module)
+    Made by :func:`allo.customize` (``built`` is what the frontend produced). Every
+    primitive (``split``, ``reorder``, ``pipeline``, ``partition``, ...) is a method; ``s.X``
+    is a handle to the buffer ``X`` of the top function.
+
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[8]) -> int32[8]:
+    ...     B: int32[8] = 0
+    ...     for i in range(8):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> s = allo.customize(inc)
+    >>> _ = s.split("i", 4)
+    >>> s.B.name, s.top_func_name, s.primitive_sequences
+    ('B', 'inc', [('split', ['i', 4], {})])
     """
 
     def __init__(self, built: BuiltModule):
@@ -110,9 +124,23 @@ class Schedule:
         return sorted(names)
 
     def get_loops(self, func: str | None = None) -> LoopBand:
-        """Snapshot of the stages and loops of ``func`` (``None`` = top function).
+        """Snapshot of the stages and loops of a function.
 
-        >>> # loops = s.get_loops(); loops.S_i_j_0.j ; loops["acc"]["c.outer"]
+        :param func: the function's name; ``None`` means the top function.
+        :returns: a band of stages (attribute or ``band["name"]`` access), each a band of
+            its loops, outermost first; loop handles can be passed to primitives.
+
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def acc(X: int32[4, 6]) -> int32[4]:
+        ...     out: int32[4] = 0
+        ...     for r, c in allo.grid(4, 6, name="acc"):
+        ...         out[r] += X[r, c]
+        ...     return out
+        >>> s = allo.customize(acc)
+        >>> _ = s.split("c", 2)
+        >>> list(s.get_loops().acc.loops)
+        ['r', 'c.outer', 'c.inner']
         """
         fref = resolve_function(self._state, func, "get_loops")
         nest = self._state.function_loops(fref.name)
@@ -124,18 +152,36 @@ class Schedule:
         return LoopBand(fref.name, None, stages)
 
     def get_equivalent_variables(self, name: str) -> set[str]:
-        """The alias class of ``"fn:var"`` or ``"fn:<param index>"`` across calls (§9.3).
+        """The names bound to the same array as ``name`` (``"fn:var"`` or
+        ``"fn:<param index>"``) across calls: every ``"fn:var"``/``"fn:<index>"`` it is
+        passed as.
 
-        >>> # s.get_equivalent_variables("main:d") == {"main:d", "f:0", "g:0"}
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def f(A: int32[4]) -> int32[4]:
+        ...     return A + 1
+        >>> def main(d: int32[4]) -> int32[4]:
+        ...     return f(d)
+        >>> sorted(allo.customize(main).get_equivalent_variables("main:d"))  # parameters by index
+        ['f:0', 'main:0']
         """
         with self.context:
             return equivalent_variables(self.module, self.func_args, name)
 
     def dataflow_graph(self) -> DataflowGraph:
-        """The hierarchical dataflow graph of the program as scheduled so far (§8.1):
+        """The hierarchical dataflow graph of the program as scheduled so far:
         functions, stages and calls, with buffers and FIFOs (layout, depth, rates) as edges.
 
-        >>> # g = s.dataflow_graph(); g.to_dot(); g.render("g.svg"); g.explain_depth("B")
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def inc(A: int32[4]) -> int32[4]:
+        ...     B: int32[4] = 0
+        ...     for i in range(4):
+        ...         B[i] = A[i] + 1
+        ...     return B
+        >>> graph = allo.customize(inc).dataflow_graph()
+        >>> graph.to_dot().startswith("digraph")
+        True
         """
         return self._state.dataflow_graph()
 
@@ -144,15 +190,29 @@ class Schedule:
     def compose(self, schs, id: str | None = None,  # noqa: A002 - the spec's name
                 instantiate: list | None = None) -> None:
         """Replay the primitives of ``schs`` (a Schedule, a library kernel or a list of
-        them) onto the matching functions of this schedule (``schedule.md`` §6).
+        them) onto the matching functions of this schedule, in order.
 
         With ``id``, the sub-schedule's top ``T`` and its callees are the instance
         ``T_<id>`` and the functions called inside it. Atomic: on failure nothing changes.
         Not recorded itself; the replayed (renamed) primitives are, so composition nests.
+        ``instantiate`` gives the template arguments when ``schs`` is a library kernel
+        function (its default schedule is built for them).
 
-        >>> # sa = allo.customize(axpy); sa.split("t", 4)
-        >>> # sc = allo.customize(chain); sc.compose(sa)        # every call of axpy
-        >>> # s.compose(s_lo, id="lo")                          # only scale_lo
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def axpy(X: int32[8], Y: int32[8]) -> int32[8]:
+        ...     Z: int32[8] = 0
+        ...     for t in range(8):
+        ...         Z[t] = 3 * X[t] + Y[t]
+        ...     return Z
+        >>> def chain(U: int32[8], V: int32[8]) -> int32[8]:
+        ...     return axpy(axpy(U, V), V)
+        >>> sa = allo.customize(axpy)
+        >>> _ = sa.split("t", 4)
+        >>> sc = allo.customize(chain)
+        >>> sc.compose(sa)                  # applies to every call of axpy
+        >>> sc.primitive_sequences
+        [('split', ['axpy:t', 4], {})]
         """
         compose_schedules(self._state, schs, id, lambda item: _state_of(item, instantiate))
 
@@ -174,7 +234,50 @@ class Schedule:
 
     def build(self, target=None, mode=None, project=None, configs=None,
               wrap_io=True, use_memory=False):
-        """Build for ``target`` (``backends.md`` §1); never mutates the schedule."""
+        """Compile the schedule for ``target``; never changes the schedule.
+
+        :param target: what to build.
+
+            - ``None`` or ``"llvm"``: an :class:`~allo.backend.llvm.LLVMModule` running on
+              the CPU, called with numpy arrays.
+            - ``"vhls"`` / ``"vivado_hls"``: an :class:`~allo.backend.hls.HLSModule` with
+              plain Vitis HLS C++ (``mod.hls_code``).
+            - ``"vitis_hls"``: an ``HLSModule`` for the Vitis flow (AXI interfaces, XRT host
+              code, ``v++`` project).
+            - ``"pynq"``, ``"tapa"``, ``"ihls"`` (Intel HLS), ``"catapult"``: ``HLSModule``
+              code and projects for those flows.
+            - ``"simulator"``: the dataflow simulator (for ``allo.dataflow`` regions).
+        :param mode: what calling an HLS module does (ignored by ``"llvm"``). ``None``:
+            code generation only. ``"csim"``: C simulation with ``g++``. vhls/vivado_hls:
+            ``"csyn"`` (also ``"csynth"``), ``"cosim"``, ``"impl"``, ``"debug"``,
+            ``"custom"``, or several joined by ``|`` (``"csyn|cosim"``); vitis_hls:
+            ``"csyn"``, ``"sw_emu"``, ``"hw_emu"``, ``"hw"``; pynq: ``"csyn"``, ``"impl"``;
+            tapa: ``"fast_hw_emu"``, ``"hw_emu"``, ``"hw"``; catapult: ``"csyn"``.
+        :param project: directory of the generated project (created; generated files are
+            overwritten). With a ``mode`` and no project a temporary directory is used.
+        :param configs: project settings merged over the defaults: ``"device"`` (a board of
+            ``allo.backend.config.PART_NUMBER``, default ``"u280"``), ``"frequency"`` (MHz,
+            default 300), ``"hbm_mapping"``, ``"num_output_args"``.
+        :param wrap_io: for ``"vitis_hls"`` and ``"pynq"``: wrap the top function's arrays
+            in AXI interfaces with local copies.
+        :param use_memory: reserved for the XLS flow (ignored by the other targets).
+        :returns: the built module.
+        :raises BuildError: an unknown target or mode, ``project`` without ``mode``, or an
+            unknown device.
+
+        >>> import allo, numpy as np
+        >>> from allo.ir.types import int32
+        >>> def inc(A: int32[4]) -> int32[4]:
+        ...     B: int32[4] = 0
+        ...     for i in range(4):
+        ...         B[i] = A[i] + 1
+        ...     return B
+        >>> s = allo.customize(inc)
+        >>> s.build()(np.arange(4, dtype=np.int32))
+        array([1, 2, 3, 4], dtype=int32)
+        >>> "void inc(" in s.build(target="vhls").hls_code
+        True
+        """
         with self.context:
             streams.check_stream_readers(self._state)
         return build_schedule(self, target, mode=mode, project=project, configs=configs,
@@ -205,6 +308,10 @@ def _primitive_method(entry: Primitive):
     functools.update_wrapper(method, entry.fn)
     method.__name__ = name
     method.__qualname__ = f"Schedule.{name}"
+    # A method of Schedule (not of the module defining the primitive), for help() and the
+    # API reference generated by introspection.
+    method.__module__ = Schedule.__module__
+    del method.__wrapped__  # the signature is __signature__; the raw function takes state
     method.__signature__ = inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         + list(entry.signature.parameters.values()))

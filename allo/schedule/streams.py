@@ -408,13 +408,31 @@ class StreamDestination(Processor):
 @primitive("to", keeps=("alias", "buffers", "functions"), args=dict(
     target=Buffer(array=True), dst=StreamDestination(), axis=Processor(), depth=Processor()))
 def to(state, target: BufferRef, dst, axis=None, depth=-1):
-    """Stream ``target`` to ``dst`` through a FIFO of ``depth`` (§4.1–§4.3).
+    """Stream ``target`` to ``dst`` through a FIFO of ``depth``; the producer and consumer
+    then run concurrently.
 
     ``dst``: a stage of the buffer's function or a function it calls; with ``axis`` it is
     the list ``unfold`` returned (systolic mode). ``depth``: -1 = element count, a positive
-    int, or ``"auto"`` (§8.2). Returns the FIFO's buffer handle.
+    int, or ``"auto"`` (sized from the access rates). Returns the FIFO's buffer handle.
 
-    >>> # s.to(s.Q, "consume", depth=4)
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def produce(P: int32[8], Q: int32[8]):
+    ...     for a in range(8):
+    ...         Q[a] = P[a] * 5
+    >>> def consume(Q: int32[8], R: int32[8]):
+    ...     for a in range(8):
+    ...         R[a] = Q[a] - 1
+    >>> def pipe2(P: int32[8]) -> int32[8]:
+    ...     Q: int32[8]
+    ...     R: int32[8]
+    ...     produce(P, Q)
+    ...     consume(Q, R)
+    ...     return R
+    >>> s = allo.customize(pipe2)
+    >>> fifo = s.to(s.Q, "consume", depth=4)
+    >>> "#pragma HLS stream variable=Q depth=4" in s.build(target="vhls").hls_code
+    True
     """
     ref = target  # resolved by the Buffer processor
     if axis is not None:

@@ -22,9 +22,21 @@ PRIM = "unfold"
 
 @primitive("unfold", args=dict(band_name=Stage, axes=Indices(consecutive=True)))
 def unfold(state, band_name: StageRef, axes: list[int]) -> list[int]:
-    """Replicate the loops ``axes`` (consecutive 0-based indices into the stage's loops).
+    """Replicate the loops ``axes`` (consecutive 0-based indices into the loops of stage
+    ``band_name``, a stage name or ``"fn:stage"``) into one copy of the body per iteration.
 
-    >>> # pe = s.unfold("PE", [0, 1])   # calls become kernel_0_0 ... kernel_1_1
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def rows(A: int32[2, 4]) -> int32[2, 4]:
+    ...     B: int32[2, 4] = 0
+    ...     for i, j in allo.grid(2, 4, name="pe"):
+    ...         B[i, j] = A[i, j] + i
+    ...     return B
+    >>> s = allo.customize(rows)
+    >>> pes = s.unfold("pe", [0])       # one copy of the j loop per i
+    >>> code = s.build(target="vhls").hls_code
+    >>> "l_pe_0_j" in code and "l_pe_1_j1" in code
+    True
     """
     nodes, sorted_axes = _plan(band_name, axes)
     sym_table: dict[tuple[str, int], str] = {}

@@ -177,7 +177,9 @@ def _elem_info(tags, chars, k):
 @public_entry
 def generate_input_output_buffers(module, top_func_name: str, flatten: bool = False,
                                   mappings: dict | None = None) -> dict:
-    """Rewrite ``module`` so the top copies its arrays through on-chip buffers.
+    """Rewrite ``module`` so the top function ``top_func_name`` copies its arrays through
+    on-chip buffers (``flatten``: one-dimensional buffers; ``mappings``: per-argument custom
+    data movement ``(loop_bounds, src_map, dst_map)``).
 
     Returns ``{"inputs": [MockBuffer(top, "buf<i>"), ...], "outputs": [...]}``.
     """

@@ -106,7 +106,14 @@ def _container_c(dtype: AlloType) -> str:
 
 @public_methods
 class IPModule:
-    """An external C++ function usable from kernels and callable on numpy arrays."""
+    """An external C++ function usable from kernels and callable on numpy arrays.
+
+    :param top: the C++ function's name.
+    :param impl: path of the C++ source file that defines it.
+    :param include_paths: extra directories for its ``#include`` files.
+    :param link_hls: compile it with the HLS headers (``ap_int``, ``hls::stream``) on the
+        include path.
+    """
 
     def __init__(self, top: str, impl, include_paths=None, link_hls: bool = True):
         path = os.path.abspath(os.path.expanduser(os.fspath(impl)))

@@ -91,7 +91,19 @@ class HLSModule:
     ext_libs=None, configs=None, func_args=None, wrap_io=True)``; ``mod`` is an MLIR module
     (never modified) or its text. With ``project`` (or a ``mode``) the project directory is
     written; calling the module runs it in that mode (``mode="csim"``: g++ C simulation,
-    ``mod(*inputs, *outputs)``).
+    ``mod(*inputs, *outputs)``). ``target`` is the name the module was built for (the
+    platform by default).
+
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[4]) -> int32[4]:
+    ...     B: int32[4] = 0
+    ...     for i in range(4):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> hls = allo.customize(inc).build(target="vhls")
+    >>> hls.top_func_name, hls.platform, "void inc(" in str(hls)
+    ('inc', 'vivado_hls', True)
     """
 
     def __init__(self, mod, top_func_name: str, platform: str = "vivado_hls", mode=None,

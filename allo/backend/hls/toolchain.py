@@ -64,10 +64,13 @@ def require_csim(target: str, mode: str, project: str | None) -> tuple[str, str]
 
 
 def is_available(backend: str = "vivado_hls") -> bool:
-    """Whether a tool flow can run here.
+    """Whether the tool flow ``backend`` can run here.
 
     ``"vivado_hls"`` → ``vivado_hls`` on PATH; ``"tapa"`` → ``tapa``; ``"csim"`` → g++ and
     the hls4ml headers; anything else → ``vitis_hls`` on PATH (never g++ C simulation).
+
+    >>> is_available("csim") in (True, False)
+    True
     """
     if backend == "vivado_hls":
         return shutil.which("vivado_hls") is not None

@@ -210,7 +210,20 @@ class LLVMModule:
     call; ``ext_libs`` shared libraries (paths, or objects with a ``shared_lib`` path) linked
     into the engine; ``arg_names`` the source names of the parameters, used in error messages.
     A subscript out of its array's bounds at run time stops the kernel at that access and
-    raises :class:`allo.IndexOutOfBoundsError` (docs/cpu_backend.md, "Bounds checks").
+    raises :class:`allo.IndexOutOfBoundsError` (see "Bounds checks" in the CPU backend internals).
+
+    >>> import allo, numpy as np
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[4]) -> int32[4]:
+    ...     B: int32[4] = 0
+    ...     for i in range(4):
+    ...         B[i] = A[i] + 1
+    ...     return B
+    >>> mod = allo.customize(inc).build()
+    >>> mod(np.arange(4, dtype=np.int32))
+    array([1, 2, 3, 4], dtype=int32)
+    >>> mod.in_types, mod.out_types
+    ([('i32', (4,))], [('i32', (4,))])
     """
 
     def __init__(self, mod, top_func_name: str, ext_libs=None, arg_names=None):
@@ -245,11 +258,13 @@ class LLVMModule:
 
     @property
     def in_types(self) -> list:
+        """``(type name, shape)`` of each parameter (streams excluded); ``()`` for scalars."""
         return [(p.type_str, p.shape if p.is_array else ())
                 for p, stream in zip(self._signature.params, self._streams) if not stream]
 
     @property
     def out_types(self) -> list:
+        """``(type name, shape)`` of each result; ``()`` for scalars."""
         return [(p.type_str, p.shape if p.is_array else ()) for p in self._signature.results]
 
     # ------------------------------------------------------------------ calls

@@ -87,9 +87,13 @@ def link_fifo_runtime(lowered) -> None:
 class LLVMOMPModule:
     """A dataflow design compiled for the concurrent simulator; call it with numpy arrays.
 
-    ``mod(*arrays)``: one array per parameter of the top function (numpy boundary of
-    backends.md §2.2); every array is read and written in place; returns ``None``. A top
+    ``mod(*arrays)``: one array per parameter of the top function (the CPU module's
+    argument rules); every array is read and written in place; returns ``None``. A top
     that is a single process (no region) runs as the CPU build and returns what it returns.
+
+    Built by ``df.build(region, target="simulator")``; ``mod`` is the MLIR module,
+    ``top_func_name`` its top function, ``arg_names`` the parameter names used in messages
+    and ``ext_libs`` external IP modules to link.
     """
 
     def __init__(self, mod, top_func_name: str, arg_names=None, ext_libs=None):
