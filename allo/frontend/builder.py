@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import re
 import types as pytypes
 
 import numpy as np
@@ -282,11 +283,20 @@ def template_bindings(fn, targs) -> dict:
 
 
 def check_template_bounds(fn, targs) -> None:
-    """Every argument satisfies the bound of its parameter (``def k[T: Int]``)."""
-    for p, v in zip(getattr(fn, "__type_params__", ()), targs):
+    """Every argument satisfies the bound of its parameter (``def k[T: Int]``), and the
+    arguments together satisfy the kernel's ``__template_requires__`` conditions (Python
+    expressions over the parameter names, e.g. ``"M % Mt == 0"``, set by library kernels)."""
+    params = getattr(fn, "__type_params__", ())
+    for p, v in zip(params, targs):
         bound = getattr(p, "__bound__", None)
         if bound is not None and not _satisfies(v, bound):
             raise AlloTypeError(f"Cannot resolve type {p.__name__} with {v}")
+    bindings = {p.__name__: v for p, v in zip(params, targs)}
+    for condition in getattr(fn, "__template_requires__", ()):
+        if not eval(condition, {"__builtins__": {}}, dict(bindings)):  # noqa: S307 - kernel-author text
+            names = set(re.findall(r"[A-Za-z_]\w*", condition))
+            used = ", ".join(f"{k}={v}" for k, v in bindings.items() if k in names)
+            raise AlloTypeError(f"{fn.__name__} needs {condition} ({used})")
 
 
 def _satisfies(v, bound) -> bool:

@@ -68,7 +68,8 @@ def systolic_tile(A: TyA[Mt, K], B: TyB[K, Nt], C: TyC[Mt, Nt]):
             B_drain[n] = B_fifo[n, Mt, k]
 
 
-@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt")
+@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt",
+             requires=("M % Mt == 0", "N % Nt == 0"))
 def systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
     """``C = A·B`` by ``Mt×Nt`` tiles (``M % Mt == N % Nt == 0``), written into ``C``."""
     local_A: TyA[Mt, K]
@@ -121,7 +122,8 @@ def _fifo_rows(s, func: str, name: str) -> int:
     return s._state.buffers(func)[name].value.type.shape[0]
 
 
-@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "Kt")
+@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "Kt",
+             requires=("M % Mt == 0", "N % Nt == 0", "K % Kt == 0"))
 def cascaded_systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
     """``C = A·B`` with the reduction cut into ``K // Kt`` slices (``K % Kt == 0``): per output
     tile, stage ``cascade`` (loop ``kc``) runs one ``Mt×Nt×Kt`` :func:`systolic_tile` per slice

@@ -38,7 +38,8 @@ from .template import type_params
 PRODUCT_FIELD = 18
 
 
-@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "P")
+@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "P",
+             requires=("M % Mt == 0", "N % Nt == 0", "Mt % P == 0", "Nt % P == 0"))
 def packed_systolic(A: Int(TyA.bits * P)[M // P, K], B: Int(TyB.bits * P)[K, N // P],
                     C: Int(TyC.bits * P)[M // P, N]):
     """``C = A·B`` on packed operands (``M % Mt == N % Nt == 0``, ``Mt % P == Nt % P == 0``)."""
@@ -85,7 +86,7 @@ def PE_kernel_int8x2(A_in: int8[K], B_in: Int(16)[K], A_out: int8[K], B_out: Int
     C[i, 2 * j + 1] = sum_hi
 
 
-@type_params("K", "Mt", "Nt")
+@type_params("K", "Mt", "Nt", requires=("Nt % 2 == 0",))
 def systolic_tile_int8xint8(A: int8[Mt, K], B: int8[K, Nt], C: int32[Mt, Nt]):
     """``C = A·B`` on an ``Mt×(Nt/2)`` grid of :func:`PE_kernel_int8x2` (``Nt`` even): each
     PE owns two adjacent columns of ``C``; ``B_fifo`` carries their int8 pairs."""
@@ -111,7 +112,9 @@ def systolic_tile_int8xint8(A: int8[Mt, K], B: int8[K, Nt], C: int32[Mt, Nt]):
             B_drain[n] = B_fifo[n, Mt, k]
 
 
-@type_params("M", "K", "N", "Mt", "Nt", "P")
+@type_params("M", "K", "N", "Mt", "Nt", "P",
+             requires=("M % Mt == 0", "N % Nt == 0", "Mt % P == 0", "Nt % P == 0",
+                       "Nt % 2 == 0"))
 def packed_int8xint8_systolic(A: Int(8 * P)[M // P, K], B: Int(8 * P)[K, N // P],
                               C: Int(8 * P)[M // P, N]):
     """int8 ``C = A·B`` on ``P``-lane packed words through :func:`systolic_tile_int8xint8`
@@ -155,7 +158,7 @@ def pe_kernel(x_row: Int(8 * P)[L], y: int8[L], acc: int32[P], q: index):
     acc[2 * q + 1] = sum_hi
 
 
-@type_params("L", "D", "P")
+@type_params("L", "D", "P", requires=("D % P == 0", "P % 2 == 0"))
 def int8xint8_mat_vec(x_in: Int(8 * P)[D // P, L], y_in: int8[L], out: int8[D]):
     """``out = X·y`` (int8, wrapping) for the ``D×L`` matrix ``X`` packed ``P`` rows per word
     (``P`` even): stage ``row`` (loop ``r``), ``P/2`` :func:`pe_kernel` calls (stage ``pe``)."""

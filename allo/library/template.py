@@ -19,6 +19,11 @@ Annotations naming the parameters must be strings (or the module must use
 ...     return X + X
 >>> [p.__name__ for p in twice.__type_params__]
 ['Ty', 'N']
+>>> @type_params("N", "P", requires=("N % P == 0",))
+... def halves(X: "int32[N]") -> "int32[N // P]":
+...     return X[0:N // P]
+>>> halves.__template_requires__
+('N % P == 0',)
 """
 
 from __future__ import annotations
@@ -29,15 +34,23 @@ from typing import Callable
 __all__ = ["type_params"]
 
 
-def type_params(*names: str) -> Callable:
-    """Decorator giving a kernel the type parameters ``names`` (in template-call order)."""
+def type_params(*names: str, requires: tuple[str, ...] = ()) -> Callable:
+    """Decorator giving a kernel the type parameters ``names`` (in template-call order).
+
+    ``requires``: conditions on the arguments (Python expressions over the parameter names,
+    such as ``"M % Mt == 0"``); an instantiation violating one raises ``AlloTypeError``
+    naming it, instead of compiling a kernel that silently skips rows.
+    """
     if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
         raise TypeError(f"type_params expects parameter names, got {names!r}")
     if len(set(names)) != len(names):
         raise TypeError(f"type_params: duplicate parameter name in {names!r}")
+    for condition in requires:
+        compile(condition, "<requires>", "eval")  # a typo fails at import, not at use
 
     def attach(fn: Callable) -> Callable:
         fn.__type_params__ = tuple(typing.TypeVar(n) for n in names)
+        fn.__template_requires__ = tuple(requires)
         return fn
 
     return attach

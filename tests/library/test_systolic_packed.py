@@ -157,3 +157,25 @@ def test_packed_kernels_are_reachable_from_the_systolic_module():
     assert systolic.int8xint8_mat_vec is SP.int8xint8_mat_vec
     with pytest.raises(AttributeError):
         systolic.no_such_kernel  # noqa: B018
+
+
+@pytest.mark.parametrize("kernel,inst,condition", [
+    (SP.packed_int8xint8_systolic, [8, 4, 8, 4, 4, 8], "Mt % P == 0"),
+    (SP.int8xint8_mat_vec, [4, 6, 4], "D % P == 0"),
+    (SP.int8xint8_mat_vec, [4, 6, 3], "P % 2 == 0"),
+    (SP.systolic_tile_int8xint8, [4, 2, 3], "Nt % 2 == 0"),
+    (SP.packed_systolic, [int8, int8, int32, 6, 4, 8, 4, 4, 2], "M % Mt == 0"),
+])
+def test_shapes_the_kernels_cannot_cover_are_refused(kernel, inst, condition):
+    with pytest.raises(allo.AlloError, match=re.escape(f"{kernel.__name__} needs {condition}")):
+        allo.customize(kernel, instantiate=inst)
+
+
+def test_a_refused_shape_in_a_template_call():
+    def gemm(A: int8[4, 6], B: int8[6, 3]) -> int32[4, 3]:
+        C: int32[4, 3]
+        SP.systolic_tile_int8xint8[6, 4, 3](A, B, C)
+        return C
+
+    with pytest.raises(allo.AlloError, match=r"needs Nt % 2 == 0 \(Nt=3\)"):
+        allo.customize(gemm, global_vars={"SP": SP, "int8": int8, "int32": int32})

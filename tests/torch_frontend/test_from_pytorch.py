@@ -351,6 +351,14 @@ def test_leaf_modules_are_translated_by_their_builders():
                                rtol=RTOL, atol=ATOL)
 
 
+def test_leaf_modules_with_weights_as_arguments():
+    model, inputs = _model(M.CachedDecoderAttention), _inputs((1, 4, 16))
+    mod = allo.frontend.from_pytorch(model, inputs, leaf_modules=M.LEAVES, weights_as_args=True)
+    assert len(mod.weight_data) == 4  # the two linear layers; the KV cache stays constant
+    np.testing.assert_allclose(mod(*_np(inputs)), _torch_out(model, inputs), rtol=RTOL,
+                               atol=ATOL)
+
+
 def test_causal_core_attention_leaf_square():
     model = _model(M.CachedDecoderAttention, cached=0, causal=True, batch=2)
     assert_cpu_matches_torch(model, _inputs((2, 5, 16)), leaf_modules=M.LEAVES)
