@@ -24,7 +24,7 @@ from . import dsl  # noqa: F401
 from .customize import customize, Schedule, Partition  # noqa: F401
 from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
-from .backend.hls import HLSModule, IPModule  # noqa: F401
+from .backend.hls import HLSModule, IPModule, estimate  # noqa: F401
 from .backend import simulator as _simulator  # noqa: F401,E402 - registers target "simulator"
 from .verify import verify  # noqa: F401,E402
 from . import passes, primitives, utils, memory, dataflow  # noqa: F401,E402 - reachable as allo.<name> after import allo

@@ -34,30 +34,53 @@ from .language import get_pid
 from .schedule import Schedule
 from .schedule.df_pipeline import df_pipeline
 from .backend.simulator import LLVMOMPModule  # noqa: F401 - registers target "simulator"
+from .backend.simulator.fifo_sizing import size_streams
+from .schedule.stream_depths import set_stream_depths
 
-__all__ = ["region", "kernel", "get_pid", "customize", "build", "gather", "scatter",
-           "Stream", "LLVMOMPModule"]
+__all__ = ["region", "kernel", "get_pid", "customize", "build", "size_fifos", "gather",
+           "scatter", "Stream", "LLVMOMPModule"]
 
 HLS_TARGETS = ("vhls", "vivado_hls", "vitis_hls", "pynq", "tapa", "ihls", "catapult")
 
 
 def customize(region_fn: RegionFunction, enable_tensor: bool = False,
-              opt_default: bool = False, global_vars: dict | None = None) -> Schedule:
+              opt_default: bool = False, global_vars: dict | None = None,
+              fifo_depths: dict | None = None) -> Schedule:
     """A :class:`Schedule` over the instantiated region (every primitive applies).
 
     ``region_fn`` is the ``@df.region()`` function; ``enable_tensor`` and ``global_vars``
     are those of ``allo.customize``.
 
     ``opt_default=True`` pipelines every innermost loop (``allo.passes.df_pipeline``, with
-    ``rewind``).
+    ``rewind``). ``fifo_depths={stream name: depth}`` overrides declared depths (names as
+    :func:`size_fifos` returns them), e.g. ``df.customize(r, fifo_depths=df.size_fifos(r, *xs))``.
     """
     _check_region(region_fn)
     built = build_region_module(region_fn, global_vars=global_vars,
                                 enable_tensor=enable_tensor)
     s = Schedule(built)
+    if fifo_depths:
+        set_stream_depths(s.module, s.top_func_name, dict(fifo_depths))
     if opt_default:
         df_pipeline(s.module, rewind=True)
     return s
+
+
+def size_fifos(region_fn: RegionFunction, *example_inputs, schedule: Schedule | None = None,
+               global_vars: dict | None = None) -> dict[str, int]:
+    """The smallest depth of every stream with which the design neither deadlocks nor takes
+    more estimated cycles than with unbounded streams, on ``example_inputs`` (one array per
+    region parameter): ``{stream name: depth}``, ready for ``df.customize(region,
+    fifo_depths=...)``. ``schedule`` sizes a customized schedule of the region instead (its
+    primitives change the cycles). See docs/dataflow.md.
+
+    >>> depths = df.size_fifos(forkjoin, X, np.zeros_like(X))   # doctest: +SKIP
+    >>> depths                                                   # doctest: +SKIP
+    {'a': 7, 'b': 1}
+    """
+    _check_region(region_fn)
+    s = schedule if schedule is not None else customize(region_fn, global_vars=global_vars)
+    return size_streams(s, example_inputs)
 
 
 def build(region_fn: RegionFunction, target: str = "vitis_hls", mode: str | None = "csim",

@@ -362,6 +362,17 @@ def public_entry(fn: F) -> F:
     return entry  # type: ignore[return-value]
 
 
+def present_user_error(err: BaseException) -> None:
+    """What :func:`public_entry` does with an exception leaving an entry point, for hot entry
+    points that handle it inline instead of paying for the wrapper's frame (mark them
+    ``__allo_public_entry__ = True``).
+
+    >>> present_user_error(ValueError("internal: left as it is"))
+    """
+    if _is_user_error(err):
+        _present(err)
+
+
 def public_methods(cls: type) -> type:
     """Make every public method ``cls`` defines (and ``__init__``/``__call__``) a
     :func:`public_entry`; returns ``cls`` (usable as a class decorator)."""
@@ -393,5 +404,6 @@ __all__ = [
     "filter_traceback",
     "public_entry",
     "public_methods",
+    "present_user_error",
     "as_user_error",
 ]

@@ -9,12 +9,15 @@ For ``C = A @ B`` (int32, ``N x N`` matrices) computed by ``P x P`` processing e
 * ``csim build``: ``df.build(region, target="vitis_hls", mode="csim")`` plus g++ (first call
   minus a run),
 * ``csim run``: one call of the C simulation (threads and blocking streams),
+* ``est. cycles``: the simulator's timing model (``sim.last_cycles.total``, docs/dataflow.md),
+  and that many cycles at 300 MHz (``est. time``) — the hardware's time as the model sees it,
 
 and checks both results against numpy. Every PE handles ``(N/P)^2`` output tiles, so the
 number of FIFO operations (about ``4 N^3``) does not depend on ``P``.
 
 Run: ``python benchmarks/dataflow_sim.py`` (``--size 256``, default; ``--pes 4 8 16``;
-``--no-csim`` skips C simulation). On two busy cores the 256 case takes several minutes.
+``--no-csim`` skips C simulation). On two busy cores the 256 case takes several minutes;
+``--size 128`` runs 8 times fewer FIFO operations.
 """
 
 from __future__ import annotations
@@ -94,6 +97,9 @@ def measure(N: int, P: int, csim: bool) -> dict:
     t0 = time.perf_counter()
     sim(A, B, C)
     row["sim run"] = format_seconds(time.perf_counter() - t0)
+    cycles = sim.last_cycles.total
+    row["est. cycles"] = f"{cycles:,}"
+    row["est. time"] = format_seconds(cycles / 300e6)
     ok = np.array_equal(C, ref)
     if csim and is_available("csim"):
         project = tempfile.mkdtemp(prefix="dfsim_")
@@ -132,7 +138,7 @@ def main() -> None:
         rows.append(measure(args.size, P, not args.no_csim))
         print(f"done {P}x{P}", file=sys.stderr, flush=True)
     columns = ["PEs", "processes", "numpy", "sim build", "sim run", "csim build", "csim run",
-               "matches numpy"]
+               "est. cycles", "est. time", "matches numpy"]
     print(render_table(columns, [[str(r[c]) for c in columns] for r in rows]))
 
 

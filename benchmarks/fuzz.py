@@ -7,13 +7,21 @@ the schedule against the same reference, and every ``--csim-every``-th case the 
 simulation. Refused primitives (ScheduleError) are counted, not reported, as long as they leave
 the IR unchanged.
 
-Cases run in a child process, so a crash or a hang is recorded for its case and the campaign
-goes on. Run::
+``--streams`` runs producer/consumer programs connected by ``s.to`` FIFOs instead
+(``tests/reliability/fuzz_streams.py``), with the same three checks.
+
+Cases run in child processes (a fresh one every ``--child-cases`` cases), so a crash or a hang
+is recorded for its case and the campaign goes on. Children import the ``allo`` of the checkout
+this script lives in (its root is put first on ``PYTHONPATH``), whatever is installed. Run::
 
     python benchmarks/fuzz.py --cases 1000 --seed 1 --csim-every 50
 
 It prints one table per type family and one per primitive, then the reproducer files of any
 mismatch or error (standalone scripts). Exit status 1 when a mismatch or error was found.
+
+Long campaigns: ``--records FILE`` appends one JSON line per finished case (flushed at once, so
+a killed run keeps every finished case; rerunning the same command skips the cases already in
+the file). ``--report FILE`` prints the tables of a records file, also while it is growing.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RELIABILITY = os.path.join(os.path.dirname(HERE), "tests", "reliability")
+CHECKOUT = os.path.dirname(HERE)
+RELIABILITY = os.path.join(CHECKOUT, "tests", "reliability")
 sys.path.insert(0, HERE)
 sys.path.insert(0, RELIABILITY)
+sys.path.insert(0, CHECKOUT)  # this checkout's allo, not an installed one
 
 from _common import render_table  # noqa: E402
 
@@ -43,25 +53,51 @@ def case_seed(seed: int, index: int) -> int:
 # ----------------------------------------------------------------------------- child side
 
 
-def child(args) -> None:
-    """Run cases ``start .. start+count-1``, one JSON line each (preceded by a start line)."""
-    from fuzz_check import run_case
-    from fuzz_gen import RandomChooser, generate
+def make_case(args, index: int):
+    """Case ``index`` of the campaign (the same for the same seed and mode)."""
+    from fuzz_gen import RandomChooser
 
+    chooser = RandomChooser(case_seed(args.seed, index))
+    if args.streams:
+        from fuzz_streams import generate_stream_case
+
+        return generate_stream_case(chooser)
+    from fuzz_gen import generate
+
+    return generate(chooser)
+
+
+def check_case(case, tag: str, workdir: str, csim: bool):
+    if getattr(case, "is_stream_case", False):
+        from fuzz_streams import run_stream_case
+
+        return run_stream_case(case, tag, workdir, csim=csim)
+    from fuzz_check import run_case
+
+    return run_case(case, tag, workdir, csim=csim)
+
+
+def child(args) -> None:
+    """Run the listed cases, one JSON line each (preceded by a start line)."""
     workdir = tempfile.mkdtemp(prefix="allo-fuzz-")
     out = sys.stdout
-    for index in range(args.start, args.start + args.count):
+    for index in (int(i) for i in args.indices.split(",")):
         out.write(json.dumps({"start": index}) + "\n")
         out.flush()
-        case = generate(RandomChooser(case_seed(args.seed, index)))
+        case = make_case(args, index)
         csim = bool(args.csim_every) and index % args.csim_every == 0
-        outcome = run_case(case, str(index), workdir, csim=csim)
-        record = {"index": index, "family": outcome.family, "primitives": outcome.primitives,
+        outcome = check_case(case, str(index), workdir, csim)
+        record = {"seed": args.seed, "mode": mode_of(args), "index": index,
+                  "family": outcome.family, "primitives": outcome.primitives,
                   "refused": outcome.refused, "mismatches": outcome.mismatches,
                   "errors": outcome.errors, "discarded": outcome.discarded, "csim": csim,
                   "seconds": outcome.seconds, "reproducer": outcome.reproducer}
         out.write(json.dumps(record) + "\n")
         out.flush()
+
+
+def mode_of(args) -> str:
+    return "streams" if args.streams else "kernels"
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -70,22 +106,37 @@ def child(args) -> None:
 class ChildRunner:
     """Drives child processes; a dead or silent child is recorded against its current case."""
 
-    def __init__(self, args):
-        self.args = args
+    def __init__(self, args, done: set, sink=None):
+        self.args, self.done, self.sink = args, done, sink
+        self.finished = 0
 
-    def run(self):
-        index, records = 0, []
-        while index < self.args.cases:
-            records_from_child, index = self._one_child(index)
-            records += records_from_child
+    def run(self) -> list:
+        pending = [i for i in range(self.args.cases) if i not in self.done]
+        records = []
+        while pending:
+            chunk = pending[: self.args.child_cases]
+            finished = self._one_child(chunk, records)
+            pending = [i for i in pending if i not in finished]
         return records
 
-    def _one_child(self, start: int):
+    def _keep(self, records: list, record: dict, finished: set) -> None:
+        records.append(record)
+        finished.add(record["index"])
+        self.finished += 1
+        if self.sink is not None:
+            self.sink.write(json.dumps(record) + "\n")
+            self.sink.flush()
+        sys.stderr.write(f"\r{len(self.done) + self.finished}/{self.args.cases} cases")
+
+    def _one_child(self, chunk: list, records: list) -> set:
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--seed", str(self.args.seed),
-               "--start", str(start), "--count", str(self.args.cases - start),
-               "--csim-every", str(self.args.csim_every)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        records, current, buffer = [], start, ""
+               "--indices", ",".join(map(str, chunk)), "--csim-every", str(self.args.csim_every)]
+        cmd += ["--streams"] if self.args.streams else []
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([CHECKOUT] + [p for p in [env.get("PYTHONPATH")] if p])
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env=env)
+        finished, current = set(), chunk[0]
         deadline = time.monotonic() + self.args.timeout
         while True:
             wait = max(0.0, deadline - time.monotonic())
@@ -93,34 +144,47 @@ class ChildRunner:
             if not ready:
                 proc.kill()
                 proc.wait()
-                records.append(self._failure(current, f"no result after {self.args.timeout} s"))
-                return records, current + 1
+                self._keep(records, self._failure(current, f"no result after {self.args.timeout} s"),
+                           finished)
+                return finished
             line = proc.stdout.readline()
             if not line:
                 code = proc.wait()
-                if current < self.args.cases and code != 0:
-                    records.append(self._failure(current, f"process died with status {code}"))
-                    return records, current + 1
-                return records, self.args.cases
+                if current not in finished and code != 0:
+                    self._keep(records, self._failure(current, f"process died with status {code}"),
+                               finished)
+                return finished
             message = json.loads(line)
             if "start" in message:
                 current = message["start"]
                 deadline = time.monotonic() + self.args.timeout
             else:
-                records.append(message)
-                current = message["index"] + 1
-                sys.stderr.write(f"\r{current}/{self.args.cases} cases")
+                self._keep(records, message, finished)
 
     def _failure(self, index: int, what: str) -> dict:
-        from fuzz_check import reproducer, random_inputs
-        from fuzz_gen import RandomChooser, generate
+        from fuzz_check import random_inputs, reproducer
 
-        case = generate(RandomChooser(case_seed(self.args.seed, index)))
+        case = make_case(self.args, index)
         csim = bool(self.args.csim_every) and index % self.args.csim_every == 0
-        return {"index": index, "family": case.family, "primitives": case.primitives(),
-                "refused": [], "mismatches": [], "errors": [["process", what]],
-                "discarded": False, "csim": csim, "seconds": self.args.timeout,
-                "reproducer": reproducer(case, random_inputs(case, case.input_seed), csim)}
+        text = reproducer(case, random_inputs(case, case.input_seed), csim)
+        return {"seed": self.args.seed, "mode": mode_of(self.args), "index": index,
+                "family": case.family, "primitives": case.primitives(), "refused": [],
+                "mismatches": [], "errors": [["process", what]], "discarded": False,
+                "csim": csim, "seconds": self.args.timeout, "reproducer": text}
+
+
+def read_records(path: str) -> list:
+    """Every complete JSON line of a records file (a line cut by a kill is skipped)."""
+    records = []
+    if not os.path.exists(path):
+        return records
+    with open(path) as handle:
+        for line in handle:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
 
 
 # ----------------------------------------------------------------------------- report
@@ -167,39 +231,82 @@ def _cells(row) -> list:
             str(row["errors"]), str(row["discarded"]), f"{row['seconds']:.1f} s"]
 
 
-def main() -> int:
+def summary(records: list) -> str:
+    seeds = sorted({rec.get("seed") for rec in records}, key=str)
+    modes = sorted({rec.get("mode", "kernels") for rec in records})
+    csim = sum(bool(rec["csim"]) for rec in records)
+    return (f"allo differential fuzzing ({', '.join(modes) or '-'}): {len(records)} cases, "
+            f"seed {', '.join(map(str, seeds)) or '-'}, {csim} with C simulation")
+
+
+def print_failures(records: list, directory: str) -> int:
+    """Write a reproducer per failing case, list them; the number of failing cases."""
+    bad = [rec for rec in records if rec["mismatches"] or rec["errors"]]
+    if not bad:
+        return 0
+    directory = directory or tempfile.mkdtemp(prefix="allo-fuzz-repro-")
+    os.makedirs(directory, exist_ok=True)
+    print(f"\n{len(bad)} failing case(s); reproducers in {directory}:")
+    for rec in bad:
+        path = os.path.join(directory, f"case_{rec.get('seed', 'x')}_{rec['index']}.py")
+        with open(path, "w") as handle:
+            handle.write(rec["reproducer"])
+        for stage, detail in rec["mismatches"] + rec["errors"]:
+            print(f"  case {rec['index']} ({rec['family']}) {stage}: {detail[:300]}")
+    return len(bad)
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csim-every", type=int, default=0,
                         help="also run C simulation on every K-th case (0: never)")
+    parser.add_argument("--streams", action="store_true",
+                        help="producer/consumer kernels connected by s.to(...) FIFOs")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per case")
+    parser.add_argument("--child-cases", type=int, default=200,
+                        help="cases per child process (a fresh process bounds memory growth)")
+    parser.add_argument("--records", default="",
+                        help="append one JSON line per case to this file; skip cases it holds")
+    parser.add_argument("--report", default="", metavar="FILE",
+                        help="only print the tables of a records file")
     parser.add_argument("--reproducers", default="", help="directory for reproducer scripts")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--indices", default="", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     if args.child:
         child(args)
         return 0
+    if args.report:
+        records = read_records(args.report)
+        print(summary(records))
+        print(tables(records))
+        return 1 if print_failures(records, args.reproducers) else 0
+    done, sink = set(), None
+    if args.records:
+        os.makedirs(os.path.dirname(os.path.abspath(args.records)), exist_ok=True)
+        done = {rec["index"] for rec in read_records(args.records)
+                if rec.get("seed") == args.seed and rec.get("mode", "kernels") == mode_of(args)}
+        sink = open(args.records, "a")
     start = time.monotonic()
-    records = ChildRunner(args).run()
+    try:
+        records = ChildRunner(args, done, sink).run()
+    finally:
+        if sink is not None:
+            sink.close()
     sys.stderr.write("\n")
-    print(f"allo differential fuzzing: {len(records)} cases, seed {args.seed}, "
-          f"C simulation every {args.csim_every or '-'} cases, {time.monotonic() - start:.0f} s")
+    if args.records:  # the whole campaign so far, resumed runs included
+        records = [rec for rec in read_records(args.records) if rec.get("seed") == args.seed
+                   and rec.get("mode", "kernels") == mode_of(args)]
+    print(f"{summary(records)}, C simulation every {args.csim_every or '-'} cases, "
+          f"{time.monotonic() - start:.0f} s")
     print(tables(records))
-    bad = [rec for rec in records if rec["mismatches"] or rec["errors"]]
-    if bad:
-        directory = args.reproducers or tempfile.mkdtemp(prefix="allo-fuzz-repro-")
-        os.makedirs(directory, exist_ok=True)
-        print(f"\n{len(bad)} failing case(s); reproducers in {directory}:")
-        for rec in bad:
-            path = os.path.join(directory, f"case_{args.seed}_{rec['index']}.py")
-            with open(path, "w") as handle:
-                handle.write(rec["reproducer"])
-            for stage, detail in rec["mismatches"] + rec["errors"]:
-                print(f"  case {rec['index']} ({rec['family']}) {stage}: {detail[:300]}")
-    return 1 if bad else 0
+    return 1 if print_failures(records, args.reproducers) else 0
 
 
 if __name__ == "__main__":

@@ -15,8 +15,11 @@ element of it:
   ranges form a mixed-radix number ``0 .. extent - 1`` (``A[i]``, ``B[j, i]``,
   ``A[io * 4 + ii]`` after a split, ``A[i * 4 + j]`` on a flat buffer).
 
-Anything else (conditions, ``scf`` loops, accesses through views or callees, non-linear
-subscripts) is not a proof, and the caller keeps the copy-in.
+* a call that always runs, passing it whole to a parameter its callee fully writes (a
+  dataflow region handing an output array to the kernel instance that produces it).
+
+Anything else (conditions, ``scf`` loops, accesses through views, non-linear subscripts) is
+not a proof, and the caller keeps the copy-in.
 
 >>> from allo._mlir import ir, new_context
 >>> text = '''
@@ -42,16 +45,17 @@ subscripts) is not a proof, and the caller keeps the copy-in.
 from __future__ import annotations
 
 from .._mlir import ir
-from ..mlir_utils import constant_bounds, loop_iv, trip_count
+from ..mlir_utils import constant_bounds, find_func, func_name, loop_iv, trip_count
 from .access import access_map, subscripts
 
 _WHOLE_OUTPUT_LINALG = {"linalg.fill", "linalg.copy", "linalg.transpose", "linalg.broadcast"}
 
 
-def fully_written_params(func_op) -> set[int]:
+def fully_written_params(func_op, _active: frozenset = frozenset()) -> set[int]:
     """Indices of the array parameters of ``func_op`` one always-executed op writes in full."""
     if len(func_op.regions[0].blocks) == 0:
         return set()
+    active = _active | {func_name(func_op)}
     body = func_op.regions[0].blocks[0]
     found = set()
     for index, arg in enumerate(body.arguments):
@@ -60,12 +64,13 @@ def fully_written_params(func_op) -> set[int]:
         shape = list(ir.MemRefType(arg.type).shape)
         if any(d < 0 for d in shape):
             continue
-        if any(_covers(use.owner, use.operand_number, shape, func_op) for use in arg.uses):
+        if any(_covers(use.owner, use.operand_number, shape, func_op, active)
+               for use in arg.uses):
             found.add(index)
     return found
 
 
-def _covers(owner, operand_number: int, shape: list[int], func_op) -> bool:
+def _covers(owner, operand_number: int, shape: list[int], func_op, active) -> bool:
     op = owner.operation if hasattr(owner, "operation") else owner
     loops = _enclosing_loops(op, func_op)
     if loops is None:
@@ -77,7 +82,20 @@ def _covers(owner, operand_number: int, shape: list[int], func_op) -> bool:
         return operand_number == len(op.operands) - 1
     if name == "affine.store" and operand_number == 1 and access_map(op) is not None:
         return _store_enumerates(op, loops, shape)
+    if name == "func.call":
+        return _callee_covers(op, operand_number, active)
     return False
+
+
+def _callee_covers(call, operand_number: int, active) -> bool:
+    callee = find_func(call, ir.FlatSymbolRefAttr(call.attributes["callee"]).value)
+    if callee is None or func_name(callee) in active or not callee.regions[0].blocks:
+        return False
+    params = callee.regions[0].blocks[0].arguments
+    if operand_number >= len(params) or \
+            str(params[operand_number].type) != str(call.operands[operand_number].type):
+        return False
+    return operand_number in fully_written_params(callee, active)
 
 
 def _enclosing_loops(op, func_op) -> list | None:

@@ -15,6 +15,8 @@ array([ 1.25, -1.25])
 
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
 from fractions import Fraction
 
 import numpy as np
@@ -60,8 +62,30 @@ def bytes_array_to_ints(arr: np.ndarray, signed: bool) -> list:
 
 def wide_int_array_from_ints(arr: np.ndarray, bits: int, signed: bool,
                              dtype: np.dtype) -> np.ndarray:
-    """An integer/bool numpy array → structured container array (values wrapped to ``bits``)."""
-    return int_to_bytes_array(arr.astype(object), bits, signed, dtype)
+    """An integer/bool numpy array → structured container array (values wrapped to ``bits``).
+
+    Vectorized for ``bits > 64``: the 8 bytes of each value, then its sign (0x00 or 0xFF) in
+    the higher bytes, then the bytes above ``bits`` cleared when the type is unsigned.
+
+    >>> from allo.utils import get_np_struct_type
+    >>> out = wide_int_array_from_ints(np.array([-2, 3]), 72, False, get_np_struct_type(72))
+    >>> bytes_array_to_ints(out, False) == [2**72 - 2, 3]
+    True
+    """
+    nbytes = dtype.itemsize
+    if bits <= 64 or arr.dtype.kind not in "biu" or sys.byteorder != "little":
+        return int_to_bytes_array(arr.astype(object), bits, signed, dtype)
+    wide = np.ascontiguousarray(arr, dtype=np.uint64 if arr.dtype.kind == "u" else np.int64)
+    out = np.empty(wide.shape + (nbytes,), np.uint8)
+    out[..., :8] = wide.reshape(wide.shape + (1,)).view(np.uint8)
+    if wide.dtype.kind == "i":  # 0xFF for negative values, else 0
+        out[..., 8:] = (wide < 0).view(np.uint8)[..., None] * np.uint8(0xFF)
+    else:
+        out[..., 8:] = 0
+    if not signed:  # values modulo 2**bits: clear the bits above
+        keep = np.array([max(0, min(8, bits - 8 * k)) for k in range(nbytes)])
+        out &= ((1 << keep) - 1).astype(np.uint8)
+    return out.view(dtype).reshape(wide.shape)
 
 
 # --------------------------------------------------------------------------- fixed point
@@ -94,14 +118,71 @@ def _wrap_float_integers(raw: np.ndarray, bits: int, signed: bool, dtype: np.dty
 
 def fixed_to_raw(values: np.ndarray, t: AlloType) -> np.ndarray:
     """Real values (any real dtype) → raw container array of ``t`` (see module doc)."""
+    return fixed_to_raw_checked(values, t)[0]
+
+
+# Elements per block of the blocked conversion: the float64 scratch and the input block stay
+# in the L2 cache, so main memory sees one read of the input and one write of the output.
+_BLOCK = 1 << 15
+
+
+def fixed_to_raw_checked(values: np.ndarray, t: AlloType) -> tuple:
+    """``(fixed_to_raw(values, t), every value finite)`` in one pass over memory.
+
+    Block by block: scale, take the block's min and max (NaN and infinities show there), and
+    when every scaled value is inside the type's range cast straight to the container (the
+    cast truncates toward zero); other blocks take the wrapping path.
+
+    >>> raw, finite = fixed_to_raw_checked(np.array([1.3, -1.3, np.inf]), Fixed(8, 3))
+    >>> raw[:2].tolist(), finite
+    ([10, -10], False)
+    """
     signed = is_signed(t)
+    dtype = numpy_dtype(t, storage=True)
+    arr = np.asarray(values)
+    if container_bits(t.bits) > 64 or t.bits > 62 or arr.dtype.kind not in "biuf":
+        finite = arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all())
+        return _fixed_to_raw_whole(arr, t, signed, dtype), finite
+    scale = 2.0 ** t.fracs
+    # exclusive bounds of the scaled values whose truncation is inside the type's range
+    low = -(2.0 ** (t.bits - 1)) - 1 if signed else -1.0
+    high = 2.0 ** (t.bits - 1) if signed else 2.0 ** t.bits
+    if 0 < arr.size <= _BLOCK:  # one block: fewer numpy calls (this dominates small calls)
+        scaled = np.multiply(arr, scale, dtype=np.float64)
+        if low < scaled.min() and scaled.max() < high:
+            return scaled.astype(dtype), True
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    out = np.empty(flat.size, dtype)
+    scratch = np.empty(min(flat.size, _BLOCK))
+    finite = True
+    for start in range(0, flat.size, _BLOCK):
+        part = flat[start:start + _BLOCK]
+        scaled = scratch[:part.size]
+        np.multiply(part, scale, out=scaled)
+        smallest, largest = scaled.min(), scaled.max()
+        if low < smallest and largest < high:  # False for NaN
+            np.copyto(out[start:start + part.size], scaled, casting="unsafe")
+            continue
+        block_finite = bool(np.isfinite(smallest) and np.isfinite(largest))
+        finite = finite and block_finite
+        # NaN/inf have no raw value (the boundary rejects them): no cast warnings for them
+        with np.errstate(invalid="ignore") if not block_finite else nullcontext():
+            out[start:start + part.size] = _wrap_scaled(scaled.copy(), t, signed, dtype)
+    return out.reshape(arr.shape), finite
+
+
+def _fixed_to_raw_whole(values: np.ndarray, t: AlloType, signed: bool, dtype) -> np.ndarray:
     if container_bits(t.bits) > 64:
         raws = [fixed_scalar_to_raw(float(v) if not isinstance(v, (int, np.integer)) else int(v), t)
                 for v in np.asarray(values).reshape(-1).tolist()]
         return int_to_bytes_array(np.array(raws, dtype=object).reshape(np.shape(values)),
-                                  t.bits, signed, numpy_dtype(t, storage=True))
-    dtype = numpy_dtype(t, storage=True)
+                                  t.bits, signed, dtype)
     raw = np.multiply(np.asarray(values, dtype=np.float64), 2.0 ** t.fracs)
+    return _wrap_scaled(raw, t, signed, dtype)
+
+
+def _wrap_scaled(raw: np.ndarray, t: AlloType, signed: bool, dtype) -> np.ndarray:
+    """Scaled float64 values (modified in place) → truncated and wrapped raw values."""
     np.trunc(raw, out=raw)
     if t.bits <= 52:  # fast path: every wrapped value is an exact float64 integer
         if raw.size and (raw.min() <= -2.0 ** 62 or raw.max() >= 2.0 ** 62):
@@ -125,7 +206,9 @@ def raw_to_fixed(raw: np.ndarray, t: AlloType) -> np.ndarray:
         ints = bytes_array_to_ints(raw, is_signed(t))
         values = np.array([float(Fraction(v, 1 << t.fracs)) for v in ints], dtype=np.float64)
         return values.reshape(raw.shape)
-    return np.ldexp(raw.astype(np.float64), -t.fracs)
+    # one pass: the int → float64 cast happens inside the multiplication's loop (exact: a
+    # power-of-two scale of the rounded integer, as ldexp)
+    return np.multiply(raw, 2.0 ** -t.fracs, dtype=np.float64)
 
 
 def wrap_int_array(arr: np.ndarray, t: AlloType, dtype: np.dtype) -> np.ndarray:
@@ -136,12 +219,10 @@ def wrap_int_array(arr: np.ndarray, t: AlloType, dtype: np.dtype) -> np.ndarray:
         return out
     unsigned_view = out.view(f"u{dtype.itemsize}")
     unsigned_view &= np.array((1 << bits) - 1, dtype=unsigned_view.dtype)
-    if isinstance(t, (Int, Fixed)):
+    if isinstance(t, (Int, Fixed)):  # sign-extend: (x ^ sign) - sign, modulo the container
         sign = np.array(1 << (bits - 1), dtype=unsigned_view.dtype)
-        fill = np.array(((1 << (dtype.itemsize * 8)) - 1) ^ ((1 << bits) - 1),
-                        dtype=unsigned_view.dtype)
-        negative = (unsigned_view & sign) != 0
-        unsigned_view[negative] |= fill
+        unsigned_view ^= sign
+        unsigned_view -= sign
     return out
 
 

@@ -103,9 +103,9 @@ class Operators(Part):
         cls = {"+": arith_d.AddIOp, "-": arith_d.SubIOp, "*": arith_d.MulIOp,
                "//": arith_d.FloorDivSIOp, "/": arith_d.DivSIOp, "%": arith_d.RemSIOp}[op]
         out = Val(op_result(cls(x, y)), index_t)
-        la, lb = linear_form(a), linear_form(b)
-        if op in ("+", "-") and la is not None and lb is not None:
-            out.extra["linear"] = la + lb if op == "+" else la - lb
+        combined = _linear_combination(op, a, b)
+        if combined is not None:
+            out.extra["linear"] = combined
         return out
 
     def _rule(self, op, a, b):
@@ -128,14 +128,18 @@ class Operators(Part):
         if op == "**":
             return self.float_binary(op, a, b, rt)
         if op == "*":
-            return self.int_mul(a, b, ta, tb, rt)
+            out = self.int_mul(a, b, ta, tb, rt)
+            combined = None if rt.is_fixed else _linear_combination(op, a, b)
+            if combined is not None:
+                out.extra["linear"] = combined
+            return out
         if op == "/" and rt.is_fixed:
             return self.fixed_div(a, b, ta, tb, rt)
         x, y = materialize(a, rt), materialize(b, rt)
         out = self._int_arith(op, x, y, rt)
-        la, lb = linear_form(a), linear_form(b)
-        if op in ("+", "-") and la is not None and lb is not None and not rt.is_fixed:
-            out.extra["linear"] = la + lb if op == "+" else la - lb
+        combined = None if rt.is_fixed else _linear_combination(op, a, b)
+        if combined is not None:
+            out.extra["linear"] = combined
         return out
 
     def _int_arith(self, op, x, y, rt) -> Val:
@@ -331,3 +335,22 @@ class Operators(Part):
         if t.is_float:
             return t
         return float32 if (t.bits <= 32 and not isinstance(t, Index)) or isinstance(t, Index) else float64
+
+
+def _linear_combination(op: str, a: Val, b: Val):
+    """The linear form of ``a op b`` for ``+``, ``-`` and ``*`` by a constant, or ``None``.
+
+    It lets a bit slice ``x[p * 8:p * 8 + 8]`` know its width (``hi - lo``) when ``p`` is a
+    run-time value: both bounds are ``8·p + c`` over the same key ``p``."""
+    la, lb = linear_form(a), linear_form(b)
+    if la is None or lb is None:
+        return None
+    if op == "+":
+        return la + lb
+    if op == "-":
+        return la - lb
+    if op == "*" and not lb.coeffs:
+        return la.scaled(lb.const)
+    if op == "*" and not la.coeffs:
+        return lb.scaled(la.const)
+    return None

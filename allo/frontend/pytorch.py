@@ -294,7 +294,8 @@ def translate_model(model, example_inputs, op_dtypes=None, weights_as_args=False
     warn_training(model)
     gm, n_inputs = trace_model(model, inputs, leaf_modules)
     record_values(gm, inputs)
-    return Translator(gm, inputs, n_inputs, op_dtypes or {}, weights_as_args).run()
+    return Translator(gm, inputs, n_inputs, op_dtypes or {}, weights_as_args,
+                      leaf_modules).run()
 
 
 def scalar_value(x: Any) -> bool:

@@ -62,7 +62,7 @@ def _cat(tr, tensors, dim=0):
     if not first:
         raise tr.unsupported("cat of constants only")
     dtype = first[0].dtype
-    items = [Tensor(tr.operand(v, dtype, call_arg=True), _shape(v), dtype) for v in values]
+    items = [Tensor(tr.operand(v, dtype), _shape(v), dtype) for v in values]
     rank = len(items[0].shape)
     axis = _rank_dim(dim, rank)
     if len(items) == 2 and rank == 3 and axis == 1:

@@ -63,6 +63,10 @@ def translate_node(tr, node):
     kwargs = tr.map_args(dict(node.kwargs))
     if node.op == "call_module":
         module = tr.gm.get_submodule(node.target)
+        if tr.leaf_classes and isinstance(module, tr.leaf_classes):
+            from .pytorch_leaves import translate_leaf  # noqa: PLC0415 - it imports this module
+
+            return translate_leaf(tr, module, node.target, node, args, kwargs)
         for cls_name, handler in MODULE_HANDLERS:
             cls = getattr(tr.torch.nn, cls_name)
             # a subclass counts only while it keeps the class's forward
@@ -219,11 +223,11 @@ def _linear(tr, x, weight, bias=None, fx_name=""):
     x = tr.tensor(x)
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
-    xs, ws = tr.operand(x, tx), tr.operand(weight, tw, call_arg=True)
+    xs, ws = tr.operand(x, tx), tr.operand(weight, tw)
     out_shape = (*x.shape[:-1], n)
     if bias is None:
         return tr.bind(f"{DSL}.linear({xs}, {ws})", out_shape, to, declare=True)
-    bs = tr.operand(bias, to, call_arg=True)
+    bs = tr.operand(bias, to)
     if len(x.shape) == 2:
         return tr.kernel("linear2d", [tx, tw, to, x.shape[0], n, k], [xs, ws, bs], out_shape, to)
     if len(x.shape) == 3:
@@ -329,12 +333,12 @@ def _batch_norm_module(tr, module, name, x):
         raise tr.unsupported(f"{type(module).__name__} on a {rank}-D input")
     ty = tr.dtype_for(kind)
     channels = x.shape[1]
-    gamma = tr.operand(tr.module_weight(name, "weight"), ty, call_arg=True) \
+    gamma = tr.operand(tr.module_weight(name, "weight"), ty) \
         if module.weight is not None else _filled(tr, channels, 1.0, ty)
-    beta = tr.operand(tr.module_weight(name, "bias"), ty, call_arg=True) \
+    beta = tr.operand(tr.module_weight(name, "bias"), ty) \
         if module.bias is not None else _filled(tr, channels, 0.0, ty)
-    mean = tr.operand(tr.module_weight(name, "running_mean"), ty, call_arg=True)
-    var = tr.operand(tr.module_weight(name, "running_var"), ty, call_arg=True)
+    mean = tr.operand(tr.module_weight(name, "running_mean"), ty)
+    var = tr.operand(tr.module_weight(name, "running_var"), ty)
     args = [tr.operand(x, ty), gamma, beta, literal(float(module.eps)), mean, var]
     return tr.kernel(kind, [ty, *x.shape], args, x.shape, ty)
 
@@ -356,13 +360,13 @@ def _conv2d_module(tr, module, name, x):
     ty = tr.dtype_for("conv2d")
     weight = tr.module_weight(name, "weight")
     cout, cin, kh, kw = weight.shape if isinstance(weight, Tensor) else weight.array.shape
-    bias = tr.operand(tr.module_weight(name, "bias"), ty, call_arg=True) \
+    bias = tr.operand(tr.module_weight(name, "bias"), ty) \
         if module.bias is not None else _filled(tr, cout, 0.0, ty)
     shape = tr.out_shape()
     stride = _pair(module.stride)
     inst = [ty, x.shape[0], cin, cout, x.shape[2], x.shape[3], kh, kw, shape[2], shape[3],
             *stride, *pad]
-    args = [tr.operand(x, ty), tr.operand(weight, ty, call_arg=True), bias]
+    args = [tr.operand(x, ty), tr.operand(weight, ty), bias]
     return tr.kernel("conv2d", inst, args, shape, ty)
 
 

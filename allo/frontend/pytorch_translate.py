@@ -50,8 +50,10 @@ def has_runtime(value) -> bool:
 class Translator:
     """Translate the nodes of ``gm`` (values recorded by :func:`record_values`) in order."""
 
-    def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool):
+    def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool,
+                 leaf_modules=()):
         self.torch = import_torch()
+        self.leaf_classes = tuple(leaf_modules or ())
         self.gm = gm
         self.inputs = inputs
         self.n_inputs = n_inputs
@@ -285,11 +287,11 @@ class Translator:
             self.const_names[id(const)] = entry
         return entry[0]
 
-    def operand(self, value, dtype: AlloType | None = None, call_arg: bool = False) -> str:
+    def operand(self, value, dtype: AlloType | None = None) -> str:
         """Source text of ``value`` used as an operand, converted to ``dtype`` when given.
 
-        A constant passed to a kernel call (``call_arg``) is bound to a local array first, as
-        the HLS C++ of a constant global cannot be passed to a non-const parameter.
+        A constant of its natural type is the global itself, also as a kernel-call argument
+        (no copy into a local array).
         """
         if isinstance(value, Tensor):
             if dtype is None or value.dtype == dtype:
@@ -302,7 +304,7 @@ class Translator:
             natural = numpy_allo_dtype(value.array.dtype)
             if dtype is None:
                 dtype = natural
-            if natural == dtype and not call_arg:
+            if natural == dtype:
                 return name
             key = (name, str(dtype))
             if key not in self.converted:

@@ -11,7 +11,8 @@ and ``data_drain`` empties the far edges into ``A_drain``/``B_drain``.
 
 As plain kernels the FIFOs are arrays and the PEs run one after another; ``schedule_systolic``
 makes the hardware structure explicit (partitions, pipelining, ``unfold`` of the PE grid into
-one function per PE). Turning the FIFO arrays into streams (``s.to``) is not part of it yet.
+one function per PE, and ``s.to`` in systolic mode turning ``A_fifo``/``B_fifo`` into arrays of
+FIFOs between neighbouring PEs).
 
 >>> import numpy as np, allo
 >>> from allo.ir.types import int8, int32
@@ -85,7 +86,8 @@ def systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
 
 def schedule_systolic(s):
     """Partition the local tiles, pipeline the loads/stores and each PE's reduction, fuse the
-    tile loops and unfold the PE grid into one function per PE."""
+    tile loops, unfold the PE grid into one function per PE and stream ``A_fifo`` (along
+    the PE rows, depth ``Mt+1``) and ``B_fifo`` (along the columns, depth ``Nt+1``)."""
     return schedule_systolic_instance(s, s.top_func_name, "systolic_tile", "PE_kernel")
 
 
@@ -100,8 +102,75 @@ def schedule_systolic_instance(s, top: str, tile: str, pe: str):
     s.pipeline(f"{top}:sj")
     s.fuse(f"{top}:mi", f"{top}:ni")
     s.pipeline(f"{pe}:k")
-    s.unfold(f"{tile}:PE", [0, 1])
+    stream_pe_grid(s, tile)
     return s
 
 
+def stream_pe_grid(s, tile: str) -> None:
+    """Unfold stage ``PE`` of ``tile`` (one function per PE) and turn its ``A_fifo``/``B_fifo``
+    into arrays of FIFOs between neighbouring PEs (``s.to`` in systolic mode)."""
+    pe_axes = s.unfold(f"{tile}:PE", [0, 1])
+    rows, cols = _fifo_rows(s, tile, "A_fifo"), _fifo_rows(s, tile, "B_fifo")
+    s.to(f"{tile}:A_fifo", pe_axes, axis=1, depth=rows + 1)
+    s.to(f"{tile}:B_fifo", pe_axes, axis=0, depth=cols + 1)
+
+
+def _fifo_rows(s, func: str, name: str) -> int:
+    """The first extent of the local ``name`` of ``func``: ``Mt`` for ``A_fifo[Mt, Nt+1, K]``,
+    the PE columns for ``B_fifo``."""
+    return s._state.buffers(func)[name].value.type.shape[0]
+
+
+@type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "Kt")
+def cascaded_systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
+    """``C = A·B`` with the reduction cut into ``K // Kt`` slices (``K % Kt == 0``): per output
+    tile, stage ``cascade`` (loop ``kc``) runs one ``Mt×Nt×Kt`` :func:`systolic_tile` per slice
+    and adds its result ``local_C`` into ``acc`` (loops ``ui, uj``), the next tile of the cascade
+    continuing from there; ``acc`` is cleared (``zi, zj``) and stored (``sj, si``) per tile.
+    Integer results equal :func:`systolic`'s; floats differ only by the summation order."""
+    local_A: TyA[Mt, Kt]
+    local_B: TyB[Kt, Nt]
+    local_C: TyC[Mt, Nt]
+    acc: TyC[Mt, Nt]
+    for mi, ni in allo.grid(M // Mt, N // Nt, name="outer_tile"):
+        for zi, zj in allo.grid(Mt, Nt):
+            acc[zi, zj] = 0
+        for kc in range(K // Kt, name="cascade"):
+            for ak, ai in allo.grid(Kt, Mt):
+                local_A[ai, ak] = A[mi * Mt + ai, kc * Kt + ak]
+            for bk, bj in allo.grid(Kt, Nt):
+                local_B[bk, bj] = B[kc * Kt + bk, ni * Nt + bj]
+            systolic_tile[TyA, TyB, TyC, Kt, Mt, Nt](local_A, local_B, local_C)
+            for ui, uj in allo.grid(Mt, Nt):
+                acc[ui, uj] += local_C[ui, uj]
+        for sj, si in allo.grid(Nt, Mt):
+            C[mi * Mt + si, ni * Nt + sj] = acc[si, sj]
+
+
+def schedule_cascaded_systolic(s):
+    """As :func:`schedule_systolic`, plus a partitioned ``acc`` and pipelined clear (``zi``)
+    and accumulation (``ui``) loops."""
+    top = s.top_func_name
+    s.partition(f"{top}:acc", dim=0)
+    s.pipeline(f"{top}:zi")
+    s.pipeline(f"{top}:ui")
+    return schedule_systolic_instance(s, top, "systolic_tile", "PE_kernel")
+
+
 KERNEL2SCHEDULE[systolic] = schedule_systolic
+KERNEL2SCHEDULE[cascaded_systolic] = schedule_cascaded_systolic
+
+# the packed and int8 DSP-packed variants live in their own module (which imports this one);
+# they are reachable from here too, resolved on first access
+_PACKED_NAMES = ("PE_kernel_int8x2", "int8xint8_mat_vec", "packed_int8xint8_systolic",
+                 "packed_systolic", "pe_kernel", "schedule_int8xint8_mat_vec",
+                 "schedule_packed_int8xint8_systolic", "schedule_packed_systolic",
+                 "schedule_systolic_tile_int8xint8", "systolic_tile_int8xint8")
+
+
+def __getattr__(name: str):
+    if name in _PACKED_NAMES:
+        from . import systolic_packed  # noqa: PLC0415 - it imports this module
+
+        return getattr(systolic_packed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

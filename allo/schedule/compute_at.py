@@ -23,7 +23,7 @@ from ..mlir_utils import constant_bounds, trip_count
 from . import rewrite as tf
 from .args import LoopRef
 from .diagnostics import schedule_error
-from .legality import path_between
+from .legality import fifo_accessed_in, path_between
 from .processors import Loop
 from .registry import primitive
 
@@ -85,6 +85,11 @@ def _plan(prod: LoopRef, cons: LoopRef) -> ComputeAtPlan:
     if stages.index(prod.stage) > stages.index(cons.stage):
         raise _fail(cons, f"producer stage {prod.stage.name} must come before consumer stage "
                           f"{cons.stage.name}")
+    fifo = fifo_accessed_in(prod.stage.root.op)
+    if fifo is not None:
+        raise _fail(prod, f"stage {prod.stage.name} accesses the FIFO {fifo} as a dataflow "
+                          f"process of its own; merging it into {cons.stage.name} would remove "
+                          f"that process (apply compute_at before s.to)")
     depth = cons.node.depth
     if prod.node.depth != depth:
         raise _fail(prod, f"producer loop {prod.name} is at depth {prod.node.depth} but the "

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from .._mlir import ir
 from ..analysis.dependence import collect_accesses, conflicting_pairs, reversed_direction
+from ..analysis.layout import is_stream_type
 from ..analysis.loops import LoopNode, enclosing_loops
 from ..analysis.reductions import Reduction, family_of, find_reduction
 from ..errors import DependenceError
+from ..mlir_utils import walk_ops
 from .args import LoopRef
 from .diagnostics import schedule_error
+
+_ACCESS_OPS = ("affine.load", "affine.store", "memref.load", "memref.store")
 
 
 def path_between(outer: LoopNode, inner: LoopNode) -> list[LoopNode] | None:
@@ -114,3 +119,17 @@ def _buffer_name(access) -> str:
     if hasattr(owner, "attributes") and "name" in owner.attributes:
         return owner.attributes["name"].value
     return "<unnamed>"
+
+
+def fifo_accessed_in(root) -> str | None:
+    """The name of a FIFO (stream-typed buffer, §4.1) that a load or store inside ``root``
+    accesses, else ``None``. Loop primitives that would change the order of its accesses, or
+    merge its producer or consumer into another process, refuse such loops."""
+    for op in walk_ops(root):
+        if op.name not in _ACCESS_OPS:
+            continue
+        memref = op.operands[1] if op.name.endswith("store") else op.operands[0]
+        if is_stream_type(memref.type):
+            key = "from" if op.name.endswith("load") else "to"
+            return ir.StringAttr(op.attributes[key]).value if key in op.attributes else "?"
+    return None

@@ -17,7 +17,7 @@ from .handles import LoopHandle
 from .args import LoopRef
 from .diagnostics import schedule_error
 from .distribute import apply_distribution, plan_distribution
-from .legality import check_permutation_legal, path_between
+from .legality import check_permutation_legal, fifo_accessed_in, path_between
 from .processors import Bool, Loop, Loops, NonNegativeInt, PositiveInt
 from .registry import primitive
 
@@ -132,11 +132,25 @@ def reorder(state, *loops: LoopRef) -> None:
                                  f"loop {node.name} has run-time bounds or carries values; "
                                  f"only affine loops can be reordered", func=refs[0].func,
                                  loop=f"{refs[0].stage.name}.{node.name}")
+    if [id(n) for n in new_order] != [id(n) for n in chain]:
+        _refuse_reordered_fifo(refs[0], chain[0])
     plan = plan_distribution(refs[0], chain, "reorder")
     check_permutation_legal(refs[0], chain, new_order, "reorder")
     apply_distribution(plan, _loop_names(refs[0]))
     if [id(n) for n in new_order] != [id(n) for n in chain]:
         _rewrite_permutation(chain, new_order)
+
+
+def _refuse_reordered_fifo(ref: LoopRef, outermost: LoopNode) -> None:
+    """A FIFO is read and written in row-major order (§4.1): permuting loops that access one
+    would read the elements in another order than they were written."""
+    fifo = fifo_accessed_in(outermost.op)
+    if fifo is not None:
+        raise schedule_error(
+            ScheduleError, "reorder",
+            f"the loops access the FIFO {fifo}, which must be accessed in row-major order; "
+            f"reordering them would change the order of its elements",
+            func=ref.func, loop=ref.label)
 
 
 def _loop_names(ref: LoopRef) -> set[str]:

@@ -24,24 +24,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .._mlir import affine_d, ir, memref_d
+from .._mlir import ir, memref_d
 from ..analysis.fifo_depth import DepthDecision, fallback_depth, fifo_depth
 from ..analysis.layout import (CALL_RESULT, FUNC_RESULT, GLOBAL, LOCAL, PARAM, VIEW,
                                AliasGraph, decode_layout, is_stream_type, retype_class)
-from ..analysis.stream_access import (Access, Process, Timing, before, process_accesses,
+from ..analysis.stream_access import (Access, Timing, before, process_accesses,
                                       processes)
 from ..errors import LoopNotFoundError, ScheduleError
 from . import rewrite as tf
-from .args import BufferRef, FuncRef, alias_graph, forget, resolve_function
+from .args import BufferRef, FuncRef, alias_graph, forget, resolve_buffer, resolve_function
 from .diagnostics import schedule_error
 from .handles import MockBuffer
-from .processors import Buffer, Processor
+from .processors import ArgScope, Buffer, Processor
+from .stream_results import check_call_result, result_to_parameter
+from .stream_fork import (SPLIT_ATTR, build_splitter, is_splitter_call, producer_param_tags,
+                          splitter_name, splitter_tags)
 from .registry import primitive
 
 PRIM = "to"
 CONSUMERS_ATTR = "allo.stream_to"  # on a FIFO's alloc: the dst names it was streamed to
 ORIGIN_ATTR = "allo.stream_of"  # on a fork FIFO X_k / X_src: the buffer it was forked from
-SPLIT_ATTR = "allo.stream_split"  # on a splitter stage: the buffer it forks
 
 
 @dataclass(eq=False)
@@ -130,7 +132,21 @@ def _find_dst(func: FuncRef, procs: list, dst, label: str) -> tuple:
         raise _fail(f"{dst} does not access {label}", label)
     raise schedule_error(LoopNotFoundError, PRIM,
                          f"no stage or called function named {dst} in {func.name}; "
-                         f"stages and calls: {', '.join(names) or '(none)'}", buffer=label)
+                         f"stages and calls: {', '.join(names) or '(none)'}"
+                         f"{_instance_hint(dst, names)}", buffer=label)
+
+
+def _instance_hint(dst: str, names: list) -> str:
+    """Name the instances of ``dst`` (``consume_k0`` for ``consume``) a call site uses:
+    instances are addressed by their own name (schedule.md §1.3, §6.2)."""
+    if ":" in dst:  # "k0:drain": an id spelled as a prefix; the instance is drain_k0
+        ident, _, base = dst.partition(":")
+        if f"{base}_{ident}" in names:
+            return f"; the instance of {base} with id {ident} is named {base}_{ident}"
+    instances = [n for n in dict.fromkeys(names) if n.startswith(f"{dst}_")]
+    if not instances:
+        return ""
+    return f"; instances of {dst} are addressed by their names: {', '.join(instances)}"
 
 
 def _fifo_values(func: FuncRef, base) -> list:
@@ -227,6 +243,9 @@ def _check_class(state, ref: BufferRef, label: str) -> None:
             continue
         if member.kind == VIEW:
             raise _fail(f"{label} is accessed through a view in function {member.func}", label)
+        if member.kind == FUNC_RESULT and member.func == ref.func:
+            raise _fail(f"{label} is returned by {ref.func}; a FIFO cannot leave the "
+                        f"function that declares it (return a copy)", label)
         what = {LOCAL: "the buffer", CALL_RESULT: "the call result",
                 FUNC_RESULT: "the result", GLOBAL: "the global"}.get(member.kind, "")
         raise _fail(f"{label} shares its function parameters with {what} {member.display}, "
@@ -308,75 +327,86 @@ def _apply_fork(state, plan: StreamPlan) -> None:
     ref = plan.buffer
     proc, acc = plan.producer
     if proc.kind == "call":
-        proc, acc = _make_splitter(state, plan)
-    fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
-    _add_consumer(fifo, plan.dst)
-    store = acc.ops[0]
-    with ir.InsertionPoint(store), store.location:
-        clone = store.clone()
-    clone.move_after(store)
-    clone.operands[1] = fifo.result
-    if "to" in clone.attributes:
-        clone.attributes["to"] = ir.StringAttr.get(plan.name)
+        _fork_function_producer(state, plan, proc.op)
+    else:  # a producer stage writes each element to every FIFO itself
+        fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
+        _add_consumer(fifo, plan.dst)
+        store = acc.ops[0]
+        with ir.InsertionPoint(store), store.location:
+            clone = store.clone()
+        clone.move_after(store)
+        clone.operands[1] = fifo.result
+        if "to" in clone.attributes:
+            clone.attributes["to"] = ir.StringAttr.get(plan.name)
+    fifo = _fifo_named(plan.func, ref, plan.name)
     cproc, cacc = plan.consumer
     if cproc.kind == "call":
         for k, operand in enumerate(cproc.op.operands):
             if operand == ref.value:
-                cproc.op.operands[k] = fifo.result
+                cproc.op.operands[k] = fifo
         graph = AliasGraph(state.module, state.func_args)
-        members = graph.class_of(graph.node_of_value(fifo.result))
-        retype_class(graph, members, lambda t: fifo.result.type)
+        members = graph.class_of(graph.node_of_value(fifo))
+        retype_class(graph, members, lambda t: fifo.type)
     else:
         load = cacc.ops[0]
-        load.operands[0] = fifo.result
+        load.operands[0] = fifo
         if "from" in load.attributes:
             load.attributes["from"] = ir.StringAttr.get(plan.name)
 
 
-def _make_splitter(state, plan: StreamPlan) -> tuple:
-    """Producer call → it writes ``X_src``; a stage ``X_split`` copies that into ``X``."""
+def _fifo_named(func: FuncRef, ref: BufferRef, name: str):
+    for value in _fifo_values(func, ref):
+        if _alloc_name(value.owner) == name:
+            return value
+    raise AssertionError(f"FIFO {name} was just created")  # unreachable
+
+
+def _fork_function_producer(state, plan: StreamPlan, call) -> None:
+    """A function producer: its call writes ``X_src``; the splitter function copies that
+    into ``X``, ``X_1``, ... (rebuilt with one more output at each fork)."""
     ref = plan.buffer
-    call = plan.producer[0].op
-    depth = ir.MemRefType(ref.value.type)
-    src = _new_fifo(ref, f"{ref.name}_src", stream_depth(depth), ref.name)
-    for k, operand in enumerate(call.operands):
-        if operand == ref.value:
-            call.operands[k] = src.result
-    shape = list(ir.MemRefType(ref.value.type).shape)
-    point = ir.InsertionPoint(call)
-    loops, ivs = [], []
-    for d, extent in enumerate(shape):
-        attrs = {"loop_name": tf.str_attr(f"{ref.name}_s{d}")}
-        if d == 0:
-            attrs["op_name"] = tf.str_attr(f"{ref.name}_split")
-            attrs[SPLIT_ATTR] = tf.str_attr(ref.name)
-        loop = tf.new_affine_for(ir.AffineMap.get_constant(0), [], ir.AffineMap.get_constant(extent),
-                                 [], 1, attrs, call.location, point)
-        loops.append(loop)
-        ivs.append(loop.regions[0].blocks[0].arguments[0])
-        point = ir.InsertionPoint.at_block_terminator(loop.regions[0].blocks[0])
-    loops[0].move_after(call)
-    ident = ir.AffineMap.get_identity(len(shape))
-    with point, call.location:
-        load = affine_d.AffineLoadOp(ir.MemRefType(ref.value.type).element_type, src.result,
-                                     ivs, ident)
-        load.operation.attributes["from"] = ir.StringAttr.get(f"{ref.name}_src")
-        if "allo.type" in ref.owner.attributes:
-            load.operation.attributes["allo.type"] = ref.owner.attributes["allo.type"]
-        store = affine_d.AffineStoreOp(load.result, ref.value, ivs, ident)
-        store.operation.attributes["to"] = ir.StringAttr.get(ref.name)
-    graph = AliasGraph(state.module, state.func_args)
-    retype_class(graph, graph.class_of(graph.node_of_value(src.result)),
-                 lambda t: src.result.type)
-    proc = Process("stage", f"{ref.name}_split", loops[0], -1)
-    return proc, Access("write", True, ops=[store.operation])
+    load_type = ref.owner.attributes["allo.type"] if "allo.type" in ref.owner.attributes \
+        else None
+    if is_splitter_call(call):
+        name = ir.FlatSymbolRefAttr(call.attributes["callee"]).value
+        tags = splitter_tags(state, call)
+        state.erase_function(name)
+        src, *outputs = list(call.operands)
+    else:
+        src = _new_fifo(ref, f"{ref.name}_src", stream_depth(ref.value.type), ref.name).result
+        for k, operand in enumerate(call.operands):
+            if operand == ref.value:
+                call.operands[k] = src
+        graph = AliasGraph(state.module, state.func_args)
+        retype_class(graph, graph.class_of(graph.node_of_value(src)), lambda t: src.type)
+        tags = producer_param_tags(state, call, src)
+        name = splitter_name(state, plan.func.name, ref.name)
+        outputs = [ref.value]
+    fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
+    _add_consumer(fifo, plan.dst)
+    build_splitter(state, plan.func.op, ref.name, src, outputs + [fifo.result], tags, name,
+                   call, load_type)
+    if is_splitter_call(call):
+        call.erase()
 
 
 # --------------------------------------------------------------------------- primitive
 
 
+class StreamDestination(Processor):
+    """``dst`` of ``to``: a stage name (kept by composition), a called function's name
+    (renamed by composition like any function, ``consume`` -> ``consume_k0``), or the axes
+    ``unfold`` returned (systolic mode: plain values)."""
+
+    def functions(self, value, scope: ArgScope) -> list[str]:
+        return [value] if isinstance(value, str) and value in scope.functions else []
+
+    def rename(self, value, mapping: dict, scope: ArgScope):
+        return mapping.get(value, value) if isinstance(value, str) else value
+
+
 @primitive("to", keeps=("alias", "buffers", "functions"), args=dict(
-    target=Buffer(array=True), dst=Processor(), axis=Processor(), depth=Processor()))
+    target=Buffer(array=True), dst=StreamDestination(), axis=Processor(), depth=Processor()))
 def to(state, target: BufferRef, dst, axis=None, depth=-1):
     """Stream ``target`` to ``dst`` through a FIFO of ``depth``; the producer and consumer
     then run concurrently.
@@ -411,8 +441,23 @@ def to(state, target: BufferRef, dst, axis=None, depth=-1):
         forget(state, "alias")
         forget(state, "buffers")
         return apply_systolic(state, plan)
+    if ref.owner is not None and ref.owner.name == "func.call":
+        return _stream_call_result(state, ref, dst, depth)
     plan = plan_stream(state, ref, dst, depth)
     return apply_stream(state, plan)
+
+
+def _stream_call_result(state, ref: BufferRef, dst, depth) -> MockBuffer:
+    """``Q = make(P)`` streamed: ``make`` first writes ``Q`` as an output parameter
+    (:mod:`.stream_results`); the usual check then runs on that program, in a transaction
+    so that a refusal leaves the program as it was."""
+    _check_depth(depth, f"{ref.func}:{ref.name}")
+    result = check_call_result(state, ref)
+    with state.transaction():
+        result_to_parameter(state, result)
+        converted = resolve_buffer(state, MockBuffer(ref.func, ref.name), PRIM)
+        plan = plan_stream(state, converted, dst, depth)
+        return apply_stream(state, plan)
 
 
 # --------------------------------------------------------------------------- build check

@@ -79,3 +79,43 @@ def test_two_dimensional_nests():
         module = ir.Module.parse(text)
         # the diagonal of b is not the whole of it; %j + %i - %j folds to %i
         assert fully_written_params(list(module.body.operations)[0]) == {0, 2}
+
+
+def test_writes_through_calls():
+    """A call that always runs covers what its callee fully writes (a region handing an
+    output to the instance producing it); partial callees and recursion prove nothing."""
+    text = """
+    func.func @fill(%a: memref<4xi32>) {
+      %c = arith.constant 1 : i32
+      affine.for %i = 0 to 4 {
+        affine.store %c, %a[%i] : memref<4xi32>
+      }
+      return
+    }
+    func.func @half(%a: memref<4xi32>) {
+      %c = arith.constant 1 : i32
+      affine.for %i = 0 to 2 {
+        affine.store %c, %a[%i] : memref<4xi32>
+      }
+      return
+    }
+    func.func @again(%a: memref<4xi32>) {
+      call @again(%a) : (memref<4xi32>) -> ()
+      return
+    }
+    func.func @top(%x: memref<4xi32>, %y: memref<4xi32>, %z: memref<4xi32>,
+                   %w: memref<4xi32>) {
+      call @fill(%x) : (memref<4xi32>) -> ()
+      call @half(%y) : (memref<4xi32>) -> ()
+      call @again(%z) : (memref<4xi32>) -> ()
+      %b = arith.constant 0 : index
+      scf.for %i = %b to %b step %b {
+        func.call @fill(%w) : (memref<4xi32>) -> ()
+      }
+      return
+    }"""
+    with new_context():
+        module = ir.Module.parse(text)
+        top = [op for op in module.body.operations
+               if ir.StringAttr(op.attributes["sym_name"]).value == "top"][0]
+        assert fully_written_params(top) == {0}

@@ -23,9 +23,11 @@ def test_weight_stationary_gemm(tmp_path):
                  str(tmp_path / "ws.prj"))
 
 
-def test_daisy_chain_gemm():
+@pytest.mark.csim
+def test_daisy_chain_gemm(tmp_path):
     A, B = _ints((m.DM, m.DK)), _ints((m.DK, m.DN))
-    check_design(m.daisy_chain, [A, B, np.zeros((m.DM, m.DN), np.int32)], {2: A @ B}, None)
+    check_design(m.daisy_chain, [A, B, np.zeros((m.DM, m.DN), np.int32)], {2: A @ B},
+                 str(tmp_path / "daisy.prj"))
 
 
 @pytest.mark.csim
@@ -34,9 +36,11 @@ def test_ping_pong_gemm(tmp_path):
     check_design(m.ping_pong, [A, B, np.zeros_like(A)], {2: A @ B}, str(tmp_path / "pp.prj"))
 
 
-def test_cooperative_gemv():
+@pytest.mark.csim
+def test_cooperative_gemv(tmp_path):
     A, X = _ints((m.GR, m.GC)), _ints(m.GC)
-    check_design(m.coop_gemv, [A, X, np.zeros(m.GR, np.int32)], {2: A @ X}, None)
+    check_design(m.coop_gemv, [A, X, np.zeros(m.GR, np.int32)], {2: A @ X},
+                 str(tmp_path / "gemv.prj"))
 
 
 @pytest.mark.csim

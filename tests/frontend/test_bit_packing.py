@@ -11,7 +11,7 @@ arithmetic on Python integers; it must agree bit for bit, and equal the plain pr
 import numpy as np
 
 import allo
-from allo.ir.types import UInt, int4, int8, int16, int32
+from allo.ir.types import UInt, index, int4, int8, int16, int32
 
 from helpers import check_csim
 
@@ -147,3 +147,24 @@ def test_every_int8_by_int4_pair_of_products():
     np.testing.assert_array_equal(hi, a.astype(np.int16) * b1)
     for t in range(0, COMBOS, 997):  # the Python model of the packed step agrees as well
         assert packed_step(int(a[t]), int(b0[t]), int(b1[t])) == (int(lo[t]), int(hi[t]))
+
+
+def lane_of(word: int32, p: index) -> int8:
+    # p is a run-time index parameter: the width is still hi - lo = 8
+    return word[p * 8:p * 8 + 8]
+
+
+def unpack_lanes(X: int32[4]) -> int8[4, 4]:
+    Y: int8[4, 4]
+    for i in range(4):
+        for p in range(4):
+            Y[i, p] = lane_of(X[i], p)
+    return Y
+
+
+def test_bit_slice_at_a_run_time_offset_with_a_constant_width():
+    X = np.array([0x01020304, -1, 0x7F80FF00, 12345678], np.int32)
+    expected = X.view(np.int8).reshape(4, 4)  # little-endian lanes
+    s = allo.customize(unpack_lanes)
+    np.testing.assert_array_equal(s.build()(X), expected)
+    check_csim(s, X)

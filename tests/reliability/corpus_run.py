@@ -18,12 +18,13 @@ from corpus_case import Case, MissingLocation, check_outcome, python_supports
 def all_cases() -> list[Case]:
     """Every corpus case, in a stable order (names are unique)."""
     import corpus_schedule
+    import corpus_streams
     import corpus_syntax
     import corpus_types
     import corpus_runtime
 
     cases = (corpus_syntax.CASES + corpus_types.CASES + corpus_schedule.CASES
-             + corpus_runtime.CASES)
+             + corpus_streams.CASES + corpus_runtime.CASES)
     names = [case.name for case in cases]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

@@ -172,6 +172,24 @@ s = allo.customize(chain)
 s.compose(sa)
 """
 
+# fuzz case 556 of seed 7: two producers computed at a shifted recurrence, then fused
+FUSED_RECURRENCE = """
+def rec(A: int32[4, 5], B: int32[4, 5]) -> int32[4, 5]:
+    for i0, j0 in allo.grid(4, 5, name="S0"):
+        B[i0, j0] = A[i0, j0] % 4
+    for i1, j1 in allo.grid(4, 5, name="S1"):
+        B[i1, j1] += A[i1, j1] - 3
+    X2: int32[4, 5] = 1
+    for i2, j2 in allo.grid(3, 4, name="S2"):
+        X2[i2, j2 + 1] = X2[i2, j2] + (A[i2, j2] >> 1)
+    return X2
+
+s = allo.customize(rec)
+s.compute_at("j1", "j2")
+s.compute_at("j0", "j2")
+s.fuse("i2", "j2")
+"""
+
 
 def sched(name: str, kernel: str, call: str, expect: str = SCH, fragment: str = "",
           setup: str = "", **flags) -> Case:
@@ -216,6 +234,9 @@ LOOPS = [
     sched("fuse_unknown", GEMM, 's.fuse("i", "zz")', LNF),
     sched("fuse_across_stages", TWO_STAGES, 's.fuse("a", "c")'),
     sched("fuse_dynamic_bound", DYNAMIC_NEST, 's.fuse("i", "j")'),
+    sched("fuse_already_fused", FUSED_RECURRENCE, 's.fuse("i2", "j2")', LNF,
+          "loop i2 not found"),
+    sched("build_after_compute_at_and_fuse", FUSED_RECURRENCE, "s.build()", "ok"),
     sched("unroll_negative", GEMM, 's.unroll("k", -1)'),
     sched("unroll_float", GEMM, 's.unroll("k", 1.5)'),
     sched("unroll_string_factor", GEMM, 's.unroll("k", "all")'),

@@ -11,10 +11,10 @@ import itertools
 
 import numpy as np
 
-from fuzz_program import (AssignScalar, Bin, Call, CallArray, Cast, DeclArray, DeclScalar, If,
+from fuzz_program import (AssignScalar, Bin, Call, CallArray, CallProc, Cast, DeclArray, DeclScalar, If,
                           Kernel,
                           Lit, Load, Logic, Loop, MinMax, Name, Neg, Program, Store, Ternary,
-                          literal_type)
+                          literal_type, stays_index)
 from fuzz_semantics import (BOOL, FLOAT32, INDEX, INT32, Ty, binary, convert, negate, select_common,
                             truthy)
 
@@ -113,8 +113,23 @@ class Interpreter:
             callee = self.program.kernel(stmt.fn)
             result = self.call_array(callee, [frame.arrays[a] for a in stmt.args])
             frame.arrays[stmt.target] = (result, callee.results[0].ty)
+        elif isinstance(stmt, CallProc):
+            self.call_proc(self.program.kernel(stmt.fn), stmt.args, frame)
         else:
             raise TypeError(stmt)
+
+    def call_proc(self, kernel: Kernel, args: tuple, caller: Frame) -> None:
+        """Arrays by reference (the callee's writes are the caller's), scalars by value."""
+        frame = Frame()
+        for param, name in zip(kernel.params, args):
+            if param.shape:
+                array, ty = caller.arrays[name]
+                assert ty == param.ty, "array arguments must have the parameter's element type"
+                frame.arrays[param.name] = (array, ty)
+            else:
+                value, ty = caller.scalars[name]
+                frame.scalars[param.name] = (convert(value, ty, param.ty), param.ty)
+        self.block(kernel.body, frame)
 
     def loop(self, loop: Loop, frame: Frame) -> None:
         if loop.kind == "range":
@@ -147,6 +162,8 @@ class Interpreter:
         if isinstance(expr, Bin):
             left = self.expr(expr.left, frame)
             right = self.expr(expr.right, frame)
+            if stays_index(expr, left[1], right[1]):
+                return binary(expr.op, left[0], INDEX, right[0], INDEX)
             return binary(expr.op, left[0], left[1], right[0], right[1])
         if isinstance(expr, Neg):
             return negate(*self.expr(expr.operand, frame))

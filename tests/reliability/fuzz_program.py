@@ -156,7 +156,15 @@ class CallArray:
     args: tuple
 
 
-Stmt = Union[Store, DeclScalar, AssignScalar, DeclArray, If, Loop, CallArray]
+@dataclass
+class CallProc:
+    """``fn(args...)`` as a statement: ``fn`` writes into array arguments (passed by reference)."""
+
+    fn: str
+    args: tuple
+
+
+Stmt = Union[Store, DeclScalar, AssignScalar, DeclArray, If, Loop, CallArray, CallProc]
 
 
 @dataclass
@@ -223,7 +231,10 @@ class TypeEnv:
         if isinstance(expr, Lit):
             return literal_type(expr.value)
         if isinstance(expr, Bin):
-            return result_type(expr.op, self.type_of(expr.left), self.type_of(expr.right))
+            left, right = self.type_of(expr.left), self.type_of(expr.right)
+            if stays_index(expr, left, right):
+                return INDEX
+            return result_type(expr.op, left, right)
         if isinstance(expr, Neg):
             return rule_neg(self.type_of(expr.operand))
         if isinstance(expr, Logic):
@@ -237,6 +248,30 @@ class TypeEnv:
         if isinstance(expr, Call):
             return self.program.kernel(expr.fn).results[0].ty
         raise TypeError(expr)
+
+
+INDEX_ARITH = ("+", "-", "*", "/", "//", "%")
+
+
+def stays_index(expr: Bin, left: Ty, right: Ty) -> bool:
+    """``index op index`` and ``index op <int literal>`` (either side) are ``index`` for
+    ``+ - * / // %``: the frontend keeps loop-variable arithmetic affine (an ``int32``
+    variable instead of the literal gives ``Int(34)``, language.md §5.3)."""
+    if expr.op not in INDEX_ARITH:
+        return False
+    return ((left.kind == "index" and (right.kind == "index" or is_int_constant(expr.right)))
+            or (right.kind == "index" and is_int_constant(expr.left)))
+
+
+def is_int_constant(expr) -> bool:
+    """An integer literal, or arithmetic of them (folded by the frontend to one constant)."""
+    if isinstance(expr, Lit):
+        return isinstance(expr.value, int) and not isinstance(expr.value, bool)
+    if isinstance(expr, Neg):
+        return is_int_constant(expr.operand)
+    if isinstance(expr, Bin) and expr.op in INDEX_ARITH + ("<<", ">>", "&", "|", "^"):
+        return is_int_constant(expr.left) and is_int_constant(expr.right)
+    return False
 
 
 def literal_type(value) -> Ty:
@@ -309,6 +344,8 @@ def render_stmt(stmt: Stmt, indent: str) -> list[str]:
         return [f"{indent}{stmt.name}: {render_annotation(stmt.ty, stmt.shape)} = {stmt.init}"]
     if isinstance(stmt, CallArray):
         return [f"{indent}{stmt.target} = {stmt.fn}({', '.join(stmt.args)})"]
+    if isinstance(stmt, CallProc):
+        return [f"{indent}{stmt.fn}({', '.join(stmt.args)})"]
     if isinstance(stmt, If):
         lines = [f"{indent}if {render_expr(stmt.cond)}:"]
         lines += render_block(stmt.then, indent + "    ")

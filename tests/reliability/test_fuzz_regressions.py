@@ -114,3 +114,41 @@ def test_reorder_after_a_guarding_compute_at():
     A = np.arange(20, dtype=np.int32).reshape(5, 4)
     _same_results_or_refused(mixed_bounds, [A], ("compute_at", "i0", "i2"),
                              ("reorder", "j2", "i2"))
+
+
+def shifted_recurrence(A: int32[4, 5], B: int32[4, 5]) -> int32[4, 5]:
+    for i0, j0 in allo.grid(4, 5, name="S0"):
+        B[i0, j0] = A[i0, j0] % 4
+    for i1, j1 in allo.grid(4, 5, name="S1"):
+        B[i1, j1] += A[i1, j1] - 3
+    X2: int32[4, 5] = 1
+    for i2, j2 in allo.grid(3, 4, name="S2"):
+        X2[i2, j2 + 1] = X2[i2, j2] + (A[i2, j2] >> 1)
+    return X2
+
+
+def _shifted_recurrence_reference(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    B += np.fmod(A, 4) + A - 3  # C remainder (language.md §5)
+    X2 = np.ones((4, 5), np.int32)
+    for i in range(3):
+        for j in range(4):
+            X2[i, j + 1] = X2[i, j] + (A[i, j] >> 1)
+    return X2
+
+
+def test_fuse_after_compute_at_into_a_guarded_recurrence_builds():
+    # fuzz seed 7 case 556: the bounds analysis of the fused guard recursed without end
+    A = np.arange(-7, 13, dtype=np.int32).reshape(4, 5)
+    s = allo.customize(shifted_recurrence)
+    s.compute_at("j1", "j2")
+    s.compute_at("j0", "j2")
+    s.fuse("i2", "j2")
+    B, B_expected = np.zeros_like(A), np.zeros_like(A)
+    np.testing.assert_array_equal(s.build()(A, B), _shifted_recurrence_reference(A, B_expected))
+    np.testing.assert_array_equal(B, B_expected)
+    # fusing the old names again: they no longer exist (schedule.md §2.3 "not found")
+    before = str(s.module)
+    with pytest.raises(allo.LoopNotFoundError, match="loop i2 not found") as info:
+        s.fuse("i2", "j2")  # SECOND FUSE
+    assert f'File "{__file__}"' in str(info.value)
+    assert str(s.module) == before

@@ -1,7 +1,9 @@
 """Kernels for the streaming tests (``schedule.md`` §4, §8, §12 "test_schedule_stream")."""
 
 import allo
-from allo.ir.types import index, int32
+import numpy as np
+
+from allo.ir.types import index, int16, int32
 
 M, N = 10, 20
 
@@ -310,3 +312,123 @@ def call_result(P: int32[6, 12]) -> int32[6, 12]:
     for a, b in allo.grid(6, 12, name="use"):
         S[a, b] = R[a, b] + 1
     return S
+
+
+# ----------------------------------------------------------------------- fork of a function producer
+
+
+def make16(P: int16[4, 8], X: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        X[i, j] = P[i, j] + 1
+
+
+def twice16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] * 2
+
+
+def thrice16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] * 3
+
+
+def minus16(X: int16[4, 8], Y: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        Y[i, j] = X[i, j] - 7
+
+
+def join16(A: int16[4, 8], B: int16[4, 8], C: int16[4, 8], R: int16[4, 8]):
+    for i, j in allo.grid(4, 8):
+        R[i, j] = A[i, j] + B[i, j] - C[i, j]
+
+
+def fork_three(P: int16[4, 8], R: int16[4, 8]):
+    X: int16[4, 8]
+    A: int16[4, 8]
+    B: int16[4, 8]
+    C: int16[4, 8]
+    make16(P, X)
+    twice16(X, A)
+    thrice16(X, B)
+    minus16(X, C)
+    join16(A, B, C, R)
+
+
+def fork_three_ref(P, R):
+    X = P.astype(np.int64) + 1
+    R[...] = (X * 2 + X * 3 - (X - 7)).astype(np.int16)
+
+
+# ----------------------------------------------------------------------- streamed call results
+
+
+def make_q(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12] = 0
+    for a, b in allo.grid(6, 12, name="mk"):
+        Q[a, b] = P[a, b] * 5
+    return Q
+
+
+def result_to_func(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_q(P)
+    R: int32[6, 12]
+    consume(Q, R)
+    return R
+
+
+def result_fork(P: int32[6, 12]) -> int32[6, 12]:
+    X = make_q(P)
+    Y: int32[6, 12]
+    Z: int32[6, 12]
+    R: int32[6, 12]
+    split_a(X, Y)
+    split_b(X, Z)
+    join_two(Y, Z, R)
+    return R
+
+
+def result_twice(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_q(P)
+    S = make_q(Q)
+    R: int32[6, 12]
+    consume(S, R)
+    return R
+
+
+def make_and_peek(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12]
+    for a, b in allo.grid(6, 12, name="mk"):
+        Q[a, b] = P[a, b] * 5
+    for a, b in allo.grid(6, 12, name="peek"):
+        Q[a, b] = Q[a, b] + 1
+    return Q
+
+
+def result_read_in_callee(P: int32[6, 12]) -> int32[6, 12]:
+    Q = make_and_peek(P)
+    R: int32[6, 12]
+    consume(Q, R)
+    return R
+
+
+def result_transposed(P: int32[6, 6]) -> int32[6, 6]:
+    Q = make_sq(P)
+    R: int32[6, 6]
+    for a, b in allo.grid(6, 6, name="tr"):
+        R[a, b] = Q[b, a]
+    return R
+
+
+def make_sq(P: int32[6, 6]) -> int32[6, 6]:
+    Q: int32[6, 6]
+    for a, b in allo.grid(6, 6, name="mk"):
+        Q[a, b] = P[a, b] - 3
+    return Q
+
+
+def returned_fifo(P: int32[6, 12]) -> int32[6, 12]:
+    Q: int32[6, 12]
+    R: int32[6, 12]
+    produce(P, Q)
+    consume(Q, R)
+    return Q

@@ -12,6 +12,8 @@ import pytest
 import allo
 
 from helpers import check_csim
+from allo.schedule.stream_fork import splitter_name
+
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import stream_kernels as K
 
@@ -145,17 +147,58 @@ def test_fork_join_across_functions_uses_a_splitter(tmp_path):
     s.to(s.X, "split_b", depth=8)
     s.to(s.Y, "join_two")
     s.to(s.Z, "join_two")
-    assert [st for st in s.get_loops().loops] == ["X_split"]
+    assert list(s.get_loops().loops) == []  # the splitter is a process of its own
+    assert list(s.get_loops("X_split").loops) == ["X_split"]
+    assert s.func_args["X_split"] == ["X_src", "X", "X_1"]
     code = hls(s)
     top = body_of(code, "fork_funcs")
-    assert "produce(v0, X_src);" in top
+    assert top.index("produce(v0, X_src);") < top.index("X_split(X_src, X, X_1);") < \
+        top.index("split_a(X, Y);")
     assert "split_a(X, Y);" in top and "split_b(X_1, Z);" in top
     assert "#pragma HLS stream variable=X_1 depth=8" in top
-    assert "X.write(" in top and "X_1.write(" in top and "X_src.read()" in top
+    assert "for (" not in top  # a dataflow region of function calls only
+    split = body_of(code, "X_split")
+    for text in ("hls::stream< int32_t > &X_src", "hls::stream< int32_t > &X,",
+                 "hls::stream< int32_t > &X_1", "X.write(", "X_1.write(", "X_src.read()"):
+        assert text in split, text
     P = ints(6, 12)
     assert_cpu_matches(s, K.fork_funcs_ref, P)
     check_csim(s, P, project=str(tmp_path / "p"))
     assert_replay_identical(K.fork_funcs, s)
+
+
+def test_three_way_fork_of_a_function_rebuilds_one_splitter(tmp_path):
+    s = allo.customize(K.fork_three)
+    s.to(s.X, "twice16", depth=2)
+    s.to(s.X, "thrice16", depth=2)
+    s.to(s.X, "minus16", depth=2)
+    for buf in ("A", "B", "C"):
+        s.to(getattr(s, buf), "join16", depth=2)
+    assert [f for f in s.func_args if f.endswith("_split")] == ["X_split"]
+    assert s.func_args["X_split"] == ["X_src", "X", "X_1", "X_2"]
+    top = s.top_func.regions[0].blocks[0]
+    calls = [op for op in top.operations if op.operation.name == "func.call"]
+    assert [str(c.attributes["callee"]) for c in calls] == [
+        "@make16", "@X_split", "@twice16", "@thrice16", "@minus16", "@join16"]
+    code = hls(s)
+    split = body_of(code, "X_split")
+    assert "hls::stream< int16_t > &X_2" in split and "X_2.write(" in split
+    assert "X_split(X_src, X, X_1, X_2);" in body_of(code, "fork_three")
+    P = RNG.integers(-50, 50, size=(4, 8), dtype=np.int16)
+    R = np.zeros((4, 8), dtype=np.int16)
+    assert_cpu_matches(s, K.fork_three_ref, P, R)
+    # a region of calls only: the C simulation runs every call as a concurrent process,
+    # so FIFOs of depth 2 suffice
+    check_csim(s, P, R, project=str(tmp_path / "p"))
+    assert_replay_identical(K.fork_three, s)
+
+
+def test_splitter_name_avoids_existing_functions():
+    s = allo.customize(K.fork_three)
+    s.to(s.X, "twice16")
+    assert splitter_name(s._state, "fork_three", "X") == "X_split"
+    s.to(s.X, "thrice16")  # X_split exists now: a second splitter would get another name
+    assert splitter_name(s._state, "fork_three", "X") == "fork_three_X_split"
 
 
 # --------------------------------------------------------------------------- replay, compose
@@ -305,7 +348,96 @@ def test_compose_stream_schedule_with_ids(tmp_path):
     check_csim(s, X, project=str(tmp_path / "p"))
 
 
-def test_call_result_is_refused():
-    s = allo.customize(K.call_result)
-    assert_refused(s, allo.ScheduleError, "not a local buffer (it comes from func.call)",
-                   "to", s.R, "use")
+# --------------------------------------------------------------------------- call results (§4.1)
+
+
+def test_call_result_streamed_to_a_function(tmp_path):
+    s = allo.customize(K.result_to_func)
+    handle = s.to(s.Q, "consume", depth=4)
+    assert (handle.func, handle.name) == ("result_to_func", "Q")
+    assert s.func_args["make_q"] == ["P", "Q"]  # the result became an output parameter
+    text = str(s.module)
+    sig = re.search(r"func.func @make_q\(([^)]*)\)( -> [^ ]+)? ", text)
+    assert '"stream:4"' in sig.group(1) and sig.group(2) is None
+    assert "linalg.fill" not in text  # make_q's initializer is dead: it writes every element
+    code = hls(s)
+    assert "hls::stream< int32_t > &Q" in body_of(code, "make_q")
+    assert "Q.write(" in body_of(code, "make_q")
+    top = body_of(code, "result_to_func")
+    assert "make_q(v0, Q);" in top and "consume(Q, v1);" in top
+    assert "#pragma HLS stream variable=Q depth=4" in top
+    P = ints(6, 12)
+    assert_cpu_matches(s, K.pipe2_ref, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.result_to_func, s)
+
+
+def test_call_result_of_a_nested_producer_streamed_to_a_stage(tmp_path):
+    s = allo.customize(K.call_result)  # R = pipe2(P): consume writes pipe2's result
+    s.to(s.R, "use", depth="auto")
+    assert s.func_args["pipe2"] == ["P", "R"]
+    code = hls(s)
+    assert "consume(Q, R);" in body_of(code, "pipe2")
+    assert "R.read()" in body_of(code, "call_result")
+    assert "#pragma HLS stream variable=R depth=2" in body_of(code, "call_result")
+    P = ints(6, 12)
+    assert_cpu_matches(s, lambda p: K.pipe2_ref(p) + 1, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.call_result, s)
+
+
+def test_call_result_forked_to_two_functions(tmp_path):
+    s = allo.customize(K.result_fork)
+    s.to(s.X, "split_a", depth=2)
+    s.to(s.X, "split_b", depth=2)
+    code = hls(s)
+    top = body_of(code, "result_fork")
+    assert top.index("make_q(v0, X_src);") < top.index("X_split(X_src, X, X_1);")
+    P = ints(6, 12)
+    assert_cpu_matches(s, K.fork_funcs_ref, P)
+    check_csim(s, P, project=str(tmp_path / "p"))
+    assert_replay_identical(K.result_fork, s)
+
+
+@pytest.mark.parametrize("kernel, buf, dst, fragment", [
+    (K.result_twice, "Q", "make_q", "make_q is called from 2 places"),
+    (K.result_read_in_callee, "Q", "consume",
+     "make_and_peek must write the buffer it returns in exactly one process"),
+    (K.result_transposed, "Q", "tr", "row-major order"),  # refused after the conversion
+    (K.call_result, "R", "nowhere", "no stage or called function named nowhere"),
+])
+def test_call_results_refused_unchanged(kernel, buf, dst, fragment):
+    s = allo.customize(kernel)
+    assert_refused(s, allo.ScheduleError, fragment, "to", getattr(s, buf), dst)
+    assert s.func_args == allo.customize(kernel).func_args  # records restored too
+
+
+def test_returned_buffer_is_refused():
+    s = allo.customize(K.returned_fifo)
+    assert_refused(s, allo.ScheduleError, "Q is returned by returned_fifo; a FIFO cannot "
+                   "leave the function that declares it", "to", s.Q, "consume")
+
+
+# --------------------------------------------------------------------------- after s.to
+
+
+def test_reordering_the_loops_of_a_fifo_endpoint_is_refused(tmp_path):
+    # found by the stream fuzzer: accepted, the CPU build stayed right (arrays) but C
+    # simulation read the FIFO column by column
+    s = allo.customize(K.two_bands)
+    s.to(s.B, "C", depth=1)
+    assert_refused(s, allo.ScheduleError, "the loops access the FIFO B", "reorder", "C.j", "C.i")
+    s2 = allo.customize(K.pipe2)
+    s2.to(s2.Q, "consume")
+    assert_refused(s2, allo.ScheduleError, "the FIFO Q", "reorder", "consume:b", "consume:a")
+    s.split("C.j", 3)  # keeps the row-major order: still a valid FIFO
+    A = ints(10, 20)
+    assert_cpu_matches(s, K.two_bands_ref, A)
+    check_csim(s, A, project=str(tmp_path / "p"))
+
+
+def test_compute_at_of_a_fifo_endpoint_is_refused():
+    s = allo.customize(K.fork_join)
+    s.to(s.C, "D")
+    s.to(s.C, "E")
+    assert_refused(s, allo.ScheduleError, "stage D accesses the FIFO C", "compute_at", "D.i", "F.i")

@@ -74,7 +74,11 @@ def test_mlp_matches_torch_and_uses_the_library_kernels():
 @pytest.mark.csim
 def test_mlp_hls_csim_matches_the_cpu_build():
     model, inputs = _model(M.MLP), _inputs((4, 16))
-    _, outs = assert_hls_and_csim(model, inputs, ["linear2d_0", "relu2d_0", "linear2d_1"])
+    s, outs = assert_hls_and_csim(model, inputs, ["linear2d_0", "relu2d_0", "linear2d_1"])
+    # the constant weights reach the library kernels directly (no copy into a local array)
+    code = s.build(target="vhls").hls_code
+    assert "linear2d_0(v0, g_fc1_weight, g_fc1_bias, " in code
+    assert "const float g_fc1_weight" not in code
     np.testing.assert_allclose(outs[0], _torch_out(model, inputs), rtol=RTOL, atol=ATOL)
 
 
@@ -334,3 +338,61 @@ def test_list_inputs_are_flattened_and_int_inputs_are_int32_scalars(capsys):
     with torch.no_grad():
         expected = model(xs, 3).numpy()
     np.testing.assert_allclose(mod(*_np(xs), 3), expected, rtol=RTOL, atol=ATOL)
+
+
+# ----------------------------------------------------------------------- leaf modules
+
+
+def test_leaf_modules_are_translated_by_their_builders():
+    model, inputs = _model(M.CachedDecoderAttention), _inputs((1, 4, 16))
+    s = allo.frontend.from_pytorch(model, inputs, target="mlir", leaf_modules=M.LEAVES)
+    assert "sdp_attention_0" in s._state.function_names()  # CoreAttention → the library kernel
+    np.testing.assert_allclose(s.build()(*_np(inputs)), _torch_out(model, inputs),
+                               rtol=RTOL, atol=ATOL)
+
+
+def test_causal_core_attention_leaf_square():
+    model = _model(M.CachedDecoderAttention, cached=0, causal=True, batch=2)
+    assert_cpu_matches_torch(model, _inputs((2, 5, 16)), leaf_modules=M.LEAVES)
+
+
+@pytest.mark.csim
+def test_leaf_modules_csim():
+    model, inputs = _model(M.CachedDecoderAttention), _inputs((1, 4, 16))
+    assert_hls_and_csim(model, inputs, ["sdp_attention_0"], leaf_modules=M.LEAVES)
+
+
+def test_a_leaf_class_computing_something_else_is_refused():
+    class SliceClsToken(torch.nn.Module):  # same name, another meaning: the last token
+        def forward(self, x):
+            return x[:, -1]
+
+    class LastToken(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls = SliceClsToken()
+
+        def forward(self, x):
+            return self.cls(x) * 2.0
+
+    with pytest.raises(allo.AlloError, match="SliceClsToken does not compute what"):
+        allo.frontend.from_pytorch(LastToken().eval(), _inputs((2, 3, 4)),
+                                   leaf_modules=[SliceClsToken])
+
+
+def test_a_leaf_class_without_a_builder_is_unsupported():
+    class Mystery(torch.nn.Module):
+        def forward(self, x):
+            return x + 1.0
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = Mystery()
+
+        def forward(self, x):
+            return self.m(x)
+
+    with pytest.raises(allo.AlloError, match=r"leaf module class Mystery has no builder "
+                                             r"\(build_Mystery\); provided: CoreAttention"):
+        allo.frontend.from_pytorch(Model().eval(), _inputs((2, 3)), leaf_modules=[Mystery])

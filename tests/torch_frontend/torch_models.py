@@ -165,6 +165,65 @@ class ParticleTransformer(nn.Module):
         return F.log_softmax(self.head(x), dim=-1)
 
 
+class CoreAttention(nn.Module):
+    """softmax(q·kᵀ/√d)·v, written with operations a leaf keeps opaque (``leaf_modules``)."""
+
+    def __init__(self, is_causal=False):
+        super().__init__()
+        self.is_causal = is_causal
+
+    def forward(self, q, k, v):
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
+        if self.is_causal:
+            T = q.size(-2)
+            att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1),
+                                  float("-inf"))
+        return F.softmax(att, dim=-1) @ v
+
+
+class KVCache(nn.Module):
+    """Cached keys/values of earlier positions followed by the new ones."""
+
+    def __init__(self, batch, heads, cached, head_dim):
+        super().__init__()
+        gen = torch.Generator().manual_seed(3)
+        self.register_buffer("k_cache", torch.randn(batch, heads, cached, head_dim, generator=gen))
+        self.register_buffer("v_cache", torch.randn(batch, heads, cached, head_dim, generator=gen))
+
+    def forward(self, k, v):
+        return torch.cat([self.k_cache, k], dim=-2), torch.cat([self.v_cache, v], dim=-2)
+
+
+class SliceClsToken(nn.Module):
+    def forward(self, x):
+        return x[:, 0]
+
+
+class CachedDecoderAttention(nn.Module):
+    """Decoder attention over a KV cache; the class token's output to logits. Built from the
+    three leaf classes above."""
+
+    def __init__(self, hidden=16, heads=2, cached=3, batch=1, classes=4, causal=False):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.cache = KVCache(batch, heads, cached, hidden // heads)
+        self.core = CoreAttention(causal)
+        self.cls = SliceClsToken()
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        k, v = self.cache(k, v)
+        y = self.core(q, k, v).transpose(1, 2).contiguous().view(B, T, C)
+        return self.head(self.cls(y))
+
+
+LEAVES = [CoreAttention, KVCache, SliceClsToken]
+
+
 def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
     """Give batch/layer norms non-trivial statistics and affine parameters (a fresh model has
     mean 0, variance 1, weight 1, bias 0, which would hide mistakes)."""

@@ -195,6 +195,9 @@ class ModuleEmitter:
                 self.cnames[sym] = sym
         self.gnames = {sym: self.module_scope.temp(sym) for sym in self.globals}
         self._global_info = {}
+        # C++ refuses a ``const T[]`` for a callee's ``T[]`` parameter: such globals are
+        # printed without ``const`` (a never-written array still maps to a ROM in synthesis)
+        self.globals_passed_to_calls = _globals_passed_to_calls(self.module)
 
     def global_info(self, sym: str) -> GlobalInfo:
         if sym not in self._global_info:
@@ -394,7 +397,8 @@ class ModuleEmitter:
             values = [0] * count if static else None
         else:
             values = dense_values(init, count)
-        prefix = "static " if static else ("const " if has_attr(op, "constant") else "")
+        const = has_attr(op, "constant") and sym not in self.globals_passed_to_calls
+        prefix = "static " if static else ("const " if const else "")
         decl = prefix + arr.declaration()
         if values is None:
             return decl + ";"
@@ -508,6 +512,22 @@ def _globals_used(func_op) -> list[str]:
             sym = ir.FlatSymbolRefAttr(op.operation.attributes["name"]).value
             if sym not in out:
                 out.append(sym)
+    return out
+
+
+def _globals_passed_to_calls(module) -> set[str]:
+    """Symbols of the globals whose ``memref.get_global`` value (or a cast of it) is an
+    operand of a ``func.call``."""
+    out = set()
+    for op in walk_ops(module.operation):
+        if op.operation.name != "func.call":
+            continue
+        for value in op.operation.operands:
+            source = getattr(value.owner, "operation", None)  # None: a block argument
+            while source is not None and source.name == "memref.cast":
+                source = getattr(source.operands[0].owner, "operation", None)
+            if source is not None and source.name == "memref.get_global":
+                out.add(ir.FlatSymbolRefAttr(source.attributes["name"]).value)
     return out
 
 

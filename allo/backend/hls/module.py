@@ -22,6 +22,7 @@ from ..._mlir import ir
 from ...diagnostics import public_methods
 from ...errors import ArgumentError, BuildError
 from ...analysis.processes import is_region_like, stream_depth
+from ...analysis.qor import QoRReport, estimate_module
 from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
@@ -204,6 +205,31 @@ class HLSModule:
             return self.hls_code
         return f"HLSModule({self.top_func_name}, {self.mode}, {self.project})"
 
+    # ------------------------------------------------------------------ estimates
+    def estimate(self, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
+        """Static latency and resource estimate of this design, without vendor tools.
+
+        ``part`` (a board such as ``"u280"`` or a part number) and ``clock_mhz`` default to
+        the build's ``configs`` (``device``, ``frequency``): Alveo U280 at 300 MHz.
+        See docs/qor_estimates.md for the model.
+
+        >>> import allo
+        >>> from allo.ir.types import int32
+        >>> def inc(A: int32[8]) -> int32[8]:
+        ...     B: int32[8] = 0
+        ...     for i in range(8):
+        ...         B[i] = A[i] + 1
+        ...     return B
+        >>> s = allo.customize(inc)
+        >>> s.pipeline("i")
+        >>> report = s.build(target="vhls").estimate()
+        >>> report.loops[-1].achieved_ii, report.resources["DSP"]
+        (1, 0)
+        """
+        part = self.configs.get("device") if part is None else part
+        clock = self.configs.get("frequency") if clock_mhz is None else clock_mhz
+        return estimate_module(self.module, self.top_func_name, part, clock)
+
     # ------------------------------------------------------------------ running
     def __call__(self, *args):
         if self.mode is None:
@@ -293,7 +319,25 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
                      target=target)
 
 
-__all__ = ["HLSModule", "build_hls"]
+def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
+    """``allo.estimate(s)``: the QoR estimate of schedule ``s`` built for Vitis HLS.
+
+    >>> import allo
+    >>> from allo.ir.types import float32
+    >>> def dot(A: float32[16], B: float32[16]) -> float32:
+    ...     acc: float32 = 0.0
+    ...     for i in range(16):
+    ...         acc += A[i] * B[i]
+    ...     return acc
+    >>> s = allo.customize(dot)
+    >>> s.pipeline("i")
+    >>> allo.estimate(s).loops[0].achieved_ii     # the float adder's latency at 300 MHz
+    7
+    """
+    return build_hls(schedule).estimate(part, clock_mhz)
+
+
+__all__ = ["HLSModule", "build_hls", "estimate"]
 
 
 def build_hls_target(schedule, target: str, mode=None, project=None, configs=None,

@@ -271,7 +271,7 @@ class IndexRanges:
         """Upper (or lower) bounds of ``atom``: ints or linear forms; each one is valid."""
         if isinstance(atom, tuple):
             lo, hi = self._compound_range(atom)
-            return [hi if upper else lo]
+            return self._guard_bounds(atom, upper) + [hi if upper else lo]
         loop = loop_of_iv(atom)
         if loop is not None:
             return self._iv_bounds(loop, upper)
@@ -304,20 +304,23 @@ class IndexRanges:
     def _guard_bounds(self, atom, upper: bool) -> list:
         """Bounds of ``atom`` from the conditions of the ``if`` ops around the access.
 
-        A loop variable may be bounded by outer loop variables and other values; any other
-        atom only by constants: eliminating an atom then never brings it back."""
+        A loop variable may be bounded by forms over strictly outer loop variables (also
+        inside ``floordiv``/``mod``/product atoms) and other values; any other atom only by
+        constants. Eliminating an atom then never brings it back, so the search ends: a guard
+        such as ``3 - i + 5*(i floordiv 5) >= 0`` (what a fused loop's ``i mod 5 <= 3``
+        becomes) is first folded to ``3 - (i mod 5) >= 0``, a bound of the ``mod`` atom."""
         loop = loop_of_iv(atom) if isinstance(atom, ir.Value) else None
         depth = _depth(loop) if loop is not None else None
         found = []
         for form, is_eq in self._guards:
+            form = _fold_mods(form)
             a = form.coeffs.get(atom, 0)
             if a == 0 or (not is_eq and (a > 0) == upper):
                 continue  # a*atom + rest >= 0 bounds atom from below when a > 0
             rest = LinearForm({k: c for k, c in form.coeffs.items() if k != atom}, form.const)
             if loop is None and rest.coeffs:
                 continue
-            if any(isinstance(k, ir.Value) and loop_of_iv(k) is not None
-                   and _depth(loop_of_iv(k)) >= depth for k in rest.coeffs):
+            if any(self._mentions_iv_within(k, depth) for k in rest.coeffs):
                 continue
             if a in (1, -1):
                 found.append(rest.scaled(-a))  # atom (>= or <=) -rest / a
@@ -325,6 +328,19 @@ class IndexRanges:
                 q = Fraction(-rest.const, a)
                 found.append(math.floor(q) if upper else math.ceil(q))
         return found
+
+    def _mentions_iv_within(self, atom, depth: int) -> bool:
+        """Whether ``atom`` is, or contains, the variable of a loop at ``depth`` or deeper."""
+        if isinstance(atom, tuple):
+            return any(isinstance(part, LinearForm)
+                       and any(self._mentions_iv_within(k, depth) for k in part.coeffs)
+                       for part in atom[1:])
+        loop = loop_of_iv(atom) if isinstance(atom, ir.Value) else None
+        if loop is None:
+            return False
+        if atom not in self._depths:
+            self._depths[atom] = _depth(loop)
+        return self._depths[atom] >= depth
 
     def _compound_range(self, atom: tuple) -> tuple[int, int]:
         kind, lhs, rhs = atom

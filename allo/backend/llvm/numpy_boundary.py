@@ -26,6 +26,7 @@ from ...errors import ArgumentError, DTypeWarning, warn
 from ...frontend.types import Fixed, Float, Index, UFixed
 from .. import numpy_codec as codec
 from ..signature import Port, Signature
+from .fixed_convert import quantize
 
 
 @dataclass
@@ -119,10 +120,11 @@ def _converted_copy(sig, port, arr: np.ndarray) -> np.ndarray:
         if arr.dtype.names is not None or arr.dtype.kind not in "biuf":
             raise ArgumentError(f"{_where(sig, port)} needs real values for {t}, got "
                                 f"{arr.dtype}")
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raw, finite = quantize(arr, t)  # one pass over memory (fixed_convert.py)
+        if not finite:
             raise ArgumentError(f"{_where(sig, port)} contains NaN or infinity, which have "
                                 f"no {t} value")
-        return codec.fixed_to_raw(arr, t)
+        return raw
     if dtype.names is not None:
         if arr.dtype.names is not None or arr.dtype.kind == "V":
             raise ArgumentError(f"{_where(sig, port)}: structured array of itemsize "

@@ -42,7 +42,10 @@ from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, LLVMModule, _CallSl
                            _library_path, _module_text, invoke_mlir_parser)
 from ..llvm.numpy_boundary import marshal_arguments, write_back
 from ..signature import read_signature
-from .fifo_runtime import ACQUIRE, COMMIT, ROW_WORDS, RUNTIME, STATE_WORDS
+from ...analysis.timing import function_cycles
+from .cycles import CycleReport, static_process_cycles
+from .fifo_runtime import (ACQUIRE, COMMIT, GET_HISTORY, HISTORY_LENGTH, PUT_HISTORY,
+                           ROW_WORDS, RUNTIME, STATE_WORDS, TIMES)
 from .network import extract_network
 from .sim_module import DISPATCH, build_simulation_module, element_bytes
 
@@ -103,6 +106,13 @@ class LLVMOMPModule:
         self._signature = read_signature(top, arg_names)
         self.network = extract_network(parsed, top_func_name)
         self._single = None
+        self.last_cycles: CycleReport | None = None
+        # timing-model options: FIFO capacities below the declared depths ({label: depth}),
+        # and whether to record every put/get time (``last_times``, used by df.size_fifos)
+        self.capacities: dict = {}
+        self.record_times = False
+        self.last_times: dict = {}
+        self._static_cycles = static_process_cycles(parsed, self.network)
         if not self.network.expanded:
             # one process, no FIFO between processes: the CPU build is the simulation (its
             # stream locals keep program order) and returns results as the CPU build does
@@ -110,6 +120,7 @@ class LLVMOMPModule:
                                       arg_names=arg_names)
             self.module = self._single.module
             self.intermediate_module = self._single.intermediate_module
+            self.last_cycles = CycleReport.single(top_func_name, function_cycles(parsed, top))
             return
         types, self._groups = build_simulation_module(parsed, self.network)
         self.intermediate_module = parsed
@@ -143,12 +154,28 @@ class LLVMOMPModule:
         return out
 
     def _tables(self):
+        """The FIFO control table, the process state table, and the arrays their rows point
+        to (timestamps, histories), which must stay alive while the processes run."""
         fifos = self.network.fifos()
         table = np.zeros((max(1, len(fifos)), ROW_WORDS), dtype=np.int64)
+        keep = []
         for k, b in enumerate(fifos):
-            table[k, 2] = self.network.buffers[b].depth
+            buf = self.network.buffers[b]
+            cap = min(int(self.capacities.get(buf.label, buf.depth)), buf.depth)
+            if cap < 1:
+                raise BuildError(f"stream '{buf.label}' needs a positive depth, got {cap}")
+            table[k, 2] = cap
+            times = np.full(buf.depth, -1, dtype=np.int64)
+            table[k, TIMES] = times.ctypes.data
+            keep.append(times)
+            if self.record_times:
+                length = max(1, int(ir.MemRefType(buf.mtype).shape[0]))
+                puts, gets = np.full(length, -1, np.int64), np.full(length, -1, np.int64)
+                table[k, PUT_HISTORY], table[k, GET_HISTORY] = puts.ctypes.data, gets.ctypes.data
+                table[k, HISTORY_LENGTH] = length
+                keep.append((buf.label, puts, gets))
         state = np.zeros((len(self.network.processes), STATE_WORDS), dtype=np.int64)
-        return table, state
+        return table, state, keep
 
     # ------------------------------------------------------------------ calls
     def __call__(self, *args, **kwargs):
@@ -158,12 +185,16 @@ class LLVMOMPModule:
             raise ArgumentError(f"{self.top_func_name} takes positional arguments only")
         frame = marshal_arguments(self._signature, args, [True] * len(self._signature.params))
         buffers = self._shared_buffers(frame.buffers)
-        table, state = self._tables()
+        table, state, keep = self._tables()
         run = _Run(self, buffers + [table, state], table, state)
+        run.keep = keep
         for group in self.network.groups():
             run.start(group)
             run.wait(group)
         write_back(frame)
+        self.last_cycles = CycleReport.from_run(self.network, state, self._static_cycles)
+        self.last_times = {item[0]: (item[1], item[2]) for item in keep
+                           if isinstance(item, tuple)}
         run.report_leftovers()
         return None
 
@@ -183,6 +214,7 @@ class _Run:
         self.finished = 0
         self.cond = threading.Condition()
         self.threads = []
+        self.keep: list = []
 
     def _process(self, p: int) -> None:
         try:
@@ -220,7 +252,7 @@ class _Run:
                     break
             blocked = self._deadlock(group)
             if blocked is not None:
-                _PARKED.append((self.threads, self.shared, self.mod))
+                _PARKED.append((self.threads, self.shared, self.mod, self.keep))
                 if self.errors:
                     raise self._first_error()
                 raise DeadlockError(self._deadlock_message(blocked))

@@ -25,11 +25,13 @@ from ..._mlir import affine_d, arith_d, func_d, ir, memref_d, scf_d
 from ...errors import BuildError
 from ...frontend.types import container_bits
 from ...mlir_utils import find_func, walk_ops
-from .fifo_runtime import ACQUIRE, COMMIT, ROW_WORDS, STATE_WORDS
+from .fifo_runtime import ACQUIRE, CLOCK, COMMIT, ROW_WORDS, STATE_WORDS
 from ...analysis.processes import stream_depth
+from ...analysis.timing import clock_plan
 from .network import Network
 
 DISPATCH = "allo_sim_dispatch"
+OFFSET_ATTR = "allo.sim_offset"
 _ACCESSES = ("memref.load", "memref.store", "affine.load", "affine.store")
 
 
@@ -88,7 +90,7 @@ def build_simulation_module(module, net: Network) -> tuple:
             params = fop.regions[0].blocks[0].arguments
             streams[proc.func] = [k for k, a in enumerate(params) if stream_depth(a.type)]
             if streams[proc.func]:
-                _rewrite_process(fop, streams[proc.func], table_t, state_t, groups)
+                _rewrite_process(module, fop, streams[proc.func], table_t, state_t, groups)
         for name in dict.fromkeys(net.expanded):
             if name not in streams:
                 find_func(module, name).operation.erase()
@@ -99,7 +101,7 @@ def build_simulation_module(module, net: Network) -> tuple:
 def _declare_runtime(module) -> None:
     i64, i1 = ir.IntegerType.get_signless(64), ir.IntegerType.get_signless(1)
     with ir.InsertionPoint(module.body):
-        for name, inputs, results in ((ACQUIRE, [i64, i64, i64, i1], [i64]),
+        for name, inputs, results in ((ACQUIRE, [i64, i64, i64, i1, i64], [i64]),
                                       (COMMIT, [i64, i1], [])):
             f = func_d.FuncOp(name, ir.FunctionType.get(inputs, results))
             f.attributes["sym_visibility"] = ir.StringAttr.get("private")
@@ -119,12 +121,15 @@ def _row_address(table, number, row_bytes: int):
     return _to_i64(arith_d.AddIOp(base, offset).result)
 
 
-def _rewrite_process(fop, stream_params: list, table_t, state_t, groups: RingGroups) -> None:
+def _rewrite_process(module, fop, stream_params: list, table_t, state_t,
+                     groups: RingGroups) -> None:
     block = fop.regions[0].blocks[0]
     loc = ir.Location.unknown()
+    plan = clock_plan(module, fop, [block.arguments[k] for k in stream_params])
     table = block.add_argument(table_t, loc)
     state = block.add_argument(state_t, loc)
     proc = block.add_argument(ir.IndexType.get(), loc)
+    _apply_clock_plan(plan, state, proc)
     fids = [block.add_argument(ir.IndexType.get(), loc) for _ in stream_params]
     rows = [block.add_argument(ir.IndexType.get(), loc) for _ in stream_params]
     i64 = ir.IntegerType.get_signless(64)
@@ -143,6 +148,27 @@ def _rewrite_process(fop, stream_params: list, table_t, state_t, groups: RingGro
     ftype = ir.FunctionType(ir.TypeAttr(fop.attributes["function_type"]).value)
     fop.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(
         [a.type for a in block.arguments], list(ftype.results)))
+
+
+def _apply_clock_plan(plan, state, proc) -> None:
+    """Advance the process's clock (word ``CLOCK`` of its state row) where the plan says, and
+    tag each FIFO access with its offset in its segment (read by :func:`_rewrite_stream`)."""
+    i64 = ir.IntegerType.get_signless(64)
+    for op, offset in plan.offsets:
+        op.attributes[OFFSET_ATTR] = ir.IntegerAttr.get(i64, offset)
+    for op, cycles, where in plan.increments:
+        point = ir.InsertionPoint(op) if where == "before" else ir.InsertionPoint.after(op)
+        with point, op.location:
+            word = _index(CLOCK)
+            now = memref_d.LoadOp(state, [proc, word]).result
+            later = arith_d.AddIOp(now, arith_d.ConstantOp(i64, cycles).result).result
+            memref_d.StoreOp(later, state, [proc, word])
+
+
+def _offset(anchor) -> int:
+    if OFFSET_ATTR in anchor.attributes:
+        return ir.IntegerAttr(anchor.attributes[OFFSET_ATTR]).value
+    return 0
 
 
 def _anchor(op):
@@ -186,8 +212,10 @@ def _rewrite_stream(fop, arg, channel, state_row, group_t, ring_row) -> None:
         with ir.InsertionPoint(anchor), anchor.location:
             flag = arith_d.ConstantOp(i1, 1 if is_put else 0).result
             code = put_code if is_put else get_code
-            slot = func_d.CallOp([ir.IntegerType.get_signless(64)], ir.FlatSymbolRefAttr.get(ACQUIRE),
-                                 [row, state_row, code, flag]).result
+            i64 = ir.IntegerType.get_signless(64)
+            offset = arith_d.ConstantOp(i64, _offset(anchor)).result
+            slot = func_d.CallOp([i64], ir.FlatSymbolRefAttr.get(ACQUIRE),
+                                 [row, state_row, code, flag, offset]).result
             slot = arith_d.IndexCastOp(ir.IndexType.get(), slot).result
         with ir.InsertionPoint.after(anchor), anchor.location:
             func_d.CallOp([], ir.FlatSymbolRefAttr.get(COMMIT), [row, flag])

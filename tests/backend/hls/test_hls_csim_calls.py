@@ -10,6 +10,8 @@ import allo
 from allo.backend.hls import is_available
 from allo.ir.types import Fixed, Int, float32, int32
 
+from helpers import check_csim
+
 pytestmark = pytest.mark.csim
 
 if not is_available("csim"):
@@ -99,3 +101,29 @@ def test_lossy_conversion_warns_at_the_call_line():
     assert out.tolist() == [7, 8, 5, 10, 11]
     assert (rec[0].filename, rec[0].lineno) == (__file__, line)
     assert "2 of 5 values lose their fractional part (e.g. 0.9 becomes 0)" in str(rec[0].message)
+
+
+TABLE = np.array([0.5, -1.25, 2.0, 3.5], np.float32)
+
+
+def scale_by(A: float32[4], W: float32[4], C: float32[4]):
+    for i in range(4):
+        C[i] = A[i] * W[i]
+
+
+def constant_weight_to_callee(X: float32[4]) -> float32[4]:
+    Y: float32[4] = 0.0
+    scale_by(X, TABLE, Y)
+    return Y
+
+
+def test_a_constant_global_passed_to_a_callee_compiles_and_matches_the_cpu():
+    """C++ rejects a ``const float[4]`` for a ``float[4]`` parameter: such a global is not
+    printed ``const`` (one only read in place stays ``const``)."""
+    s = allo.customize(constant_weight_to_callee)
+    code = s.build(target="vhls").hls_code
+    assert "float TABLE[4] = {" in code and "const float TABLE" not in code
+    assert "scale_by(v0, TABLE, v1);" in code
+    X = np.array([1.0, 2.0, -3.0, 0.25], np.float32)
+    (out,) = check_csim(s, X)
+    np.testing.assert_array_equal(out, X * TABLE)

@@ -384,3 +384,28 @@ def test_threads_get_their_own_error_slot():
             assert out == 40
         else:
             np.testing.assert_array_equal(out, A[good])
+
+
+def test_guard_on_a_fused_variable_is_proven_without_recursing():
+    # compute_at then fuse: the guard "j2 <= 3" becomes "3 - f + 5*(f floordiv 5) >= 0" over the
+    # fused variable f; it bounds "f mod 5", not f (bounding f by itself never ended)
+    def shifted(A: int32[4, 5]) -> int32[4, 5]:
+        X0: int32[4, 5] = 0
+        for i0, j0 in allo.grid(4, 5, name="S0"):
+            X0[i0, j0] = A[i0, j0] * 2
+        X1: int32[4, 5] = 1
+        for i1, j1 in allo.grid(3, 4, name="S1"):
+            X1[i1, j1 + 1] = X1[i1, j1] + X0[i1, j1]
+        return X1
+
+    s = allo.customize(shifted)
+    s.compute_at("j0", "j1")
+    s.fuse("i1", "j1")
+    mod = s.build()
+    assert checks_in(mod) == 0
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    expected = np.ones((4, 5), dtype=np.int32)
+    for i in range(3):
+        for j in range(4):
+            expected[i, j + 1] = expected[i, j] + 2 * A[i, j]
+    np.testing.assert_array_equal(mod(A), expected)
