@@ -320,7 +320,8 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
 
 
 def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
-    """``allo.estimate(s)``: the QoR estimate of schedule ``s`` built for Vitis HLS.
+    """``allo.estimate(s)``: the QoR estimate of ``schedule`` built for Vitis HLS, for the
+    board or part ``part`` at ``clock_mhz`` (defaults: the build's device and frequency).
 
     >>> import allo
     >>> from allo.ir.types import float32
