@@ -152,8 +152,11 @@ def check_vitis_hls() -> Check:
     found = _vitis_tool_locations()
     needed = 'synthesis and emulation (mode="csyn", "cosim", "hw_emu", ...)'
     if not found:
+        set_vars = [f"{var}={os.environ[var]}" for var in XILINX_ENV_VARS if os.environ.get(var)]
+        where = (f"{', '.join(set_vars)} but no bin/vitis_hls or bin/vivado_hls there"
+                 if set_vars else "no XILINX_HLS/XILINX_VITIS set")
         return Check("Vitis HLS", needed, False,
-                     "vitis_hls/vivado_hls not on PATH and no XILINX_HLS/XILINX_VITIS set; "
+                     f"vitis_hls/vivado_hls not on PATH and {where}; "
                      "install AMD Vitis and `source <install>/settings64.sh` "
                      "(code generation and C simulation work without it)")
     return Check("Vitis HLS", needed, True, "; ".join(found))

@@ -72,7 +72,8 @@ def size_fifos(region_fn: RegionFunction, *example_inputs, schedule: Schedule | 
     more estimated cycles than with unbounded streams, on ``example_inputs`` (one array per
     region parameter): ``{stream name: depth}``, ready for ``df.customize(region,
     fifo_depths=...)``. ``schedule`` sizes a customized schedule of the region instead (its
-    primitives change the cycles). See docs/dataflow.md.
+    primitives change the cycles). ``region_fn`` is the ``@df.region()`` function;
+    ``global_vars`` are extra compile-time names, as for ``allo.customize``.
 
     >>> depths = df.size_fifos(forkjoin, X, np.zeros_like(X))   # doctest: +SKIP
     >>> depths                                                   # doctest: +SKIP

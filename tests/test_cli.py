@@ -116,3 +116,10 @@ def test_doctor_subprocess_exits_zero():
 def test_no_command_prints_help_and_fails(capsys):
     assert cli.main([]) == 2
     assert "doctor" in capsys.readouterr().out
+
+
+def test_doctor_names_a_xilinx_variable_without_tools(bare_machine, tmp_path, monkeypatch):
+    monkeypatch.setenv("XILINX_VITIS", str(tmp_path / "Vitis"))
+    check = cli.check_vitis_hls()
+    assert not check.found
+    assert f"XILINX_VITIS={tmp_path / 'Vitis'} but no bin/vitis_hls" in check.detail

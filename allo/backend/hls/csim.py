@@ -144,6 +144,9 @@ class CSimRunner:
         self.sig = sig
         self.top_cname = top_cname
         self.written = written
+        # Results' shapes as declared in the kernel (set by the HLS module); the C signature
+        # may be flattened (wrap_io), and returned arrays take the declared shape.
+        self.result_shapes: list[tuple] | None = None
         self.exe = None
         self._proc = None
         self._log = None
@@ -240,6 +243,7 @@ class CSimRunner:
             self._run(ports, list(args) + outputs)
             values = [_returned(kind, ct, out) for (kind, ct, _, _), out in
                       zip(ports[inputs:], outputs)]
+            values = self._in_declared_shapes(values)
             return values[0] if len(values) == 1 else values
         if len(args) != len(ports):
             expected = f"{len(ports)} arguments (inputs then outputs)"
@@ -248,6 +252,15 @@ class CSimRunner:
             raise ArgumentError(f"expected {expected}, got {len(args)}")
         self._run(ports, args)
         return None
+
+    def _in_declared_shapes(self, values: list) -> list:
+        """Returned arrays reshaped to the kernel's declared result shapes (same data)."""
+        shapes = self.result_shapes
+        if shapes is None or len(shapes) != len(values):
+            return values
+        return [value.reshape(shape) if isinstance(value, np.ndarray) and shape
+                and value.size == int(np.prod(shape)) else value
+                for value, shape in zip(values, shapes)]
 
     def _run(self, ports: list, args) -> None:
         exe = self.exe or self.build()

@@ -124,6 +124,8 @@ class HLSModule:
         self.ext_libs = list(ext_libs or [])
         wrap = bool(wrap_io) and platform in WRAP_IO_PLATFORMS
         self.wrap_io = wrap
+        # wrap_io flattens the top's arrays; C simulation returns results in these shapes
+        self._result_shapes = declared_result_shapes(mod, top_func_name)
         # B3: everything is emitted before any file is written
         self.module, self._buffers = prepare_module(mod, top_func_name, wrap,
                                                     self.configs.get("mappings"))
@@ -256,6 +258,7 @@ class HLSModule:
             self._csim = CSimRunner(self.project, self.target, self._sig, self.top_cname,
                                     written, self._dataflow_code,
                                     emitted=(self.hls_code, self._emitter.source_loc_of_line))
+            self._csim.result_shapes = self._result_shapes
         return self._csim(*args)
 
     def _run_tool(self, tool: str, cmd: list, requirement: str):
@@ -320,7 +323,8 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
 
 
 def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
-    """``allo.estimate(s)``: the QoR estimate of schedule ``s`` built for Vitis HLS.
+    """``allo.estimate(s)``: the QoR estimate of ``schedule`` built for Vitis HLS, for the
+    board or part ``part`` at ``clock_mhz`` (defaults: the build's device and frequency).
 
     >>> import allo
     >>> from allo.ir.types import float32
@@ -335,6 +339,26 @@ def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) 
     7
     """
     return build_hls(schedule).estimate(part, clock_mhz)
+
+
+def declared_result_shapes(mod, top: str) -> list[tuple] | None:
+    """The shape of each result of function ``top`` of ``mod`` as the kernel declares it
+    (``()`` for scalars), or ``None`` when ``mod`` is text or has no such function.
+
+    >>> import allo
+    >>> from allo.ir.types import int32
+    >>> def inc(A: int32[2, 3]) -> int32[2, 3]:
+    ...     return A + 1
+    >>> declared_result_shapes(allo.customize(inc).module, "inc")
+    [(2, 3)]
+    """
+    if isinstance(mod, str):
+        return None
+    func = find_func(mod, top)
+    if func is None:
+        return None
+    func_type = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
+    return [tuple(t.shape) if isinstance(t, ir.ShapedType) else () for t in func_type.results]
 
 
 __all__ = ["HLSModule", "build_hls", "estimate"]
