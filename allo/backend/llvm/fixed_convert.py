@@ -24,6 +24,7 @@ import threading
 
 import numpy as np
 
+from ...errors import BuildError
 from ...frontend.types import AlloType, container_bits, numpy_dtype
 from ..numpy_codec import fixed_to_raw_checked
 from .memref_descriptors import DescriptorBlock, data_address
@@ -122,9 +123,14 @@ def fixed_to_raw_compiled(values: np.ndarray, t: AlloType, out=None):
     kernel = _KERNELS.get(key)
     if kernel is None:
         with _LOCK:
-            kernel = _KERNELS.get(key) or _Kernel(t)
-            _KERNELS[key] = kernel
-    return kernel(values, out)
+            kernel = _KERNELS.get(key)
+            if kernel is None:
+                try:
+                    kernel = _Kernel(t)
+                except BuildError:  # no JIT for it here: the numpy version does the work
+                    kernel = False
+                _KERNELS[key] = kernel
+    return kernel(values, out) if kernel else None
 
 
 def quantize(values: np.ndarray, t: AlloType, out=None) -> tuple:

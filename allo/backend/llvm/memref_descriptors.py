@@ -24,12 +24,17 @@ __all__ = ["ADDRESS_SPACE", "DATA_OFFSET", "FLAGS_OFFSET", "WORD", "C_CONTIGUOUS
 
 WORD = 8
 # The whole address space as 64-bit words: reading one field of an object is an index.
-ADDRESS_SPACE = (ctypes.c_uint64 * (1 << 59)).from_address(0)
+try:
+    ADDRESS_SPACE = (ctypes.c_uint64 * (1 << 59)).from_address(0)
+except (OverflowError, ValueError, TypeError):  # not a 64-bit address space: numpy's attributes
+    ADDRESS_SPACE = None
 
 
 def _find_data_offset():
     """Offset of an ndarray's data pointer from ``id(arr)``, verified on several arrays, or
     ``None`` (then :func:`data_address` uses ``arr.ctypes.data``)."""
+    if ADDRESS_SPACE is None:
+        return None
     samples = [np.arange(16, dtype=np.float32), np.zeros((3, 5), np.int8)[1:],
                np.empty(0, np.int64), np.ones(7, np.uint16)[::2].copy()]
     for offset in range(WORD, 12 * WORD, WORD):
@@ -44,6 +49,8 @@ DATA_OFFSET = _find_data_offset()
 def _find_flags_offset():
     """Offset of an ndarray's ``flags`` int from ``id(arr)`` (low 32 bits of that word),
     verified on arrays with different flags, or ``None`` (then ``arr.flags`` is read)."""
+    if ADDRESS_SPACE is None:
+        return None
     base = np.zeros((4, 6), np.float64)
     samples = [base, base[:, 1:], base.T, base[::2], np.frombuffer(b"abcd", np.uint8),
                np.arange(3)]
