@@ -285,8 +285,12 @@ def warn_training(model) -> None:
 
 
 def translate_model(model, example_inputs, op_dtypes=None, weights_as_args=False,
-                    leaf_modules=None) -> TranslatedModel:
-    """Trace ``model`` and translate it into Allo source (see the module docstring)."""
+                    leaf_modules=None, pack_weights=False) -> TranslatedModel:
+    """Trace ``model`` and translate it into Allo source (see the module docstring).
+
+    ``pack_weights`` (CPU builds): constant linear weights are packed into column panels
+    (:mod:`allo.frontend.weight_panels`) for ``nn.linear_packed``.
+    """
     from .pytorch_translate import Translator  # noqa: PLC0415 - same layer, split for size
 
     import_torch()
@@ -294,7 +298,8 @@ def translate_model(model, example_inputs, op_dtypes=None, weights_as_args=False
     warn_training(model)
     gm, n_inputs = trace_model(model, inputs, leaf_modules)
     record_values(gm, inputs)
-    return Translator(gm, inputs, n_inputs, op_dtypes or {}, weights_as_args).run()
+    return Translator(gm, inputs, n_inputs, op_dtypes or {}, weights_as_args,
+                      pack_weights).run()
 
 
 def scalar_value(x: Any) -> bool:

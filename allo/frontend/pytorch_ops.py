@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from .pytorch import DSL_NAME as DSL
 from .pytorch import Const, Tensor, is_float_type, literal, scalar_value
 from .pytorch_layout import (LAYOUT_HANDLERS, _prod, _rank_dim, _reshape, _tensor_operands)
 from .types import UInt
+from .weight_panels import pack_linear_weights, panel_count
 
 # ----------------------------------------------------------------------------- dispatch
 
@@ -218,6 +221,8 @@ def _gelu(tr, x, approximate="none"):
 def _linear(tr, x, weight, bias=None, fx_name=""):
     x = tr.tensor(x)
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
+    if tr.pack_weights and isinstance(weight, Const) and weight.array.ndim == 2:
+        return _linear_packed(tr, x, weight, bias, (tx, tw, to))
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
     xs, ws = tr.operand(x, tx), tr.operand(weight, tw, call_arg=True)
     out_shape = (*x.shape[:-1], n)
@@ -232,6 +237,29 @@ def _linear(tr, x, weight, bias=None, fx_name=""):
     out = tr.kernel("linear2d", [tx, tw, to, flat.shape[0], n, k], [flat.name, ws, bs],
                     (flat.shape[0], n), to)
     return tr.view(out, out_shape)
+
+
+def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
+    """CPU build, constant weights: ``nn.linear_packed`` on weights packed once, here.
+
+    The packed weights and the bias are passed as the globals themselves (no per-call copy;
+    that copy exists for HLS C++, which cannot pass a constant global to a non-const
+    parameter, and this path is never emitted for HLS).
+    """
+    tx, tw, to = dtypes
+    n, k = weight.array.shape
+    packed = tr.packed_weights.get(id(weight))
+    if packed is None:
+        packed = Const(pack_linear_weights(weight.array), weight.label + "_panels")
+        tr.packed_weights[id(weight)] = packed
+        tr.packed_weights[id(packed)] = weight  # keeps id(weight) from being reused
+    if bias is None:
+        bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
+    flat = _as_2d(tr, tr.convert(x, tx) if x.dtype != tx else x)
+    inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
+    out = tr.kernel("linear_packed", inst, [flat.name, tr.operand(packed, tw),
+                                             tr.operand(bias, to)], (flat.shape[0], n), to)
+    return tr.view(out, (*x.shape[:-1], n))
 
 
 def _linear_module(tr, module, name, x):

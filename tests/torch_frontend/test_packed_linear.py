@@ -1,0 +1,52 @@
+"""CPU builds of from_pytorch pack constant linear weights once (nn.linear_packed); HLS and
+"mlir" targets and weights passed as arguments keep nn.linear2d/linear3d."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from torch_support import require_torch
+
+torch = require_torch()
+
+import allo  # noqa: E402
+from allo.frontend.pytorch import translate_model  # noqa: E402
+
+RTOL = ATOL = 1e-5
+
+
+class TwoLayers(torch.nn.Module):
+    """A 3-D input through a biased and a bias-free layer, the first used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(20, 20)
+        self.out = torch.nn.Linear(20, 37, bias=False)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.fc(self.fc(x))))
+
+
+def _case():
+    torch.manual_seed(3)
+    return TwoLayers().eval(), [torch.randn(2, 7, 20)]
+
+
+def test_cpu_build_packs_weights_and_matches_torch():
+    model, inputs = _case()
+    source = translate_model(model, inputs, pack_weights=True).source
+    assert source.count("nn.linear_packed[") == 3 and "linear2d" not in source
+    assert source.count("g_fc_weight_panels") == 2  # one packed global for the shared layer
+    out = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
+    with torch.no_grad():
+        expected = model(*inputs).numpy()
+    np.testing.assert_allclose(out, expected, rtol=RTOL, atol=ATOL)
+
+
+def test_other_targets_keep_the_torch_weight_layout():
+    model, inputs = _case()
+    assert "linear_packed" not in translate_model(model, inputs).source
+    s = allo.frontend.from_pytorch(model, inputs, target="mlir")
+    assert "linear3d_0" in s._state.function_names()
+    weighted = translate_model(model, inputs, weights_as_args=True, pack_weights=True).source
+    assert "linear_packed" not in weighted
