@@ -50,3 +50,19 @@ def test_other_targets_keep_the_torch_weight_layout():
     assert "linear3d_0" in s._state.function_names()
     weighted = translate_model(model, inputs, weights_as_args=True, pack_weights=True).source
     assert "linear_packed" not in weighted
+
+
+def test_packed_layers_follow_per_layer_op_dtypes():
+    from allo.ir.types import Fixed  # noqa: PLC0415
+
+    model, inputs = _case()
+    ty = Fixed(32, 16)
+    op_dtypes = {"fc": [ty, ty, ty], "out": ["float32", "float32", "float32"]}
+    source = translate_model(model, inputs, op_dtypes=op_dtypes, pack_weights=True).source
+    assert source.count("nn.linear_packed[") == 3
+    out = allo.frontend.from_pytorch(model, inputs, op_dtypes=op_dtypes)(
+        inputs[0].numpy().copy())
+    s = allo.frontend.from_pytorch(model, inputs, target="mlir", op_dtypes=op_dtypes)
+    np.testing.assert_array_equal(out, s.build()(inputs[0].numpy().copy()))  # same arithmetic
+    with torch.no_grad():
+        np.testing.assert_allclose(out, model(*inputs).numpy(), atol=2e-3)
