@@ -19,7 +19,7 @@ from .pytorch import DSL_NAME as DSL
 from .pytorch import Const, Tensor, is_float_type, literal, scalar_value
 from .pytorch_layout import (LAYOUT_HANDLERS, _prod, _rank_dim, _reshape, _tensor_operands)
 from .types import UInt
-from .weight_panels import pack_linear_weights, panel_count
+from .weight_panels import PANEL, pack_linear_weights, panel_count
 
 # ----------------------------------------------------------------------------- dispatch
 
@@ -221,7 +221,7 @@ def _gelu(tr, x, approximate="none"):
 def _linear(tr, x, weight, bias=None, fx_name=""):
     x = tr.tensor(x)
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
-    if tr.pack_weights and isinstance(weight, Const) and weight.array.ndim == 2:
+    if tr.for_cpu and isinstance(weight, Const) and weight.array.ndim == 2:
         return _linear_packed(tr, x, weight, bias, (tx, tw, to))
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
     xs, ws = tr.operand(x, tx), tr.operand(weight, tw, call_arg=True)
@@ -273,6 +273,8 @@ def _matmul(tr, a, b, out=None):
     sa = a.shape if isinstance(a, Tensor) else a.array.shape
     sb = b.shape if isinstance(b, Tensor) else b.array.shape
     if len(sa) >= 2 and len(sa) == len(sb) and tuple(sa[:-2]) == tuple(sb[:-2]):
+        if tr.for_cpu and is_float_type(dtype) and sb[-1] % PANEL == 0:
+            return _bmm_panels(tr, a, b, dtype, shape)
         return tr.dsl("matmul", [tr.operand(a, dtype), tr.operand(b, dtype)], shape, dtype)
     if len(sa) >= 3 and len(sb) == 2:  # [..., M, K] @ [K, N]: one 2-D product
         left = tr.tensor(a)
@@ -281,6 +283,19 @@ def _matmul(tr, a, b, out=None):
         return tr.view(prod, shape)
     raise tr.unsupported(f"matmul of shapes {tuple(sa)} and {tuple(sb)} (broadcast batch "
                          f"dimensions)")
+
+
+def _bmm_panels(tr, a, b, dtype, shape: tuple) -> Tensor:
+    """CPU build: ``nn.bmm_panels`` (register-blocked) on 3-D views of equal-batch operands."""
+    views = []
+    for value in (a, b):
+        t = tr.tensor(value)
+        t = tr.convert(t, dtype) if t.dtype != dtype else t
+        views.append(tr.view(t, (_prod(t.shape[:-2]), *t.shape[-2:])))
+    (batch, m, k), n = views[0].shape, views[1].shape[-1]
+    out = tr.kernel("bmm_panels", [dtype, dtype, dtype, batch, m, k, n],
+                    [v.name for v in views], (batch, m, n), dtype)
+    return tr.view(out, shape)
 
 
 def _sdpa(tr, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,

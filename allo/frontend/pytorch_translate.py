@@ -51,14 +51,14 @@ class Translator:
     """Translate the nodes of ``gm`` (values recorded by :func:`record_values`) in order."""
 
     def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool,
-                 pack_weights: bool = False):
+                 for_cpu: bool = False):
         self.torch = import_torch()
         self.gm = gm
         self.inputs = inputs
         self.n_inputs = n_inputs
         self.op_dtypes = dict(op_dtypes)
         self.weights_as_args = weights_as_args
-        self.pack_weights = pack_weights  # CPU build: constant linear weights as panels
+        self.for_cpu = for_cpu  # CPU build: packed linear weights, panel products
         self.packed_weights: dict = {}  # id(weight Const) -> its packed Const
         self.writer = SourceWriter()
         self.global_vars: dict = {"INF": math.inf, "NEG_INF": -math.inf, "NAN": math.nan}

@@ -32,8 +32,8 @@ from ..frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from . import KERNEL2SCHEDULE
 from .template import type_params
 
-__all__ = ["PANEL", "linear_packed", "pack_linear_weights", "panel_count",
-           "schedule_linear_packed"]
+__all__ = ["PANEL", "bmm_panels", "linear_packed", "pack_linear_weights", "panel_count",
+           "schedule_bmm_panels", "schedule_linear_packed"]
 
 
 @type_params("TyX", "TyW", "TyO", "M", "N", "K", "NP")
@@ -76,6 +76,53 @@ def linear_packed(X: TyX[M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[M, N]:
     return Z
 
 
+@type_params("TyA", "TyB", "TyC", "Bt", "M", "K", "N")
+def bmm_panels(A: TyA[Bt, M, K], B: TyB[Bt, K, N]) -> TyC[Bt, M, N]:
+    """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`) for ``N`` a multiple of 32:
+    the register blocks of :func:`linear_packed` over 32-column strips of ``B`` (run-time
+    operands cannot be packed ahead of time; the strips are short rows of ``B``)."""
+    C: TyC[Bt, M, N]
+    for bt in range(Bt):
+        for q in range(N // 32):
+            for m0 in range(M // 4):
+                c0: TyC[32] = 0
+                c1: TyC[32] = 0
+                c2: TyC[32] = 0
+                c3: TyC[32] = 0
+                for kb in range(K):
+                    y0: TyA = A[bt, m0 * 4, kb]
+                    y1: TyA = A[bt, m0 * 4 + 1, kb]
+                    y2: TyA = A[bt, m0 * 4 + 2, kb]
+                    y3: TyA = A[bt, m0 * 4 + 3, kb]
+                    for jq in range(32):
+                        v: TyB = B[bt, kb, q * 32 + jq]
+                        c0[jq] += y0 * v
+                        c1[jq] += y1 * v
+                        c2[jq] += y2 * v
+                        c3[jq] += y3 * v
+                for jc in range(32):
+                    C[bt, m0 * 4, q * 32 + jc] = c0[jc]
+                    C[bt, m0 * 4 + 1, q * 32 + jc] = c1[jc]
+                    C[bt, m0 * 4 + 2, q * 32 + jc] = c2[jc]
+                    C[bt, m0 * 4 + 3, q * 32 + jc] = c3[jc]
+            for mr in range(M % 4):
+                cr: TyC[32] = 0
+                for kr in range(K):
+                    yr: TyA = A[bt, M - M % 4 + mr, kr]
+                    for jm in range(32):
+                        cr[jm] += yr * B[bt, kr, q * 32 + jm]
+                for jn in range(32):
+                    C[bt, M - M % 4 + mr, q * 32 + jn] = cr[jn]
+    return C
+
+
+def schedule_bmm_panels(s):
+    """Default schedule of :func:`bmm_panels`: pipeline the strip-wide loops (HLS hints)."""
+    for loop in ("jq", "jc", "jm", "jn"):
+        s.pipeline(loop)
+    return s
+
+
 def schedule_linear_packed(s):
     """Default schedule of :func:`linear_packed`: pipeline the panel-wide loops (HLS hints;
     the CPU build relies on LLVM vectorising them)."""
@@ -85,3 +132,4 @@ def schedule_linear_packed(s):
 
 
 KERNEL2SCHEDULE[linear_packed] = schedule_linear_packed
+KERNEL2SCHEDULE[bmm_panels] = schedule_bmm_panels

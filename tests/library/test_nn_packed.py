@@ -59,3 +59,18 @@ def test_integer_types_are_exact():
     out = _build([int8, int8, int32], m, n, k)(x, pack_linear_weights(w), b)
     expected = x.astype(np.int32) @ w.T.astype(np.int32) + b
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96)])
+def test_bmm_panels_matches_numpy_and_dsl_matmul_bit_for_bit(bt, m, k, n):
+    a = RNG.standard_normal((bt, m, k)).astype(np.float32)
+    b = RNG.standard_normal((bt, k, n)).astype(np.float32)
+    s = allo.customize(nn.bmm_panels, instantiate=[float32] * 3 + [bt, m, k, n])
+    KERNEL2SCHEDULE[nn.bmm_panels](s)
+    out = s.build()(a, b)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-5)
+
+    def product(A: float32[bt, m, k], B: float32[bt, k, n]) -> float32[bt, m, n]:
+        return allo.matmul(A, B)
+
+    np.testing.assert_array_equal(out, allo.customize(product).build()(a, b))

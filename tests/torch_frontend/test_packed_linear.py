@@ -34,7 +34,7 @@ def _case():
 
 def test_cpu_build_packs_weights_and_matches_torch():
     model, inputs = _case()
-    source = translate_model(model, inputs, pack_weights=True).source
+    source = translate_model(model, inputs, for_cpu=True).source
     assert source.count("nn.linear_packed[") == 3 and "linear2d" not in source
     assert source.count("g_fc_weight_panels") == 2  # one packed global for the shared layer
     out = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
@@ -48,7 +48,7 @@ def test_other_targets_keep_the_torch_weight_layout():
     assert "linear_packed" not in translate_model(model, inputs).source
     s = allo.frontend.from_pytorch(model, inputs, target="mlir")
     assert "linear3d_0" in s._state.function_names()
-    weighted = translate_model(model, inputs, weights_as_args=True, pack_weights=True).source
+    weighted = translate_model(model, inputs, weights_as_args=True, for_cpu=True).source
     assert "linear_packed" not in weighted
 
 
@@ -58,7 +58,7 @@ def test_packed_layers_follow_per_layer_op_dtypes():
     model, inputs = _case()
     ty = Fixed(32, 16)
     op_dtypes = {"fc": [ty, ty, ty], "out": ["float32", "float32", "float32"]}
-    source = translate_model(model, inputs, op_dtypes=op_dtypes, pack_weights=True).source
+    source = translate_model(model, inputs, op_dtypes=op_dtypes, for_cpu=True).source
     assert source.count("nn.linear_packed[") == 3
     out = allo.frontend.from_pytorch(model, inputs, op_dtypes=op_dtypes)(
         inputs[0].numpy().copy())
@@ -66,3 +66,16 @@ def test_packed_layers_follow_per_layer_op_dtypes():
     np.testing.assert_array_equal(out, s.build()(inputs[0].numpy().copy()))  # same arithmetic
     with torch.no_grad():
         np.testing.assert_allclose(out, model(*inputs).numpy(), atol=2e-3)
+
+
+def test_attention_products_use_bmm_panels_on_the_cpu():
+    import torch_models as M  # noqa: PLC0415
+
+    torch.manual_seed(5)
+    model, inputs = M.MultiHeadSelfAttention(64, 2).eval(), [torch.randn(2, 32, 64)]
+    source = translate_model(model, inputs, for_cpu=True).source
+    assert source.count("nn.bmm_panels[") == 2  # scores (N = 32 keys) and context (N = 32)
+    assert "bmm_panels" not in translate_model(model, inputs).source
+    out = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
+    with torch.no_grad():
+        np.testing.assert_allclose(out, model(*inputs).numpy(), rtol=RTOL, atol=ATOL)
