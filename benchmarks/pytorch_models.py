@@ -132,6 +132,15 @@ def run_ops(size: str, target: float) -> list:
     rows.append(_kernel_row(f"dsl.matmul scores 1x{heads}x{seq}x{d} @ ..x{d}x{seq}",
                             lambda: allo.customize(scores).build(), (q, kt), torch.matmul,
                             (torch.from_numpy(q), torch.from_numpy(kt)), target))
+
+    def scores_panels():
+        s = allo.customize(lib.bmm_panels, instantiate=[*f32, heads, seq, d, seq])
+        lib.schedule_bmm_panels(s)
+        return s.build()
+
+    rows.append(_kernel_row(f"nn.bmm_panels, same scores", scores_panels,
+                            (q.reshape(heads, seq, d), kt.reshape(heads, d, seq)), torch.matmul,
+                            (torch.from_numpy(q), torch.from_numpy(kt)), target))
     s_in = rng.standard_normal((1, heads, seq, seq)).astype(np.float32)
 
     def softmax(S: float32[1, heads, seq, seq]) -> float32[1, heads, seq, seq]:
