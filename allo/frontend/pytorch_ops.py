@@ -255,10 +255,14 @@ def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
         tr.packed_weights[id(packed)] = weight  # keeps id(weight) from being reused
     if bias is None:
         bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
-    flat = _as_2d(tr, tr.convert(x, tx) if x.dtype != tx else x)
+    x = tr.convert(x, tx) if x.dtype != tx else x
+    args = [tr.operand(packed, tw), tr.operand(bias, to)]
+    if len(x.shape) == 3:  # the common [batch, sequence, features]: no flattening copies
+        inst = [tx, tw, to, *x.shape[:2], n, k, panel_count(n)]
+        return tr.kernel("linear_packed3d", inst, [x.name, *args], (*x.shape[:2], n), to)
+    flat = _as_2d(tr, x)
     inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
-    out = tr.kernel("linear_packed", inst, [flat.name, tr.operand(packed, tw),
-                                             tr.operand(bias, to)], (flat.shape[0], n), to)
+    out = tr.kernel("linear_packed", inst, [flat.name, *args], (flat.shape[0], n), to)
     return tr.view(out, (*x.shape[:-1], n))
 
 

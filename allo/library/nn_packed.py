@@ -32,7 +32,8 @@ from ..frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from . import KERNEL2SCHEDULE
 from .template import type_params
 
-__all__ = ["PANEL", "bmm_panels", "linear_packed", "pack_linear_weights", "panel_count",
+__all__ = ["PANEL", "bmm_panels", "linear_packed", "linear_packed3d", "pack_linear_weights",
+           "panel_count",
            "schedule_bmm_panels", "schedule_linear_packed"]
 
 
@@ -73,6 +74,46 @@ def linear_packed(X: TyX[M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[M, N]:
             for jw in range(32):
                 if p * 32 + jw < N:
                     Z[M - M % 4 + ir, p * 32 + jw] = r[jw] + b[p * 32 + jw]
+    return Z
+
+
+@type_params("TyX", "TyW", "TyO", "B", "M", "N", "K", "NP")
+def linear_packed3d(X: TyX[B, M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[B, M, N]:
+    """:func:`linear_packed` on each of the ``B`` sequences of ``X`` (no flattening copies)."""
+    Z: TyO[B, M, N]
+    for s in range(B):
+        for p in range(NP):
+            for i0 in range(M // 4):
+                a0: TyO[32] = 0
+                a1: TyO[32] = 0
+                a2: TyO[32] = 0
+                a3: TyO[32] = 0
+                for k in range(K):
+                    x0: TyX = X[s, i0 * 4, k]
+                    x1: TyX = X[s, i0 * 4 + 1, k]
+                    x2: TyX = X[s, i0 * 4 + 2, k]
+                    x3: TyX = X[s, i0 * 4 + 3, k]
+                    for jj in range(32):
+                        w: TyW = Wp[p, k, jj]
+                        a0[jj] += x0 * w
+                        a1[jj] += x1 * w
+                        a2[jj] += x2 * w
+                        a3[jj] += x3 * w
+                for jb in range(32):
+                    if p * 32 + jb < N:
+                        Z[s, i0 * 4, p * 32 + jb] = a0[jb] + b[p * 32 + jb]
+                        Z[s, i0 * 4 + 1, p * 32 + jb] = a1[jb] + b[p * 32 + jb]
+                        Z[s, i0 * 4 + 2, p * 32 + jb] = a2[jb] + b[p * 32 + jb]
+                        Z[s, i0 * 4 + 3, p * 32 + jb] = a3[jb] + b[p * 32 + jb]
+            for ir in range(M % 4):
+                r: TyO[32] = 0
+                for kr in range(K):
+                    xr: TyX = X[s, M - M % 4 + ir, kr]
+                    for jr in range(32):
+                        r[jr] += xr * Wp[p, kr, jr]
+                for jw in range(32):
+                    if p * 32 + jw < N:
+                        Z[s, M - M % 4 + ir, p * 32 + jw] = r[jw] + b[p * 32 + jw]
     return Z
 
 
@@ -133,3 +174,4 @@ def schedule_linear_packed(s):
 
 KERNEL2SCHEDULE[linear_packed] = schedule_linear_packed
 KERNEL2SCHEDULE[bmm_panels] = schedule_bmm_panels
+KERNEL2SCHEDULE[linear_packed3d] = schedule_linear_packed

@@ -74,3 +74,17 @@ def test_bmm_panels_matches_numpy_and_dsl_matmul_bit_for_bit(bt, m, k, n):
         return allo.matmul(A, B)
 
     np.testing.assert_array_equal(out, allo.customize(product).build()(a, b))
+
+
+def test_linear_packed3d_equals_linear_packed_on_each_sequence():
+    batch, m, n, k = 3, 6, 40, 9
+    x = RNG.standard_normal((batch, m, k)).astype(np.float32)
+    w = RNG.standard_normal((n, k)).astype(np.float32)
+    b = RNG.standard_normal(n).astype(np.float32)
+    packed = pack_linear_weights(w)
+    s = allo.customize(nn.linear_packed3d, instantiate=[float32] * 3 + [batch, m, n, k, 2])
+    KERNEL2SCHEDULE[nn.linear_packed3d](s)
+    out = s.build()(x, packed, b)
+    np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
+    flat = _build([float32] * 3, batch * m, n, k)(x.reshape(batch * m, k), packed, b)
+    np.testing.assert_array_equal(out, flat.reshape(batch, m, n))

@@ -35,7 +35,7 @@ def _case():
 def test_cpu_build_packs_weights_and_matches_torch():
     model, inputs = _case()
     source = translate_model(model, inputs, for_cpu=True).source
-    assert source.count("nn.linear_packed[") == 3 and "linear2d" not in source
+    assert source.count("nn.linear_packed3d[") == 3 and "linear2d" not in source
     assert source.count("g_fc_weight_panels") == 2  # one packed global for the shared layer
     out = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
     with torch.no_grad():
@@ -59,7 +59,7 @@ def test_packed_layers_follow_per_layer_op_dtypes():
     ty = Fixed(32, 16)
     op_dtypes = {"fc": [ty, ty, ty], "out": ["float32", "float32", "float32"]}
     source = translate_model(model, inputs, op_dtypes=op_dtypes, for_cpu=True).source
-    assert source.count("nn.linear_packed[") == 3
+    assert source.count("nn.linear_packed3d[") == 3
     out = allo.frontend.from_pytorch(model, inputs, op_dtypes=op_dtypes)(
         inputs[0].numpy().copy())
     s = allo.frontend.from_pytorch(model, inputs, target="mlir", op_dtypes=op_dtypes)
