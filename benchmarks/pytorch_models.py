@@ -164,6 +164,16 @@ def run_ops(size: str, target: float) -> list:
 
     rows.append(_kernel_row(f"nn.gelu_erf {seq}x{hidden}", gelu, (x,),
                             torch.nn.functional.gelu, (tx,), target))
+    ffn = 4 * hidden
+    xf = rng.standard_normal((seq, ffn)).astype(np.float32)
+
+    def gelu_tanh(X: float32[seq, ffn]) -> float32[seq, ffn]:
+        return allo.gelu(X)
+
+    rows.append(_kernel_row(f"dsl.gelu (tanh form, GPT-2) {seq}x{ffn}",
+                            lambda: allo.customize(gelu_tanh).build(), (xf,),
+                            lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
+                            (torch.from_numpy(xf),), target))
     return rows
 
 
