@@ -1,4 +1,5 @@
-"""CPU builds of from_pytorch pack constant linear weights once (nn.linear_packed); HLS and
+"""CPU builds of from_pytorch pack constant linear weights once (nn.linear_packed), run products
+through nn.bmm_panels; reshapes are copied only when read. HLS and
 "mlir" targets and weights passed as arguments keep nn.linear2d/linear3d."""
 
 from __future__ import annotations
@@ -79,3 +80,23 @@ def test_attention_products_use_bmm_panels_on_the_cpu():
     out = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
     with torch.no_grad():
         np.testing.assert_allclose(out, model(*inputs).numpy(), rtol=RTOL, atol=ATOL)
+
+
+class Reshapes(torch.nn.Module):
+    """A chain of reshapes (one copy needed) and a reshape back to the input shape (none)."""
+
+    def forward(self, x):
+        y = x.view(4, 6).view(2, 12).reshape(24)
+        back = x.flatten().view(2, 3, 4)
+        return y * 2.0, back + 1.0
+
+
+def test_reshapes_are_copied_only_when_read():
+    inputs = [torch.randn(2, 3, 4)]
+    model = Reshapes().eval()
+    source = translate_model(model, inputs).source
+    assert source.count("dsl.view(") == 1 and "dsl.view(x, (24,))" in source
+    outs = allo.frontend.from_pytorch(model, inputs)(inputs[0].numpy().copy())
+    expected = model(*inputs)
+    for out, ref in zip(outs, expected):
+        np.testing.assert_array_equal(out, ref.numpy())
