@@ -41,7 +41,7 @@ def from_pytorch(model, example_inputs: Sequence, leaf_modules=None, verbose: bo
     from .library import nn  # noqa: PLC0415 - the library imports allo itself
 
     program = translate_model(model, list(example_inputs), op_dtypes, weights_as_args,
-                              leaf_modules)
+                              leaf_modules, for_cpu=target in (None, "llvm"))
     if verbose:
         print(program.source)
     import allo  # noqa: PLC0415 - the generated source reads allo.grid

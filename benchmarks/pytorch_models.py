@@ -5,6 +5,8 @@ our build, torch eager on the CPU with the same thread count (one), and their ra
     python benchmarks/pytorch_models.py --quick    # small sizes (seconds)
     python benchmarks/pytorch_models.py --full     # attention at sequence 512
 
+Run it from the repository root with ``PYTHONPATH=.`` to measure the working tree's ``allo``.
+
 A second table times the operations that dominate these models one by one, to show where
 the difference to torch comes from.
 """
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "torch
 import torch  # noqa: E402
 
 import allo  # noqa: E402
+from allo.frontend.weight_panels import pack_linear_weights, panel_count  # noqa: E402
 from allo.ir.types import float32  # noqa: E402
 from allo.library import nn as lib  # noqa: E402
 
@@ -101,6 +104,16 @@ def run_ops(size: str, target: float) -> list:
     rows.append(_kernel_row(f"nn.linear2d {seq}x{hidden}x{hidden} (weights [N, K])", linear2d,
                             (x, w, b), torch.nn.functional.linear, (tx, tw, tb), target))
 
+    def linear_packed():
+        inst = [*f32, seq, hidden, hidden, panel_count(hidden)]
+        s = allo.customize(lib.linear_packed, instantiate=inst)
+        lib.schedule_linear_packed(s)
+        return s.build()
+
+    rows.append(_kernel_row(f"nn.linear_packed, same product, weights packed at import",
+                            linear_packed, (x, pack_linear_weights(w), b),
+                            torch.nn.functional.linear, (tx, tw, tb), target))
+
     def matmul_kn():
         s = allo.customize(lib.matmul, instantiate=[*f32, seq, hidden, hidden])
         lib.schedule_matmul(s)
@@ -118,6 +131,15 @@ def run_ops(size: str, target: float) -> list:
 
     rows.append(_kernel_row(f"dsl.matmul scores 1x{heads}x{seq}x{d} @ ..x{d}x{seq}",
                             lambda: allo.customize(scores).build(), (q, kt), torch.matmul,
+                            (torch.from_numpy(q), torch.from_numpy(kt)), target))
+
+    def scores_panels():
+        s = allo.customize(lib.bmm_panels, instantiate=[*f32, heads, seq, d, seq])
+        lib.schedule_bmm_panels(s)
+        return s.build()
+
+    rows.append(_kernel_row(f"nn.bmm_panels, same scores", scores_panels,
+                            (q.reshape(heads, seq, d), kt.reshape(heads, d, seq)), torch.matmul,
                             (torch.from_numpy(q), torch.from_numpy(kt)), target))
     s_in = rng.standard_normal((1, heads, seq, seq)).astype(np.float32)
 
@@ -142,6 +164,16 @@ def run_ops(size: str, target: float) -> list:
 
     rows.append(_kernel_row(f"nn.gelu_erf {seq}x{hidden}", gelu, (x,),
                             torch.nn.functional.gelu, (tx,), target))
+    ffn = 4 * hidden
+    xf = rng.standard_normal((seq, ffn)).astype(np.float32)
+
+    def gelu_tanh(X: float32[seq, ffn]) -> float32[seq, ffn]:
+        return allo.gelu(X)
+
+    rows.append(_kernel_row(f"dsl.gelu (tanh form, GPT-2) {seq}x{ffn}",
+                            lambda: allo.customize(gelu_tanh).build(), (xf,),
+                            lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
+                            (torch.from_numpy(xf),), target))
     return rows
 
 

@@ -285,8 +285,13 @@ def warn_training(model) -> None:
 
 
 def translate_model(model, example_inputs, op_dtypes=None, weights_as_args=False,
-                    leaf_modules=None) -> TranslatedModel:
-    """Trace ``model`` and translate it into Allo source (see the module docstring)."""
+                    leaf_modules=None, for_cpu=False) -> TranslatedModel:
+    """Trace ``model`` and translate it into Allo source (see the module docstring).
+
+    ``for_cpu`` (CPU builds) picks the CPU kernels: constant linear weights packed into column
+    panels (:mod:`allo.frontend.weight_panels`) for ``nn.linear_packed``, and ``nn.bmm_panels``
+    for products whose last dimension is a multiple of 32.
+    """
     from .pytorch_translate import Translator  # noqa: PLC0415 - same layer, split for size
 
     import_torch()
@@ -295,7 +300,7 @@ def translate_model(model, example_inputs, op_dtypes=None, weights_as_args=False
     gm, n_inputs = trace_model(model, inputs, leaf_modules)
     record_values(gm, inputs)
     return Translator(gm, inputs, n_inputs, op_dtypes or {}, weights_as_args,
-                      leaf_modules).run()
+                      leaf_modules, for_cpu).run()
 
 
 def scalar_value(x: Any) -> bool:

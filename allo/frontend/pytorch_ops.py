@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import operator
 
+import numpy as np
+
 from .pytorch import DSL_NAME as DSL
 from .pytorch import Const, Tensor, is_float_type, literal, scalar_value
 from .pytorch_layout import (LAYOUT_HANDLERS, _prod, _rank_dim, _reshape, _tensor_operands)
 from .types import UInt
+from .weight_panels import PANEL, pack_linear_weights, panel_count
 
 # ----------------------------------------------------------------------------- dispatch
 
@@ -222,6 +225,8 @@ def _gelu(tr, x, approximate="none"):
 def _linear(tr, x, weight, bias=None, fx_name=""):
     x = tr.tensor(x)
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
+    if tr.for_cpu and isinstance(weight, Const) and weight.array.ndim == 2:
+        return _linear_packed(tr, x, weight, bias, (tx, tw, to))
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
     xs, ws = tr.operand(x, tx), tr.operand(weight, tw)
     out_shape = (*x.shape[:-1], n)
@@ -238,6 +243,33 @@ def _linear(tr, x, weight, bias=None, fx_name=""):
     return tr.view(out, out_shape)
 
 
+def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
+    """CPU build, constant weights: ``nn.linear_packed`` on weights packed once, here.
+
+    The packed weights and the bias are passed as the globals themselves (no per-call copy;
+    that copy exists for HLS C++, which cannot pass a constant global to a non-const
+    parameter, and this path is never emitted for HLS).
+    """
+    tx, tw, to = dtypes
+    n, k = weight.array.shape
+    packed = tr.packed_weights.get(id(weight))
+    if packed is None:
+        packed = Const(pack_linear_weights(weight.array), weight.label + "_panels")
+        tr.packed_weights[id(weight)] = packed
+        tr.packed_weights[id(packed)] = weight  # keeps id(weight) from being reused
+    if bias is None:
+        bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
+    x = tr.convert(x, tx) if x.dtype != tx else x
+    args = [tr.operand(packed, tw), tr.operand(bias, to)]
+    if len(x.shape) == 3:  # the common [batch, sequence, features]: no flattening copies
+        inst = [tx, tw, to, *x.shape[:2], n, k, panel_count(n)]
+        return tr.kernel("linear_packed3d", inst, [x.name, *args], (*x.shape[:2], n), to)
+    flat = _as_2d(tr, x)
+    inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
+    out = tr.kernel("linear_packed", inst, [flat.name, *args], (flat.shape[0], n), to)
+    return tr.view(out, (*x.shape[:-1], n))
+
+
 def _linear_module(tr, module, name, x):
     return _linear(tr, x, tr.module_weight(name, "weight"), tr.module_weight(name, "bias"),
                    fx_name=name)
@@ -249,6 +281,8 @@ def _matmul(tr, a, b, out=None):
     sa = a.shape if isinstance(a, Tensor) else a.array.shape
     sb = b.shape if isinstance(b, Tensor) else b.array.shape
     if len(sa) >= 2 and len(sa) == len(sb) and tuple(sa[:-2]) == tuple(sb[:-2]):
+        if tr.for_cpu and is_float_type(dtype) and sb[-1] % PANEL == 0:
+            return _bmm_panels(tr, a, b, dtype, shape)
         return tr.dsl("matmul", [tr.operand(a, dtype), tr.operand(b, dtype)], shape, dtype)
     if len(sa) >= 3 and len(sb) == 2:  # [..., M, K] @ [K, N]: one 2-D product
         left = tr.tensor(a)
@@ -257,6 +291,19 @@ def _matmul(tr, a, b, out=None):
         return tr.view(prod, shape)
     raise tr.unsupported(f"matmul of shapes {tuple(sa)} and {tuple(sb)} (broadcast batch "
                          f"dimensions)")
+
+
+def _bmm_panels(tr, a, b, dtype, shape: tuple) -> Tensor:
+    """CPU build: ``nn.bmm_panels`` (register-blocked) on 3-D views of equal-batch operands."""
+    views = []
+    for value in (a, b):
+        t = tr.tensor(value)
+        t = tr.convert(t, dtype) if t.dtype != dtype else t
+        views.append(tr.view(t, (_prod(t.shape[:-2]), *t.shape[-2:])))
+    (batch, m, k), n = views[0].shape, views[1].shape[-1]
+    out = tr.kernel("bmm_panels", [dtype, dtype, dtype, batch, m, k, n],
+                    [v.name for v in views], (batch, m, n), dtype)
+    return tr.view(out, shape)
 
 
 def _sdpa(tr, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,

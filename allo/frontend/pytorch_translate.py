@@ -47,11 +47,32 @@ def has_runtime(value) -> bool:
     return False
 
 
+class ReshapedView(Tensor):
+    """``dsl.view(source, shape)`` whose line is written into its reserved (blank) line of the
+    kernel the first time its name is read: unread reshapes cost no copy. The generated
+    kernel never writes an array after creating it, so the deferred copy sees the same data.
+    """
+
+    def __init__(self, writer, line: int, name: str, source: Tensor, shape: tuple):
+        self.shape, self.dtype = tuple(shape), source.dtype
+        self.source, self.emitted = source, False
+        self._writer, self._line, self._name = writer, line, name
+
+    @property
+    def name(self) -> str:
+        if not self.emitted:
+            self.emitted = True
+            dims = ", ".join(map(str, self.shape)) + ("," if len(self.shape) == 1 else "")
+            self._writer.body[self._line] = \
+                f"    {self._name} = {DSL_NAME}.view({self.source.name}, ({dims}))"
+        return self._name
+
+
 class Translator:
     """Translate the nodes of ``gm`` (values recorded by :func:`record_values`) in order."""
 
     def __init__(self, gm, inputs: list, n_inputs: int, op_dtypes: dict, weights_as_args: bool,
-                 leaf_modules=()):
+                 leaf_modules=(), for_cpu: bool = False):
         self.torch = import_torch()
         self.leaf_classes = tuple(leaf_modules or ())
         self.gm = gm
@@ -59,6 +80,8 @@ class Translator:
         self.n_inputs = n_inputs
         self.op_dtypes = dict(op_dtypes)
         self.weights_as_args = weights_as_args
+        self.for_cpu = for_cpu  # CPU build: packed linear weights, panel products
+        self.packed_weights: dict = {}  # id(weight Const) -> its packed Const
         self.writer = SourceWriter()
         self.global_vars: dict = {"INF": math.inf, "NEG_INF": -math.inf, "NAN": math.nan}
         self.type_idents: dict = {}
@@ -388,12 +411,21 @@ class Translator:
         return Tensor(name, tuple(shape), dtype)
 
     def view(self, x: Tensor, shape: tuple) -> Tensor:
-        """``x`` reshaped (row-major copy) to ``shape``; ``x`` itself when the shape matches."""
+        """``x`` reshaped (row-major copy) to ``shape``; ``x`` itself when the shape matches.
+
+        The copy is written only if something reads it (:class:`ReshapedView`), so a chain
+        of reshapes costs one copy and a reshape back to the original shape none.
+        """
         shape = tuple(int(d) for d in shape)
         if shape == tuple(x.shape):
             return x
-        dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
-        return self.dsl("view", [x.name, f"({dims})"], shape, x.dtype)
+        if isinstance(x, ReshapedView) and not x.emitted:
+            x = x.source  # nothing reads x: reshape what it reshapes
+            if shape == tuple(x.shape):
+                return x
+        name = self.writer.fresh(self.node.name)
+        self.emit("")  # the line the copy takes once it is read
+        return ReshapedView(self.writer, len(self.writer.body) - 1, name, x, shape)
 
     def map_args(self, value):
         """fx arguments with nodes replaced by their translated values."""

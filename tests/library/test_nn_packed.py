@@ -1,0 +1,90 @@
+"""allo.library.nn.linear_packed (CPU linear layer on panel-packed weights): numpy references,
+bit-identical to linear2d, sizes that leave partial row blocks and partial panels, integers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import allo
+from allo.frontend.weight_panels import PANEL, pack_linear_weights, panel_count
+from allo.ir.types import float32, int8, int32
+from allo.library import KERNEL2SCHEDULE, nn
+
+RNG = np.random.default_rng(11)
+
+
+def _build(tys, m, n, k, schedule=True):
+    s = allo.customize(nn.linear_packed, instantiate=[*tys, m, n, k, panel_count(n)])
+    if schedule:
+        KERNEL2SCHEDULE[nn.linear_packed](s)
+    return s.build()
+
+
+def test_packing_layout():
+    w = np.arange(70 * 3, dtype=np.float32).reshape(70, 3)  # N = 70, K = 3
+    p = pack_linear_weights(w)
+    assert p.shape == (3, 3, PANEL)
+    np.testing.assert_array_equal(p[1, :, :], w.T[:, PANEL:2 * PANEL])
+    np.testing.assert_array_equal(p[2, :, :70 - 2 * PANEL], w.T[:, 2 * PANEL:])
+    assert not p[2, :, 70 - 2 * PANEL:].any()  # padding columns are zero
+
+
+@pytest.mark.parametrize("m, n, k", [(4, 32, 8), (7, 45, 20), (1, 3, 5), (9, 64, 1), (12, 70, 33)])
+def test_float_matches_numpy_and_linear2d_bit_for_bit(m, n, k):
+    x = RNG.standard_normal((m, k)).astype(np.float32)
+    w = RNG.standard_normal((n, k)).astype(np.float32)
+    b = RNG.standard_normal(n).astype(np.float32)
+    out = _build([float32] * 3, m, n, k)(x, pack_linear_weights(w), b)
+    np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
+    s = allo.customize(nn.linear2d, instantiate=[float32] * 3 + [m, n, k])
+    np.testing.assert_array_equal(out, s.build()(x, w, b))  # same sums in the same order
+
+
+def test_unscheduled_kernel_gives_the_same_result():
+    m, n, k = 6, 40, 10
+    x, w = RNG.standard_normal((m, k)).astype(np.float32), \
+        RNG.standard_normal((n, k)).astype(np.float32)
+    b = RNG.standard_normal(n).astype(np.float32)
+    packed = pack_linear_weights(w)
+    np.testing.assert_array_equal(_build([float32] * 3, m, n, k, schedule=False)(x, packed, b),
+                                  _build([float32] * 3, m, n, k)(x, packed, b))
+
+
+def test_integer_types_are_exact():
+    m, n, k = 5, 33, 17
+    x = RNG.integers(-128, 128, (m, k), dtype=np.int8)
+    w = RNG.integers(-128, 128, (n, k), dtype=np.int8)
+    b = RNG.integers(-1000, 1000, n, dtype=np.int32)
+    out = _build([int8, int8, int32], m, n, k)(x, pack_linear_weights(w), b)
+    expected = x.astype(np.int32) @ w.T.astype(np.int32) + b
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96)])
+def test_bmm_panels_matches_numpy_and_dsl_matmul_bit_for_bit(bt, m, k, n):
+    a = RNG.standard_normal((bt, m, k)).astype(np.float32)
+    b = RNG.standard_normal((bt, k, n)).astype(np.float32)
+    s = allo.customize(nn.bmm_panels, instantiate=[float32] * 3 + [bt, m, k, n])
+    KERNEL2SCHEDULE[nn.bmm_panels](s)
+    out = s.build()(a, b)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-5, atol=1e-5)
+
+    def product(A: float32[bt, m, k], B: float32[bt, k, n]) -> float32[bt, m, n]:
+        return allo.matmul(A, B)
+
+    np.testing.assert_array_equal(out, allo.customize(product).build()(a, b))
+
+
+def test_linear_packed3d_equals_linear_packed_on_each_sequence():
+    batch, m, n, k = 3, 6, 40, 9
+    x = RNG.standard_normal((batch, m, k)).astype(np.float32)
+    w = RNG.standard_normal((n, k)).astype(np.float32)
+    b = RNG.standard_normal(n).astype(np.float32)
+    packed = pack_linear_weights(w)
+    s = allo.customize(nn.linear_packed3d, instantiate=[float32] * 3 + [batch, m, n, k, 2])
+    KERNEL2SCHEDULE[nn.linear_packed3d](s)
+    out = s.build()(x, packed, b)
+    np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
+    flat = _build([float32] * 3, batch * m, n, k)(x.reshape(batch * m, k), packed, b)
+    np.testing.assert_array_equal(out, flat.reshape(batch, m, n))
