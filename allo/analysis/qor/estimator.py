@@ -106,7 +106,7 @@ class Estimator:
         if name in self.functions:
             return self.functions[name]
         func = find_func(self.module, name)
-        if func is None:  # an external IP: one cycle, as far as we can tell
+        if func is None or len(func.regions[0].blocks) == 0:  # external IP: unknown inside
             self.notes.append(f"function {name} has no body (external IP): counted as 1 cycle")
             est = FunctionEstimate(name, 1, 1)
             self.functions[name] = est
@@ -144,7 +144,8 @@ class Estimator:
         callee = ir.FlatSymbolRefAttr(op.operation.attributes["callee"]).value
         est = self.function(callee)
         func = find_func(self.module, callee)
-        inline = func is not None and "inline" in func.attributes
+        inline = func is not None and "inline" in func.attributes and \
+            len(func.regions[0].blocks) > 0
         return est.latency + (0 if inline else self.lib.CALL_OVERHEAD)
 
     # ------------------------------------------------------------------ loops
