@@ -176,6 +176,16 @@ def test_resources_dsp_and_bram():
     s.pipeline("i")
     assert allo.estimate(s).resources["DSP"] == 3  # a 32-bit product: 3 DSP48E2
 
+    def acc_gemm(A: int32[8, 8], B: int32[8, 8]) -> int32[8, 8]:
+        C: int32[8, 8] = 0
+        for i, j, k in allo.grid(8, 8, 8):
+            C[i, j] += A[i, k] * B[k, j]
+        return C
+
+    # the frontend widens the product to 64 bits and the sum to 65, but only 32 bits are
+    # stored: HLS narrows the multiplier to 32 bits (3 DSP, not 8)
+    assert allo.estimate(allo.customize(acc_gemm)).resources["DSP"] == 3
+
     def buf(A: int32[1024], C: int32[1024]):
         B: int32[1024] = 0
         for i in range(1024):
