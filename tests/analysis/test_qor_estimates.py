@@ -238,3 +238,29 @@ def test_bad_part_and_clock():
         allo.estimate(s, part="nonesuch")
     with pytest.raises(allo.BuildError, match="clock_mhz"):
         allo.estimate(s, clock_mhz=-5)
+
+
+def tiles(A: int32[4, 16], C: int32[4, 16]):
+    for t in range(4):
+        B: int32[16] = 0
+        for i in range(16, name="p"):
+            B[i] = A[t, i] + 1
+        for i in range(16, name="q"):
+            C[t, i] = B[i] * 2
+
+
+def test_dataflow_loop_body():
+    s = allo.customize(tiles)
+    s.dataflow(s.get_loops()["S_t_0"]["t"])
+    report = allo.estimate(s)
+    region = report.dataflow[0]
+    # per iteration: B = 0 (16*1+1), p (16*3+1; the write goes to LUT memory), q waits for
+    # p through B (16*2+1): 49 + 33 + 2 = 84; iterations start every 49 cycles
+    assert [st.latency for st in region.stages] == [17, 49, 33]
+    assert (region.latency, region.interval) == (84, 49)
+    loop = _loop(report, "t")
+    assert loop.latency == 3 * 49 + 84 and report.total_cycles == 231 + 1
+    c = np.zeros((4, 16), dtype=np.int32)
+    a = np.arange(64, dtype=np.int32).reshape(4, 16)
+    s.build()(a, c)
+    np.testing.assert_array_equal(c, (a + 1) * 2)

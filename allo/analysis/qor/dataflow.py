@@ -73,8 +73,9 @@ def _call_fill(est, op, latency: int) -> int:
     return min(latency, est.first_output.get(callee, latency))
 
 
-def estimate_region(est, func) -> DataflowEstimate:
-    """The :class:`DataflowEstimate` of dataflow function ``func`` (records its stages)."""
+def estimate_region(est, func, label: str | None = None) -> DataflowEstimate:
+    """The :class:`DataflowEstimate` of the dataflow body of ``func`` (a function, or a loop
+    marked ``dataflow``: one iteration of its body), named ``label``."""
     stages, channels = [], {}
     for op in func.regions[0].blocks[0].operations:
         name = op.operation.name
@@ -112,7 +113,7 @@ def estimate_region(est, func) -> DataflowEstimate:
         b is not a and a.start < b.finish and b.start < a.finish for b in results))
     est.first_output[est._function] = min((st.start + fill for st, (_, _, fill, _, _) in
                                            zip(results, stages)), default=latency)
-    return DataflowEstimate(est._function, results, latency, interval,
+    return DataflowEstimate(label or est._function, results, latency, interval,
                             sum(st.latency for st in results), overlapped, slowest, channels)
 
 

@@ -180,6 +180,8 @@ class Estimator:
         try:
             if _attr_int(chain[-1], "pipeline_ii") is not None:
                 return self._pipelined(chain, env)
+            if "dataflow" in op.operation.attributes:
+                return self._dataflow_loop(op)
             return self._sequential(op, env)
         finally:
             self._level -= 1
@@ -222,6 +224,23 @@ class Estimator:
                            note="flattened nest" if len(chain) > 1 else "")
         self.loops.append(est)
         return est
+
+    def _dataflow_loop(self, op) -> LoopEstimate:
+        """A loop whose body is a dataflow region: a new iteration starts every region
+        interval, so ``latency = (N - 1) * interval + region latency``."""
+        trip = self._trip(op)
+        record = LoopEstimate(self._function, self.name_of(op), self._level, trip, 0, 0,
+                              count=self._count, note="dataflow body")
+        self.loops.append(record)
+        saved = self._count
+        self._count *= max(trip, 1)
+        region = estimate_region(self, op, f"{self._function}/{record.name}")
+        self._count = saved
+        self.dataflow.append(region)
+        self.resources.add_loop_control(trip)
+        record.iteration_latency = region.latency
+        record.latency = (trip - 1) * region.interval + region.latency if trip else 0
+        return record
 
     def _sequential(self, op, env: dict) -> LoopEstimate:
         trip = self._trip(op)
