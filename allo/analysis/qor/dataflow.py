@@ -119,7 +119,14 @@ def estimate_region(est, func, label: str | None = None) -> DataflowEstimate:
 
 def fill_of(new_loops: list, latency: int) -> int:
     """Fill of a loop stage from the loops it recorded: the innermost one's iteration
-    latency plus one cycle per enclosing loop level."""
+    latency plus one cycle per enclosing loop level.
+
+    >>> from allo.analysis.qor.report import LoopEstimate
+    >>> outer = LoopEstimate("f", "i", 1, 6, 186, 31)
+    >>> inner = LoopEstimate("f", "j", 2, 10, 30, 3)
+    >>> fill_of([outer, inner], 186)
+    4
+    """
     real = [lp for lp in new_loops if lp.iteration_latency]
     if not real:
         return latency

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ..._mlir import ir
-from ...diagnostics import public_methods
+from ...diagnostics import public_entry, public_methods
 from ...errors import ArgumentError, BuildError
 from ...analysis.processes import is_region_like, stream_depth
 from ...analysis.qor import QoRReport, estimate_module
@@ -307,6 +307,7 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
                      target=target)
 
 
+@public_entry
 def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
     """``allo.estimate(s)``: the QoR estimate of schedule ``s`` built for Vitis HLS.
 
