@@ -198,10 +198,11 @@ class Estimator:
         inner = chain[-1]
         trips = [self._trip(lp) for lp in chain]
         ivs = [lp.operation.regions[0].blocks[0].arguments[0] for lp in chain]
-        for k, lp in enumerate(chain[:-1]):
-            self.loops.append(LoopEstimate(self._function, self.name_of(lp), self._level + k,
-                                           trips[k], 0, 0, count=self._count,
-                                           note=f"flattened into {self.name_of(inner)}"))
+        flattened = [LoopEstimate(self._function, self.name_of(lp), self._level + k, trips[k],
+                                  0, 0, count=self._count,
+                                  note=f"flattened into {self.name_of(inner)}")
+                     for k, lp in enumerate(chain[:-1])]
+        self.loops.extend(flattened)
         sched = BodyScheduler(self, pipelined=True, env=env).run(body_ops(inner))
         if sched.truncated:
             self.notes.append(f"loop {self.name_of(inner)}: unrolled body too large, scheduled "
@@ -223,6 +224,8 @@ class Estimator:
                            achieved_ii=achieved, ii_reason=reason, count=self._count,
                            note="flattened nest" if len(chain) > 1 else "")
         self.loops.append(est)
+        for outer in flattened:  # an outer loop lasts as long as the one pipeline
+            outer.latency, outer.iteration_latency = latency, depth
         return est
 
     def _dataflow_loop(self, op) -> LoopEstimate:
