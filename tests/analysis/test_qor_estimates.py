@@ -264,3 +264,21 @@ def test_dataflow_loop_body():
     a = np.arange(64, dtype=np.int32).reshape(4, 16)
     s.build()(a, c)
     np.testing.assert_array_equal(c, (a + 1) * 2)
+
+
+def triangle(A: int32[16, 16], B: int32[16, 16]):
+    for i in range(16):
+        for j in range(i + 1):
+            B[i, j] = A[i, j] + 1
+
+
+def test_triangular_loop_uses_average_trip_count():
+    import json
+
+    report = allo.estimate(allo.customize(triangle))
+    j = _loop(report, "j")
+    # j runs i + 1 times: 8.5 on average; 8.5 * 3 = 25.5 -> 26 cycles, + 1 to enter
+    assert j.trip_count == 9 and j.latency == 26 and j.count == 16
+    assert _loop(report, "i").latency == 16 * 27 and report.total_cycles == 433
+    assert any("average trip count 8.5" in note for note in report.notes)
+    assert json.loads(json.dumps(report.to_dict()))["total_cycles"] == 433
