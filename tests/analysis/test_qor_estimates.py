@@ -238,6 +238,12 @@ def test_bad_part_and_clock():
         allo.estimate(s, part="nonesuch")
     with pytest.raises(allo.BuildError, match="clock_mhz"):
         allo.estimate(s, clock_mhz=-5)
+    with pytest.raises(allo.BuildError, match="expects a schedule"):
+        allo.estimate(inc)
+    hls = s.build(target="vhls", configs={"device": "zcu102", "frequency": 200})
+    report = allo.estimate(hls)  # the build's device and clock
+    assert (report.part, report.clock_mhz) == ("zcu102", 200.0)
+    assert report.available["DSP"] == 2520
 
 
 def tiles(A: int32[4, 16], C: int32[4, 16]):

@@ -323,6 +323,11 @@ def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) 
     >>> allo.estimate(s).loops[0].achieved_ii     # the float adder's latency at 300 MHz
     7
     """
+    if isinstance(schedule, HLSModule):
+        return schedule.estimate(part, clock_mhz)
+    if not hasattr(schedule, "module") or not hasattr(schedule, "top_func_name"):
+        raise BuildError(f"allo.estimate expects a schedule (allo.customize(...)) or an "
+                         f"HLS module, got {type(schedule).__name__}")
     return build_hls(schedule).estimate(part, clock_mhz)
 
 
