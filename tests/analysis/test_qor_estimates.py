@@ -1,6 +1,6 @@
 """Static QoR estimates (docs/qor_estimates.md): cycle counts computed by hand from the
 model's rules at the default Alveo U280 / 300 MHz, where a block-RAM read takes 2 cycles,
-a write 1, f32 add 7 and f32 mul 4 cycles, a 32-bit add 1.26 ns of the 2.43 ns a cycle
+a write 1, f32 add 4 and f32 mul 3 cycles, a 32-bit add 1.26 ns of the 2.43 ns a cycle
 leaves for chained logic; a pipelined loop costs (N-1)*II + depth + 2, a sequential one
 N*IterLat + 1."""
 
@@ -74,16 +74,16 @@ def test_recurrence_forces_ii_above_request():
     s.pipeline("i")
     report = allo.estimate(s)
     loop = _loop(report, "i")
-    # acc is a register: its read is needed when the product is ready (cycle 6) and the
-    # sum is written 7 cycles later: II = 7, the f32 adder's latency
-    assert loop.requested_ii == 1 and loop.achieved_ii == 7
+    # acc is a register: its read is needed when the product is ready (cycle 5) and the
+    # sum is written 4 cycles later: II = 4, the f32 adder's latency
+    assert loop.requested_ii == 1 and loop.achieved_ii == 4
     assert "recurrence on acc" in loop.ii_reason and "arith.addf" in loop.ii_reason
-    assert "7 cycles" in loop.ii_reason
-    # loads 0->2, fmul 2->6, fadd 6->13, write at 13: depth 14
-    assert loop.iteration_latency == 14
-    assert loop.latency == 63 * 7 + 14
-    # acc = 0 takes cycle 0, the loop starts at 1 and costs 455 + 2
-    assert report.total_cycles == 1 + 455 + 2
+    assert "4 cycles" in loop.ii_reason
+    # loads 0->2, fmul 2->5, fadd 5->9, write at 9: depth 10
+    assert loop.iteration_latency == 10
+    assert loop.latency == 63 * 4 + 10
+    # acc = 0 takes cycle 0, the loop starts at 1 and costs 262 + 2
+    assert report.total_cycles == 1 + 262 + 2
 
 
 def test_clock_changes_operator_latency():
@@ -91,10 +91,10 @@ def test_clock_changes_operator_latency():
     s.pipeline("i")
     report = s.build(target="vhls").estimate(clock_mhz=100)
     loop = _loop(report, "i")
-    # at 100 MHz: f32 add 4, f32 mul 3, block-RAM read 1 cycle
-    assert loop.achieved_ii == 4
-    assert loop.iteration_latency == 1 + 3 + 4 + 1
-    assert report.total_cycles == 1 + (63 * 4 + 9) + 2
+    # at 100 MHz: f32 add 3, f32 mul 2, block-RAM read 1 cycle
+    assert loop.achieved_ii == 3
+    assert loop.iteration_latency == 1 + 2 + 3 + 1
+    assert report.total_cycles == 1 + (63 * 3 + 7) + 2
     assert report.clock_mhz == 100.0
 
 
@@ -214,16 +214,16 @@ def test_flattened_nest_and_report_formats():
     report = allo.estimate(s, part="u250", clock_mhz=250)
     k = _loop(report, "k")
     # i, j, k flattened; C[i, j] is read and written every k: distance 1 in block RAM.
-    # At 250 MHz a read takes 1 cycle, fmul 3, fadd 6: loads 0->1, fmul 1->4, fadd 4->10,
-    # write at 10 done at 11; C's read is needed at 4 - 1 = 3: II = 11 - 3 = 8, depth 11
-    assert k.trip_count == 16 * 16 * 16 and k.achieved_ii == 8
-    assert k.iteration_latency == 11 and k.latency == 4095 * 8 + 11
+    # At 250 MHz a read takes 1 cycle, fmul 3, fadd 4: loads 0->1, fmul 1->4, fadd 4->8,
+    # write at 8 done at 9; C's read is needed at 4 - 1 = 3: II = 9 - 3 = 6, depth 9
+    assert k.trip_count == 16 * 16 * 16 and k.achieved_ii == 6
+    assert k.iteration_latency == 9 and k.latency == 4095 * 6 + 9
     assert "recurrence on C" in k.ii_reason
     assert [lp.note for lp in report.loops if lp.name in ("i", "j")] == \
         ["flattened into k", "flattened into k"]
     assert report.part == "u250"
     d = report.to_dict()
-    assert d["total_cycles"] == report.total_cycles and d["loops"][-1]["achieved_ii"] == 8
+    assert d["total_cycles"] == report.total_cycles and d["loops"][-1]["achieved_ii"] == 6
     rows = report.records()
     assert rows[0]["kind"] == "design" and any(r.get("name") == "k" for r in rows)
     text = str(report)
