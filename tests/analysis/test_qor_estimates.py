@@ -288,3 +288,32 @@ def test_triangular_loop_uses_average_trip_count():
     assert _loop(report, "i").latency == 16 * 27 and report.total_cycles == 433
     assert any("average trip count 8.5" in note for note in report.notes)
     assert json.loads(json.dumps(report.to_dict()))["total_cycles"] == 433
+
+
+def test_unrolled_pipeline_needs_partitioned_ports():
+    s = allo.customize(inc)
+    s.unroll("i", 4)
+    s.pipeline("i")
+    loop = _loop(allo.estimate(s), "i")
+    # 4 iterations of 4 copies: 4 reads of A and 4 writes of B per iteration on 2 ports:
+    # reads at 0,0,1,1, writes at 2,2,3,3 (done 4): II 2, depth 4
+    assert (loop.trip_count, loop.unroll, loop.achieved_ii) == (4, 4, 2)
+    assert loop.iteration_latency == 4 and loop.latency == 3 * 2 + 4
+    s.partition(s.A, partition_type=allo.Partition.Cyclic, factor=4)
+    s.partition(s.B, partition_type=allo.Partition.Cyclic, factor=4)
+    loop = _loop(allo.estimate(s), "i")
+    # four banks each: every read at 0, every write at 2
+    assert loop.achieved_ii == 1 and loop.iteration_latency == 3 and loop.latency == 3 + 3
+    a = np.arange(16, dtype=np.int32)
+    b = np.zeros(16, dtype=np.int32)
+    s.build()(a, b)
+    np.testing.assert_array_equal(b, a + 1)
+
+
+def test_unrolled_sequential_loop():
+    s = allo.customize(inc)
+    s.unroll("i", 4)
+    loop = _loop(allo.estimate(s), "i")
+    # 4 iterations of 4 copies sharing A's and B's two ports: reads 0,0,1,1, writes
+    # 2,2,3,3: 4 cycles each
+    assert (loop.unroll, loop.iteration_latency, loop.latency) == (4, 4, 16)

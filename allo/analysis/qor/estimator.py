@@ -232,7 +232,10 @@ class Estimator:
                                   note=f"flattened into {self.name_of(inner)}")
                      for k, lp in enumerate(chain[:-1])]
         self.loops.extend(flattened)
-        sched = BodyScheduler(self, pipelined=True, env=env).run(body_ops(inner))
+        scheduler = BodyScheduler(self, pipelined=True, env=env)
+        factor = self._unroll_copies(inner, trips[-1], scheduler)
+        trips[-1] = math.ceil(trips[-1] / factor) if factor > 1 else trips[-1]
+        sched = scheduler.run([])
         if sched.truncated:
             self.notes.append(f"loop {self.name_of(inner)}: unrolled body too large, scheduled "
                               "in part")
@@ -251,12 +254,36 @@ class Estimator:
         est = LoopEstimate(self._function, self.name_of(inner), self._level + len(chain) - 1,
                            rounded(total), latency, depth, pipelined=True,
                            requested_ii=requested, achieved_ii=achieved, ii_reason=reason,
-                           count=rounded(self._count),
+                           count=rounded(self._count), unroll=factor if factor > 1 else None,
                            note="flattened nest" if len(chain) > 1 else "")
         self.loops.append(est)
         for outer in flattened:  # an outer loop lasts as long as the one pipeline
             outer.latency, outer.iteration_latency = latency, depth
         return est
+
+    @staticmethod
+    def _unroll_factor(op, trip: float) -> int:
+        """Body copies per iteration: ``unroll`` (0 = all), ``parallel`` = all, else 1."""
+        unroll = _attr_int(op, "unroll")
+        if unroll == 0 or (unroll is None and "parallel" in op.operation.attributes):
+            unroll = rounded(trip)
+        return max(1, min(unroll or 1, max(rounded(trip), 1)))
+
+    def _unroll_copies(self, op, trip: float, scheduler) -> int:
+        """Schedule the body of ``op`` once per copy its unroll factor asks for (a loop
+        unrolled by ``u`` runs ``ceil(N / u)`` iterations of ``u`` copies); the factor."""
+        factor = self._unroll_factor(op, trip)
+        bounds = constant_bounds(op) or (0, trip, 1)
+        iv = op.operation.regions[0].blocks[0].arguments[0]
+        whole = factor >= trip
+        for j in range(factor):
+            if factor > 1:
+                offset = bounds[0] + j * bounds[2]
+                scheduler.env[iv] = LinearForm(const=offset) if whole else \
+                    LinearForm({iv: factor}, offset)
+            for inner in body_ops(op):
+                scheduler.schedule_op(inner)
+        return factor
 
     def _dataflow_loop(self, op) -> LoopEstimate:
         """A loop whose body is a dataflow region: a new iteration starts every region
@@ -280,13 +307,8 @@ class Estimator:
     def _sequential(self, op, env: dict) -> LoopEstimate:
         trip = self._trip(op, env)
         self._enter(op, trip)
-        unroll = _attr_int(op, "unroll")
-        factor = trip if unroll == 0 or unroll is None and "parallel" in op.operation.attributes \
-            else (unroll or 1)
-        factor = max(1, min(int(factor), max(rounded(trip), 1)))
+        factor = self._unroll_factor(op, trip)
         iterations = math.ceil(trip / factor) if factor > 1 else trip
-        bounds = constant_bounds(op) or (0, trip, 1)
-        iv = op.operation.regions[0].blocks[0].arguments[0]
         record = LoopEstimate(self._function, self.name_of(op), self._level, rounded(trip), 0, 0,
                               unroll=factor if factor > 1 else None, count=rounded(self._count))
         self.loops.append(record)
@@ -295,14 +317,7 @@ class Estimator:
         saved = self._count
         self._count *= max(iterations, 1)
         scheduler = BodyScheduler(self, pipelined=False, env=env)
-        ops = body_ops(op)
-        for j in range(factor):
-            if factor > 1:
-                base = LinearForm(const=bounds[0] + j * bounds[2]) if iterations == 1 else \
-                    LinearForm({iv: factor}, bounds[0] + j * bounds[2])
-                scheduler.env[iv] = base
-            for inner in ops:
-                scheduler.schedule_op(inner)
+        self._unroll_copies(op, trip, scheduler)
         sched = scheduler.run([])
         self._count = saved
         self.resources.add_sequential(sched)
