@@ -317,3 +317,23 @@ def test_unrolled_sequential_loop():
     # 4 iterations of 4 copies sharing A's and B's two ports: reads 0,0,1,1, writes
     # 2,2,3,3: 4 cycles each
     assert (loop.unroll, loop.iteration_latency, loop.latency) == (4, 4, 16)
+
+
+def test_scf_loop_with_constant_bounds():
+    from allo._mlir import ir, new_context
+    from allo.analysis.qor import estimate_module
+
+    with new_context():
+        m = ir.Module.parse('''func.func @f(%A: memref<16xi32>) {
+          %c0 = arith.constant 0 : index
+          %c16 = arith.constant 16 : index
+          %c1 = arith.constant 1 : index
+          scf.for %i = %c0 to %c16 step %c1 {
+            %v = memref.load %A[%i] : memref<16xi32>
+            memref.store %v, %A[%i] : memref<16xi32>
+          }
+          return }''')
+        report = estimate_module(m, "f")
+    # read 0->2, write at 2 (after the read of the same element) done at 3: 16 * 3 + 1
+    assert report.loops[0].trip_count == 16 and report.total_cycles == 16 * 3 + 1
+    assert report.notes == []

@@ -202,8 +202,9 @@ class Estimator:
             self.notes.append(f"loop {self.name_of(op)} in {self._function} has bounds not "
                               "known at compile time: counted as 1 iteration")
             return 1
-        self.notes.append(f"loop {self.name_of(op)} in {self._function}: bounds follow "
-                          f"enclosing loops; average trip count {average:g} used")
+        if any(v in means for v in op.operation.operands):
+            self.notes.append(f"loop {self.name_of(op)} in {self._function}: bounds follow "
+                              f"enclosing loops; average trip count {average:g} used")
         return average
 
     def _enter(self, op, trips: int) -> None:

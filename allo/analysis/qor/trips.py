@@ -54,6 +54,8 @@ def average_trip_count(loop, means: dict) -> float | None:
     """Average iterations of ``affine.for`` ``loop`` given the mean value of each
     enclosing induction variable in ``means`` (``None`` if a bound uses anything else)."""
     op = loop.operation
+    if op.name == "scf.for":
+        return _scf_trip_count(op, means)
     if op.name != "affine.for":
         return None
     lower_map = ir.AffineMapAttr(op.attributes["lowerBoundMap"]).value
@@ -68,6 +70,22 @@ def average_trip_count(loop, means: dict) -> float | None:
     lower = max(_evaluate(lower_map, values[:n_lower]))
     upper = min(_evaluate(upper_map, values[n_lower:]))
     step = ir.IntegerAttr(op.attributes["step"]).value
+    return max(0.0, (upper - lower) / step)
+
+
+def _scalar_value(value, means: dict) -> float | None:
+    if value in means:
+        return means[value]
+    owner = value.owner
+    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name == "arith.constant":
+        return float(ir.IntegerAttr(owner.attributes["value"]).value)
+    return None
+
+
+def _scf_trip_count(op, means: dict) -> float | None:
+    lower, upper, step = (_scalar_value(v, means) for v in list(op.operands)[:3])
+    if lower is None or upper is None or not step:
+        return None
     return max(0.0, (upper - lower) / step)
 
 
