@@ -170,8 +170,13 @@ class BodyScheduler:
             self._call(op)
         elif name in LOAD_OPS or name in STORE_OPS:
             self._access(op, name in STORE_OPS)
-        elif name in ("affine.yield", "scf.yield", "func.return"):
+        elif name in ("affine.yield", "scf.yield", "func.return", "scf.condition"):
             self._finish_at(self._ready_of(op.operation.operands))
+        elif len(op.operation.regions):
+            # scf.while and other region ops: their bodies once, as written
+            self.ctx.notes.append(f"{name} in {self.ctx.current_function}: its body is "
+                                  "counted once")
+            self._if(op)
         else:
             self._compute(op)
 

@@ -78,6 +78,11 @@ class Estimator:
         self._unnamed: list = []  # (loop op, L_<k>) of the function being estimated
         self._iv_mean: dict = {}  # induction variable -> its mean value (triangular bounds)
 
+    @property
+    def current_function(self) -> str:
+        """The function being estimated."""
+        return self._function
+
     # ------------------------------------------------------------------ memories
     def memory(self, root):
         info = self._memories.get(root)
