@@ -337,3 +337,30 @@ def test_scf_loop_with_constant_bounds():
     # read 0->2, write at 2 (after the read of the same element) done at 3: 16 * 3 + 1
     assert report.loops[0].trip_count == 16 and report.total_cycles == 16 * 3 + 1
     assert report.notes == []
+
+
+def square(A: int32[16], B: int32[16]):
+    for i in range(16):
+        B[i] = A[i] * A[i]
+
+
+def twice(A: int32[16]) -> int32[16]:
+    B: int32[16] = 0
+    C: int32[16] = 0
+    square(A, B)
+    square(B, C)
+    return C
+
+
+def test_calls_count_latency_and_instances():
+    s = allo.customize(twice)
+    report = allo.estimate(s)
+    sub = next(f for f in report.functions if f.name == "square")
+    # square: its 512-bit buffers are LUT memories (1-cycle reads): read 0->1, 32-bit
+    # multiply 1->3, write at 3: 16 * 4 + 1
+    assert (sub.latency, sub.instances) == (65, 2)
+    # two zero-fill loops (16 + 1 each), two calls of 65 + 1
+    assert report.total_cycles == 17 + 17 + 2 * 66
+    assert report.resources["DSP"] == 2 * 3  # one 32-bit multiplier per call site
+    a = np.arange(16, dtype=np.int32)
+    np.testing.assert_array_equal(s.build()(a), a ** 4)
