@@ -5,8 +5,9 @@ j.inner), and a float dot product plain vs pipelined.
 Columns: estimated latency in cycles and in ms at the clock (Alveo U280, 300 MHz), the
 achieved II of the innermost pipelined loop and its reason, DSP and BRAM18K; then the time
 of the estimate (best of 3 after a first call) beside the time of what a user would
-otherwise run to learn anything about the design without Vitis: emitting the HLS C++ (``s.build(target="vhls")``) and the C
-simulation (g++ compile and one run), which checks results but gives no cycle count.
+otherwise run to learn anything about the design without Vitis: emitting the HLS C++
+(``s.build(target="vhls")``) and the C simulation (g++ compile and one run), which checks
+results but gives no cycle count.
 
 Run: ``python benchmarks/qor_estimates.py`` (``--size N`` for the gemm side, default 32;
 ``--no-csim`` to skip the g++ column).
