@@ -10,11 +10,11 @@ numbers are UltraScale+ (-2 speed grade) values; other parts scale by ``Part.spe
 
 >>> lib = OperatorLibrary()                      # Alveo U280 at 300 MHz
 >>> lib.timing("arith.addf", "f32").latency, lib.timing("arith.mulf", "f32").latency
-(7, 4)
+(4, 3)
 >>> lib.timing("arith.muli", "i32").dsp, lib.timing("arith.addi", "i32").latency
 (3, 0)
 >>> OperatorLibrary(clock_mhz=100).timing("arith.addf", "f32").latency
-4
+3
 """
 
 from __future__ import annotations
@@ -83,24 +83,26 @@ class OpTiming:
     ff: int = 0
 
 
-# kind -> (min latency, total delay ns, DSP, LUT, FF) for the floating-point cores
+# kind -> (min latency, total delay ns, DSP, LUT, FF) for the floating-point cores. The
+# delays give the latencies of Vitis's cores at 300 MHz on UltraScale+ (fadd 4, fmul 3,
+# fdiv 15, fsqrt 15, dadd 5, dmul 5, ddiv 30, int->float 3, fcmp 1).
 _FLOAT_CORES = {
-    ("add", 32): (4, 15.0, 2, 220, 350), ("mul", 32): (3, 8.5, 3, 90, 150),
-    ("div", 32): (16, 50.0, 0, 800, 1400), ("sqrt", 32): (16, 45.0, 0, 500, 900),
-    ("cmp", 32): (0, 1.6, 0, 70, 0), ("cast", 32): (3, 7.0, 0, 250, 300),
-    ("add", 64): (5, 19.0, 3, 700, 1000), ("mul", 64): (6, 14.0, 11, 200, 400),
-    ("div", 64): (31, 90.0, 0, 3200, 6000), ("sqrt", 64): (31, 85.0, 0, 1900, 3500),
-    ("cmp", 64): (0, 2.0, 0, 130, 0), ("cast", 64): (4, 8.0, 0, 350, 400),
-    ("add", 16): (3, 10.0, 2, 120, 180), ("mul", 16): (2, 6.0, 1, 60, 90),
-    ("div", 16): (8, 28.0, 0, 350, 500), ("sqrt", 16): (8, 25.0, 0, 250, 400),
-    ("cmp", 16): (0, 1.2, 0, 40, 0), ("cast", 16): (2, 5.0, 0, 120, 150),
+    ("add", 32): (3, 9.0, 2, 220, 350), ("mul", 32): (2, 6.5, 3, 90, 150),
+    ("div", 32): (8, 36.0, 0, 800, 1400), ("sqrt", 32): (8, 36.0, 0, 500, 900),
+    ("cmp", 32): (1, 2.0, 0, 70, 40), ("cast", 32): (2, 7.0, 0, 250, 300),
+    ("add", 64): (3, 11.5, 3, 700, 1000), ("mul", 64): (3, 11.5, 11, 200, 400),
+    ("div", 64): (15, 72.0, 0, 3200, 6000), ("sqrt", 64): (15, 72.0, 0, 1900, 3500),
+    ("cmp", 64): (1, 2.2, 0, 130, 70), ("cast", 64): (2, 8.0, 0, 350, 400),
+    ("add", 16): (2, 6.5, 2, 120, 180), ("mul", 16): (2, 5.0, 1, 60, 90),
+    ("div", 16): (5, 20.0, 0, 350, 500), ("sqrt", 16): (5, 20.0, 0, 250, 400),
+    ("cmp", 16): (1, 1.5, 0, 40, 20), ("cast", 16): (2, 5.0, 0, 120, 150),
 }
 # transcendental functions: (min latency, delay ns, DSP, LUT, FF) at single precision
 _MATH_F32 = {
-    "exp": (8, 24.0, 7, 900, 1000), "log": (10, 30.0, 9, 1300, 1400),
-    "sin": (14, 40.0, 10, 2500, 2000), "cos": (14, 40.0, 10, 2500, 2000),
-    "tanh": (20, 60.0, 9, 3000, 2500), "pow": (24, 75.0, 20, 4000, 4000),
-    "rsqrt": (18, 50.0, 0, 900, 1500),
+    "exp": (5, 21.0, 7, 900, 1000), "log": (6, 28.0, 9, 1300, 1400),
+    "sin": (8, 40.0, 10, 2500, 2000), "cos": (8, 40.0, 10, 2500, 2000),
+    "tanh": (10, 50.0, 9, 3000, 2500), "pow": (12, 65.0, 20, 4000, 4000),
+    "rsqrt": (8, 40.0, 0, 900, 1500),
 }
 _FLOAT_KIND = {"arith.addf": "add", "arith.subf": "add", "arith.mulf": "mul",
                "arith.divf": "div", "math.sqrt": "sqrt", "arith.cmpf": "cmp",

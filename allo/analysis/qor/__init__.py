@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from ...errors import BuildError, InternalError
 from ...mlir_utils import find_func, walk_ops
 from ..op_latency import OperatorLibrary
 from .estimator import Estimator
@@ -54,10 +55,16 @@ def estimate_module(module, top: str, part: str | None = None,
     """The :class:`QoRReport` of function ``top`` of the scheduled MLIR ``module``."""
     began = time.perf_counter()
     lib = OperatorLibrary(part, clock_mhz)
+    if find_func(module, top) is None:
+        raise BuildError(f"top function '{top}' not found in the module")
     est = Estimator(module, top, lib)
-    with module.context:
-        top_est = est.function(top)
-        instances = _instances(module, top)
+    try:
+        with module.context:
+            top_est = est.function(top)
+            instances = _instances(module, top)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        # an IR shape the model does not know: a bug of ours, reported with its cause
+        raise InternalError(f"QoR estimate of {top}: {type(err).__name__}: {err}") from err
     functions = []
     for name, f in est.functions.items():
         f.instances = instances.get(name, 1)

@@ -84,17 +84,37 @@ def _source_width(value) -> int | None:
     return _int_width(str(value.type))
 
 
+_LOW_BITS_OPS = ("arith.addi", "arith.subi", "arith.muli")  # low result bits need only
+# the operands' low bits
+
+
+def _needed_width(value, width: int, depth: int = 4) -> int:
+    """Bits of ``value`` its users can observe: a truncation keeps the low bits, and sums
+    and products pass that on (HLS's bit-width narrowing); anything else sees them all."""
+    users = [use.owner for use in value.uses]
+    if not users or depth == 0:
+        return width
+    need = 0
+    for user in users:
+        if user.name == "arith.trunci":
+            need = max(need, _int_width(str(user.results[0].type)) or width)
+        elif user.name in _LOW_BITS_OPS + ("arith.extsi", "arith.extui") and user.results:
+            own = _int_width(str(user.results[0].type)) or width
+            need = max(need, _needed_width(user.results[0], own, depth - 1))
+        else:
+            return width
+    return min(width, need)
+
+
 def _effective_type(op) -> str:
     """The type an integer operator really needs: HLS narrows a product or sum whose
     result is truncated, or whose operands were only widened, to the bits that matter."""
     type_str = _result_type(op)
     width = _int_width(type_str)
     name = op.operation.name
-    if width is None or name not in ("arith.muli", "arith.addi", "arith.subi"):
+    if width is None or name not in _LOW_BITS_OPS:
         return type_str
-    users = [use.owner for use in op.operation.results[0].uses]
-    if users and all(u.name == "arith.trunci" for u in users):
-        width = min(width, max(_int_width(str(u.results[0].type)) or width for u in users))
+    width = _needed_width(op.operation.results[0], width)
     sources = [_source_width(v) for v in op.operation.operands]
     if all(w is not None for w in sources):
         need = sum(sources) if name == "arith.muli" else max(sources) + 1
@@ -150,8 +170,13 @@ class BodyScheduler:
             self._call(op)
         elif name in LOAD_OPS or name in STORE_OPS:
             self._access(op, name in STORE_OPS)
-        elif name in ("affine.yield", "scf.yield", "func.return"):
+        elif name in ("affine.yield", "scf.yield", "func.return", "scf.condition"):
             self._finish_at(self._ready_of(op.operation.operands))
+        elif len(op.operation.regions):
+            # scf.while and other region ops: their bodies once, as written
+            self.ctx.notes.append(f"{name} in {self.ctx.current_function}: its body is "
+                                  "counted once")
+            self._if(op)
         else:
             self._compute(op)
 

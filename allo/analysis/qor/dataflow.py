@@ -73,8 +73,9 @@ def _call_fill(est, op, latency: int) -> int:
     return min(latency, est.first_output.get(callee, latency))
 
 
-def estimate_region(est, func) -> DataflowEstimate:
-    """The :class:`DataflowEstimate` of dataflow function ``func`` (records its stages)."""
+def estimate_region(est, func, label: str | None = None) -> DataflowEstimate:
+    """The :class:`DataflowEstimate` of the dataflow body of ``func`` (a function, or a loop
+    marked ``dataflow``: one iteration of its body), named ``label``."""
     stages, channels = [], {}
     for op in func.regions[0].blocks[0].operations:
         name = op.operation.name
@@ -112,13 +113,20 @@ def estimate_region(est, func) -> DataflowEstimate:
         b is not a and a.start < b.finish and b.start < a.finish for b in results))
     est.first_output[est._function] = min((st.start + fill for st, (_, _, fill, _, _) in
                                            zip(results, stages)), default=latency)
-    return DataflowEstimate(est._function, results, latency, interval,
+    return DataflowEstimate(label or est._function, results, latency, interval,
                             sum(st.latency for st in results), overlapped, slowest, channels)
 
 
 def fill_of(new_loops: list, latency: int) -> int:
     """Fill of a loop stage from the loops it recorded: the innermost one's iteration
-    latency plus one cycle per enclosing loop level."""
+    latency plus one cycle per enclosing loop level.
+
+    >>> from allo.analysis.qor.report import LoopEstimate
+    >>> outer = LoopEstimate("f", "i", 1, 6, 186, 31)
+    >>> inner = LoopEstimate("f", "j", 2, 10, 30, 3)
+    >>> fill_of([outer, inner], 186)
+    4
+    """
     real = [lp for lp in new_loops if lp.iteration_latency]
     if not real:
         return latency

@@ -23,6 +23,7 @@ from .memories import memory_of_type
 from .pipeline import port_bound, recurrence_bound
 from .report import FunctionEstimate, LoopEstimate
 from .resources import ResourceTally
+from .trips import average_trip_count, mean_value, rounded
 
 _FREE_IN_NEST = ("arith.constant", "affine.apply", "affine.yield", "scf.yield",
                  "arith.index_cast")
@@ -75,6 +76,12 @@ class Estimator:
         self._count = 1
         self.first_output: dict = {}  # function name -> cycles to its first output
         self._unnamed: list = []  # (loop op, L_<k>) of the function being estimated
+        self._iv_mean: dict = {}  # induction variable -> its mean value (triangular bounds)
+
+    @property
+    def current_function(self) -> str:
+        """The function being estimated."""
+        return self._function
 
     # ------------------------------------------------------------------ memories
     def memory(self, root):
@@ -106,7 +113,7 @@ class Estimator:
         if name in self.functions:
             return self.functions[name]
         func = find_func(self.module, name)
-        if func is None:  # an external IP: one cycle, as far as we can tell
+        if func is None or len(func.regions[0].blocks) == 0:  # external IP: unknown inside
             self.notes.append(f"function {name} has no body (external IP): counted as 1 cycle")
             est = FunctionEstimate(name, 1, 1)
             self.functions[name] = est
@@ -144,7 +151,8 @@ class Estimator:
         callee = ir.FlatSymbolRefAttr(op.operation.attributes["callee"]).value
         est = self.function(callee)
         func = find_func(self.module, callee)
-        inline = func is not None and "inline" in func.attributes
+        inline = func is not None and "inline" in func.attributes and \
+            len(func.regions[0].blocks) > 0
         return est.latency + (0 if inline else self.lib.CALL_OVERHEAD)
 
     # ------------------------------------------------------------------ loops
@@ -179,27 +187,61 @@ class Estimator:
         try:
             if _attr_int(chain[-1], "pipeline_ii") is not None:
                 return self._pipelined(chain, env)
+            if "dataflow" in op.operation.attributes:
+                return self._dataflow_loop(op)
             return self._sequential(op, env)
         finally:
             self._level -= 1
 
-    def _trip(self, op) -> int:
+    def _trip(self, op, env: dict | None = None) -> float:
+        """The loop's trip count; for bounds that follow enclosing loops, the average."""
         bounds = constant_bounds(op)
-        if bounds is None:
-            self.notes.append(f"loop {self.name_of(op)} in {self._function} has non-constant "
-                              "bounds: counted as 1 iteration")
+        if bounds is not None:
+            return trip_count(*bounds)
+        means = dict(self._iv_mean)
+        for iv, form in (env or {}).items():
+            if not form.coeffs:
+                means[iv] = float(form.const)
+        average = average_trip_count(op, means)
+        if average is None:
+            self.notes.append(f"loop {self.name_of(op)} in {self._function} has bounds not "
+                              "known at compile time: counted as 1 iteration")
             return 1
-        return trip_count(*bounds)
+        if any(v in means for v in op.operation.operands):
+            self.notes.append(f"loop {self.name_of(op)} in {self._function}: bounds follow "
+                              f"enclosing loops; average trip count {average:g} used")
+        return average
+
+    def _enter(self, op, trips: int) -> None:
+        """Make ``op``'s induction variable known (by its mean) to inner loops' bounds."""
+        iv = op.operation.regions[0].blocks[0].arguments[0]
+        bounds = constant_bounds(op)
+        if bounds is not None:
+            self._iv_mean[iv] = mean_value(bounds[0], trips, bounds[2])
+            return
+        lower_map = ir.AffineMapAttr(op.operation.attributes["lowerBoundMap"]).value \
+            if op.operation.name == "affine.for" else None
+        if lower_map is not None and lower_map.n_dims + lower_map.n_symbols == 0:
+            step = ir.IntegerAttr(op.operation.attributes["step"]).value
+            self._iv_mean[iv] = mean_value(lower_map.results[0].maybe_downcast().value
+                                           if len(lower_map.results) == 1 else 0, trips, step)
 
     def _pipelined(self, chain: list, env: dict) -> LoopEstimate:
         inner = chain[-1]
-        trips = [self._trip(lp) for lp in chain]
+        trips = []
+        for lp in chain:
+            trips.append(self._trip(lp, env))
+            self._enter(lp, trips[-1])
         ivs = [lp.operation.regions[0].blocks[0].arguments[0] for lp in chain]
-        for k, lp in enumerate(chain[:-1]):
-            self.loops.append(LoopEstimate(self._function, self.name_of(lp), self._level + k,
-                                           trips[k], 0, 0, count=self._count,
-                                           note=f"flattened into {self.name_of(inner)}"))
-        sched = BodyScheduler(self, pipelined=True, env=env).run(body_ops(inner))
+        flattened = [LoopEstimate(self._function, self.name_of(lp), self._level + k,
+                                  rounded(trips[k]), 0, 0, count=rounded(self._count),
+                                  note=f"flattened into {self.name_of(inner)}")
+                     for k, lp in enumerate(chain[:-1])]
+        self.loops.extend(flattened)
+        scheduler = BodyScheduler(self, pipelined=True, env=env)
+        factor = self._unroll_copies(inner, trips[-1], scheduler)
+        trips[-1] = math.ceil(trips[-1] / factor) if factor > 1 else trips[-1]
+        sched = scheduler.run([])
         if sched.truncated:
             self.notes.append(f"loop {self.name_of(inner)}: unrolled body too large, scheduled "
                               "in part")
@@ -212,44 +254,79 @@ class Estimator:
         if achieved > requested:
             reason = rec_reason if rec_ii >= port_ii else port_reason
         total = math.prod(trips)
-        self.resources.add_loop_control(total)
-        latency = (total - 1) * achieved + depth if total else 0
+        self.resources.add_loop_control(rounded(total))
+        latency = rounded((total - 1) * achieved + depth) if total >= 1 else 0
         self.resources.add_pipeline(sched, achieved, depth)
         est = LoopEstimate(self._function, self.name_of(inner), self._level + len(chain) - 1,
-                           total, latency, depth, pipelined=True, requested_ii=requested,
-                           achieved_ii=achieved, ii_reason=reason, count=self._count,
+                           rounded(total), latency, depth, pipelined=True,
+                           requested_ii=requested, achieved_ii=achieved, ii_reason=reason,
+                           count=rounded(self._count), unroll=factor if factor > 1 else None,
                            note="flattened nest" if len(chain) > 1 else "")
         self.loops.append(est)
+        for outer in flattened:  # an outer loop lasts as long as the one pipeline
+            outer.latency, outer.iteration_latency = latency, depth
         return est
 
-    def _sequential(self, op, env: dict) -> LoopEstimate:
-        trip = self._trip(op)
+    @staticmethod
+    def _unroll_factor(op, trip: float) -> int:
+        """Body copies per iteration: ``unroll`` (0 = all), ``parallel`` = all, else 1."""
         unroll = _attr_int(op, "unroll")
-        factor = trip if unroll == 0 or unroll is None and "parallel" in op.operation.attributes \
-            else (unroll or 1)
-        factor = max(1, min(factor, max(trip, 1)))
-        iterations = math.ceil(trip / factor) if trip else 0
+        if unroll == 0 or (unroll is None and "parallel" in op.operation.attributes):
+            unroll = rounded(trip)
+        return max(1, min(unroll or 1, max(rounded(trip), 1)))
+
+    def _unroll_copies(self, op, trip: float, scheduler) -> int:
+        """Schedule the body of ``op`` once per copy its unroll factor asks for (a loop
+        unrolled by ``u`` runs ``ceil(N / u)`` iterations of ``u`` copies); the factor."""
+        factor = self._unroll_factor(op, trip)
         bounds = constant_bounds(op) or (0, trip, 1)
         iv = op.operation.regions[0].blocks[0].arguments[0]
-        record = LoopEstimate(self._function, self.name_of(op), self._level, trip, 0, 0,
-                              unroll=factor if factor > 1 else None, count=self._count)
+        whole = factor >= trip
+        for j in range(factor):
+            if factor > 1:
+                offset = bounds[0] + j * bounds[2]
+                scheduler.env[iv] = LinearForm(const=offset) if whole else \
+                    LinearForm({iv: factor}, offset)
+            for inner in body_ops(op):
+                scheduler.schedule_op(inner)
+        return factor
+
+    def _dataflow_loop(self, op) -> LoopEstimate:
+        """A loop whose body is a dataflow region: a new iteration starts every region
+        interval, so ``latency = (N - 1) * interval + region latency``."""
+        trip = self._trip(op)
+        self._enter(op, trip)
+        record = LoopEstimate(self._function, self.name_of(op), self._level, rounded(trip), 0,
+                              0, count=rounded(self._count), note="dataflow body")
+        self.loops.append(record)
+        saved = self._count
+        self._count *= max(trip, 1)
+        region = estimate_region(self, op, f"{self._function}/{record.name}")
+        self._count = saved
+        self.dataflow.append(region)
+        self.resources.add_loop_control(rounded(trip))
+        record.iteration_latency = region.latency
+        record.latency = rounded((trip - 1) * region.interval + region.latency) \
+            if trip >= 1 else rounded(trip * region.latency)
+        return record
+
+    def _sequential(self, op, env: dict) -> LoopEstimate:
+        trip = self._trip(op, env)
+        self._enter(op, trip)
+        factor = self._unroll_factor(op, trip)
+        iterations = math.ceil(trip / factor) if factor > 1 else trip
+        record = LoopEstimate(self._function, self.name_of(op), self._level, rounded(trip), 0, 0,
+                              unroll=factor if factor > 1 else None, count=rounded(self._count))
         self.loops.append(record)
         if iterations > 1:
-            self.resources.add_loop_control(iterations)
+            self.resources.add_loop_control(rounded(iterations))
         saved = self._count
         self._count *= max(iterations, 1)
         scheduler = BodyScheduler(self, pipelined=False, env=env)
-        ops = body_ops(op)
-        for j in range(factor):
-            if factor > 1:
-                base = LinearForm(const=bounds[0] + j * bounds[2]) if iterations == 1 else \
-                    LinearForm({iv: factor}, bounds[0] + j * bounds[2])
-                scheduler.env[iv] = base
-            for inner in ops:
-                scheduler.schedule_op(inner)
+        self._unroll_copies(op, trip, scheduler)
         sched = scheduler.run([])
         self._count = saved
         self.resources.add_sequential(sched)
         record.iteration_latency = max(1, sched.latency)
-        record.latency = iterations * record.iteration_latency
+        record.latency = rounded(iterations * record.iteration_latency)
         return record

@@ -10,7 +10,8 @@ complete, ``(dk floordiv s, dk mod s)`` block, ``(dk mod f, dk floordiv f)`` cyc
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():
-...     t = ir.Type.parse("memref<64x16xf32, affine_map<(d0, d1) -> (d0 mod 2, 0, d0 floordiv 2, d1)>>")
+...     layout = "affine_map<(d0, d1) -> (d0 mod 2, 0, d0 floordiv 2, d1)>"
+...     t = ir.Type.parse(f"memref<64x16xf32, {layout}>")
 ...     info = memory_of_type(t, "A")
 >>> info.kind, info.banks, info.partitions
 ('bram', 2, [('cyclic', 2), (None, 1)])

@@ -24,12 +24,28 @@ from collections import Counter
 
 
 def stride_of(index: int, trips: list) -> int:
-    """Flattened iterations between consecutive values of loop ``index`` of the chain."""
+    """Flattened iterations between consecutive values of loop ``index`` of the chain.
+
+    >>> stride_of(0, [4, 8, 2]), stride_of(2, [4, 8, 2])
+    (16, 1)
+    """
     return math.prod(trips[index + 1:])
 
 
 def carried_distance(load_forms: list, store_forms: list, ivs: list, trips: list) -> int | None:
-    """Iterations from a store to a later load of the same element (``None``: never)."""
+    """Iterations from a store to a later load of the same element (``None``: never).
+
+    >>> from allo.mlir_utils import LinearForm as F
+    >>> ivs, trips = ["i", "k"], [8, 16]
+    >>> carried_distance([F({"i": 1})], [F({"i": 1})], ivs, trips)   # C[i] over k
+    1
+    >>> carried_distance([F({"k": 1})], [F({"k": 1})], ivs, trips)   # C[k] over i
+    16
+    >>> carried_distance([F({"k": 1}, -2)], [F({"k": 1})], ivs, trips)  # A[k] = A[k-2]
+    2
+    >>> carried_distance([F({"i": 1, "k": 1})], [F({"i": 1, "k": 1})], ivs, trips) is None
+    True
+    """
     if any(f is None for f in load_forms + store_forms):
         return 1
     diffs = [s - lf for s, lf in zip(store_forms, load_forms)]

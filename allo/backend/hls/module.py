@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping
 
 from ..._mlir import ir
-from ...diagnostics import public_methods
+from ...diagnostics import public_entry, public_methods
 from ...errors import ArgumentError, BuildError
 from ...analysis.processes import is_region_like, stream_depth
 from ...analysis.qor import QoRReport, estimate_module
@@ -322,6 +322,7 @@ def build_hls(schedule, platform: str = "vivado_hls", mode=None, project=None, c
                      target=target)
 
 
+@public_entry
 def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) -> QoRReport:
     """``allo.estimate(s)``: the QoR estimate of ``schedule`` built for Vitis HLS, for the
     board or part ``part`` at ``clock_mhz`` (defaults: the build's device and frequency).
@@ -336,8 +337,13 @@ def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) 
     >>> s = allo.customize(dot)
     >>> s.pipeline("i")
     >>> allo.estimate(s).loops[0].achieved_ii     # the float adder's latency at 300 MHz
-    7
+    4
     """
+    if isinstance(schedule, HLSModule):
+        return schedule.estimate(part, clock_mhz)
+    if not hasattr(schedule, "module") or not hasattr(schedule, "top_func_name"):
+        raise BuildError(f"allo.estimate expects a schedule (allo.customize(...)) or an "
+                         f"HLS module, got {type(schedule).__name__}")
     return build_hls(schedule).estimate(part, clock_mhz)
 
 

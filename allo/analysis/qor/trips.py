@@ -1,0 +1,103 @@
+"""Trip counts of loops whose bounds depend on enclosing loops (triangular nests).
+
+HLS reports such loops with a minimum and a maximum latency; an estimate of the total needs
+the *average* trip count. Bounds are affine in the enclosing induction variables, so the
+average trip count is the trip count at the enclosing variables' mean values (``max`` of
+several lower bounds and ``min`` of several upper bounds are taken at those means too).
+
+>>> from allo._mlir import ir, new_context
+>>> with new_context():
+...     m = ir.Module.parse('''func.func @f() {
+...       affine.for %i = 0 to 8 {
+...         affine.for %j = 0 to affine_map<(d0) -> (d0)>(%i) { }
+...       }
+...       return }''')
+...     outer = m.body.operations[0].regions[0].blocks[0].operations[0]
+...     inner = outer.regions[0].blocks[0].operations[0]
+...     iv = outer.regions[0].blocks[0].arguments[0]
+...     average_trip_count(inner, {iv: 3.5})
+3.5
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..._mlir import ir
+from ...mlir_utils import fold_affine_expr
+
+_COMBINE = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "mod": lambda a, b: a % b if b else 0.0,
+    "floordiv": lambda a, b: a / b if b else 0.0,  # on means: no rounding
+    "ceildiv": lambda a, b: a / b if b else 0.0,
+}
+
+
+def _evaluate(amap, values: list) -> list[float]:
+    n_dims = amap.n_dims
+    dims, syms = values[:n_dims], values[n_dims:]
+
+    def leaf(e):
+        if isinstance(e, ir.AffineDimExpr):
+            return dims[e.position]
+        if isinstance(e, ir.AffineSymbolExpr):
+            return syms[e.position]
+        return float(e.value)
+
+    return [fold_affine_expr(e, leaf, lambda kind, a, b: _COMBINE[kind](a, b))
+            for e in amap.results]
+
+
+def average_trip_count(loop, means: dict) -> float | None:
+    """Average iterations of ``affine.for`` ``loop`` given the mean value of each
+    enclosing induction variable in ``means`` (``None`` if a bound uses anything else)."""
+    op = loop.operation
+    if op.name == "scf.for":
+        return _scf_trip_count(op, means)
+    if op.name != "affine.for":
+        return None
+    lower_map = ir.AffineMapAttr(op.attributes["lowerBoundMap"]).value
+    upper_map = ir.AffineMapAttr(op.attributes["upperBoundMap"]).value
+    operands = list(op.operands)
+    n_lower = lower_map.n_dims + lower_map.n_symbols
+    values = []
+    for v in operands:
+        if v not in means:
+            return None
+        values.append(means[v])
+    lower = max(_evaluate(lower_map, values[:n_lower]))
+    upper = min(_evaluate(upper_map, values[n_lower:]))
+    step = ir.IntegerAttr(op.attributes["step"]).value
+    return max(0.0, (upper - lower) / step)
+
+
+def _scalar_value(value, means: dict) -> float | None:
+    if value in means:
+        return means[value]
+    owner = value.owner
+    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name == "arith.constant":
+        return float(ir.IntegerAttr(owner.attributes["value"]).value)
+    return None
+
+
+def _scf_trip_count(op, means: dict) -> float | None:
+    lower, upper, step = (_scalar_value(v, means) for v in list(op.operands)[:3])
+    if lower is None or upper is None or not step:
+        return None
+    return max(0.0, (upper - lower) / step)
+
+
+def mean_value(lower: float, trips: float, step: int) -> float:
+    """Mean of a loop's induction variable over its iterations.
+
+    >>> mean_value(0, 8, 1), mean_value(2, 3, 3)
+    (3.5, 5.0)
+    """
+    return lower + (max(trips, 1) - 1) * step / 2.0
+
+
+def rounded(trips: float) -> int:
+    """An average trip count as the integer the report shows (at least 0)."""
+    return max(0, int(math.floor(trips + 0.5)))
