@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ..analysis.dependence import collect_accesses
+from .._mlir import ir
+from ..analysis.dependence import collect_accesses, root_buffer
 from ..errors import warn
+from ..frontend.arg_directions import analyze_arg_load_store
+from ..mlir_utils import func_name, func_ops, walk_ops
 from . import rewrite as tf
 from .args import FuncRef
 from .processors import Either, Function, LoopsNamed
@@ -49,23 +52,55 @@ def dataflow(state, axis) -> None:
     """
     if isinstance(axis, FuncRef):
         axis.op.operation.attributes["dataflow"] = tf.unit_attr()
-        _warn_multiple_writers(axis.name, axis.op)
+        _warn_multiple_writers(axis.name, axis.op, _defined_directions(state.module))
         return
     for node in axis:  # every loop carrying the handle's name in its stage
         node.op.attributes["dataflow"] = tf.unit_attr()
 
 
-def _warn_multiple_writers(func_name: str, func_op) -> None:
-    """Warn (not fail) when one buffer is written by two processes of a dataflow function."""
+def _warn_multiple_writers(func_name: str, func_op, directions: dict[str, list[str]]) -> None:
+    """Warn (not fail) when one buffer is written by two processes of a dataflow function.
+
+    ``directions`` maps each function to its parameters' access directions, so an array
+    passed to a call counts as written only when the callee writes that parameter.
+    """
     writers: dict = {}
     body = func_op.operation.regions[0].blocks[0]
     for index, op in enumerate(tf.body_ops(body)):
         if not len(op.regions) and op.name != "func.call":
             continue
-        for acc in collect_accesses(op):
-            if acc.is_write:
-                writers.setdefault(acc.memref, set()).add(index)
+        for buffer in _written_buffers(op, directions):
+            writers.setdefault(buffer, set()).add(index)
     shared = [m for m, procs in writers.items() if len(procs) > 1]
     if shared:
         warn(f"dataflow: in function {func_name}, {len(shared)} buffer(s) are written by more "
              f"than one process; Vitis canonical dataflow expects a single writer")
+
+
+def _defined_directions(module) -> dict[str, list[str]]:
+    """Parameter directions of the functions with a body; external ones stay unknown."""
+    directions = analyze_arg_load_store(module)
+    return {func_name(op): directions[func_name(op)] for op in func_ops(module)
+            if len(op.regions[0].blocks)}
+
+
+def _written_buffers(process, directions: dict[str, list[str]]) -> list:
+    """The buffers ``process`` (an op of a dataflow body, itself included) may write."""
+    written = [acc.memref for acc in collect_accesses(process)
+               if acc.is_write and acc.op.name != "func.call"]
+    calls = [op for op in [process.operation, *walk_ops(process)] if op.name == "func.call"]
+    for call in calls:
+        callee_dirs = directions.get(ir.FlatSymbolRefAttr(call.attributes["callee"]).value)
+        for index, value in enumerate(call.operands):
+            if _callee_may_write(callee_dirs, index, value):
+                written.append(root_buffer(value)[0])
+    return written
+
+
+def _callee_may_write(callee_dirs: list[str] | None, index: int, value) -> bool:
+    """Whether a call writes its operand ``index``; unknown callees are assumed to."""
+    if not str(value.type).startswith("memref<"):
+        return False
+    if callee_dirs is None or index >= len(callee_dirs):
+        return True
+    return callee_dirs[index] not in ("in", "scalar")

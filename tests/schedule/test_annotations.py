@@ -1,9 +1,11 @@
 """unroll, pipeline, parallel, inline, dataflow: attributes, overwrites, errors."""
 
+import warnings
 
 import pytest
 
 import allo
+from allo.ir.types import int32
 
 from helpers_schedule import assert_cpu_matches, assert_refused, assert_replay_identical
 import loop_kernels as K
@@ -86,3 +88,42 @@ def test_dataflow_warns_on_two_writers():
     s = allo.customize(K.twopass)  # three stages all write `out`
     with pytest.warns(UserWarning, match="written by more than one process"):
         s.dataflow("twopass")
+
+
+def _product(X: int32[4, 4], Y: int32[4, 4], Z: int32[4, 4]):
+    for i, j in allo.grid(4, 4):
+        Z[i, j] = 0
+        for k in allo.reduction(4):
+            Z[i, j] += X[i, k] * Y[k, j]
+
+
+def three_products(A: int32[4, 4], B: int32[4, 4], C: int32[4, 4], D: int32[4, 4],
+                   E: int32[4, 4], F: int32[4, 4], G: int32[4, 4]):
+    _product(A, B, E)  # A, B, C, D are only read by the processes they are passed to
+    _product(C, D, F)
+    _product(E, F, G)
+
+
+def three_products_ref(A, B, C, D, E, F, G):
+    E[:] = A @ B
+    F[:] = C @ D
+    G[:] = E @ F
+
+
+def same_output_twice(A: int32[4, 4], B: int32[4, 4], E: int32[4, 4]):
+    _product(A, B, E)
+    _product(B, A, E)
+
+
+def test_dataflow_counts_only_arrays_the_callee_writes():
+    s = allo.customize(three_products)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.dataflow("three_products")
+    assert_cpu_matches(s, three_products_ref, *[K.rand_int((4, 4), seed=n) for n in range(7)])
+
+
+def test_dataflow_warns_when_two_calls_write_one_array():
+    s = allo.customize(same_output_twice)
+    with pytest.warns(UserWarning, match="1 buffer.s. are written by more than one process"):
+        s.dataflow("same_output_twice")
