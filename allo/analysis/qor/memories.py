@@ -5,8 +5,8 @@ A buffer is a *register* bank set (scalars, one-element buffers, and arrays part
 completely in every dimension: any number of accesses per cycle), a *stream* (an
 ``hls::stream`` FIFO: one read and one write per cycle), or block RAM (two ports per bank,
 ``array_partition`` splitting it into banks). Partitioning is read from the memref layout
-map (``schedule.md`` §10): per dimension ``k`` the (bank, address) pair ``(dk, 0)`` is
-complete, ``(dk floordiv s, dk mod s)`` block, ``(dk mod f, dk floordiv f)`` cyclic.
+map (``schedule.md`` §10) by :func:`allo.analysis.layout.decode_layout`, as the HLS
+emitter's pragmas are.
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm
+from ..layout import BLOCK, COMPLETE, DimLayout, decode_layout
 from ..processes import stream_depth
 
 LUTRAM_MAX_BITS = 1024  # Vitis keeps arrays this small in LUTs / registers, not block RAM
@@ -114,40 +115,23 @@ def element_width(elem) -> int:
 
 
 def read_partitions(mt) -> list:
-    """Per dimension ``(kind, factor)`` from the layout map of memref type ``mt``."""
-    rank = len(mt.shape)
-    plain = [(None, 1)] * rank
-    layout = mt.layout
-    if not isinstance(layout, ir.AffineMapAttr):
-        return plain
-    amap = ir.AffineMapAttr(layout).value
-    results = list(amap.results)
-    if amap.n_dims != rank or len(results) != 2 * rank:
-        return plain
-    return [_classify(results[k].maybe_downcast(), results[rank + k].maybe_downcast(), k,
-                      mt.shape[k]) for k in range(rank)]
+    """Per dimension ``(kind, factor)`` from the layout map of memref type ``mt``: ``(None, 1)``
+    where the dimension stays one bank (untouched, one-element, or factor below 2)."""
+    try:
+        dims = decode_layout(mt)
+    except ValueError:
+        dims = (None,) * len(mt.shape)  # a view's layout, not a partition
+    return [_bank_split(dim, extent) for dim, extent in zip(dims, mt.shape)]
 
 
-def _is_dim(expr, k: int) -> bool:
-    return isinstance(expr, ir.AffineDimExpr) and expr.position == k
-
-
-def _const(expr):
-    return expr.value if isinstance(expr, ir.AffineConstantExpr) else None
-
-
-def _classify(bank, addr, k: int, extent: int):
-    if _is_dim(bank, k) and _const(addr) == 0:
+def _bank_split(dim: DimLayout | None, extent: int) -> tuple:
+    if dim is None:
+        return (None, 1)
+    if dim.kind == COMPLETE:
         return ("complete", extent) if extent > 1 else (None, 1)
-    if isinstance(bank, ir.AffineFloorDivExpr) and _is_dim(bank.lhs, k):
-        size = _const(bank.rhs)
-        if size:
-            return ("block", -(-extent // size))
-    if isinstance(bank, ir.AffineModExpr) and _is_dim(bank.lhs, k):
-        factor = _const(bank.rhs)
-        if factor and factor > 1:
-            return ("cyclic", factor)
-    return (None, 1)
+    if dim.kind == BLOCK:
+        return ("block", dim.factor) if dim.factor >= 1 else (None, 1)
+    return ("cyclic", dim.factor) if dim.factor > 1 else (None, 1)
 
 
 def memory_of_type(mtype, name: str, interface: bool = False) -> MemoryInfo:

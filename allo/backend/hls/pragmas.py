@@ -1,9 +1,7 @@
 """``#pragma HLS`` lines from schedule attributes and memref types (``schedule.md`` §11).
 
-Partitioning is read back from the memref layout map (``schedule.md`` §10): per dimension
-``k`` the bank/address pair ``(dk, 0)`` is *complete*, ``(dk floordiv s, dk mod s)`` *block*
-with factor ``ceil(N / s)``, ``(dk mod f, dk floordiv f)`` *cyclic* with factor ``f``, and
-``(0, dk)`` untouched.
+Partitioning is read back from the memref layout map (``schedule.md`` §10) by
+:func:`allo.analysis.layout.decode_layout`, the reading the QoR estimate shares.
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():
@@ -15,6 +13,7 @@ with factor ``ceil(N / s)``, ``(dk mod f, dk floordiv f)`` *cyclic* with factor 
 from __future__ import annotations
 
 from ..._mlir import ir
+from ...analysis.layout import COMPLETE, KIND_NAMES, decode_layout
 from ...diagnostics import SourceLoc
 from ...errors import BuildError
 
@@ -81,53 +80,23 @@ def _bind_storage(var: str, code: int) -> list[str]:
 
 
 def _partitions(var: str, mt) -> list[str]:
-    layout = mt.layout
-    if not isinstance(layout, ir.AffineMapAttr):
-        return []
-    amap = ir.AffineMapAttr(layout).value
-    rank = len(mt.shape)
-    results = list(amap.results)
-    if amap.n_dims != rank or len(results) != 2 * rank:
-        return []
+    try:
+        dims = decode_layout(mt)
+    except ValueError:
+        return []  # a view's layout (a transpose, say), not a partition: nothing to emit
     out = []
-    for k in range(rank):
-        kind, factor = classify_dim(results[k], results[rank + k], k, mt.shape[k])
-        if kind is None:
+    for k, dim in enumerate(dims):
+        if dim is None:
             continue
-        if kind in ("block", "cyclic") and factor < 1:
+        if dim.kind != COMPLETE and dim.factor < 1:
             # set by s.partition, not written in the kernel: named at the user's build call
             raise BuildError(f"partition factor must be >= 1 (array {var}, dimension {k + 1})",
                              loc=SourceLoc.user_call_site())
-        if kind == "complete":
+        if dim.kind == COMPLETE:
             if mt.shape[k] == 1:
                 continue
             out.append(f"#pragma HLS array_partition variable={var} complete dim={k + 1}")
-        elif factor != 1:
-            out.append(f"#pragma HLS array_partition variable={var} {kind} dim={k + 1} "
-                       f"factor={factor}")
+        elif dim.factor != 1:
+            out.append(f"#pragma HLS array_partition variable={var} {KIND_NAMES[dim.kind]} "
+                       f"dim={k + 1} factor={dim.factor}")
     return out
-
-
-def _is_dim(expr, k: int) -> bool:
-    return isinstance(expr, ir.AffineDimExpr) and expr.position == k
-
-
-def _const(expr):
-    return expr.value if isinstance(expr, ir.AffineConstantExpr) else None
-
-
-def classify_dim(bank, addr, k: int, extent: int):
-    """``(kind, factor)`` of dimension ``k`` from its bank and address expressions."""
-    if _const(bank) == 0 and _is_dim(addr, k):
-        return None, 0
-    if _is_dim(bank, k) and _const(addr) == 0:
-        return "complete", 0
-    if isinstance(bank, ir.AffineFloorDivExpr) and _is_dim(bank.lhs, k):
-        size = _const(bank.rhs)
-        if size is not None:
-            return "block", (-(-extent // size) if size > 0 else 0)
-    if isinstance(bank, ir.AffineModExpr) and _is_dim(bank.lhs, k):
-        factor = _const(bank.rhs)
-        if factor is not None:
-            return "cyclic", factor
-    return None, 0
