@@ -20,21 +20,14 @@ simulation.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-import time
-import traceback
-import warnings
 from dataclasses import dataclass, field
 
 import allo
-from fuzz_check import (Outcome, apply_schedule, call_cpu, call_csim, compare, load_module,
-                        output_names, random_inputs, reference, reproducer)
+from fuzz_check import Outcome, run_case
 from fuzz_gen import FAMILIES, Chooser, ExprGen
 from fuzz_program import (Bin, CallProc, DeclArray, Kernel, Lit, Load, Loop, MinMax, Param,
                           Program, Store, TypeEnv)
-from fuzz_semantics import INT32, Unspecified, legal_binary
+from fuzz_semantics import INT32, legal_binary
 
 
 @dataclass
@@ -209,54 +202,7 @@ def _schedule(ch: Chooser, case: StreamCase, shape: tuple) -> list[str]:
 def run_stream_case(case: StreamCase, tag: str, workdir: str | None = None,
                     csim: bool = False) -> Outcome:
     """Reference vs CPU build, before and after the schedule, and (on request) csim."""
-    start = time.monotonic()
-    outcome = Outcome(case.family, case.primitives(), csim=csim)
-    workdir = workdir or tempfile.mkdtemp(prefix="allo-fuzz-")
-    expected, inputs = None, None
-    for attempt in range(4):
-        inputs = random_inputs(case, case.input_seed + attempt)
-        try:
-            expected = reference(case, inputs)
-            break
-        except Unspecified:
-            continue
-    if expected is None:
-        outcome.discarded = True
-        outcome.seconds = time.monotonic() - start
-        return outcome
-    stage = "customize"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            module = load_module(case.program.source(), workdir, tag)
-            s = allo.customize(module.top)
-            stage = "cpu"
-            names = output_names(case)
-            before = call_cpu(s.build(), inputs)
-            compare(outcome, "cpu", expected, before, names)
-            stage = "schedule"
-            namespace = dict(vars(module))
-            namespace["allo"] = allo
-            apply_schedule(outcome, s, case, namespace)
-            stage = "cpu after schedule"
-            scheduled = _build_unless_refused(outcome, s, case)
-            if scheduled is None:
-                return outcome
-            compare(outcome, "schedule", before, call_cpu(scheduled, inputs), names)
-            if csim:
-                stage = "csim"
-                project = os.path.join(workdir, f"csim_{tag}")
-                hmod = s.build(target="vhls", mode="csim", project=project)
-                compare(outcome, "csim", expected, call_csim(hmod, case, inputs), names)
-    except Exception as exc:
-        tail = traceback.format_exception(exc)[-1].strip()
-        outcome.errors.append((stage, f"{type(exc).__name__}: {str(exc)[:400]} [{tail[:200]}]"))
-    finally:
-        sys.modules.pop(f"fuzz_{tag}", None)
-        if not outcome.ok:
-            outcome.reproducer = reproducer(case, inputs, csim)
-        outcome.seconds = time.monotonic() - start
-    return outcome
+    return run_case(case, tag, workdir, csim, build_after=_build_unless_refused)
 
 
 def _build_unless_refused(outcome: Outcome, s, case: StreamCase):

@@ -13,30 +13,19 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import allo
-from fuzz_check import Outcome, load_module, run_case
+from fuzz_check import load_module, run_case
 from fuzz_gen import FAMILIES, DrawChooser, RandomChooser, generate
+from fuzz_harness import FUZZ_SETTINGS, assert_ok, workdir  # noqa: F401 (fixture)
 from fuzz_interp import Interpreter
 from fuzz_program import Bin, DeclArray, Kernel, Lit, Load, Loop, Param, Program, Store
 from fuzz_semantics import (FLOAT32, Fixed, Int, UFixed, UInt, Unspecified, binary, convert,
                             round_to_float, rule_add, rule_cmp, rule_div, rule_mul)
 
 COUNTER = itertools.count()
-FUZZ_SETTINGS = dict(deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _check(outcome: Outcome) -> None:
-    detail = "\n".join(f"{stage}: {what}" for stage, what in outcome.mismatches + outcome.errors)
-    assert outcome.ok, f"{detail}\n--- reproducer ---\n{outcome.reproducer}"
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("fuzz"))
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -45,14 +34,14 @@ def workdir(tmp_path_factory):
 def test_cpu_and_schedule_match_reference(workdir, family, data):
     """Ten shrinkable examples per type family (decisions drawn by hypothesis)."""
     case = generate(DrawChooser(data), families=[family])
-    _check(run_case(case, f"h{next(COUNTER)}", workdir))
+    assert_ok(run_case(case, f"h{next(COUNTER)}", workdir))
 
 
 @settings(max_examples=20, **FUZZ_SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_seeded_programs_match_reference(workdir, seed):
     """Twenty programs drawn like the benchmark's (uniform choices: more primitives per case)."""
-    _check(run_case(generate(RandomChooser(seed)), f"r{next(COUNTER)}", workdir))
+    assert_ok(run_case(generate(RandomChooser(seed)), f"r{next(COUNTER)}", workdir))
 
 
 @pytest.mark.csim
@@ -63,7 +52,7 @@ def test_csim_matches_reference(workdir, family):
         case = generate(RandomChooser(seed), families=[family])
         if case.schedule and case.program.top.results:
             break
-    _check(run_case(case, f"c{family}", workdir, csim=True))
+    assert_ok(run_case(case, f"c{family}", workdir, csim=True))
 
 
 # --------------------------------------------------------------------------- the instrument itself

@@ -10,26 +10,14 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuzz_check import Outcome
 from fuzz_gen import DrawChooser, RandomChooser
+from fuzz_harness import FUZZ_SETTINGS, assert_ok, workdir  # noqa: F401 (fixture)
 from fuzz_streams import generate_stream_case, run_stream_case
 
 COUNTER = itertools.count()
-FUZZ_SETTINGS = dict(deadline=None, derandomize=True, database=None,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _check(outcome: Outcome) -> None:
-    detail = "\n".join(f"{stage}: {what}" for stage, what in outcome.mismatches + outcome.errors)
-    assert outcome.ok, f"{detail}\n--- reproducer ---\n{outcome.reproducer}"
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("fuzz_streams"))
 
 
 @settings(max_examples=6, **FUZZ_SETTINGS)
@@ -37,15 +25,15 @@ def workdir(tmp_path_factory):
 def test_streamed_programs_match_reference(workdir, data):
     """Six shrinkable stream programs (decisions drawn by hypothesis)."""
     case = generate_stream_case(DrawChooser(data))
-    _check(run_stream_case(case, f"sh{next(COUNTER)}", workdir))
+    assert_ok(run_stream_case(case, f"sh{next(COUNTER)}", workdir))
 
 
 @settings(max_examples=6, **FUZZ_SETTINGS)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_seeded_stream_programs_match_reference(workdir, seed):
     """Six programs drawn like the benchmark's ``--streams`` mode."""
-    _check(run_stream_case(generate_stream_case(RandomChooser(seed)), f"sr{next(COUNTER)}",
-                           workdir))
+    assert_ok(run_stream_case(generate_stream_case(RandomChooser(seed)), f"sr{next(COUNTER)}",
+                              workdir))
 
 
 @pytest.mark.csim
@@ -57,7 +45,7 @@ def test_stream_program_in_c_simulation(workdir):
                 and not case.partial:
             break
     outcome = run_stream_case(case, "scsim", workdir, csim=True)
-    _check(outcome)
+    assert_ok(outcome)
     assert not outcome.refused, outcome.refused
 
 
