@@ -31,6 +31,9 @@ __all__ = [
     "format_ratio",
     "SharedLibrary",
     "compile_c_library",
+    "CFunctions",
+    "array_address",
+    "wrap_signed",
     "gcc_version",
     "render_table",
     "machine_summary",
@@ -156,6 +159,40 @@ def compile_c_library(source: str, flags: Sequence[str] = ("-O3", "-march=native
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
     return SharedLibrary(ctypes.CDLL(lib_path), workdir, seconds)
+
+
+class CFunctions:
+    """The functions of a C ``source``, compiled once with gcc -O3 -march=native and set up
+    from ``signatures`` (name -> (argument ctypes, result ctype)); attribute access by name.
+
+    >>> sigs = {"twice": ([ctypes.c_int], ctypes.c_int)}
+    >>> CFunctions("int twice(int x) { return 2 * x; }", sigs).twice(21)  # doctest: +SKIP
+    42
+    """
+
+    def __init__(self, source: str, signatures: dict):
+        self.library = compile_c_library(source)
+        for name, (argtypes, restype) in signatures.items():
+            setattr(self, name, self.library.function(name, argtypes, restype))
+
+
+def array_address(arr: np.ndarray) -> int:
+    """The address of ``arr``'s data, to hand to a C function taking a pointer.
+
+    >>> array_address(np.zeros(4)) > 0
+    True
+    """
+    return arr.ctypes.data
+
+
+def wrap_signed(value: int, bits: int) -> int:
+    """``value`` wrapped to a ``bits``-bit two's complement integer (as an Allo assignment does).
+
+    >>> wrap_signed(2**47, 48), wrap_signed(-1, 48)
+    (-140737488355328, -1)
+    """
+    half = 1 << (bits - 1)
+    return ((int(value) + half) % (1 << bits)) - half
 
 
 def gcc_version(compiler: str = "gcc") -> str:

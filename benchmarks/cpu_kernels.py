@@ -30,8 +30,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (COLUMNS, Benchmark, compile_c_library, format_seconds,  # noqa: E402
-                     machine_summary, measure, render_table, table_cells)
+from _common import (COLUMNS, Benchmark, CFunctions, array_address,  # noqa: E402
+                     format_seconds, machine_summary, measure, render_table, table_cells,
+                     wrap_signed)
 
 import allo  # noqa: E402
 from allo.ir.types import Fixed, float32, int8, int16, int32  # noqa: E402
@@ -132,20 +133,6 @@ int32_t int8_sum(int n, const int8_t *restrict a) {
     return acc;
 }
 """
-
-
-def _ptr(arr: np.ndarray) -> int:
-    return arr.ctypes.data
-
-
-def wrap_signed(value: int, bits: int) -> int:
-    """``value`` wrapped to a ``bits``-bit two's complement integer (as an Allo assignment does).
-
-    >>> wrap_signed(2**47, 48), wrap_signed(-1, 48)
-    (-140737488355328, -1)
-    """
-    half = 1 << (bits - 1)
-    return ((int(value) + half) % (1 << bits)) - half
 
 
 def build_allo(kernel):
@@ -291,7 +278,7 @@ class Gemm(Benchmark):
 
     def run_c(self, lib, A, B):
         C = np.empty_like(A)
-        lib.gemm(A.shape[0], _ptr(A), _ptr(B), _ptr(C))
+        lib.gemm(A.shape[0], array_address(A), array_address(B), array_address(C))
         return C
 
 
@@ -325,7 +312,8 @@ class TwoMM(Benchmark):
 
     def run_c(self, lib, A, B, C):
         D = np.empty_like(A)
-        lib.mm2(A.shape[0], _ptr(A), _ptr(B), _ptr(C), _ptr(D))
+        lib.mm2(A.shape[0], array_address(A), array_address(B), array_address(C),
+                array_address(D))
         return D
 
 
@@ -361,7 +349,7 @@ class Atax(Benchmark):
 
     def run_c(self, lib, A, x):
         y = np.empty(A.shape[1], dtype=np.float32)
-        lib.atax(A.shape[0], A.shape[1], _ptr(A), _ptr(x), _ptr(y))
+        lib.atax(A.shape[0], A.shape[1], array_address(A), array_address(x), array_address(y))
         return y
 
 
@@ -409,7 +397,7 @@ class Jacobi2D(Benchmark):
         return A, B
 
     def run_c(self, lib, A, B):
-        lib.jacobi2d(A.shape[0], self.STEPS, _ptr(A), _ptr(B))
+        lib.jacobi2d(A.shape[0], self.STEPS, array_address(A), array_address(B))
         return A, B
 
 
@@ -452,7 +440,7 @@ class Conv2D(Benchmark):
     def run_c(self, lib, X, K):
         m = X.shape[0] - 2
         Y = np.empty((m, m), dtype=np.float32)
-        lib.conv2d(X.shape[0], _ptr(X), _ptr(K), _ptr(Y))
+        lib.conv2d(X.shape[0], array_address(X), array_address(K), array_address(Y))
         return Y
 
 
@@ -488,7 +476,7 @@ class Stencil5(Benchmark):
     def run_c(self, lib, X):
         m = X.shape[0] - 2
         Y = np.empty((m, m), dtype=np.int32)
-        lib.stencil5(X.shape[0], _ptr(X), _ptr(Y))
+        lib.stencil5(X.shape[0], array_address(X), array_address(Y))
         return Y
 
 
@@ -532,7 +520,8 @@ class FixedDot(Benchmark):
         return wrap_signed(NUMBA["fixed_dot"](a, b), ACC_BITS) / 2**ACC_FRACS
 
     def run_c(self, lib, a, b):
-        return lib.fixed_dot(a.shape[0], _ptr(a), _ptr(b), ACC_BITS) / 2**ACC_FRACS
+        raw = lib.fixed_dot(a.shape[0], array_address(a), array_address(b), ACC_BITS)
+        return raw / 2**ACC_FRACS
 
 
 class Int8Sum(Benchmark):
@@ -564,7 +553,7 @@ class Int8Sum(Benchmark):
         return int(NUMBA["int8_sum"](A))
 
     def run_c(self, lib, A):
-        return int(lib.int8_sum(A.shape[0], _ptr(A)))
+        return int(lib.int8_sum(A.shape[0], array_address(A)))
 
 
 BENCHMARKS = [Gemm(), TwoMM(), Atax(), Jacobi2D(), Conv2D(), Stencil5(), FixedDot(), Int8Sum()]
@@ -586,15 +575,6 @@ C_SIGNATURES = {
 }
 
 
-class CKernels:
-    """The C versions, compiled once with gcc -O3 -march=native; attribute access by name."""
-
-    def __init__(self):
-        self.library = compile_c_library(C_SOURCE)
-        for name, (argtypes, restype) in C_SIGNATURES.items():
-            setattr(self, name, self.library.function(name, argtypes, restype))
-
-
 def main(argv: list | None = None) -> int:
     """Run the selected benchmarks and print the table; exit status 1 if anything failed.
 
@@ -612,7 +592,7 @@ def main(argv: list | None = None) -> int:
     print(f"numba: {numba.__version__ if numba is not None else 'not installed'}; "
           f"numpy BLAS threads: {os.environ['OPENBLAS_NUM_THREADS']}")
     try:
-        ckernels = CKernels()
+        ckernels = CFunctions(C_SOURCE, C_SIGNATURES)
         print(f"gcc -O3 -march=native: compiled the C kernels in "
               f"{format_seconds(ckernels.library.seconds)}")
     except (FileNotFoundError, RuntimeError) as exc:

@@ -29,19 +29,23 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (best_time, compile_c_library, format_ratio, format_seconds,  # noqa: E402
-                     machine_summary, mismatch, render_table)
+from _common import (Benchmark, CFunctions, array_address, best_time,  # noqa: E402
+                     format_ratio, format_seconds, machine_summary, mismatch, render_table,
+                     wrap_signed)
+from cpu_kernels import ACC_BITS, ACC_FRACS, Atax, FixedDot, Gemm  # noqa: E402
+from cpu_kernels import C_SIGNATURES as KERNEL_SIGNATURES  # noqa: E402
+from cpu_kernels import C_SOURCE as KERNEL_SOURCE  # noqa: E402
 
 import allo  # noqa: E402
 from allo.backend import numpy_codec  # noqa: E402
 from allo.backend.llvm.fixed_convert import quantize  # noqa: E402
 from allo.ir.types import Fixed, float32, int32  # noqa: E402
 
-C_SOURCE = r"""
-#include <stdint.h>
-#include <stdlib.h>
-
-void conv3x3(int n, const int32_t *restrict X, const int32_t *restrict K, int32_t *restrict Y) {
+# The loops cpu_kernels.py does not have (int32 versions of its float32 conv2d and int16
+# stencil); atax, gemm and the fixed-point dot product come from there.
+C_SOURCE = KERNEL_SOURCE + r"""
+void conv3x3_i32(int n, const int32_t *restrict X, const int32_t *restrict K,
+                 int32_t *restrict Y) {
     int m = n - 2;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++) {
@@ -53,160 +57,99 @@ void conv3x3(int n, const int32_t *restrict X, const int32_t *restrict K, int32_
         }
 }
 
-void atax(int m, int n, const float *restrict A, const float *restrict x, float *restrict y) {
-    float *tmp = malloc(sizeof(float) * m);
-    for (int j = 0; j < n; j++) y[j] = 0.0f;
-    for (int i = 0; i < m; i++) tmp[i] = 0.0f;
-    for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) tmp[i] += A[i * n + j] * x[j];
-        for (int j = 0; j < n; j++) y[j] += A[i * n + j] * tmp[i];
-    }
-    free(tmp);
-}
-
-void stencil5(int n, const int32_t *restrict X, int32_t *restrict Y) {
+void stencil5_i32(int n, const int32_t *restrict X, int32_t *restrict Y) {
     int m = n - 2;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++)
             Y[i * m + j] = 4 * X[(i + 1) * n + j + 1] - X[i * n + j + 1] - X[(i + 2) * n + j + 1]
                            - X[(i + 1) * n + j] - X[(i + 1) * n + j + 2];
 }
-
-void gemm(int n, const float *restrict A, const float *restrict B, float *restrict C) {
-    for (int i = 0; i < n * n; i++) C[i] = 0.0f;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            for (int k = 0; k < n; k++)
-                C[i * n + j] += A[i * n + k] * B[k * n + j];
-}
-
-int64_t fixed_dot(int n, const int16_t *restrict a, const int16_t *restrict b, int acc_bits) {
-    int64_t acc = 0;
-    for (int i = 0; i < n; i++) acc += (int32_t)a[i] * (int32_t)b[i];
-    int shift = 64 - acc_bits;
-    return (int64_t)((uint64_t)acc << shift) >> shift;
-}
 """
 
 _P, _I = ctypes.c_void_p, ctypes.c_int
-C_SIGNATURES = {
-    "conv3x3": ([_I, _P, _P, _P], None),
-    "atax": ([_I, _I, _P, _P, _P], None),
-    "stencil5": ([_I, _P, _P], None),
-    "gemm": ([_I, _P, _P, _P], None),
-    "fixed_dot": ([_I, _P, _P, _I], ctypes.c_int64),
-}
-
-
-def _ptr(arr: np.ndarray) -> int:
-    return arr.ctypes.data
+C_SIGNATURES = {**KERNEL_SIGNATURES,
+                "conv3x3_i32": ([_I, _P, _P, _P], None),
+                "stencil5_i32": ([_I, _P, _P], None)}
 
 
 # --------------------------------------------------------------------------- loop kernels
 
-def conv3x3_case(n: int, rng, lib):
-    """3x3 int32 convolution (no padding): the Allo module, numpy and C, with inputs."""
-    N = n
+class Conv3x3Int32(Benchmark):
+    """3x3 int32 convolution (no padding)."""
 
-    def conv3x3(X: int32[N, N], K: int32[3, 3]) -> int32[N - 2, N - 2]:
-        Y: int32[N - 2, N - 2]
-        for i, j in allo.grid(N - 2, N - 2):
-            acc: int32 = 0
-            for r, c in allo.reduction(3, 3):
-                acc += X[i + r, j + c] * K[r, c]
-            Y[i, j] = acc
-        return Y
+    name, exact = "conv 3x3 int32", True
 
-    X = rng.integers(-1000, 1000, (n, n)).astype(np.int32)
-    K = rng.integers(-8, 8, (3, 3)).astype(np.int32)
-    m = n - 2
+    def inputs(self, n, rng):
+        return (rng.integers(-1000, 1000, (n, n)).astype(np.int32),
+                rng.integers(-8, 8, (3, 3)).astype(np.int32))
 
-    def numpy_version(X, K):
+    def allo_module(self, n):
+        N = n
+
+        def conv3x3(X: int32[N, N], K: int32[3, 3]) -> int32[N - 2, N - 2]:
+            Y: int32[N - 2, N - 2]
+            for i, j in allo.grid(N - 2, N - 2):
+                acc: int32 = 0
+                for r, c in allo.reduction(3, 3):
+                    acc += X[i + r, j + c] * K[r, c]
+                Y[i, j] = acc
+            return Y
+        return allo.customize(conv3x3).build()
+
+    def run_allo(self, mod, X, K):
+        return mod(X, K)
+
+    def run_numpy(self, X, K):
+        m = X.shape[0] - 2
         Y = np.zeros((m, m), dtype=np.int32)
         for r in range(3):
             for c in range(3):
                 Y += X[r:r + m, c:c + m] * K[r, c]
         return Y
 
-    def c_version(X, K):
+    def run_c(self, lib, X, K):
+        m = X.shape[0] - 2
         Y = np.empty((m, m), dtype=np.int32)
-        lib.conv3x3(n, _ptr(X), _ptr(K), _ptr(Y))
+        lib.conv3x3_i32(X.shape[0], array_address(X), array_address(K), array_address(Y))
         return Y
-    return conv3x3, (X, K), numpy_version, c_version, True
 
 
-def atax_case(n: int, rng, lib):
-    """PolyBench atax ``y = Aᵀ(Ax)`` as written in PolyBench (float32)."""
-    M = N = n
-
-    def atax(A: float32[M, N], x: float32[N]) -> float32[N]:
-        y: float32[N] = 0.0
-        tmp: float32[M] = 0.0
-        for i in range(M):
-            for j in range(N):
-                tmp[i] += A[i, j] * x[j]
-            for j in range(N):
-                y[j] += A[i, j] * tmp[i]
-        return y
-
-    A = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-    x = rng.uniform(-1, 1, n).astype(np.float32)
-
-    def c_version(A, x):
-        y = np.empty(n, dtype=np.float32)
-        lib.atax(n, n, _ptr(A), _ptr(x), _ptr(y))
-        return y
-    return atax, (A, x), (lambda A, x: A.T @ (A @ x)), c_version, False
-
-
-def stencil_case(n: int, rng, lib):
+class Stencil5Int32(Benchmark):
     """Integer 5-point Laplacian ``4c - n - s - w - e`` on an int32 image."""
-    N = n
 
-    def stencil5(X: int32[N, N]) -> int32[N - 2, N - 2]:
-        Y: int32[N - 2, N - 2]
-        for i, j in allo.grid(N - 2, N - 2):
-            Y[i, j] = (4 * X[i + 1, j + 1] - X[i, j + 1] - X[i + 2, j + 1] - X[i + 1, j]
-                       - X[i + 1, j + 2])
-        return Y
+    name, exact = "stencil5 int32", True
 
-    X = rng.integers(-2**20, 2**20, (n, n)).astype(np.int32)
-    m = n - 2
+    def inputs(self, n, rng):
+        return (rng.integers(-2**20, 2**20, (n, n)).astype(np.int32),)
 
-    def numpy_version(X):
+    def allo_module(self, n):
+        N = n
+
+        def stencil5(X: int32[N, N]) -> int32[N - 2, N - 2]:
+            Y: int32[N - 2, N - 2]
+            for i, j in allo.grid(N - 2, N - 2):
+                Y[i, j] = (4 * X[i + 1, j + 1] - X[i, j + 1] - X[i + 2, j + 1] - X[i + 1, j]
+                           - X[i + 1, j + 2])
+            return Y
+        return allo.customize(stencil5).build()
+
+    def run_allo(self, mod, X):
+        return mod(X)
+
+    def run_numpy(self, X):
         return 4 * X[1:-1, 1:-1] - X[:-2, 1:-1] - X[2:, 1:-1] - X[1:-1, :-2] - X[1:-1, 2:]
 
-    def c_version(X):
+    def run_c(self, lib, X):
+        m = X.shape[0] - 2
         Y = np.empty((m, m), dtype=np.int32)
-        lib.stencil5(n, _ptr(X), _ptr(Y))
+        lib.stencil5_i32(X.shape[0], array_address(X), array_address(Y))
         return Y
-    return stencil5, (X,), numpy_version, c_version, True
 
 
-def gemm_case(n: int, rng, lib):
-    """``C = A·B`` written ``i, j, k`` (allo may permute the band; gcc keeps it)."""
-    N = n
-
-    def gemm(A: float32[N, N], B: float32[N, N]) -> float32[N, N]:
-        C: float32[N, N] = 0.0
-        for i, j, k in allo.grid(N, N, N):
-            C[i, j] += A[i, k] * B[k, j]
-        return C
-
-    A = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-    B = rng.uniform(-1, 1, (n, n)).astype(np.float32)
-
-    def c_version(A, B):
-        C = np.empty((n, n), dtype=np.float32)
-        lib.gemm(n, _ptr(A), _ptr(B), _ptr(C))
-        return C
-    return gemm, (A, B), (lambda A, B: A @ B), c_version, False
-
-
-LOOP_KERNELS = [("conv 3x3 int32", "512x512", conv3x3_case, 512),
-                ("atax f32", "256", atax_case, 256),
-                ("stencil5 int32", "1024x1024", stencil_case, 1024),
-                ("gemm f32", "256", gemm_case, 256)]
+LOOP_KERNELS = [("conv 3x3 int32", "512x512", Conv3x3Int32(), 512),
+                ("atax f32", "256", Atax(), 256),
+                ("stencil5 int32", "1024x1024", Stencil5Int32(), 1024),
+                ("gemm f32", "256", Gemm(), 256)]
 
 
 ROUNDS = 3
@@ -214,14 +157,15 @@ ROUNDS = 3
 
 def loop_table(lib, rng, target: float, problems: list) -> str:
     rows = []
-    for name, label, case, n in LOOP_KERNELS:
-        kernel, args, numpy_version, c_version, exact = case(n, rng, lib)
-        mod = allo.customize(kernel).build()
-        ref = numpy_version(*args)
+    for name, label, bench, n in LOOP_KERNELS:
+        args = bench.inputs(n, rng)
+        mod = bench.allo_module(n)
+        ref = bench.run_numpy(*args)
         times = {}
-        runs = {"allo": mod, "gcc": c_version, "numpy": numpy_version}
+        runs = {"allo": lambda *a: bench.run_allo(mod, *a),
+                "gcc": lambda *a: bench.run_c(lib, *a), "numpy": bench.run_numpy}
         for impl, fn in list(runs.items()):
-            why = mismatch(fn(*args), ref, exact)
+            why = mismatch(fn(*args), ref, bench.exact)
             if why is not None:
                 problems.append(f"{name} [{impl}]: {why}")
                 times[impl] = None
@@ -239,39 +183,23 @@ def loop_table(lib, rng, target: float, problems: list) -> str:
 
 # --------------------------------------------------------------------------- fixed point
 
-ACC_BITS, ACC_FRACS = 48, 16
-
-
-def _wrap(value: int, bits: int) -> int:
-    half = 1 << (bits - 1)
-    return ((int(value) + half) % (1 << bits)) - half
-
-
 def fixed_table(lib, rng, target: float, problems: list) -> str:
     rows = []
     t = Fixed(16, 8)
     for n in (4096, 1 << 20):
-        N = n
-
-        def fixed_dot(A: Fixed(16, 8)[N], B: Fixed(16, 8)[N]) -> Fixed(48, 16):
-            acc: Fixed(48, 16) = 0
-            for i in range(N):
-                acc += A[i] * B[i]
-            return acc
-
-        mod = allo.customize(fixed_dot).build()
+        mod = FixedDot().allo_module(n)
         a, b = (rng.integers(-2**15, 2**15, n).astype(np.int16) for _ in range(2))
         fa, fb = a.astype(np.float64) / 2**8, b.astype(np.float64) / 2**8
-        ref = _wrap(np.dot(a.astype(np.int64), b.astype(np.int64)), ACC_BITS) / 2**ACC_FRACS
+        ref = wrap_signed(np.dot(a.astype(np.int64), b.astype(np.int64)), ACC_BITS) / 2**ACC_FRACS
         got = mod(fa, fb)
-        got_c = lib.fixed_dot(n, _ptr(a), _ptr(b), ACC_BITS) / 2**ACC_FRACS
+        got_c = lib.fixed_dot(n, array_address(a), array_address(b), ACC_BITS) / 2**ACC_FRACS
         if got != ref or got_c != ref:
             problems.append(f"fixed dot n={n}: allo {got}, gcc {got_c}, expected {ref}")
         if not (np.array_equal(quantize(fa, t)[0], a)
                 and np.array_equal(numpy_codec.fixed_to_raw(fa, t), a)):
             problems.append(f"fixed dot n={n}: boundary conversion is not exact")
         allo_t = best_time(lambda: mod(fa, fb), target_seconds=target)
-        gcc_t = best_time(lambda: lib.fixed_dot(n, _ptr(a), _ptr(b), ACC_BITS),
+        gcc_t = best_time(lambda: lib.fixed_dot(n, array_address(a), array_address(b), ACC_BITS),
                           target_seconds=target)
         conv_t = best_time(lambda: quantize(fa, t), target_seconds=target)
         cast_t = best_time(lambda: fa.astype(np.int16), target_seconds=target)
@@ -325,10 +253,7 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--only", choices=["loops", "fixed", "overhead"], default=None)
     args = parser.parse_args(argv)
     print(f"machine: {machine_summary()}")
-    library = compile_c_library(C_SOURCE)
-    lib = type("CKernels", (), {})()
-    for name, (argtypes, restype) in C_SIGNATURES.items():
-        setattr(lib, name, library.function(name, argtypes, restype))
+    lib = CFunctions(C_SOURCE, C_SIGNATURES)
     rng = np.random.default_rng(14)
     problems: list = []
     if args.only in (None, "loops"):
