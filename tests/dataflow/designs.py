@@ -279,3 +279,23 @@ def forkjoin(X: int32[8], Y: int32[8]):
     def join(y: int32[8]):
         for i in range(8):
             y[i] = a.get() + b.get()
+
+
+# ----------------------------------------------------------------------------- array chain
+# A function marked dataflow whose two calls pass an array, no stream: stage1 writes T and
+# stage2 only reads it, so they run one after the other (and T has a single writer).
+
+def stage1(A: int32[64], T: int32[64]):
+    for i in range(64):
+        T[i] = A[i] * 2
+
+
+def stage2(T: int32[64], B: int32[64]):
+    for i in range(64):
+        B[i] = T[i] + 1
+
+
+def chain(A: int32[64], B: int32[64]):
+    T: int32[64]
+    stage1(A, T)
+    stage2(T, B)

@@ -373,23 +373,11 @@ def test_simulator_refuses_a_region_call_inside_other_work():
     np.testing.assert_array_equal(B, A + 1)
 
 
-@pytest.mark.filterwarnings("ignore:dataflow. in function chain")  # s.dataflow counts a
-def test_dataflow_function_passing_arrays_runs_in_order():  # call reading T as a writer
-    def stage1(A: int32[64], T: int32[64]):
-        for i in range(64):
-            T[i] = A[i] * 2
-
-    def stage2(T: int32[64], B: int32[64]):
-        for i in range(64):
-            B[i] = T[i] + 1
-
-    def chain(A: int32[64], B: int32[64]):
-        T: int32[64]
-        stage1(A, T)
-        stage2(T, B)
-
-    s = allo.customize(chain)
-    s.dataflow("chain")
+def test_dataflow_function_passing_arrays_runs_in_order():
+    s = allo.customize(d.chain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # T has one writer: stage2 only reads it
+        s.dataflow("chain")
     sim = s.build(target="simulator")
     assert [p.func for p in sim.network.processes] == ["stage1", "stage2"]
     assert sim.network.groups() == [[0], [1]]  # no stream: each runs alone, in order

@@ -160,24 +160,8 @@ def test_sub_region_streams_are_named_by_their_region():
         np.testing.assert_array_equal(got, ref)
 
 
-@pytest.mark.filterwarnings("ignore:dataflow. in function chain")
 def test_processes_without_streams_run_one_after_the_other():
-    int32 = allo.ir.types.int32
-
-    def stage1(A: int32[64], T: int32[64]):
-        for i in range(64):
-            T[i] = A[i] * 2
-
-    def stage2(T: int32[64], B: int32[64]):
-        for i in range(64):
-            B[i] = T[i] + 1
-
-    def chain(A: int32[64], B: int32[64]):
-        T: int32[64]
-        stage1(A, T)
-        stage2(T, B)
-
-    s = allo.customize(chain)
+    s = allo.customize(d.chain)
     s.dataflow("chain")
     sim = s.build(target="simulator")
     A = np.arange(64, dtype=np.int32)
