@@ -328,7 +328,8 @@ def _in_order(op, root, value, timing: Timing) -> Access:
     chain.reverse()
     bounds = [constant_bounds(loop) for loop in chain]
     if any(b is None for b in bounds):
-        return Access("", False, "accesses it in a loop with run-time bounds", ops=[op])
+        return Access("", False, "accesses it in a loop whose bounds are not constant (run-time "
+                      "bounds, or the min() tail of a split)", ops=[op])
     forms = subscripts(op)
     if any(f is None for f in forms) or any(d < 0 for d in shape):
         return Access("", False, "uses a subscript that is not affine", ops=[op])

@@ -172,7 +172,8 @@ def plan_stream(state, ref: BufferRef, dst, depth) -> StreamPlan:
     proc, acc = consumer
     if acc.mode != "read" or not acc.in_order:
         why = acc.reason or "writes it"
-        raise _fail(f"the consumer {dst} {why}; a FIFO must be read exactly once per element, "
+        who = "" if why.startswith(f"{dst}: ") else f"{dst} "  # a callee's reason names it
+        raise _fail(f"the consumer {who}{why}; a FIFO must be read exactly once per element, "
                     f"in row-major order", label)
     if before(proc, producer[0]):
         raise _fail(f"the consumer {dst} runs before the producer {producer[0].name}", label)
