@@ -203,8 +203,10 @@ def _single_producer(writers: list, label: str) -> tuple:
                     f"one producer", label)
     proc, acc = writers[0]
     if acc.mode != "write" or not acc.in_order:
-        raise _fail(f"the producer {proc.name} {acc.reason or 'also reads it'}; a FIFO must "
-                    f"be written exactly once per element, in row-major order", label)
+        why = acc.reason or "also reads it"
+        who = "" if why.startswith(f"{proc.name}: ") else f"{proc.name} "  # a callee's reason
+        raise _fail(f"the producer {who}{why}; a FIFO must be written exactly once per "
+                    f"element, in row-major order", label)
     return writers[0]
 
 
