@@ -21,7 +21,8 @@ mismatch or error (standalone scripts). Exit status 1 when a mismatch or error w
 
 Long campaigns: ``--records FILE`` appends one JSON line per finished case (flushed at once, so
 a killed run keeps every finished case; rerunning the same command skips the cases already in
-the file). ``--report FILE`` prints the tables of a records file, also while it is growing.
+the file, and with ``--retry-failures`` runs the failing ones again, whose new records replace
+the old ones in reports). ``--report FILE`` prints the tables of a records file, also while it is growing.
 """
 
 from __future__ import annotations
@@ -174,17 +175,23 @@ class ChildRunner:
 
 
 def read_records(path: str) -> list:
-    """Every complete JSON line of a records file (a line cut by a kill is skipped)."""
-    records = []
+    """The complete JSON lines of a records file (a line cut by a kill is skipped); a case
+    recorded twice (rerun with ``--retry-failures``) counts with its latest record."""
+    latest: dict = {}
     if not os.path.exists(path):
-        return records
+        return []
     with open(path) as handle:
         for line in handle:
             try:
-                records.append(json.loads(line))
+                rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-    return records
+            latest[(rec.get("seed"), rec.get("mode", "kernels"), rec["index"])] = rec
+    return list(latest.values())
+
+
+def failed(rec: dict) -> bool:
+    return bool(rec["mismatches"] or rec["errors"])
 
 
 # ----------------------------------------------------------------------------- report
@@ -241,7 +248,7 @@ def summary(records: list) -> str:
 
 def print_failures(records: list, directory: str) -> int:
     """Write a reproducer per failing case, list them; the number of failing cases."""
-    bad = [rec for rec in records if rec["mismatches"] or rec["errors"]]
+    bad = [rec for rec in records if failed(rec)]
     if not bad:
         return 0
     directory = directory or tempfile.mkdtemp(prefix="allo-fuzz-repro-")
@@ -269,6 +276,8 @@ def parse_args():
                         help="cases per child process (a fresh process bounds memory growth)")
     parser.add_argument("--records", default="",
                         help="append one JSON line per case to this file; skip cases it holds")
+    parser.add_argument("--retry-failures", action="store_true",
+                        help="with --records: run the failing cases again (after a fix)")
     parser.add_argument("--report", default="", metavar="FILE",
                         help="only print the tables of a records file")
     parser.add_argument("--reproducers", default="", help="directory for reproducer scripts")
@@ -291,7 +300,8 @@ def main() -> int:
     if args.records:
         os.makedirs(os.path.dirname(os.path.abspath(args.records)), exist_ok=True)
         done = {rec["index"] for rec in read_records(args.records)
-                if rec.get("seed") == args.seed and rec.get("mode", "kernels") == mode_of(args)}
+                if rec.get("seed") == args.seed and rec.get("mode", "kernels") == mode_of(args)
+                and not (args.retry_failures and failed(rec))}
         sink = open(args.records, "a")
     start = time.monotonic()
     try:

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._mlir import ir
-from ..mlir_utils import LinearForm, constant_bounds, find_func, func_name, trip_count
+from ..mlir_utils import (LinearForm, constant_bounds, constant_int, find_func, fold_affine_expr,
+                          func_name, trip_count)
 from .access import LOAD_OPS, STORE_OPS, access_memref, subscripts
 
 LOOP_OPS = frozenset({"affine.for", "scf.for"})
@@ -328,18 +329,21 @@ def _in_order(op, root, value, timing: Timing) -> Access:
     chain.reverse()
     bounds = [constant_bounds(loop) for loop in chain]
     if any(b is None for b in bounds):
-        return Access("", False, "accesses it in a loop with run-time bounds", ops=[op])
+        return _enumerated(op, chain, shape) or Access(
+            "", False, "accesses it in a loop whose bounds are not constant (run-time bounds, "
+            "or the min() tail of a split)", ops=[op])
     forms = subscripts(op)
     if any(f is None for f in forms) or any(d < 0 for d in shape):
-        return Access("", False, "uses a subscript that is not affine", ops=[op])
+        return _enumerated(op, chain, shape) or Access(
+            "", False, "uses a subscript that is not affine", ops=[op])
     flat = LinearForm()
     for form, stride in zip(forms, _strides(shape)):
         flat = flat + form.scaled(stride)
     trips = [trip_count(*b) for b in bounds]
     ivs = [loop.regions[0].blocks[0].arguments[0] for loop in chain]
     if any(atom not in ivs for atom in flat.coeffs):
-        return Access("", False, "indexes it with a value other than its loop variables",
-                      ops=[op])
+        return _enumerated(op, chain, shape) or Access(
+            "", False, "indexes it with a value other than its loop variables", ops=[op])
     if math.prod(trips) != math.prod(shape):
         return Access("", False, f"makes {math.prod(trips)} accesses for "
                       f"{math.prod(shape)} elements", ops=[op])
@@ -353,6 +357,84 @@ def _in_order(op, root, value, timing: Timing) -> Access:
     periods = [timing.period(loop) for loop in chain]
     start = _offset_in(op, root, timing)
     return Access("", True, None, [(t, p) for t, p in zip(trips, periods)], start, ops=[op])
+
+
+_ENUMERATION_LIMIT = 1 << 15  # loop iterations walked when the order is not linear
+
+
+def _enumerated(op, chain: list, shape: list) -> Access | None:
+    """In-order access proven by running the nest: split tails (``min`` bounds over outer loop
+    variables) and fused loops (``floordiv``/``mod`` subscripts) visit the elements in row-major
+    order although no linear form says so. ``None`` when the nest cannot be run statically
+    (run-time values, non-affine ops, too many iterations) or its order is another."""
+    if not op.name.startswith("affine.") or any(loop.name != "affine.for" for loop in chain):
+        return None
+    ivs = [loop.regions[0].blocks[0].arguments[0] for loop in chain]
+    amap = ir.AffineMapAttr(op.attributes["map"]).value
+    operands = list(op.operands)[2 if op.name in STORE_OPS else 1:]
+    if any(v not in ivs and constant_int(v) is None for v in operands):
+        return None
+    visits = _walk_nest(chain, ivs, lambda env: _affine_values(amap, operands, ivs, env))
+    if visits is None or any(d < 0 for d in shape):
+        return None
+    strides = _strides(shape)
+    expected = 0
+    for index in visits:
+        if index is None or sum(i * k for i, k in zip(index, strides)) != expected:
+            return None
+        expected += 1
+        if expected > _ENUMERATION_LIMIT:
+            return None
+    if expected != math.prod(shape):
+        return None
+    return Access("", True, None, [(expected, None)], None, ops=[op])
+
+
+def _walk_nest(chain: list, ivs: list, visit):
+    """``visit(values of the loop variables)`` for every iteration of ``chain``, lazily;
+    ``None`` if a bound depends on something other than outer loop variables."""
+    env: dict = {}
+    ranges = []
+    for loop in chain:
+        lb = ir.AffineMapAttr(loop.attributes["lowerBoundMap"]).value
+        ub = ir.AffineMapAttr(loop.attributes["upperBoundMap"]).value
+        operands = list(loop.operands)
+        if any(v not in ivs[:len(ranges)] and constant_int(v) is None for v in operands):
+            return None
+        step = ir.IntegerAttr(loop.attributes["step"]).value
+        ranges.append((lb, operands[:lb.n_inputs], ub, operands[lb.n_inputs:], step))
+
+    def level(depth: int):
+        if depth == len(ranges):
+            yield visit(env)
+            return
+        lb, lb_args, ub, ub_args, step = ranges[depth]
+        low = max(_affine_values(lb, lb_args, ivs, env))
+        high = min(_affine_values(ub, ub_args, ivs, env))
+        for value in range(low, high, step):
+            env[ivs[depth]] = value
+            yield from level(depth + 1)
+
+    return level(0)
+
+
+def _affine_values(amap, operands: list, ivs: list, env: dict) -> list:
+    """The results of ``amap`` for operands bound in ``env`` (loop variables) or constants."""
+    values = [env[v] if v in env else constant_int(v) for v in operands]
+    dims, syms = values[:amap.n_dims], values[amap.n_dims:]
+    combine = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
+               "mod": lambda a, b: a % b, "floordiv": lambda a, b: a // b,
+               "ceildiv": lambda a, b: -(-a // b)}
+
+    def leaf(e):
+        if isinstance(e, ir.AffineDimExpr):
+            return dims[e.position]
+        if isinstance(e, ir.AffineSymbolExpr):
+            return syms[e.position]
+        return ir.AffineConstantExpr(e).value
+
+    return [fold_affine_expr(e, leaf, lambda kind, a, b: combine[kind](a, b))
+            for e in amap.results]
 
 
 def _offset_in(op, root, timing: Timing) -> int | None:

@@ -188,7 +188,8 @@ def plan_stream(state, ref: BufferRef, dst, depth) -> StreamPlan:
     proc, acc = consumer
     if acc.mode != "read" or not acc.in_order:
         why = acc.reason or "writes it"
-        raise _fail(f"the consumer {dst} {why}; a FIFO must be read exactly once per element, "
+        who = "" if why.startswith(f"{dst}: ") else f"{dst} "  # a callee's reason names it
+        raise _fail(f"the consumer {who}{why}; a FIFO must be read exactly once per element, "
                     f"in row-major order", label)
     if before(proc, producer[0]):
         raise _fail(f"the consumer {dst} runs before the producer {producer[0].name}", label)
@@ -218,8 +219,10 @@ def _single_producer(writers: list, label: str) -> tuple:
                     f"one producer", label)
     proc, acc = writers[0]
     if acc.mode != "write" or not acc.in_order:
-        raise _fail(f"the producer {proc.name} {acc.reason or 'also reads it'}; a FIFO must "
-                    f"be written exactly once per element, in row-major order", label)
+        why = acc.reason or "also reads it"
+        who = "" if why.startswith(f"{proc.name}: ") else f"{proc.name} "  # a callee's reason
+        raise _fail(f"the producer {who}{why}; a FIFO must be written exactly once per "
+                    f"element, in row-major order", label)
     return writers[0]
 
 

@@ -271,6 +271,9 @@ def is_int_constant(expr) -> bool:
         return is_int_constant(expr.operand)
     if isinstance(expr, Bin) and expr.op in INDEX_ARITH + ("<<", ">>", "&", "|", "^"):
         return is_int_constant(expr.left) and is_int_constant(expr.right)
+    if isinstance(expr, Cast) and expr.fn == "int":  # int(-11), int(2.5): folded as well
+        operand = expr.operand.operand if isinstance(expr.operand, Neg) else expr.operand
+        return isinstance(operand, Lit) or is_int_constant(expr.operand)
     return False
 
 

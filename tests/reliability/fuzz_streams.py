@@ -2,7 +2,8 @@
 
 A program is a chain (or a small DAG) of *processes* over ``[M, N]`` arrays of one type family:
 each process is a stage of the top kernel (``for ik, jk in allo.grid(M, N, name="Sk")``) or a
-called function ``fk(sources..., Tk)``, reads one or two earlier arrays at ``[i, j]`` and writes
+called function ``fk(sources..., Tk)`` (which may hold the loops itself or pass its arrays on
+to a leaf function ``gk``), reads one or two earlier arrays at ``[i, j]`` and writes
 its array ``Tk`` once per element, in row-major order. Arrays nobody reads are returned.
 
 The schedule streams intermediate arrays to their consumers with random depths (``-1``, small
@@ -35,7 +36,7 @@ class Process:
     """One producer: a stage ``S<k>`` of the top kernel or a called function ``f<k>``."""
 
     name: str  # what ``s.to`` names as the consumer: the stage or function name
-    kind: str  # "stage" or "func"
+    kind: str  # "stage", "func", or "nested" (f<k> calls the leaf g<k> holding the loops)
     loops: tuple  # loop names as the schedule addresses them
     output: str
     sources: list  # arrays read, in order (a repeated name is read twice)
@@ -73,7 +74,7 @@ def generate_stream_case(ch: Chooser, families=None) -> StreamCase:
     for k in range(ch.integer(2, 4)):
         available = ["A", "B"] + [p.output for p in processes]
         sources = _pick_sources(ch, available, processes)
-        kind = ch.choice(["stage", "func"])
+        kind = ch.choice(["stage", "stage", "func", "func", "nested"])
         out_ty = ch.choice(FAMILIES[family])
         target = f"T{k}"
         top.body.append(DeclArray(target, out_ty, shape))
@@ -86,9 +87,14 @@ def generate_stream_case(ch: Chooser, families=None) -> StreamCase:
         else:
             kernel = _function(ch, family, env, f"f{k}", sources, out_ty, shape)
             kernels.append(kernel)
-            top.body.append(CallProc(kernel.name, tuple(dict.fromkeys(sources)) + (target,)))
-            processes.append(Process(kernel.name, kind, (f"{kernel.name}:a", f"{kernel.name}:b"),
-                                     target, sources))
+            leaf = kernel.name
+            if kind == "nested":  # f<k> only passes its arrays on to the leaf g<k>
+                kernel.name = leaf = f"g{k}"
+                names = tuple(p.name for p in kernel.params)
+                kernels.append(Kernel(f"f{k}", kernel.params, [], [CallProc(leaf, names)]))
+            top.body.append(CallProc(f"f{k}", tuple(dict.fromkeys(sources)) + (target,)))
+            processes.append(Process(f"f{k}", kind, (f"{leaf}:a", f"{leaf}:b"), target,
+                                     sources))
         env.arrays[target] = (out_ty, shape)
     consumers = {p.output: [q.name for q in processes if p.output in q.sources]
                  for p in processes}

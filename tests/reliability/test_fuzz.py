@@ -21,7 +21,8 @@ from fuzz_check import load_module, run_case
 from fuzz_gen import FAMILIES, DrawChooser, RandomChooser, generate
 from fuzz_harness import FUZZ_SETTINGS, assert_ok, workdir  # noqa: F401 (fixture)
 from fuzz_interp import Interpreter
-from fuzz_program import Bin, DeclArray, Kernel, Lit, Load, Loop, Param, Program, Store
+from fuzz_program import (Bin, Cast, DeclArray, Kernel, Lit, Load, Loop, Name, Param, Program,
+                          Store, TypeEnv)
 from fuzz_semantics import (FLOAT32, Fixed, Int, UFixed, UInt, Unspecified, binary, convert,
                             round_to_float, rule_add, rule_cmp, rule_div, rule_mul)
 
@@ -111,3 +112,31 @@ def test_generator_covers_every_family_and_stage_kind():
     assert kinds == {"map", "reduce", "stencil", "recurrence"}
     assert {"split", "reorder", "fuse", "unroll", "pipeline", "partition", "reuse_at",
             "buffer_at", "compute_at", "compose"} <= primitives
+
+
+def test_reference_keeps_index_arithmetic_with_constants_in_index(workdir):
+    """``index op <int constant>`` is ``index`` (the frontend keeps it affine; literals,
+    ``int(<literal>)`` and folded constant arithmetic count), while an ``int32`` variable
+    makes it ``Int(34)`` (language.md §5.3). Found by the stream fuzzer: ``X - (b + 6)`` with
+    ``X: UInt(17)`` wraps as unsigned."""
+    index = (("a", 0), ("b", 0))
+    k = Kernel("k", [], [], [])
+    env = TypeEnv(Program([k]), k)
+    env.scalars["n"] = Int(32)
+    b = Name("b")
+    assert env.type_of(Bin("+", b, Lit(6))).kind == "index"
+    assert env.type_of(Bin("*", Cast("int", Lit(-11)), b)).kind == "index"
+    assert env.type_of(Bin("*", Cast("int", Lit(2.5)), b)).kind == "index"
+    assert env.type_of(Bin("+", b, Bin("+", Lit(3), Lit(4)))).kind == "index"
+    assert env.type_of(Bin("+", b, Name("n"))) == Int(34)
+    body = [DeclArray("Y", Int(40), (2, 4)),
+            Loop("grid", ("a", "b"), (2, 4),
+                 [Store("Y", index, Bin("-", Load("X", index), Bin("+", b, Lit(6))))])]
+    program = Program([Kernel("top", [Param("X", UInt(17), (2, 4))], [Param("Y", Int(40), (2, 4))],
+                              body)])
+    X = np.arange(8, dtype=np.uint32).reshape(2, 4)
+    expected, _ = Interpreter(program).run_top({"X": X.astype(object)})
+    module = load_module(program.source(), workdir, "index_constants")
+    got = allo.customize(module.top).build()(X)
+    assert expected[0][0, 0] == (1 << 33) - 6  # UInt(33): 0 - 6 wraps
+    np.testing.assert_array_equal(got, np.array(expected[0].tolist(), dtype=np.int64))

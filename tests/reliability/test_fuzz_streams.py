@@ -61,7 +61,7 @@ def test_stream_generator_covers_processes_depths_and_illegal_requests():
         lines += case.schedule
         depths.update(line.split("depth=")[1].rstrip(")") for line in case.schedule
                       if line.startswith("s.to(") and "depth=" in line)
-    assert kinds == {"stage", "func"}
+    assert kinds == {"stage", "func", "nested"}
     assert {"-1", "1", "2", '"auto"'} <= depths
     assert partial and double_read
     assert {line.split("(")[0] for line in lines} >= {
