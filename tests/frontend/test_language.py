@@ -211,6 +211,10 @@ def test_stateful_counter():
     assert "__stateful_tally_total" in str(s.module)
     mod = s.build()
     assert mod(1) == 101 and mod(2) == 103
+    # a second build of the same kernel starts from the declared state (machine code of
+    # modules with state is not shared between builds), and the first keeps its own
+    again = allo.customize(tally).build()
+    assert again(1) == 101 and mod(3) == 106 and again(1) == 102
 
 
 def test_tuple_return_and_unpack():

@@ -47,8 +47,15 @@ OPT_LEVEL = 3
 BOUNDS_CHECKS_ENV = "ALLO_BOUNDS_CHECKS"
 
 # Compiled engines by hash of the LLVM-dialect text (+ linked libraries): building the same
-# schedule twice reuses the machine code.
+# schedule twice reuses the machine code. Modules with mutable globals (``Stateful`` locals)
+# are never shared: each build starts from the declared initial state.
 _ENGINE_CACHE: dict = {}
+
+
+def _has_mutable_globals(text: str) -> bool:
+    """Whether the LLVM-dialect ``text`` declares a global that is not ``constant``."""
+    return any(line.lstrip().startswith("llvm.mlir.global") and " constant " not in line
+               for line in text.splitlines())
 
 
 @public_entry
@@ -171,9 +178,11 @@ class _CallSlots:
 
 
 def _compile(llvm_module: "ir.Module", libs: list, opt_level: int = OPT_LEVEL):
-    key = hashlib.sha256((str(llvm_module) + "\0" + "\0".join(libs)
+    text = str(llvm_module)
+    shareable = not _has_mutable_globals(text)
+    key = hashlib.sha256((text + "\0" + "\0".join(libs)
                           + f"\0O{opt_level}").encode()).hexdigest()
-    cached = _ENGINE_CACHE.get(key)
+    cached = _ENGINE_CACHE.get(key) if shareable else None
     if cached is not None:
         return cached
     try:
@@ -183,8 +192,10 @@ def _compile(llvm_module: "ir.Module", libs: list, opt_level: int = OPT_LEVEL):
     except Exception as exc:  # LLVM reports JIT failures as generic exceptions
         raise BuildError(f"the LLVM execution engine failed to compile the module: {exc}") \
             from exc
-    _ENGINE_CACHE[key] = (engine, entry, llvm_module)
-    return _ENGINE_CACHE[key]
+    compiled = (engine, entry, llvm_module)
+    if shareable:
+        _ENGINE_CACHE[key] = compiled
+    return compiled
 
 
 class _Variant:
@@ -199,7 +210,8 @@ class _Variant:
         lowered = invoke_mlir_parser(str(module))
         lower_to_llvm_dialect(lowered)
         self.module = lowered
-        _, self.entry, _ = _compile(lowered, libs)
+        # the variant keeps the engine alive: its machine code is freed with it
+        self.engine, self.entry, _ = _compile(lowered, libs)
 
 
 @public_methods
