@@ -121,7 +121,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         insert_arith_guards(module)
         narrow_integer_arithmetic(module)
         if permute_loops:
-            transpose_column_reads(module)
+            transpose_column_reads(module, top if distinct_args else None)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)
