@@ -35,6 +35,7 @@ import itertools
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, block_ops, func_name, func_ops, linear_form_of
+from .distinct_params import functions_with_distinct_params
 
 __all__ = ["permute_loops_for_locality"]
 
@@ -215,12 +216,16 @@ def _legal(accesses, order, depth, distinct_args) -> bool:
     return True
 
 
-def _try_permute(band, distinct_args) -> bool:
+def _only_accesses_and_arith(ops) -> bool:
+    return all(not op.regions and (op.name in _ACCESSES or op.name.startswith(("arith.", "math.")))
+               for op in ops)
+
+
+def _plan_permutation(band, distinct_args):
+    """The loop order to apply to ``band`` (a list of band positions), or ``None``."""
     body = _body(band[-1])
-    for op in body:
-        if op.regions and len(op.regions) or not (
-                op.name in _ACCESSES or op.name.startswith(("arith.", "math."))):
-            return False
+    if not _only_accesses_and_arith(body):
+        return None
     ivs = [loop.regions[0].blocks[0].arguments[0] for loop in band]
     accesses = [_Access(op, ivs) for op in body if op.name in _ACCESSES]
     depth = len(band)
@@ -231,9 +236,82 @@ def _try_permute(band, distinct_args) -> bool:
             break
         order = [p for p in range(depth) if p != slot] + [slot]
         if _legal(accesses, order, depth, distinct_args):
-            _apply(band, order)
-            return True
-    return False
+            return order
+    return None
+
+
+def _try_permute(band, distinct_args) -> bool:
+    order = _plan_permutation(band, distinct_args)
+    if order is None:
+        return False
+    _apply(band, order)
+    return True
+
+
+# --------------------------------------------------------------------------- distribution
+
+
+def _nest_accesses(loop) -> list | None:
+    """Every load/store inside a nest of simple loops, or ``None`` if it holds anything else."""
+    found = []
+    for op in _body(loop):
+        if _simple_loop(op):
+            inner = _nest_accesses(op)
+            if inner is None:
+                return None
+            found += inner
+        elif not _only_accesses_and_arith([op]):
+            return None
+        elif op.name in _ACCESSES:
+            found.append(op)
+    return found
+
+
+def _prefix_may_move_first(prefix, nest, loop, distinct_args) -> bool:
+    """True if running the prefix statements of every iteration of ``loop`` before the nests
+    keeps every dependence: a prefix access and a nest access of the same array (one a store)
+    may only meet in the same iteration of ``loop``."""
+    iv = [loop.regions[0].blocks[0].arguments[0]]
+    before = [_Access(op, iv) for op in prefix if op.name in _ACCESSES]
+    after = [_Access(op, iv) for op in nest]
+    for a in before:
+        for b in after:
+            if not (a.is_store or b.is_store):
+                continue
+            if a.memref != b.memref:
+                if _independent(a, b, distinct_args):
+                    continue
+                return False
+            constraints = _distance_constraints(a, b, 1)
+            if constraints is not False and constraints[0] != 0:
+                return False
+    return True
+
+
+def _distribute_and_permute(loop, distinct_args) -> bool:
+    """``for j: S(j); for k: T(j, k)`` whose ``j, k`` nest would be permuted becomes
+    ``for j: S(j)`` followed by the permuted nest (PolyBench's ``C[i, j] *= beta`` before the
+    reduction over ``k``). Only when legal (:func:`_prefix_may_move_first`)."""
+    body = _body(loop)
+    if len(body) < 2 or not _simple_loop(body[-1]) or not _only_accesses_and_arith(body[:-1]):
+        return False
+    prefix, inner = body[:-1], body[-1]
+    users = [use.owner for op in prefix for result in op.results for use in result.uses]
+    if any(getattr(user, "operation", user) not in prefix for user in users):
+        return False  # a prefix value feeds the nest: the statements cannot be separated
+    nest = _nest_accesses(inner)
+    band = [loop] + _band(inner)
+    if nest is None or not _prefix_may_move_first(prefix, nest, loop, distinct_args):
+        return False
+    order = _plan_permutation(band, distinct_args)
+    if order is None:
+        return False
+    first = loop.clone(ir.InsertionPoint(loop))
+    _body(first)[-1].erase()
+    for op in reversed(prefix):
+        op.erase()
+    _apply(band, order)
+    return True
 
 
 def _attributes(op) -> dict:
@@ -270,6 +348,9 @@ def _visit_block(block, distinct_args, counter) -> None:
             if len(band) > 1 and _try_permute(band, distinct_args):
                 counter[0] += 1
                 continue
+            if _distribute_and_permute(band[-1], distinct_args):
+                counter[0] += 1
+                continue
             inner = band[-1]
             for region in inner.regions:
                 for b in region.blocks:
@@ -284,7 +365,9 @@ def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None
     """Permute perfect affine bands so the innermost loop is unit-stride; returns the count.
 
     ``distinct_args_of`` names the function whose array parameters are known not to overlap
-    (the top function when the numpy boundary checked its arguments).
+    (the top function when the numpy boundary checked its arguments); functions it calls
+    inherit the promise where their call sites allow it
+    (:mod:`allo.backend.llvm.distinct_params`).
     """
     counter = [0]
     with module.context, ir.Location.unknown():
@@ -293,8 +376,9 @@ def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None
 
 
 def _permute_all(module, distinct_args_of, counter):
+    with_distinct_params = functions_with_distinct_params(module, distinct_args_of)
     for f in func_ops(module):
         if not f.regions[0].blocks:
             continue
-        distinct = distinct_args_of is not None and func_name(f) == distinct_args_of
+        distinct = func_name(f) in with_distinct_params
         _visit_block(f.regions[0].blocks[0], distinct, counter)

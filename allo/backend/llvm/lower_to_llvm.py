@@ -30,6 +30,7 @@ from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
 from .bounds_checks import expand_bounds_checks, insert_bounds_checks
 from .buffer_lifetime import manage_buffer_lifetimes
+from .entry_noalias import entry_memref_ranks, mark_entry_args_noalias
 from .entry_wrapper import add_entry_wrapper
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
@@ -120,7 +121,7 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         insert_arith_guards(module)
         narrow_integer_arithmetic(module)
         if permute_loops:
-            transpose_column_reads(module)
+            transpose_column_reads(module, top if distinct_args else None)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)
@@ -136,13 +137,19 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     return sites
 
 
-def lower_to_llvm_dialect(module: "ir.Module") -> None:
+def lower_to_llvm_dialect(module: "ir.Module", distinct_args: bool = False) -> None:
     """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`,
-    with the bounds-check markers expanded to branches once the bodies are plain CFGs)."""
+    with the bounds-check markers expanded to branches once the bodies are plain CFGs).
+
+    ``distinct_args`` (the arrays passed to ``allo_entry`` never overlap) marks their data
+    pointers ``noalias`` (:mod:`allo.backend.llvm.entry_noalias`)."""
+    ranks = entry_memref_ranks(module) if distinct_args else None
     run_pipeline(module, f"builtin.module({CFG_PASSES})", "lowering loops to branches")
     expand_bounds_checks(module)
     run_pipeline(module, f"builtin.module({LLVM_CONVERSION_PASSES})",
                  "converting to the LLVM dialect")
+    if ranks is not None:
+        mark_entry_args_noalias(module, ranks)
     leftovers = collect_ops(
         module.operation,
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")

@@ -33,8 +33,9 @@ True
 from __future__ import annotations
 
 from ..._mlir import affine_d, ir, memref_d
-from ...mlir_utils import (LinearForm, collect_ops, constant_bounds, find_symbol, func_ops,
-                           linear_form_of, trip_count)
+from ...mlir_utils import (LinearForm, collect_ops, constant_bounds, find_symbol, func_name,
+                           func_ops, linear_form_of, trip_count)
+from .distinct_params import functions_with_distinct_params
 
 __all__ = ["transpose_column_reads", "MIN_REUSE"]
 
@@ -66,15 +67,62 @@ def _uses_value(form: dict, operands: list, value) -> bool:
     return any(coeff != 0 and operands[pos] == value for pos, coeff in form.items())
 
 
-def _reads(load) -> int | None:
+def _iv_range(value) -> tuple[int, int] | None:
+    """``(min, max)`` of an induction variable of a loop with constant bounds."""
+    if not isinstance(value, ir.BlockArgument):
+        return None
+    loop = value.owner.owner
+    bounds = constant_bounds(loop) if loop.operation.name == "affine.for" else None
+    if bounds is None or trip_count(*bounds) == 0:
+        return None
+    lower, upper, step = bounds
+    return lower, lower + (trip_count(*bounds) - 1) * step
+
+
+def _bound_range(loop, key: str, operands: list) -> tuple[int, int] | None:
+    """``(min, max)`` of a single-result loop bound affine in outer induction variables."""
+    amap = ir.AffineMapAttr(loop.attributes[key]).value
+    if len(amap.results) != 1:
+        return None
+    positions = [LinearForm({k: 1}) for k in range(amap.n_inputs)]
+    lin = linear_form_of(amap.results[0], positions[:amap.n_dims], positions[amap.n_dims:])
+    if lin is None:
+        return None
+    low = high = lin.const
+    for position, coeff in lin.coeffs.items():
+        span = _iv_range(operands[position])
+        if span is None:
+            return None
+        low += coeff * (span[0] if coeff > 0 else span[1])
+        high += coeff * (span[1] if coeff > 0 else span[0])
+    return low, high
+
+
+def _mean_trips(loop) -> float | None:
+    """Iterations of an ``affine.for``: exact for constant bounds, else the mean of the least
+    and the most its bounds allow (a triangular loop ``j < i + 1`` counts about half)."""
+    bounds = constant_bounds(loop)
+    if bounds is not None:
+        return trip_count(*bounds)
+    operands = list(loop.operands)
+    n_lower = ir.AffineMapAttr(loop.attributes["lowerBoundMap"]).value.n_inputs
+    lower = _bound_range(loop, "lowerBoundMap", operands[:n_lower])
+    upper = _bound_range(loop, "upperBoundMap", operands[n_lower:])
+    if lower is None or upper is None:
+        return None
+    step = ir.IntegerAttr(loop.attributes["step"]).value
+    return (trip_count(lower[1], upper[0], step) + trip_count(lower[0], upper[1], step)) / 2
+
+
+def _reads(load) -> float | None:
     """Executions of ``load``: the product of the enclosing loops' trip counts."""
     total, op = 1, _parent_op(load)
     while op is not None and op.name != "func.func":
         if op.name == "affine.for":
-            bounds = constant_bounds(op)
-            if bounds is None:
+            trips = _mean_trips(op)
+            if trips is None:
                 return None
-            total *= trip_count(*bounds)
+            total *= trips
         elif op.name not in ("affine.if", "scf.if"):
             return None
         op = _parent_op(op)
@@ -110,14 +158,15 @@ def _qualifies(load) -> bool:
 
 
 def _candidate_loads(value) -> list | None:
-    """The loads of ``value`` when it is only ever read by qualifying affine loads."""
+    """The loads of ``value`` when it is only ever read by affine loads, one of which at
+    least qualifies (the others, e.g. ``A[i, k]`` beside ``A[j, k]``, move to the copy too)."""
     loads = []
     for use in value.uses:
         owner = _owner(use)
-        if owner.name != "affine.load" or use.operand_number != 0 or not _qualifies(owner):
+        if owner.name != "affine.load" or use.operand_number != 0:
             return None
         loads.append(owner)
-    return loads or None
+    return loads if any(_qualifies(load) for load in loads) else None
 
 
 def _profitable(loads: list, shape: tuple) -> bool:
@@ -175,12 +224,16 @@ def _may_write(value) -> bool:
     return False
 
 
-def _matrices(module, func, entry) -> list:
+def _matrices(module, func, entry, distinct: bool) -> list:
     """``(values, global name or None)`` per 2-D static memref a function only reads: each
-    parameter when it writes none of them (one may alias another the caller passed), and each
-    constant global it reads (all its ``get_global`` results together)."""
+    parameter it does not write when its parameters are ``distinct``, else each parameter when
+    it writes none of them (one may alias another the caller passed), and each constant global
+    it reads (all its ``get_global`` results together)."""
     args = [a for a in entry.arguments if isinstance(a.type, ir.MemRefType)]
-    found = [] if any(_may_write(a) for a in args) else [([a], None) for a in args]
+    if distinct:
+        found = [([a], None) for a in args if not _may_write(a)]
+    else:
+        found = [] if any(_may_write(a) for a in args) else [([a], None) for a in args]
     by_global: dict = {}
     for op in collect_ops(func, lambda o: o.name == "memref.get_global"):
         name = ir.FlatSymbolRefAttr(op.attributes["name"]).value
@@ -207,15 +260,22 @@ def _all_loads(values) -> list | None:
     return loads or None
 
 
-def transpose_column_reads(module: "ir.Module") -> int:
-    """Apply the rewrite (module docstring) to every function; returns how many arrays."""
+def transpose_column_reads(module: "ir.Module", distinct_args_of: str | None = None) -> int:
+    """Apply the rewrite (module docstring) to every function; returns how many arrays.
+
+    ``distinct_args_of`` names the function whose array parameters never overlap (the top
+    function; callees inherit it, :mod:`allo.backend.llvm.distinct_params`): there a matrix
+    parameter that is only read qualifies even though the function writes another one.
+    """
     count = 0
     with module.context, ir.Location.unknown():
+        distinct = functions_with_distinct_params(module, distinct_args_of)
         for func in func_ops(module):
             if not func.regions[0].blocks:
                 continue
             entry = func.regions[0].blocks[0]
-            for values, global_name in _matrices(module, func, entry):
+            for values, global_name in _matrices(module, func, entry,
+                                                 func_name(func) in distinct):
                 mtype = ir.MemRefType(values[0].type)
                 shape = tuple(mtype.shape)
                 loads = _all_loads(values)

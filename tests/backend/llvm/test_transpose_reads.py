@@ -102,3 +102,30 @@ def test_not_applied_when_the_copy_would_cost_more_than_it_saves():
     assert transpose_column_reads(invoke_mlir_parser(text)) == 0
     text = LINEAR_TEMPLATE.format(m=64, extra="", tail="")
     assert transpose_column_reads(invoke_mlir_parser(text)) == 1
+
+
+def test_applied_beside_a_written_parameter_when_arguments_are_distinct():
+    text = LINEAR_TEMPLATE.format(m=64, extra=", %out: memref<16xf32>",
+                                  tail="memref.copy %buf, %out : memref<16xf32> to memref<16xf32>")
+    assert transpose_column_reads(invoke_mlir_parser(text), distinct_args_of="lin") == 1
+
+
+def rank_update(C: float32[20, 20], A: float32[20, 12]):
+    # PolyBench syrk: a triangular nest reading A[j, k] down a column along j
+    for i in range(20):
+        for k in range(12):
+            for j in range(i + 1):
+                C[i, j] += A[i, k] * A[j, k]
+
+
+def test_triangular_rank_update_reads_a_copy_and_stays_bit_exact():
+    C = RNG.standard_normal((20, 20)).astype(np.float32)
+    A = RNG.standard_normal((20, 12)).astype(np.float32)
+    expected = C.copy()
+    for i in range(20):  # every C[i, j] accumulates over k in order
+        for k in range(12):
+            expected[i, :i + 1] = expected[i, :i + 1] + A[i, k] * A[:i + 1, k]
+    mod = allo.customize(rank_update).build()
+    assert "memref<12x20xf32>" in str(mod.intermediate_module)
+    mod(C, A)
+    np.testing.assert_array_equal(C, expected)

@@ -1,0 +1,119 @@
+"""Loop distribution before permutation and distinct parameters of sub-kernels
+(allo/backend/llvm/loop_permute.py, allo/backend/llvm/distinct_params.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import allo
+from allo.backend.llvm import invoke_mlir_parser
+from allo.backend.llvm.distinct_params import functions_with_distinct_params
+from allo.backend.llvm.loop_permute import permute_loops_for_locality
+from allo.ir.types import float32
+
+SCALED_MM = """
+func.func private @mm(%b: f32, %X: memref<4x6xf32>, %Y: memref<6x5xf32>, %Z: memref<4x5xf32>) {
+  affine.for %i = 0 to 4 { affine.for %j = 0 to 5 {
+    %z = affine.load %Z[%i, %j] : memref<4x5xf32>
+    %s = arith.mulf %z, %b : f32
+    affine.store %s, %Z[%i, %j] : memref<4x5xf32>
+    affine.for %k = 0 to 6 {
+      %c = affine.load %Z[%i, %j] : memref<4x5xf32>
+      %x = affine.load %X[%i, %k] : memref<4x6xf32>
+      %y = affine.load %Y[%k, %j] : memref<6x5xf32>
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %c, %p : f32
+      affine.store %t, %Z[%i, %j] : memref<4x5xf32> } } }
+  return }
+func.func @top(%b: f32, %X: memref<4x6xf32>, %Y: memref<6x5xf32>, %Z: memref<4x5xf32>) {
+  call @mm(%b, %X, %Y, %Z) : (f32, memref<4x6xf32>, memref<6x5xf32>, memref<4x5xf32>) -> ()
+  return }
+"""
+
+
+def test_scaling_statement_is_split_off_and_the_nest_permuted():
+    m = invoke_mlir_parser(SCALED_MM)
+    assert permute_loops_for_locality(m) == 0  # without the promise, Z might alias X or Y
+    assert permute_loops_for_locality(m, distinct_args_of="top") == 1
+    text = str(m)
+    # the scaling loop over j comes first; then k, with j innermost: Y and Z read stride-1
+    assert text.index("arith.mulf %0, %arg0") < text.index("affine.for %arg5 = 0 to 6")
+    assert "affine.load %arg2[%arg5, %arg6]" in text
+
+
+def calls(*arguments: str) -> str:
+    sites = "\n".join(f"  call @f({a}) : (memref<4xf32>, memref<4xf32>) -> ()" for a in arguments)
+    return f"""
+func.func private @f(%P: memref<4xf32>, %Q: memref<4xf32>) {{ return }}
+memref.global "private" constant @g : memref<4xf32> = dense<1.0>
+func.func @top(%A: memref<4xf32>, %B: memref<4xf32>) {{
+  %W = memref.alloc() : memref<4xf32>
+  %G = memref.get_global @g : memref<4xf32>
+{sites}
+  return }}"""
+
+
+def test_sub_kernel_params_are_distinct_only_if_every_call_site_allows():
+    assert functions_with_distinct_params(invoke_mlir_parser(SCALED_MM), "top") == {"top", "mm"}
+    assert functions_with_distinct_params(invoke_mlir_parser(SCALED_MM), None) == set()
+    distinct = invoke_mlir_parser(calls("%A, %B", "%W, %B", "%A, %W"))
+    assert functions_with_distinct_params(distinct, "top") == {"top", "f"}
+    for bad in ("%A, %A", "%G, %B"):  # one array twice; a global the callee might also read
+        module = invoke_mlir_parser(calls("%A, %B", bad))
+        assert functions_with_distinct_params(module, "top") == {"top"}
+
+
+def test_distribution_that_would_break_a_dependence_is_refused():
+    # the nest at j reads C[j + 1], which the prefix at j + 1 overwrites afterwards
+    text = """func.func @k(%C: memref<9xf32>, %A: memref<8x8xf32>) {
+      affine.for %j = 0 to 8 {
+        %c = affine.load %C[%j] : memref<9xf32>
+        %d = arith.addf %c, %c : f32
+        affine.store %d, %C[%j] : memref<9xf32>
+        affine.for %k = 0 to 8 {
+          %n = affine.load %C[%j + 1] : memref<9xf32>
+          %a = affine.load %A[%k, %j] : memref<8x8xf32>
+          %s = arith.addf %a, %n : f32
+          affine.store %s, %A[%k, %j] : memref<8x8xf32> } }
+      return }"""
+    m = invoke_mlir_parser(text)
+    assert permute_loops_for_locality(m, distinct_args_of="k") == 0
+
+
+def two_products(alpha: float32, beta: float32, T: float32[5, 7], A: float32[5, 6],
+                 B: float32[6, 7], C: float32[7, 4], D: float32[5, 4]):
+    for i in range(5):
+        for j in range(7):
+            T[i, j] *= beta
+            for k in range(6):
+                T[i, j] += alpha * A[i, k] * B[k, j]
+    for i1 in range(5):
+        for j1 in range(4):
+            D[i1, j1] *= beta
+            for k1 in range(7):
+                D[i1, j1] += T[i1, k1] * C[k1, j1]
+
+
+def reference(alpha, beta, T, A, B, C, D):
+    """The kernel's float32 operations, each element accumulating in k order."""
+    T, D = T * beta, D * beta
+    for k in range(A.shape[1]):
+        T = T + (alpha * A[:, k:k + 1]) * B[k:k + 1, :]
+    for k in range(C.shape[0]):
+        D = D + T[:, k:k + 1] * C[k:k + 1, :]
+    return T, D
+
+
+def test_distributed_kernel_is_bit_exact():
+    rng = np.random.default_rng(7)
+    args = [np.float32(1.5), np.float32(0.75)] + [
+        rng.standard_normal(shape).astype(np.float32)
+        for shape in ((5, 7), (5, 6), (6, 7), (7, 4), (5, 4))]
+    T_expected, D_expected = reference(*args)
+    mod = allo.customize(two_products).build()
+    text = str(mod.intermediate_module)
+    assert text.count("affine.for") == 8  # both scaling statements got their own loop
+    T, D = args[2].copy(), args[6].copy()
+    mod(1.5, 0.75, T, args[3], args[4], args[5], D)
+    np.testing.assert_array_equal(T, T_expected)
+    np.testing.assert_array_equal(D, D_expected)
