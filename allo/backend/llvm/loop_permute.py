@@ -6,8 +6,10 @@ reassociating a float sum. Moving ``j`` innermost makes every access unit-stride
 LLVM then vectorizes across ``j`` while each ``C[i, j]`` still accumulates in the original ``k``
 order, so results stay bit-identical.
 
-Scope (anything else is left alone): a perfect band of ``affine.for`` loops with constant
-bounds and no ``iter_args``, whose innermost body holds only ``affine.load``/``affine.store``
+Scope (anything else is left alone): a perfect band of ``affine.for`` loops without
+``iter_args`` whose bounds do not depend on the band's own induction variables (constants or
+values from outside the band, such as an enclosing loop's: permuting such a band keeps its
+iteration set), whose innermost body holds only ``affine.load``/``affine.store``
 and region-free ``arith``/``math`` ops. Legality uses dependence signs: for every pair of
 accesses to the same array (one a store) the per-loop distance is exact (uniform subscripts
 ``a·iv + c``) or unknown; a permutation is applied only if no realisable dependence changes its
@@ -43,7 +45,6 @@ _ACCESSES = {"affine.load", "affine.store"}
 _VIEWS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
           "memref.expand_shape", "memref.transpose", "memref.view"}
 _FRESH = {"memref.alloc", "memref.alloca"}
-_SEGMENT_ATTRS = {"operandSegmentSizes", "operand_segment_sizes"}
 
 
 def _op(value):
@@ -51,15 +52,18 @@ def _op(value):
     return owner.operation if hasattr(owner, "operation") else owner
 
 
-def _is_constant_map(attr) -> bool:
-    amap = ir.AffineMapAttr(attr).value
-    return amap.n_dims == 0 and amap.n_symbols == 0 and len(amap.results) == 1
-
-
 def _simple_loop(op) -> bool:
-    return (op.name == "affine.for" and len(op.results) == 0 and len(op.operands) == 0
-            and _is_constant_map(op.attributes["lowerBoundMap"])
-            and _is_constant_map(op.attributes["upperBoundMap"]))
+    """An ``affine.for`` with single-result bounds and no ``iter_args``."""
+    if op.name != "affine.for" or len(op.results) != 0:
+        return False
+    bound_maps = [ir.AffineMapAttr(op.attributes[name]).value
+                  for name in ("lowerBoundMap", "upperBoundMap")]
+    return (all(len(amap.results) == 1 for amap in bound_maps)
+            and len(op.operands) == sum(amap.n_inputs for amap in bound_maps))
+
+
+def _iv(loop):
+    return loop.regions[0].blocks[0].arguments[0]
 
 
 def _body(loop):
@@ -70,7 +74,9 @@ def _band(loop) -> list:
     band = [loop]
     while True:
         body = _body(band[-1])
-        if len(body) == 1 and _simple_loop(body[0]):
+        ivs = [_iv(outer) for outer in band]
+        if len(body) == 1 and _simple_loop(body[0]) \
+                and not any(operand in ivs for operand in body[0].operands):
             band.append(body[0])
         else:
             return band
@@ -82,7 +88,7 @@ def _band(loop) -> list:
 class _Access:
     """One load/store: its array, whether it writes, and per-dimension linear subscripts."""
 
-    def __init__(self, op, ivs):
+    def __init__(self, op, ivs, varying=()):
         self.is_store = op.name == "affine.store"
         self.memref = op.operands[1] if self.is_store else op.operands[0]
         index_operands = list(op.operands)[2:] if self.is_store else list(op.operands)[1:]
@@ -96,6 +102,9 @@ class _Access:
                 self.dims.append(None)
                 continue
             band, outer = {}, []
+            if any(index_operands[position] in varying for position in lin.coeffs):
+                self.dims.append(None)  # an inner loop's index: not fixed across the band
+                continue
             for position, coeff in lin.coeffs.items():
                 value = index_operands[position]
                 slot = next((p for p, iv in enumerate(ivs) if iv == value), None)
@@ -112,11 +121,54 @@ def _same_outer(a, b) -> bool:
     return all(any(v == w and c == d for w, d in b) for v, c in a)
 
 
+def _terms(*weighted) -> list:
+    """The sum of ``(terms, weight)`` pairs of ``(outer value, coeff)`` lists, zeros dropped."""
+    total = []
+    for terms, weight in weighted:
+        for value, coeff in terms:
+            slot = next((n for n, (v, _) in enumerate(total) if v == value), None)
+            if slot is None:
+                total.append((value, coeff * weight))
+            else:
+                total[slot] = (value, total[slot][1] + coeff * weight)
+    return [(v, c) for v, c in total if c]
+
+
+def _pins(x: _Access, y: _Access) -> tuple[dict, dict]:
+    """Band loops whose value an equal subscript fixes in terms of outer values: where one
+    access has ``±iv + e`` and the other an expression ``f`` without band loops, a common
+    element needs ``iv = ±(f - e)``. Per access, ``{slot: (outer terms, const)}``."""
+    pins = ({}, {})
+    for dx, dy in zip(x.dims, y.dims):
+        if dx is None or dy is None:
+            continue
+        for side, own, other in ((0, dx, dy), (1, dy, dx)):
+            if other[0] or len(own[0]) != 1:
+                continue
+            (slot, coeff), = own[0].items()
+            if abs(coeff) == 1:
+                terms = _terms((other[1], coeff), (own[1], -coeff))
+                pins[side].setdefault(slot, (terms, coeff * (other[2] - own[2])))
+    return pins
+
+
+def _pinned_distances(x: _Access, y: _Access, exact: list) -> None:
+    """Fill ``exact[slot]`` where both accesses pin the loop to the same outer terms
+    (``corr[i, j]`` against ``corr[j2, i]``: ``j = i = j2``, distance 0)."""
+    pins_x, pins_y = _pins(x, y)
+    for slot, (terms_x, const_x) in pins_x.items():
+        if slot in pins_y and exact[slot] is None:
+            terms_y, const_y = pins_y[slot]
+            if not _terms((terms_y, 1), (terms_x, -1)):
+                exact[slot] = const_y - const_x
+
+
 def _distance_constraints(x: _Access, y: _Access, depth: int):
     """Per band loop: an exact distance (int), ``None`` (unknown), or ``False`` (independent)."""
     exact = [None] * depth
     if len(x.dims) != len(y.dims):
         return exact
+    _pinned_distances(x, y, exact)
     for dx, dy in zip(x.dims, y.dims):
         if dx is None or dy is None or not _same_outer(dx[1], dy[1]) or dx[0] != dy[0]:
             continue  # unknown relation: the loops involved stay unconstrained
@@ -267,15 +319,22 @@ def _nest_accesses(loop) -> list | None:
     return found
 
 
-def _prefix_may_move_first(prefix, nest, loop, distinct_args) -> bool:
-    """True if running the prefix statements of every iteration of ``loop`` before the nests
-    keeps every dependence: a prefix access and a nest access of the same array (one a store)
-    may only meet in the same iteration of ``loop``."""
-    iv = [loop.regions[0].blocks[0].arguments[0]]
-    before = [_Access(op, iv) for op in prefix if op.name in _ACCESSES]
-    after = [_Access(op, iv) for op in nest]
-    for a in before:
-        for b in after:
+def _nest_ivs(loop) -> list:
+    ivs = []
+    for op in _body(loop):
+        if _simple_loop(op):
+            ivs += [_iv(op)] + _nest_ivs(op)
+    return ivs
+
+
+def _may_separate(parts, loop, varying, distinct_args) -> bool:
+    """True if running each of ``parts`` (lists of access ops, in program order) for every
+    iteration of ``loop`` before the next part keeps every dependence: accesses of two parts
+    to the same array (one a store) may only meet in the same iteration of ``loop``."""
+    iv = [_iv(loop)]
+    accesses = [[_Access(op, iv, varying) for op in part] for part in parts]
+    for first, second in itertools.combinations(accesses, 2):
+        for a, b in itertools.product(first, second):
             if not (a.is_store or b.is_store):
                 continue
             if a.memref != b.memref:
@@ -288,57 +347,84 @@ def _prefix_may_move_first(prefix, nest, loop, distinct_args) -> bool:
     return True
 
 
-def _distribute_and_permute(loop, distinct_args) -> bool:
-    """``for j: S(j); for k: T(j, k)`` whose ``j, k`` nest would be permuted becomes
-    ``for j: S(j)`` followed by the permuted nest (PolyBench's ``C[i, j] *= beta`` before the
-    reduction over ``k``). Only when legal (:func:`_prefix_may_move_first`)."""
+def _split_around_nest(loop):
+    """``(prefix, nest loop, suffix)`` of ``loop``'s body if it is statements, one loop nest,
+    statements, where no value crosses between the three; else ``None``."""
     body = _body(loop)
-    if len(body) < 2 or not _simple_loop(body[-1]) or not _only_accesses_and_arith(body[:-1]):
+    nests = [n for n, op in enumerate(body) if op.regions]
+    if len(nests) != 1 or not _simple_loop(body[nests[0]]):
+        return None
+    prefix, inner, suffix = body[:nests[0]], body[nests[0]], body[nests[0] + 1:]
+    if not _only_accesses_and_arith(prefix + suffix):
+        return None
+    for part in (prefix, suffix):
+        users = [use.owner for op in part for result in op.results for use in result.uses]
+        if any(getattr(user, "operation", user) not in part for user in users):
+            return None  # a value crosses parts: the statements cannot be separated
+    return prefix, inner, suffix
+
+
+def _keep_only(loop, kept) -> None:
+    """Erase every statement of ``loop``'s body except the positions in ``kept``."""
+    body = _body(loop)
+    for n in reversed(range(len(body))):
+        if n not in kept:
+            body[n].erase()
+
+
+def _distribute_and_permute(loop, distinct_args) -> bool:
+    """``for j: S(j); for k: T(j, k); U(j)`` whose ``j, k`` nest would be permuted becomes
+    ``for j: S(j)``, the permuted nest, then ``for j: U(j)`` (PolyBench's ``C[i, j] *= beta``
+    before the reduction over ``k``, correlation's symmetric copy after it). Only when legal
+    (:func:`_may_separate`)."""
+    split = _split_around_nest(loop)
+    if split is None:
         return False
-    prefix, inner = body[:-1], body[-1]
-    users = [use.owner for op in prefix for result in op.results for use in result.uses]
-    if any(getattr(user, "operation", user) not in prefix for user in users):
-        return False  # a prefix value feeds the nest: the statements cannot be separated
+    prefix, inner, suffix = split
     nest = _nest_accesses(inner)
-    band = [loop] + _band(inner)
-    if nest is None or not _prefix_may_move_first(prefix, nest, loop, distinct_args):
+    if nest is None or not (prefix or suffix):
         return False
-    order = _plan_permutation(band, distinct_args)
+    parts = [[op for op in prefix if op.name in _ACCESSES], nest,
+             [op for op in suffix if op.name in _ACCESSES]]
+    if not _may_separate(parts, loop, _nest_ivs(loop), distinct_args):
+        return False
+    order = _plan_permutation([loop] + _band(inner), distinct_args)
     if order is None:
         return False
-    first = loop.clone(ir.InsertionPoint(loop))
-    _body(first)[-1].erase()
-    for op in reversed(prefix):
-        op.erase()
-    _apply(band, order)
+    n_prefix = len(prefix)
+    if prefix:
+        _keep_only(loop.clone(ir.InsertionPoint(loop)), range(n_prefix))
+    nest_loop = loop.clone(ir.InsertionPoint(loop))
+    _keep_only(nest_loop, [n_prefix])
+    if suffix:
+        _keep_only(loop, range(n_prefix + 1, n_prefix + 1 + len(suffix)))
+    else:
+        loop.erase()
+    _apply([nest_loop] + _band(_body(nest_loop)[0]), order)
     return True
 
 
-def _attributes(op) -> dict:
-    out = {}
-    for entry in op.attributes:
-        name = entry if isinstance(entry, str) else entry.name
-        if name not in _SEGMENT_ATTRS:
-            out[name] = op.attributes[name]
-    return out
+def _yield_of(loop):
+    return list(block_ops(loop.regions[0].blocks[0]))[-1]
 
 
 def _apply(band, order) -> None:
-    """Position p takes loop ``order[p]``'s bounds, step, attributes and induction variable."""
-    attrs = [_attributes(loop) for loop in band]
-    ivs = [loop.regions[0].blocks[0].arguments[0] for loop in band]
-    uses = [[(u.owner, u.operand_number) for u in iv.uses] for iv in ivs]
-    for position, loop in enumerate(band):
-        wanted = attrs[order[position]]
-        for name in list(attrs[position]):
-            if name not in wanted:
-                del loop.attributes[name]
-        for name, attr in wanted.items():
-            loop.attributes[name] = attr
-    for position, source in enumerate(order):
-        for owner, number in uses[source]:
-            owner = owner.operation if hasattr(owner, "operation") else owner
-            owner.operands[number] = ivs[position]
+    """Re-nest the loops of ``band`` so position p holds loop ``order[p]``. The loops move
+    whole (bounds, attributes, induction variable), so bounds taken from outside the band
+    stay valid."""
+    body = _body(band[-1])
+    anchor = band[0]
+    for op in body:
+        op.move_before(anchor)
+    for loop in reversed(band[1:]):
+        loop.move_before(anchor)
+    outermost = band[order[0]]
+    if outermost is not anchor:
+        outermost.move_before(anchor)
+    for outer, inner in zip(order, order[1:]):
+        band[inner].move_before(_yield_of(band[outer]))
+    for op in body:
+        op.move_before(_yield_of(band[order[-1]]))
 
 
 def _visit_block(block, distinct_args, counter) -> None:

@@ -117,3 +117,53 @@ def test_distributed_kernel_is_bit_exact():
     mod(1.5, 0.75, T, args[3], args[4], args[5], D)
     np.testing.assert_array_equal(T, T_expected)
     np.testing.assert_array_equal(D, D_expected)
+
+
+def symmetric_product(data: float32[9, 6], corr: float32[6, 6]):
+    for i in range(5):
+        corr[i, i] = 1.0
+        for j in range(i + 1, 6):
+            corr[i, j] = 0.0
+            for k in range(9):
+                corr[i, j] += data[k, i] * data[k, j]
+            corr[j, i] = corr[i, j]
+    corr[5, 5] = 1.0
+
+
+def symmetric_reference(data):
+    """Each upper element sums its products in k order (float32), mirrored below."""
+    n = data.shape[1]
+    corr = np.eye(n, dtype=np.float32)
+    for i in range(n - 1):
+        row = np.zeros(n - i - 1, dtype=np.float32)
+        for k in range(data.shape[0]):
+            row = row + data[k, i] * data[k, i + 1:]
+        corr[i, i + 1:] = row
+        corr[i + 1:, i] = row
+    return corr
+
+
+def test_triangular_nest_with_a_symmetric_copy_is_split_and_permuted():
+    # correlation's product: the copy corr[j, i] meets corr[i, j] only where j = i, i.e. in
+    # the same iteration of j, so the zeroing, the (k, j) nest and the copy run one after another
+    mod = allo.customize(symmetric_product).build()
+    text = str(mod.intermediate_module)
+    assert text.count("affine.for") == 5
+    k_loop = text.index("affine.for %arg3 = 0 to 9")
+    assert text.index("affine.for %arg4 = #map(%arg2) to 6") > k_loop  # j inside k
+    data = np.random.default_rng(3).standard_normal((9, 6)).astype(np.float32)
+    corr = np.full((6, 6), np.nan, dtype=np.float32)
+    mod(data, corr)
+    np.testing.assert_array_equal(corr, symmetric_reference(data))
+
+
+def test_inner_bound_on_a_band_loop_is_not_permuted():
+    # k's bound depends on j: the band (j, k) is triangular and is left alone
+    text = """func.func @t(%A: memref<8x8xf32>) {
+      affine.for %j = 0 to 8 { affine.for %k = 0 to affine_map<(d0) -> (d0)>(%j) {
+        %a = affine.load %A[%k, %j] : memref<8x8xf32>
+        %s = arith.addf %a, %a : f32
+        affine.store %s, %A[%k, %j] : memref<8x8xf32> } }
+      return }"""
+    m = invoke_mlir_parser(text)
+    assert permute_loops_for_locality(m, distinct_args_of="t") == 0
