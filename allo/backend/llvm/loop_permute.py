@@ -347,21 +347,27 @@ def _may_separate(parts, loop, varying, distinct_args) -> bool:
     return True
 
 
-def _split_around_nest(loop):
-    """``(prefix, nest loop, suffix)`` of ``loop``'s body if it is statements, one loop nest,
-    statements, where no value crosses between the three; else ``None``."""
-    body = _body(loop)
-    nests = [n for n, op in enumerate(body) if op.regions]
-    if len(nests) != 1 or not _simple_loop(body[nests[0]]):
-        return None
-    prefix, inner, suffix = body[:nests[0]], body[nests[0]], body[nests[0] + 1:]
-    if not _only_accesses_and_arith(prefix + suffix):
-        return None
-    for part in (prefix, suffix):
+def _segments(loop) -> list | None:
+    """``loop``'s body cut into parts: each loop nest alone, each run of statements between
+    them together; ``None`` if a value crosses parts or a statement is not a plain access or
+    arithmetic op."""
+    parts = []
+    for op in _body(loop):
+        if op.regions:
+            if not _simple_loop(op):
+                return None
+            parts.append([op])
+        elif not _only_accesses_and_arith([op]):
+            return None
+        elif parts and not parts[-1][0].regions:
+            parts[-1].append(op)
+        else:
+            parts.append([op])
+    for part in parts:
         users = [use.owner for op in part for result in op.results for use in result.uses]
         if any(getattr(user, "operation", user) not in part for user in users):
             return None  # a value crosses parts: the statements cannot be separated
-    return prefix, inner, suffix
+    return parts
 
 
 def _keep_only(loop, kept) -> None:
@@ -372,35 +378,36 @@ def _keep_only(loop, kept) -> None:
             body[n].erase()
 
 
+def _segment_accesses(part) -> list | None:
+    if part[0].regions:
+        return _nest_accesses(part[0])
+    return [op for op in part if op.name in _ACCESSES]
+
+
 def _distribute_and_permute(loop, distinct_args) -> bool:
     """``for j: S(j); for k: T(j, k); U(j)`` whose ``j, k`` nest would be permuted becomes
     ``for j: S(j)``, the permuted nest, then ``for j: U(j)`` (PolyBench's ``C[i, j] *= beta``
-    before the reduction over ``k``, correlation's symmetric copy after it). Only when legal
-    (:func:`_may_separate`)."""
-    split = _split_around_nest(loop)
-    if split is None:
+    before the reduction over ``k``, correlation's symmetric copy after it); likewise with
+    several nests (gramschmidt). Only when legal (:func:`_may_separate`)."""
+    parts = _segments(loop)
+    if parts is None or len(parts) < 2:
         return False
-    prefix, inner, suffix = split
-    nest = _nest_accesses(inner)
-    if nest is None or not (prefix or suffix):
+    accesses = [_segment_accesses(part) for part in parts]
+    if any(found is None for found in accesses):
         return False
-    parts = [[op for op in prefix if op.name in _ACCESSES], nest,
-             [op for op in suffix if op.name in _ACCESSES]]
-    if not _may_separate(parts, loop, _nest_ivs(loop), distinct_args):
+    orders = [_plan_permutation([loop] + _band(part[0]), distinct_args) if part[0].regions
+              else None for part in parts]
+    if all(order is None for order in orders) \
+            or not _may_separate(accesses, loop, _nest_ivs(loop), distinct_args):
         return False
-    order = _plan_permutation([loop] + _band(inner), distinct_args)
-    if order is None:
-        return False
-    n_prefix = len(prefix)
-    if prefix:
-        _keep_only(loop.clone(ir.InsertionPoint(loop)), range(n_prefix))
-    nest_loop = loop.clone(ir.InsertionPoint(loop))
-    _keep_only(nest_loop, [n_prefix])
-    if suffix:
-        _keep_only(loop, range(n_prefix + 1, n_prefix + 1 + len(suffix)))
-    else:
-        loop.erase()
-    _apply([nest_loop] + _band(_body(nest_loop)[0]), order)
+    start = 0
+    for part, order in zip(parts, orders):
+        piece = loop.clone(ir.InsertionPoint(loop))
+        _keep_only(piece, range(start, start + len(part)))
+        start += len(part)
+        if order is not None:
+            _apply([piece] + _band(_body(piece)[0]), order)
+    loop.erase()
     return True
 
 

@@ -167,3 +167,55 @@ def test_inner_bound_on_a_band_loop_is_not_permuted():
       return }"""
     m = invoke_mlir_parser(text)
     assert permute_loops_for_locality(m, distinct_args_of="t") == 0
+
+
+def orthogonalise(A: float32[7, 5], R: float32[5, 5], Q: float32[7, 5]):
+    for k in range(5):
+        nrm: float32 = 0.0
+        for i in range(7):
+            nrm += A[i, k] * A[i, k]
+        R[k, k] = allo.sqrt(nrm)
+        for i1 in range(7):
+            Q[i1, k] = A[i1, k] / R[k, k]
+        for j in range(k + 1, 5):
+            R[k, j] = 0.0
+            for i2 in range(7):
+                R[k, j] += Q[i2, k] * A[i2, j]
+            for i3 in range(7):
+                A[i3, j] = A[i3, j] - Q[i3, k] * R[k, j]
+
+
+def orthogonalise_reference(A):
+    """Gram-Schmidt with the kernel's float32 operations, each sum in the original order."""
+    A = A.copy()
+    m, n = A.shape
+    R, Q = np.zeros((n, n), np.float32), np.zeros((m, n), np.float32)
+    for k in range(n):
+        nrm = np.float32(0)
+        for i in range(m):
+            nrm = nrm + A[i, k] * A[i, k]
+        R[k, k] = np.sqrt(nrm)
+        Q[:, k] = A[:, k] / R[k, k]
+        row = np.zeros(n - k - 1, np.float32)
+        for i in range(m):
+            row = row + Q[i, k] * A[i, k + 1:]
+        R[k, k + 1:] = row
+        A[:, k + 1:] = A[:, k + 1:] - Q[:, k:k + 1] * row
+    return A, R, Q
+
+
+def test_loop_with_two_nests_is_split_into_three_and_both_permuted():
+    # gramschmidt: per column j, a reduction into R[k, j] then an update of A[:, j]; every
+    # access to column j happens in iteration j, so each nest gets its own j loop, moved inside
+    mod = allo.customize(orthogonalise).build()
+    text = str(mod.intermediate_module)
+    assert text.count("affine.for") == 8
+    assert text.count('} {loop_name = "j"}\n      } {loop_name = "i2"}') == 1
+    assert text.count('} {loop_name = "j"}\n      } {loop_name = "i3"}') == 1
+    A = np.random.default_rng(5).uniform(1, 2, (7, 5)).astype(np.float32) + np.eye(7, 5, dtype=np.float32) * 4
+    A_expected, R_expected, Q_expected = orthogonalise_reference(A)
+    R, Q = np.zeros((5, 5), np.float32), np.zeros((7, 5), np.float32)
+    mod(A, R, Q)
+    np.testing.assert_array_equal(A, A_expected)
+    np.testing.assert_array_equal(R, R_expected)
+    np.testing.assert_array_equal(Q, Q_expected)
