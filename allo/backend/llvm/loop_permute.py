@@ -70,16 +70,31 @@ def _body(loop):
     return [o for o in block_ops(loop.regions[0].blocks[0]) if o.name != "affine.yield"]
 
 
+def _bounded_outside(band, loop) -> bool:
+    """True if ``loop``'s bounds use no induction variable of ``band``."""
+    ivs = [_iv(outer) for outer in band]
+    return not any(operand in ivs for operand in loop.operands)
+
+
 def _band(loop) -> list:
     band = [loop]
     while True:
         body = _body(band[-1])
-        ivs = [_iv(outer) for outer in band]
-        if len(body) == 1 and _simple_loop(body[0]) \
-                and not any(operand in ivs for operand in body[0].operands):
+        if len(body) == 1 and _simple_loop(body[0]) and _bounded_outside(band, body[0]):
             band.append(body[0])
         else:
             return band
+
+
+def _band_below(loop, inner) -> list:
+    """The band ``loop`` followed by the perfect band from ``inner`` (a loop in its body),
+    cut where a bound uses an induction variable of the loops above."""
+    band = [loop]
+    for candidate in _band(inner):
+        if not _bounded_outside(band, candidate):
+            break
+        band.append(candidate)
+    return band
 
 
 # --------------------------------------------------------------------------- access analysis
@@ -395,8 +410,8 @@ def _distribute_and_permute(loop, distinct_args) -> bool:
     accesses = [_segment_accesses(part) for part in parts]
     if any(found is None for found in accesses):
         return False
-    orders = [_plan_permutation([loop] + _band(part[0]), distinct_args) if part[0].regions
-              else None for part in parts]
+    orders = [_plan_permutation(_band_below(loop, part[0]), distinct_args)
+              if part[0].regions else None for part in parts]
     if all(order is None for order in orders) \
             or not _may_separate(accesses, loop, _nest_ivs(loop), distinct_args):
         return False
@@ -406,7 +421,7 @@ def _distribute_and_permute(loop, distinct_args) -> bool:
         _keep_only(piece, range(start, start + len(part)))
         start += len(part)
         if order is not None:
-            _apply([piece] + _band(_body(piece)[0]), order)
+            _apply(_band_below(piece, _body(piece)[0]), order)
     loop.erase()
     return True
 

@@ -169,6 +169,21 @@ def test_inner_bound_on_a_band_loop_is_not_permuted():
     assert permute_loops_for_locality(m, distinct_args_of="t") == 0
 
 
+def test_nest_bounded_by_the_distributed_loop_is_not_permuted():
+    # the same triangular nest behind a statement: distribution must not hoist k above j
+    text = """func.func @t(%A: memref<8x8xf32>, %C: memref<8xf32>, %x: f32) {
+      affine.for %j = 0 to 8 {
+        affine.store %x, %C[%j] : memref<8xf32>
+        affine.for %k = 0 to affine_map<(d0) -> (d0)>(%j) {
+          %a = affine.load %A[%k, %j] : memref<8x8xf32>
+          %s = arith.addf %a, %a : f32
+          affine.store %s, %A[%k, %j] : memref<8x8xf32> } }
+      return }"""
+    m = invoke_mlir_parser(text)
+    assert permute_loops_for_locality(m, distinct_args_of="t") == 0
+    assert "affine.for %arg4 = 0 to #map(%arg3)" in str(m)
+
+
 def orthogonalise(A: float32[7, 5], R: float32[5, 5], Q: float32[7, 5]):
     for k in range(5):
         nrm: float32 = 0.0
@@ -212,7 +227,8 @@ def test_loop_with_two_nests_is_split_into_three_and_both_permuted():
     assert text.count("affine.for") == 8
     assert text.count('} {loop_name = "j"}\n      } {loop_name = "i2"}') == 1
     assert text.count('} {loop_name = "j"}\n      } {loop_name = "i3"}') == 1
-    A = np.random.default_rng(5).uniform(1, 2, (7, 5)).astype(np.float32) + np.eye(7, 5, dtype=np.float32) * 4
+    A = np.random.default_rng(5).uniform(1, 2, (7, 5)).astype(np.float32)
+    A += np.eye(7, 5, dtype=np.float32) * 4  # well-conditioned columns
     A_expected, R_expected, Q_expected = orthogonalise_reference(A)
     R, Q = np.zeros((5, 5), np.float32), np.zeros((7, 5), np.float32)
     mod(A, R, Q)
