@@ -26,9 +26,12 @@ wrapper inlines ``allo_entry``, LLVM turns these attributes into scoped alias me
 from __future__ import annotations
 
 from ..._mlir import ir
+from ...mlir_utils import func_name, func_ops
+from .distinct_params import functions_with_distinct_params
 from .entry_wrapper import ENTRY_NAME
 
-__all__ = ["entry_memref_ranks", "mark_entry_args_noalias", "aligned_pointer_attrs"]
+__all__ = ["entry_memref_ranks", "mark_entry_args_noalias", "aligned_pointer_attrs",
+           "distinct_param_ranks", "mark_params_noalias"]
 
 
 def _llvm_entry(module: "ir.Module", op_name: str):
@@ -69,6 +72,55 @@ def mark_entry_args_noalias(module: "ir.Module", ranks: list[int]) -> None:
             attrs[position + 1] = ir.DictAttr.get(values)
             position += 3 + 2 * rank
         entry.attributes["arg_attrs"] = ir.ArrayAttr.get(attrs)
+
+
+def distinct_param_ranks(module: "ir.Module", top: str) -> dict:
+    """Per function whose array parameters never overlap (``top`` and the sub-kernels that
+    inherit the promise, :mod:`allo.backend.llvm.distinct_params`): the rank of each
+    parameter, ``None`` for a scalar. Taken before the LLVM lowering.
+
+    A sub-kernel the optimiser does not inline into ``allo_entry`` would otherwise lose the
+    promise: its loops then reload an output row after every store and guard the vector
+    code with run-time overlap tests (PolyBench ``2mm``'s ``mm``)."""
+    distinct = functions_with_distinct_params(module, top)
+    ranks = {}
+    for f in func_ops(module):
+        name = func_name(f)
+        if name in distinct and name != ENTRY_NAME and f.regions[0].blocks:
+            inputs = ir.FunctionType(ir.TypeAttr(f.attributes["function_type"]).value).inputs
+            ranks[name] = [ir.MemRefType(t).rank if isinstance(t, ir.MemRefType) else None
+                           for t in inputs]
+    return ranks
+
+
+def _llvm_arg_count(rank: int | None) -> int:
+    return 1 if rank is None else 3 + 2 * rank
+
+
+def mark_params_noalias(module: "ir.Module", ranks_by_function: dict) -> None:
+    """Set ``llvm.noalias`` on the aligned pointer of every memref parameter of the lowered
+    functions in ``ranks_by_function`` (from :func:`distinct_param_ranks`)."""
+    with module.context:
+        for op in module.body.operations:
+            if op.operation.name != "llvm.func":
+                continue
+            ranks = ranks_by_function.get(ir.StringAttr(op.attributes["sym_name"]).value)
+            if ranks is not None:
+                _mark_aligned_pointers(op, ranks)
+
+
+def _mark_aligned_pointers(func, ranks: list) -> None:
+    count = sum(_llvm_arg_count(r) for r in ranks)
+    old = func.attributes["arg_attrs"] if "arg_attrs" in func.attributes else None
+    attrs = [old[i] if old is not None else ir.DictAttr.get({}) for i in range(count)]
+    position = 0
+    for rank in ranks:
+        if rank is not None:
+            values = {a.name: a.attr for a in ir.DictAttr(attrs[position + 1])}
+            values["llvm.noalias"] = ir.UnitAttr.get()
+            attrs[position + 1] = ir.DictAttr.get(values)
+        position += _llvm_arg_count(rank)
+    func.attributes["arg_attrs"] = ir.ArrayAttr.get(attrs)
 
 
 def aligned_pointer_attrs(module: "ir.Module") -> list:

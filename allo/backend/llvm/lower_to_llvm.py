@@ -30,7 +30,8 @@ from ...mlir_utils import collect_ops
 from .allo_ops import insert_arith_guards, lower_allo_ops
 from .bounds_checks import expand_bounds_checks, insert_bounds_checks
 from .buffer_lifetime import manage_buffer_lifetimes
-from .entry_noalias import entry_memref_ranks, mark_entry_args_noalias
+from .entry_noalias import (distinct_param_ranks, entry_memref_ranks, mark_entry_args_noalias,
+                            mark_params_noalias)
 from .entry_wrapper import add_entry_wrapper
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
@@ -137,19 +138,24 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     return sites
 
 
-def lower_to_llvm_dialect(module: "ir.Module", distinct_args: bool = False) -> None:
+def lower_to_llvm_dialect(module: "ir.Module", distinct_args: bool = False,
+                          top: str | None = None) -> None:
     """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`,
     with the bounds-check markers expanded to branches once the bodies are plain CFGs).
 
     ``distinct_args`` (the arrays passed to ``allo_entry`` never overlap) marks their data
-    pointers ``noalias`` (:mod:`allo.backend.llvm.entry_noalias`)."""
+    pointers ``noalias`` (:mod:`allo.backend.llvm.entry_noalias`), and with ``top`` (the
+    function ``allo_entry`` calls) also those of ``top`` and of the sub-kernels that inherit
+    the promise."""
     ranks = entry_memref_ranks(module) if distinct_args else None
+    param_ranks = distinct_param_ranks(module, top) if distinct_args and top else {}
     run_pipeline(module, f"builtin.module({CFG_PASSES})", "lowering loops to branches")
     expand_bounds_checks(module)
     run_pipeline(module, f"builtin.module({LLVM_CONVERSION_PASSES})",
                  "converting to the LLVM dialect")
     if ranks is not None:
         mark_entry_args_noalias(module, ranks)
+    mark_params_noalias(module, param_ranks)
     leftovers = collect_ops(
         module.operation,
         lambda op: not op.name.startswith("llvm.") and op.name != "builtin.module")

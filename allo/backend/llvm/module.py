@@ -208,7 +208,7 @@ class _Variant:
                                      bounds_checks=bounds_checks)
         self.intermediate_module = module
         lowered = invoke_mlir_parser(str(module))
-        lower_to_llvm_dialect(lowered, distinct_args=distinct_args)
+        lower_to_llvm_dialect(lowered, distinct_args=distinct_args, top=top)
         self.module = lowered
         # the variant keeps the engine alive: its machine code is freed with it
         self.engine, self.entry, _ = _compile(lowered, libs)

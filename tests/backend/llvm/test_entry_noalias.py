@@ -65,3 +65,65 @@ def test_overlapping_arrays_use_the_build_without_noalias():
     np.testing.assert_array_equal(X, expected)
     assert mod._safe is not None and noalias_positions(mod._safe.module) == []
     assert noalias_positions(mod.module) != []
+
+
+def function_noalias(llvm_module, name: str) -> list:
+    """Positions of the ``noalias`` LLVM arguments of function ``name``."""
+    for op in llvm_module.body.operations:
+        if op.operation.name == "llvm.func" and str(op.attributes["sym_name"]) == f'"{name}"':
+            if "arg_attrs" not in op.attributes:
+                return []
+            return [i for i, a in enumerate(op.attributes["arg_attrs"]) if "noalias" in str(a)]
+    raise AssertionError(f"no function {name}")
+
+
+def scaled_sum(beta: float32, X: float32[4, 6], Y: float32[6, 5], Z: float32[4, 5]):
+    for i, j in allo.grid(4, 5):
+        Z[i, j] *= beta
+        for k in range(6):
+            Z[i, j] += X[i, k] * Y[k, j]
+
+
+def two_sums(X: float32[4, 6], Y: float32[6, 5], Z: float32[4, 5], W: float32[4, 5]):
+    scaled_sum(0.5, X, Y, Z)
+    scaled_sum(2.0, X, Y, W)
+
+
+def test_top_and_sub_kernel_parameters_are_marked_too():
+    # a sub-kernel the optimiser keeps out of line still gets the promise of distinct arrays
+    mod = allo.customize(two_sums).build()
+    assert function_noalias(mod.module, "two_sums") == [1, 8, 15, 22]
+    assert function_noalias(mod.module, "scaled_sum") == [2, 9, 16]  # beta is one argument
+    rng = np.random.default_rng(1)
+    X, Y, Z, W = (rng.standard_normal(shape).astype(np.float32)
+                  for shape in ((4, 6), (6, 5), (4, 5), (4, 5)))
+    expected = []
+    for beta, out in ((0.5, Z), (2.0, W)):
+        acc = out * np.float32(beta)
+        for k in range(6):
+            acc = acc + X[:, k:k + 1] * Y[k:k + 1, :]
+        expected.append(acc)
+    mod(X, Y, Z, W)
+    np.testing.assert_array_equal(Z, expected[0])
+    np.testing.assert_array_equal(W, expected[1])
+
+
+def add_rows(A: float32[4, 5], B: float32[4, 5]):
+    for i, j in allo.grid(4, 5):
+        B[i, j] += A[i, j]
+
+
+def doubled(Z: float32[4, 5], W: float32[4, 5]):
+    add_rows(Z, W)
+    add_rows(Z, Z)
+
+
+def test_sub_kernel_given_one_array_twice_is_not_marked():
+    mod = allo.customize(doubled).build()
+    assert function_noalias(mod.module, "doubled") == [1, 8]
+    assert function_noalias(mod.module, "add_rows") == []
+    Z = np.arange(20, dtype=np.float32).reshape(4, 5)
+    W = np.ones((4, 5), np.float32)
+    mod(Z, W)
+    np.testing.assert_array_equal(W, 1 + np.arange(20, dtype=np.float32).reshape(4, 5))
+    np.testing.assert_array_equal(Z, 2 * np.arange(20, dtype=np.float32).reshape(4, 5))
