@@ -26,6 +26,7 @@ simulator (``allo.backend.simulator``) or any HLS target. See docs/dataflow.md.
 
 from __future__ import annotations
 
+from .diagnostics import public_entry
 from .errors import BuildError, ToolNotFoundError
 from .frontend.region_builder import build_region_module
 from .frontend.regions import RegionFunction, is_region, kernel, region
@@ -43,6 +44,7 @@ __all__ = ["region", "kernel", "get_pid", "customize", "build", "size_fifos", "g
 HLS_TARGETS = ("vhls", "vivado_hls", "vitis_hls", "pynq", "tapa", "ihls", "catapult")
 
 
+@public_entry
 def customize(region_fn: RegionFunction, enable_tensor: bool = False,
               opt_default: bool = False, global_vars: dict | None = None,
               fifo_depths: dict | None = None) -> Schedule:
@@ -66,6 +68,7 @@ def customize(region_fn: RegionFunction, enable_tensor: bool = False,
     return s
 
 
+@public_entry
 def size_fifos(region_fn: RegionFunction, *example_inputs, schedule: Schedule | None = None,
                global_vars: dict | None = None) -> dict[str, int]:
     """The smallest depth of every stream with which the design neither deadlocks nor takes

@@ -24,6 +24,8 @@ Mark tests that use it ``@pytest.mark.csim``.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,11 @@ def check_csim(schedule, *np_args, target: str = "vhls", wrap_io: bool = True, p
         if isinstance(cpu_arg, np.ndarray):
             assert_bit_identical(sim_arg, cpu_arg, f"argument {k} after the call")
     return cpu_results
+
+
+def assert_located(info, test_file: str) -> None:
+    """The error caught in ``info`` (``pytest.raises``) names the test's file and the line of
+    the call that raised it: the user's own frame, not the library's."""
+    message = str(info.value)
+    assert os.path.basename(test_file) in message, message
+    assert f"Line: {info.tb.tb_lineno}" in message, message

@@ -19,6 +19,8 @@ from allo.ir.types import float32, int32
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dataflow"))
 from designs import twostage  # noqa: E402
 
+from helpers import assert_located  # noqa: E402
+
 
 def inc(A: int32[16], B: int32[16]):
     for i in range(16):
@@ -234,12 +236,15 @@ def test_flattened_nest_and_report_formats():
 
 def test_bad_part_and_clock():
     s = allo.customize(inc)
-    with pytest.raises(allo.BuildError, match="unknown part"):
+    with pytest.raises(allo.BuildError, match="unknown part") as info:
         allo.estimate(s, part="nonesuch")
-    with pytest.raises(allo.BuildError, match="clock_mhz"):
+    assert_located(info, __file__)
+    with pytest.raises(allo.BuildError, match="clock_mhz") as info:
         allo.estimate(s, clock_mhz=-5)
-    with pytest.raises(allo.BuildError, match="expects a schedule"):
+    assert_located(info, __file__)
+    with pytest.raises(allo.BuildError, match="expects a schedule") as info:
         allo.estimate(inc)
+    assert_located(info, __file__)
     hls = s.build(target="vhls", configs={"device": "zcu102", "frequency": 200})
     report = allo.estimate(hls)  # the build's device and clock
     assert (report.part, report.clock_mhz) == ("zcu102", 200.0)

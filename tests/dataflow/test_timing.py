@@ -14,6 +14,8 @@ LOAD, MUL, ADD, STORE = (OP_LATENCY[k] for k in ("memref.load", "arith.muli", "a
                                                  "memref.store"))
 PUT, GET = OP_LATENCY["fifo.put"], OP_LATENCY["fifo.get"]
 
+from helpers import assert_located  # noqa: E402
+
 
 def _run_twostage(mod):
     X = np.arange(60, dtype=np.int32).reshape(6, 10)
@@ -112,10 +114,12 @@ def test_fifo_depths_reach_the_hls_code():
 
 
 def test_fifo_depths_errors():
-    with pytest.raises(allo.BuildError, match="unknown stream.*'?c'?.*streams are a, b"):
+    with pytest.raises(allo.BuildError, match="unknown stream.*'?c'?.*streams are a, b") as info:
         df.customize(d.forkjoin, fifo_depths={"c": 2})
-    with pytest.raises(allo.BuildError, match="positive int"):
+    assert_located(info, __file__)
+    with pytest.raises(allo.BuildError, match="positive int") as info:
         df.customize(d.forkjoin, fifo_depths={"a": 0})
+    assert_located(info, __file__)
 
 
 def test_size_fifos_of_a_systolic_array_keeps_its_cycles():
