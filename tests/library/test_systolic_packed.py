@@ -177,5 +177,8 @@ def test_a_refused_shape_in_a_template_call():
         SP.systolic_tile_int8xint8[6, 4, 3](A, B, C)
         return C
 
-    with pytest.raises(allo.AlloError, match=r"needs Nt % 2 == 0 \(Nt=3\)"):
+    with pytest.raises(allo.AlloError, match=r"needs Nt % 2 == 0 \(Nt=3\)") as info:
         allo.customize(gemm, global_vars={"SP": SP, "int8": int8, "int32": int32})
+    # located at the user's template call inside gemm
+    assert "test_systolic_packed.py" in str(info.value)
+    assert "SP.systolic_tile_int8xint8[6, 4, 3](A, B, C)" in str(info.value)
