@@ -330,18 +330,18 @@ def _apply_fork(state, plan: StreamPlan) -> None:
     ref = plan.buffer
     proc, acc = plan.producer
     if proc.kind == "call":
-        _fork_function_producer(state, plan, proc.op)
+        fifo = _fork_function_producer(state, plan, proc.op)
     else:  # a producer stage writes each element to every FIFO itself
-        fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
-        _add_consumer(fifo, plan.dst)
+        alloc = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
+        _add_consumer(alloc, plan.dst)
         store = acc.ops[0]
         with ir.InsertionPoint(store), store.location:
             clone = store.clone()
         clone.move_after(store)
-        clone.operands[1] = fifo.result
+        clone.operands[1] = alloc.result
         if "to" in clone.attributes:
             clone.attributes["to"] = ir.StringAttr.get(plan.name)
-    fifo = _fifo_named(plan.func, ref, plan.name)
+        fifo = alloc.result
     cproc, cacc = plan.consumer
     if cproc.kind == "call":
         for k, operand in enumerate(cproc.op.operands):
@@ -357,16 +357,10 @@ def _apply_fork(state, plan: StreamPlan) -> None:
             load.attributes["from"] = ir.StringAttr.get(plan.name)
 
 
-def _fifo_named(func: FuncRef, ref: BufferRef, name: str):
-    for value in _fifo_values(func, ref):
-        if _alloc_name(value.owner) == name:
-            return value
-    raise AssertionError(f"FIFO {name} was just created")  # unreachable
-
-
-def _fork_function_producer(state, plan: StreamPlan, call) -> None:
+def _fork_function_producer(state, plan: StreamPlan, call) -> ir.Value:
     """A function producer: its call writes ``X_src``; the splitter function copies that
-    into ``X``, ``X_1``, ... (rebuilt with one more output at each fork)."""
+    into ``X``, ``X_1``, ... (rebuilt with one more output at each fork). Returns the new
+    FIFO ``plan.name``."""
     ref = plan.buffer
     load_type = ref.owner.attributes["allo.type"] if "allo.type" in ref.owner.attributes \
         else None
@@ -391,6 +385,7 @@ def _fork_function_producer(state, plan: StreamPlan, call) -> None:
                    call, load_type)
     if is_splitter_call(call):
         call.erase()
+    return fifo.result
 
 
 # --------------------------------------------------------------------------- primitive
