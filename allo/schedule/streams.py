@@ -187,10 +187,8 @@ def plan_stream(state, ref: BufferRef, dst, depth) -> StreamPlan:
     consumer = _find_dst(func, procs, dst, label)
     proc, acc = consumer
     if acc.mode != "read" or not acc.in_order:
-        why = acc.reason or "writes it"
-        who = "" if why.startswith(f"{dst}: ") else f"{dst} "  # a callee's reason names it
-        raise _fail(f"the consumer {who}{why}; a FIFO must be read exactly once per element, "
-                    f"in row-major order", label)
+        raise _fail(f"the consumer {_who_does(dst, acc.reason or 'writes it')}; a FIFO must "
+                    f"be read exactly once per element, in row-major order", label)
     if before(proc, producer[0]):
         raise _fail(f"the consumer {dst} runs before the producer {producer[0].name}", label)
     for other, oacc in procs:
@@ -220,9 +218,8 @@ def _single_producer(writers: list, label: str) -> tuple:
     proc, acc = writers[0]
     if acc.mode != "write" or not acc.in_order:
         why = acc.reason or "also reads it"
-        who = "" if why.startswith(f"{proc.name}: ") else f"{proc.name} "  # a callee's reason
-        raise _fail(f"the producer {who}{why}; a FIFO must be written exactly once per "
-                    f"element, in row-major order", label)
+        raise _fail(f"the producer {_who_does(proc.name, why)}; a FIFO must be written "
+                    f"exactly once per element, in row-major order", label)
     return writers[0]
 
 
@@ -233,6 +230,12 @@ def _fork_producer(func: FuncRef, ref: BufferRef, timing: Timing, label: str) ->
             if acc.mode == "write" and acc.in_order:
                 return proc, acc
     raise _fail(f"the producer of {label} is not found", label)
+
+
+def _who_does(name: str, why: str) -> str:
+    """``"<name> <why>"``, or ``why`` alone when it already starts with ``"<name>: "`` (the
+    reason a callee gives names it)."""
+    return why if why.startswith(f"{name}: ") else f"{name} {why}"
 
 
 def _check_class(state, ref: BufferRef, label: str) -> None:
