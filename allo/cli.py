@@ -23,7 +23,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Sequence
 
-from .backend.hls.toolchain import ap_types_dir
+from .backend.hls.toolchain import ap_types_dir, gxx
 
 #: Environment variables a Vitis/Vivado installation sets (``settings64.sh``), each the
 #: root of an installation whose ``bin/`` holds the tools.
@@ -82,7 +82,7 @@ def check_gxx() -> Check:
     >>> check_gxx().needed_for
     'C simulation (mode="csim")'
     """
-    path = shutil.which("g++")
+    path = gxx()  # the compiler C simulation itself would use
     if path is None:
         return Check("g++", 'C simulation (mode="csim")', False,
                      "not on PATH; install a C++17 compiler (Debian/Ubuntu: apt install g++)")

@@ -252,11 +252,11 @@ def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
     """
     tx, tw, to = dtypes
     n, k = weight.array.shape
-    packed = tr.packed_weights.get(id(weight))
-    if packed is None:
-        packed = Const(pack_linear_weights(weight.array), weight.label + "_panels")
-        tr.packed_weights[id(weight)] = packed
-        tr.packed_weights[id(packed)] = weight  # keeps id(weight) from being reused
+    entry = tr.packed_weights.get(id(weight))
+    if entry is None:  # holding ``weight`` in the entry keeps its id from being reused
+        entry = (weight, Const(pack_linear_weights(weight.array), weight.label + "_panels"))
+        tr.packed_weights[id(weight)] = entry
+    packed = entry[1]
     if bias is None:
         bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
     x = tr.convert(x, tx) if x.dtype != tx else x

@@ -81,7 +81,7 @@ class Translator:
         self.op_dtypes = dict(op_dtypes)
         self.weights_as_args = weights_as_args
         self.for_cpu = for_cpu  # CPU build: packed linear weights, panel products
-        self.packed_weights: dict = {}  # id(weight Const) -> its packed Const
+        self.packed_weights: dict = {}  # id(weight Const) -> (it, its packed Const)
         self.writer = SourceWriter()
         self.global_vars: dict = {"INF": math.inf, "NEG_INF": -math.inf, "NAN": math.nan}
         self.type_idents: dict = {}

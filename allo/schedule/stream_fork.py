@@ -18,7 +18,6 @@ fork rebuilds the splitter with one more output, under the same name.
 from __future__ import annotations
 
 from .._mlir import affine_d, func_d, ir
-from ..analysis.stream_access import Access, Process
 from . import rewrite as tf
 from .args import forget
 
@@ -67,13 +66,12 @@ def splitter_tags(state, call) -> tuple[ir.Attribute, str]:
 
 
 def build_splitter(state, caller, buffer: str, src, outputs: list, tags: tuple,
-                   name: str, after, load_type=None) -> tuple:
+                   name: str, after, load_type=None) -> None:
     """Create ``name(src, *outputs)`` before ``caller`` and call it right after ``after``.
 
     ``outputs`` are the per-consumer FIFO values (``X``, ``X_1``, ...), ``tags`` the
     element-type tags of :func:`producer_param_tags`, ``load_type`` the ``allo.type`` tag of
-    the element (fixed point, ...) when it has one. Returns the new call as a producer
-    ``(Process, Access)`` of the FIFOs (the access is only used for its kind).
+    the element (fixed point, ...) when it has one.
     """
     loc = after.location
     types = [src.type] + [v.type for v in outputs]
@@ -96,7 +94,6 @@ def build_splitter(state, caller, buffer: str, src, outputs: list, tags: tuple,
         call = func_d.CallOp([], ir.FlatSymbolRefAttr.get(name), [src] + list(outputs))
     call.operation.move_after(after)
     call.operation.attributes[SPLIT_ATTR] = ir.StringAttr.get(buffer)
-    return Process("call", name, call.operation, -1), Access("write", True, ops=[call.operation])
 
 
 def _copy_loops(block, buffer: str, names: list, mtype: ir.MemRefType, loc,

@@ -24,7 +24,7 @@ from .._mlir import func_d, ir, memref_d
 from ..analysis.layout import decode_layout
 from ..analysis.stream_access import process_accesses
 from ..errors import ScheduleError
-from ..mlir_utils import func_name
+from ..mlir_utils import func_name, func_ops, ops_named
 from .args import BufferRef, forget
 from .diagnostics import schedule_error
 
@@ -95,19 +95,8 @@ def check_call_result(state, ref: BufferRef) -> CallResult:
 
 
 def _call_sites(state, callee: str) -> int:
-    count = 0
-
-    def visit(op):
-        nonlocal count
-        if op.name == "func.call" and \
-                ir.FlatSymbolRefAttr(op.attributes["callee"]).value == callee:
-            count += 1
-        return ir.WalkResult.ADVANCE
-
-    for fop in state.module.body.operations:
-        if fop.operation.name == "func.func":
-            fop.operation.walk(visit)
-    return count
+    return sum(ir.FlatSymbolRefAttr(call.attributes["callee"]).value == callee
+               for fop in func_ops(state.module) for call in ops_named(fop, "func.call"))
 
 
 def result_to_parameter(state, plan: CallResult) -> None:

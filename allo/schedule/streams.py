@@ -187,10 +187,8 @@ def plan_stream(state, ref: BufferRef, dst, depth) -> StreamPlan:
     consumer = _find_dst(func, procs, dst, label)
     proc, acc = consumer
     if acc.mode != "read" or not acc.in_order:
-        why = acc.reason or "writes it"
-        who = "" if why.startswith(f"{dst}: ") else f"{dst} "  # a callee's reason names it
-        raise _fail(f"the consumer {who}{why}; a FIFO must be read exactly once per element, "
-                    f"in row-major order", label)
+        raise _fail(f"the consumer {_who_does(dst, acc.reason or 'writes it')}; a FIFO must "
+                    f"be read exactly once per element, in row-major order", label)
     if before(proc, producer[0]):
         raise _fail(f"the consumer {dst} runs before the producer {producer[0].name}", label)
     for other, oacc in procs:
@@ -220,9 +218,8 @@ def _single_producer(writers: list, label: str) -> tuple:
     proc, acc = writers[0]
     if acc.mode != "write" or not acc.in_order:
         why = acc.reason or "also reads it"
-        who = "" if why.startswith(f"{proc.name}: ") else f"{proc.name} "  # a callee's reason
-        raise _fail(f"the producer {who}{why}; a FIFO must be written exactly once per "
-                    f"element, in row-major order", label)
+        raise _fail(f"the producer {_who_does(proc.name, why)}; a FIFO must be written "
+                    f"exactly once per element, in row-major order", label)
     return writers[0]
 
 
@@ -233,6 +230,12 @@ def _fork_producer(func: FuncRef, ref: BufferRef, timing: Timing, label: str) ->
             if acc.mode == "write" and acc.in_order:
                 return proc, acc
     raise _fail(f"the producer of {label} is not found", label)
+
+
+def _who_does(name: str, why: str) -> str:
+    """``"<name> <why>"``, or ``why`` alone when it already starts with ``"<name>: "`` (the
+    reason a callee gives names it)."""
+    return why if why.startswith(f"{name}: ") else f"{name} {why}"
 
 
 def _check_class(state, ref: BufferRef, label: str) -> None:
@@ -330,18 +333,18 @@ def _apply_fork(state, plan: StreamPlan) -> None:
     ref = plan.buffer
     proc, acc = plan.producer
     if proc.kind == "call":
-        _fork_function_producer(state, plan, proc.op)
+        fifo = _fork_function_producer(state, plan, proc.op)
     else:  # a producer stage writes each element to every FIFO itself
-        fifo = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
-        _add_consumer(fifo, plan.dst)
+        alloc = _new_fifo(ref, plan.name, plan.depth.depth, ref.name)
+        _add_consumer(alloc, plan.dst)
         store = acc.ops[0]
         with ir.InsertionPoint(store), store.location:
             clone = store.clone()
         clone.move_after(store)
-        clone.operands[1] = fifo.result
+        clone.operands[1] = alloc.result
         if "to" in clone.attributes:
             clone.attributes["to"] = ir.StringAttr.get(plan.name)
-    fifo = _fifo_named(plan.func, ref, plan.name)
+        fifo = alloc.result
     cproc, cacc = plan.consumer
     if cproc.kind == "call":
         for k, operand in enumerate(cproc.op.operands):
@@ -357,16 +360,10 @@ def _apply_fork(state, plan: StreamPlan) -> None:
             load.attributes["from"] = ir.StringAttr.get(plan.name)
 
 
-def _fifo_named(func: FuncRef, ref: BufferRef, name: str):
-    for value in _fifo_values(func, ref):
-        if _alloc_name(value.owner) == name:
-            return value
-    raise AssertionError(f"FIFO {name} was just created")  # unreachable
-
-
-def _fork_function_producer(state, plan: StreamPlan, call) -> None:
+def _fork_function_producer(state, plan: StreamPlan, call) -> ir.Value:
     """A function producer: its call writes ``X_src``; the splitter function copies that
-    into ``X``, ``X_1``, ... (rebuilt with one more output at each fork)."""
+    into ``X``, ``X_1``, ... (rebuilt with one more output at each fork). Returns the new
+    FIFO ``plan.name``."""
     ref = plan.buffer
     load_type = ref.owner.attributes["allo.type"] if "allo.type" in ref.owner.attributes \
         else None
@@ -391,6 +388,7 @@ def _fork_function_producer(state, plan: StreamPlan, call) -> None:
                    call, load_type)
     if is_splitter_call(call):
         call.erase()
+    return fifo.result
 
 
 # --------------------------------------------------------------------------- primitive
