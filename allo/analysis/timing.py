@@ -189,10 +189,15 @@ def _schedule(ops, ctx: _Context, cost_of) -> tuple[int, list]:
 def block_cycles(block, ctx: _Context) -> int | None:
     """Cycles of one execution of ``block`` (``None`` if some part is not static)."""
     ops = [_op(o) for o in block.operations]
-    if any(op_cycles(op, ctx) is None for op in ops if len(op.regions) or
-           op.name == "func.call"):
-        return None
-    return _schedule(ops, ctx, lambda op: op_cycles(op, ctx))[0]
+    # nested ops are costed once here and reused by the schedule (costing them again there
+    # would double the work at every level of a nest)
+    nested = {}
+    for op in ops:
+        if len(op.regions) or op.name == "func.call":
+            nested[op] = op_cycles(op, ctx)
+            if nested[op] is None:
+                return None
+    return _schedule(ops, ctx, lambda op: nested[op] if op in nested else op_cycles(op, ctx))[0]
 
 
 def function_cycles(module, func_op) -> int | None:
