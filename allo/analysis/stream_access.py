@@ -418,13 +418,15 @@ def _walk_nest(chain: list, ivs: list, visit):
     return level(0)
 
 
+_INTEGER_OPS = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
+                "mod": lambda a, b: a % b, "floordiv": lambda a, b: a // b,
+                "ceildiv": lambda a, b: -(-a // b)}
+
+
 def _affine_values(amap, operands: list, ivs: list, env: dict) -> list:
     """The results of ``amap`` for operands bound in ``env`` (loop variables) or constants."""
     values = [env[v] if v in env else constant_int(v) for v in operands]
     dims, syms = values[:amap.n_dims], values[amap.n_dims:]
-    combine = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
-               "mod": lambda a, b: a % b, "floordiv": lambda a, b: a // b,
-               "ceildiv": lambda a, b: -(-a // b)}
 
     def leaf(e):
         if isinstance(e, ir.AffineDimExpr):
@@ -433,7 +435,7 @@ def _affine_values(amap, operands: list, ivs: list, env: dict) -> list:
             return syms[e.position]
         return ir.AffineConstantExpr(e).value
 
-    return [fold_affine_expr(e, leaf, lambda kind, a, b: combine[kind](a, b))
+    return [fold_affine_expr(e, leaf, lambda kind, a, b: _INTEGER_OPS[kind](a, b))
             for e in amap.results]
 
 

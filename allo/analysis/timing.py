@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .._mlir import ir
-from ..mlir_utils import find_func
+from ..mlir_utils import constant_bounds, constant_int, find_func
+from ..mlir_utils import trip_count as constant_trip_count
 from .op_latency import op_latency
 
 _LOOPS = ("affine.for", "scf.for")
@@ -42,36 +43,13 @@ def loop_cycles(trip: int, body: int, ii: int | None) -> int:
 
 def trip_count(loop) -> int | None:
     """Iterations of an ``affine.for``/``scf.for`` with constant bounds, else ``None``."""
-    attrs = loop.attributes
     if loop.name == "affine.for":
-        lo, hi = ir.AffineMapAttr(attrs["lowerBoundMap"]).value, \
-            ir.AffineMapAttr(attrs["upperBoundMap"]).value
-        if lo.n_inputs or hi.n_inputs or len(lo.results) != 1 or len(hi.results) != 1:
+        bounds = constant_bounds(loop)
+    else:
+        bounds = tuple(constant_int(v) for v in list(loop.operands)[:3])
+        if None in bounds or bounds[2] <= 0:
             return None
-        step = ir.IntegerAttr(attrs["step"]).value
-        try:
-            a, b = int(str(lo.results[0])), int(str(hi.results[0]))
-        except ValueError:
-            return None
-        return max(0, -(-(b - a) // step))
-    bounds = [_constant(v) for v in list(loop.operands)[:3]]
-    if None in bounds:
-        return None
-    a, b, step = bounds
-    return max(0, -(-(b - a) // step)) if step > 0 else None
-
-
-def _constant(value) -> int | None:
-    owner = value.owner
-    if isinstance(owner, ir.Block):
-        return None
-    op = owner.operation if hasattr(owner, "operation") else owner
-    if op.name != "arith.constant":
-        return None
-    try:
-        return int(ir.IntegerAttr(op.attributes["value"]).value)
-    except (ValueError, TypeError):
-        return None
+    return None if bounds is None else constant_trip_count(*bounds)
 
 
 def pipeline_ii(loop) -> int | None:
@@ -211,10 +189,15 @@ def _schedule(ops, ctx: _Context, cost_of) -> tuple[int, list]:
 def block_cycles(block, ctx: _Context) -> int | None:
     """Cycles of one execution of ``block`` (``None`` if some part is not static)."""
     ops = [_op(o) for o in block.operations]
-    if any(op_cycles(op, ctx) is None for op in ops if len(op.regions) or
-           op.name == "func.call"):
-        return None
-    return _schedule(ops, ctx, lambda op: op_cycles(op, ctx))[0]
+    # nested ops are costed once here and reused by the schedule (costing them again there
+    # would double the work at every level of a nest)
+    nested = {}
+    for op in ops:
+        if len(op.regions) or op.name == "func.call":
+            nested[op] = op_cycles(op, ctx)
+            if nested[op] is None:
+                return None
+    return _schedule(ops, ctx, lambda op: nested[op] if op in nested else op_cycles(op, ctx))[0]
 
 
 def function_cycles(module, func_op) -> int | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from ..._mlir import ir
-from ...mlir_utils import fold_affine_expr
+from ...mlir_utils import constant_int, fold_affine_expr
 
 _COMBINE = {
     "add": lambda a, b: a + b,
@@ -76,10 +76,8 @@ def average_trip_count(loop, means: dict) -> float | None:
 def _scalar_value(value, means: dict) -> float | None:
     if value in means:
         return means[value]
-    owner = value.owner
-    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.name == "arith.constant":
-        return float(ir.IntegerAttr(owner.attributes["value"]).value)
-    return None
+    constant = constant_int(value)
+    return None if constant is None else float(constant)
 
 
 def _scf_trip_count(op, means: dict) -> float | None:
