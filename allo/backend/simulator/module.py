@@ -112,7 +112,6 @@ class LLVMOMPModule:
         self.capacities: dict = {}
         self.record_times = False
         self.last_times: dict = {}
-        self._static_cycles = static_process_cycles(parsed, self.network)
         if not self.network.expanded:
             # one process, no FIFO between processes: the CPU build is the simulation (its
             # stream locals keep program order) and returns results as the CPU build does
@@ -122,6 +121,7 @@ class LLVMOMPModule:
             self.intermediate_module = self._single.intermediate_module
             self.last_cycles = CycleReport.single(top_func_name, function_cycles(parsed, top))
             return
+        self._static_cycles = static_process_cycles(parsed, self.network)
         types, self._groups = build_simulation_module(parsed, self.network)
         self.intermediate_module = parsed
         self._shared_types = types[1:-2]
