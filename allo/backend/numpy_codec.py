@@ -21,11 +21,25 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..frontend.types import AlloType, Fixed, Int, UFixed, UInt, container_bits, numpy_dtype
+from ..frontend.types import (AlloType, Fixed, Index, Int, UFixed, UInt, container_bits,
+                              numpy_dtype)
 
 
 def is_signed(t: AlloType) -> bool:
     return not isinstance(t, (UInt, UFixed))
+
+
+def int_range(t: AlloType) -> tuple[int, int]:
+    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed).
+
+    >>> from allo.frontend.types import Int, UInt
+    >>> int_range(Int(8)), int_range(UInt(8))
+    ((-128, 127), (0, 255))
+    """
+    bits = 64 if isinstance(t, Index) else t.bits
+    if not is_signed(t):
+        return 0, (1 << bits) - 1
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
 def wrap_int(value: int, bits: int, signed: bool) -> int:
