@@ -354,8 +354,7 @@ def public_entry(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except BaseException as err:
-            if _is_user_error(err):
-                _present(err)
+            present_user_error(err)
             raise  # a bare raise keeps the filtered traceback and adds no frame of ours
 
     entry.__allo_public_entry__ = True

@@ -21,11 +21,25 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..frontend.types import AlloType, Fixed, Int, UFixed, UInt, container_bits, numpy_dtype
+from ..frontend.types import (AlloType, Fixed, Index, Int, UFixed, UInt, container_bits,
+                              numpy_dtype)
 
 
 def is_signed(t: AlloType) -> bool:
     return not isinstance(t, (UInt, UFixed))
+
+
+def int_range(t: AlloType) -> tuple[int, int]:
+    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed).
+
+    >>> from allo.frontend.types import Int, UInt
+    >>> int_range(Int(8)), int_range(UInt(8))
+    ((-128, 127), (0, 255))
+    """
+    bits = 64 if isinstance(t, Index) else t.bits
+    if not is_signed(t):
+        return 0, (1 << bits) - 1
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
 def wrap_int(value: int, bits: int, signed: bool) -> int:
@@ -126,6 +140,18 @@ def fixed_to_raw(values: np.ndarray, t: AlloType) -> np.ndarray:
 _BLOCK = 1 << 15
 
 
+def truncation_bounds(bits: int, signed: bool) -> tuple:
+    """Exclusive bounds of the scaled float64 values whose truncation toward zero lies in
+    the range of a ``bits``-bit integer (no wrapping needed).
+
+    >>> truncation_bounds(8, True), truncation_bounds(8, False)
+    ((-129.0, 128.0), (-1.0, 256.0))
+    """
+    if signed:
+        return -(2.0 ** (bits - 1)) - 1, 2.0 ** (bits - 1)
+    return -1.0, 2.0 ** bits
+
+
 def fixed_to_raw_checked(values: np.ndarray, t: AlloType) -> tuple:
     """``(fixed_to_raw(values, t), every value finite)`` in one pass over memory.
 
@@ -144,9 +170,7 @@ def fixed_to_raw_checked(values: np.ndarray, t: AlloType) -> tuple:
         finite = arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all())
         return _fixed_to_raw_whole(arr, t, signed, dtype), finite
     scale = 2.0 ** t.fracs
-    # exclusive bounds of the scaled values whose truncation is inside the type's range
-    low = -(2.0 ** (t.bits - 1)) - 1 if signed else -1.0
-    high = 2.0 ** (t.bits - 1) if signed else 2.0 ** t.bits
+    low, high = truncation_bounds(t.bits, signed)
     if 0 < arr.size <= _BLOCK:  # one block: fewer numpy calls (this dominates small calls)
         scaled = np.multiply(arr, scale, dtype=np.float64)
         if low < scaled.min() and scaled.max() < high:

@@ -37,7 +37,7 @@ import ctypes
 import numpy as np
 
 from ...frontend.types import Float, Index, Int, UInt
-from ..numpy_codec import raw_to_fixed
+from ..numpy_codec import int_range, raw_to_fixed
 from ..signature import Port, Signature
 from .bounds_checks import SLOT_WORDS
 from .fixed_convert import quantize
@@ -62,14 +62,6 @@ def _scalar_ctype(port: Port):
     if isinstance(t, (Int, UInt, Index)) or (isinstance(t, Float) and t.name in ("f32", "f64")):
         return np.ctypeslib.as_ctypes_type(dtype)
     return None
-
-
-def _int_range(port: Port) -> tuple:
-    t = port.allo_type
-    bits = 64 if isinstance(t, Index) else t.bits
-    if isinstance(t, UInt):
-        return 0, (1 << bits) - 1
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
 def _result_ctype(port: Port):
@@ -209,7 +201,7 @@ class CallPlan:
             elif isinstance(t, Float):
                 test = f"type({value}) is float"
             else:
-                low, high = _int_range(port)
+                low, high = int_range(t)
                 test = f"type({value}) is int and {low} <= {value} <= {high}"
             return [f"if not ({test}):", "    return NOT_HANDLED", f"slot{i}.value = {value}"]
         if port.is_fixed:

@@ -25,21 +25,24 @@ from __future__ import annotations
 from ..._mlir import ir
 from ...mlir_utils import collect_ops, func_name, func_ops
 
-__all__ = ["functions_with_distinct_params"]
+__all__ = ["FRESH_OPS", "defining_op", "functions_with_distinct_params", "memref_root"]
 
+# ops whose result views (part of) their first operand's storage, and ops making new storage
 _VIEWS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
           "memref.expand_shape", "memref.transpose", "memref.view"}
-_FRESH = {"memref.alloc", "memref.alloca"}
+FRESH_OPS = {"memref.alloc", "memref.alloca"}
 
 
-def _op(value):
+def defining_op(value: "ir.Value") -> "ir.Operation":
+    """The operation that defines ``value`` (as an ``Operation``)."""
     owner = value.owner
     return owner.operation if hasattr(owner, "operation") else owner
 
 
-def _root(value):
-    while not isinstance(value, ir.BlockArgument) and _op(value).name in _VIEWS:
-        value = _op(value).operands[0]
+def memref_root(value: "ir.Value") -> "ir.Value":
+    """The memref ``value`` is a view of, through any chain of view ops."""
+    while not isinstance(value, ir.BlockArgument) and defining_op(value).name in _VIEWS:
+        value = defining_op(value).operands[0]
     return value
 
 
@@ -47,11 +50,11 @@ def _distinct_root(value, caller_distinct: bool) -> bool:
     """A root the callee may treat as its own, non-overlapping storage."""
     if isinstance(value, ir.BlockArgument):
         return caller_distinct
-    return _op(value).name in _FRESH
+    return defining_op(value).name in FRESH_OPS
 
 
 def _site_is_distinct(call, caller_distinct: bool) -> bool:
-    roots = [_root(v) for v in call.operands if isinstance(v.type, ir.MemRefType)]
+    roots = [memref_root(v) for v in call.operands if isinstance(v.type, ir.MemRefType)]
     if not all(_distinct_root(r, caller_distinct) for r in roots):
         return False
     return all(a != b for i, a in enumerate(roots) for b in roots[i + 1:])

@@ -60,18 +60,8 @@ def mark_entry_args_noalias(module: "ir.Module", ranks: list[int]) -> None:
     entry = _llvm_entry(module, "llvm.func")
     if entry is None:
         return
-    count = sum(3 + 2 * r for r in ranks)
     with module.context:
-        old = entry.attributes["arg_attrs"] if "arg_attrs" in entry.attributes else None
-        attrs = [old[i] if old is not None else ir.DictAttr.get({}) for i in range(count)]
-        position = 0
-        for rank in ranks:
-            aligned = ir.DictAttr(attrs[position + 1])
-            values = {a.name: a.attr for a in aligned}
-            values["llvm.noalias"] = ir.UnitAttr.get()
-            attrs[position + 1] = ir.DictAttr.get(values)
-            position += 3 + 2 * rank
-        entry.attributes["arg_attrs"] = ir.ArrayAttr.get(attrs)
+        _mark_aligned_pointers(entry, ranks)
 
 
 def distinct_param_ranks(module: "ir.Module", top: str) -> dict:

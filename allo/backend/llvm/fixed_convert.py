@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import BuildError
 from ...frontend.types import AlloType, container_bits, numpy_dtype
-from ..numpy_codec import fixed_to_raw_checked
+from ..numpy_codec import fixed_to_raw_checked, truncation_bounds
 from .memref_descriptors import DescriptorBlock, data_address
 
 __all__ = ["COMPILED_MIN_SIZE", "fixed_to_raw_compiled", "quantize"]
@@ -43,8 +43,7 @@ def _kernel_text(t: AlloType) -> str:
     signed = not t.is_unsigned
     width = container_bits(t.bits)
     via = 32 if t.bits <= 31 else 64  # every in-range value fits this signed integer
-    low = -(2.0 ** (t.bits - 1)) - 1 if signed else -1.0
-    high = 2.0 ** (t.bits - 1) if signed else 2.0 ** t.bits
+    low, high = truncation_bounds(t.bits, signed)
     narrow = (f"%r = arith.trunci %w : i{via} to i{width}" if width < via else
               f"%r = arith.extsi %w : i{via} to i{width}" if width > via else
               f"%r = arith.addi %w, %zi : i{via}")

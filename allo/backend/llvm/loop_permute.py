@@ -37,19 +37,11 @@ import itertools
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, block_ops, func_name, func_ops, linear_form_of
-from .distinct_params import functions_with_distinct_params
+from .distinct_params import FRESH_OPS, defining_op, functions_with_distinct_params, memref_root
 
 __all__ = ["permute_loops_for_locality"]
 
 _ACCESSES = {"affine.load", "affine.store"}
-_VIEWS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
-          "memref.expand_shape", "memref.transpose", "memref.view"}
-_FRESH = {"memref.alloc", "memref.alloca"}
-
-
-def _op(value):
-    owner = value.owner
-    return owner.operation if hasattr(owner, "operation") else owner
 
 
 def _simple_loop(op) -> bool:
@@ -223,17 +215,11 @@ def _preserves(constraints, order) -> bool:
 # --------------------------------------------------------------------------- alias reasoning
 
 
-def _root(value):
-    while not isinstance(value, ir.BlockArgument) and _op(value).name in _VIEWS:
-        value = _op(value).operands[0]
-    return value
-
-
 def _kind_of_root(value, distinct_args: bool):
     if isinstance(value, ir.BlockArgument):
         return "arg" if distinct_args else None
-    op = _op(value)
-    if op.name in _FRESH:
+    op = defining_op(value)
+    if op.name in FRESH_OPS:
         return "fresh"
     if op.name == "memref.get_global":
         return "global:" + ir.FlatSymbolRefAttr(op.attributes["name"]).value
@@ -241,7 +227,7 @@ def _kind_of_root(value, distinct_args: bool):
 
 
 def _independent(a: _Access, b: _Access, distinct_args: bool) -> bool:
-    ra, rb = _root(a.memref), _root(b.memref)
+    ra, rb = memref_root(a.memref), memref_root(b.memref)
     if ra == rb:
         return False
     ka, kb = _kind_of_root(ra, distinct_args), _kind_of_root(rb, distinct_args)

@@ -139,9 +139,6 @@ def _descriptor_type(rank: int):
     return _DESCRIPTOR_TYPES[rank]
 
 
-_address = data_address  # read from the ndarray itself: ~8x faster than .ctypes.data
-
-
 class _CallSlots:
     """Descriptors and the packed pointer array of one call signature, reused across calls.
 
@@ -166,7 +163,7 @@ class _CallSlots:
 
     def fill(self, buffers: list):
         for desc, arr in zip(self.descriptors, buffers):
-            desc.allocated = desc.aligned = _address(arr)
+            desc.allocated = desc.aligned = data_address(arr)  # ~8x faster than .ctypes.data
             if arr.ndim:
                 desc.shape[:] = arr.shape
                 itemsize = arr.itemsize
