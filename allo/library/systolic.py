@@ -14,6 +14,12 @@ makes the hardware structure explicit (partitions, pipelining, ``unfold`` of the
 one function per PE, and ``s.to`` in systolic mode turning ``A_fifo``/``B_fifo`` into arrays of
 FIFOs between neighbouring PEs).
 
+int8 × int16 → int32 selects the DSP-packed PE (the int8 packing of ``packed_int8xint8_systolic``):
+every int16 of ``B`` is a pair of int8 values (lane ``p`` = bits ``[8p, 8p+8)``, i.e. two
+adjacent columns of the int8 matrix), every int32 of ``C`` the pair of their int16 sums (lane
+``p`` = bits ``[16p, 16p+16)``), and one 8×27-bit multiply gives both products of a step. A
+plain mixed-width product takes any other accumulator (``int64``) or operand order.
+
 >>> import numpy as np, allo
 >>> from allo.ir.types import int8, int32
 >>> s = allo.customize(systolic, instantiate=[int8, int8, int32, 4, 3, 4, 2, 2])
@@ -26,24 +32,57 @@ from __future__ import annotations
 
 import allo
 
-from ..frontend.types import index  # noqa: F401 - the kernels' PE coordinates
+from ..frontend.types import Int, index, int8, int16, int32  # noqa: F401 - the kernels' types
 from . import KERNEL2SCHEDULE
 from .template import type_params
+
+
+# the low product field of the DSP-packed PEs: |a·b0| <= 2^14 for int8 a, b0 fits 18 signed bits,
+# so ``a·(b1·2^18 + b0)`` (a 27-bit operand: a DSP48's wide port) holds both products exactly
+PRODUCT_FIELD = 18
 
 
 @type_params("TyA", "TyB", "TyC", "K", "Mt", "Nt")
 def PE_kernel(A_in: TyA[K], B_in: TyB[K], A_out: TyA[K], B_out: TyB[K], C: TyC[Mt, Nt],
               i: index, j: index):
     """One processing element: ``C[i, j] = Σ_k A_in[k]·B_in[k]`` (stage ``reduction``, loop
-    ``k``), forwarding every operand to its neighbours."""
-    v: TyC = 0
-    for k in range(K, name="reduction"):
-        a: TyA = A_in[k]
-        b: TyB = B_in[k]
-        v += a * b
-        A_out[k] = a
-        B_out[k] = b
-    C[i, j] = v
+    ``k``), forwarding every operand to its neighbours.
+
+    int8 × int16 → int32 is the DSP-packed variant: each ``B_in[k]`` is a pair of int8 lanes
+    (lane ``p`` = bits ``[8p, 8p+8)``) and ``C[i, j]`` a pair of int16 sums (lane ``p`` = bits
+    ``[16p, 16p+16)``, each wrapping like an int16 accumulator); both products of a step come
+    from one multiply ``a·(b1·2¹⁸ + b0)``.
+    """
+    with allo.meta_if(TyA == int8 and TyB == int16 and TyC == int32):
+        sum_lo: int16 = 0
+        sum_hi: int16 = 0
+        for k in range(K, name="reduction"):
+            a: int8 = A_in[k]
+            pair: int16 = B_in[k]
+            b0: int8 = pair[0:8]
+            b1: int8 = pair[8:16]
+            wide_b: Int(27) = b1
+            wide_b = (wide_b << PRODUCT_FIELD) + b0
+            product: Int(36) = a * wide_b
+            low: Int(PRODUCT_FIELD) = product[0:PRODUCT_FIELD]
+            high: Int(PRODUCT_FIELD) = (product - low) >> PRODUCT_FIELD
+            sum_lo += low
+            sum_hi += high
+            A_out[k] = a
+            B_out[k] = pair
+        word: int32 = 0
+        word[0:16] = sum_lo
+        word[16:32] = sum_hi
+        C[i, j] = word
+    with allo.meta_else():
+        v: TyC = 0
+        for k in range(K, name="reduction"):
+            a: TyA = A_in[k]
+            b: TyB = B_in[k]
+            v += a * b
+            A_out[k] = a
+            B_out[k] = b
+        C[i, j] = v
 
 
 @type_params("TyA", "TyB", "TyC", "K", "Mt", "Nt")
@@ -129,7 +168,8 @@ def cascaded_systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
     tile, stage ``cascade`` (loop ``kc``) runs one ``Mt×Nt×Kt`` :func:`systolic_tile` per slice
     and adds its result ``local_C`` into ``acc`` (loops ``ui, uj``), the next tile of the cascade
     continuing from there; ``acc`` is cleared (``zi, zj``) and stored (``sj, si``) per tile.
-    Integer results equal :func:`systolic`'s; floats differ only by the summation order."""
+    Integer results equal :func:`systolic`'s (lane by lane for the DSP-packed int8 × int16 →
+    int32 tile); floats differ only by the summation order."""
     local_A: TyA[Mt, Kt]
     local_B: TyB[Kt, Nt]
     local_C: TyC[Mt, Nt]
@@ -144,7 +184,17 @@ def cascaded_systolic(A: TyA[M, K], B: TyB[K, N], C: TyC[M, N]):
                 local_B[bk, bj] = B[kc * Kt + bk, ni * Nt + bj]
             systolic_tile[TyA, TyB, TyC, Kt, Mt, Nt](local_A, local_B, local_C)
             for ui, uj in allo.grid(Mt, Nt):
-                acc[ui, uj] += local_C[ui, uj]
+                with allo.meta_if(TyA == int8 and TyB == int16 and TyC == int32):
+                    # the DSP-packed tile's words hold two int16 sums: add lane by lane
+                    total: int32 = acc[ui, uj]
+                    part: int32 = local_C[ui, uj]
+                    sum_lo: int16 = total[0:16] + part[0:16]
+                    sum_hi: int16 = total[16:32] + part[16:32]
+                    total[0:16] = sum_lo
+                    total[16:32] = sum_hi
+                    acc[ui, uj] = total
+                with allo.meta_else():
+                    acc[ui, uj] += local_C[ui, uj]
         for sj, si in allo.grid(Nt, Mt):
             C[mi * Mt + si, ni * Nt + sj] = acc[si, sj]
 

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import allo
 
-from ..frontend.types import Int, index, int8, int32  # noqa: F401 - the kernels' types
+from ..frontend.types import Int, index, int8, int16, int32  # noqa: F401 - the kernels' types
 from . import KERNEL2SCHEDULE
 from .systolic import (  # noqa: F401 - systolic_tile: template calls
-    schedule_systolic_instance, stream_pe_grid, systolic_tile)
+    PRODUCT_FIELD, schedule_systolic_instance, stream_pe_grid, systolic_tile)
 from .template import type_params
 
-# the low product field of PE_kernel_int8x2: |a·b0| <= 2^14 fits a signed 18-bit field
-PRODUCT_FIELD = 18
 
 
 @type_params("TyA", "TyB", "TyC", "M", "K", "N", "Mt", "Nt", "P",
@@ -117,23 +115,32 @@ def systolic_tile_int8xint8(A: int8[Mt, K], B: int8[K, Nt], C: int32[Mt, Nt]):
                        "Nt % 2 == 0"))
 def packed_int8xint8_systolic(A: Int(8 * P)[M // P, K], B: Int(8 * P)[K, N // P],
                               C: Int(8 * P)[M // P, N]):
-    """int8 ``C = A·B`` on ``P``-lane packed words through :func:`systolic_tile_int8xint8`
-    (two products per multiply); lanes of ``C`` wrap to int8."""
+    """int8 ``C = A·B`` on ``P``-lane packed words through the DSP-packed
+    ``systolic_tile[int8, int16, int32, K, Mt, Nt // 2]`` (two products per multiply: ``local_B``
+    holds the tile's columns ``2n, 2n+1`` as int8 pairs, ``local_C`` their int16 sums); lanes of
+    ``C`` wrap to int8."""
     local_A: int8[Mt, K]
-    local_B: int8[K, Nt]
-    local_C: int32[Mt, Nt]
+    local_B: int16[K, Nt // 2]
+    local_C: int32[Mt, Nt // 2]
     for mi, ni in allo.grid(M // Mt, N // Nt, name="outer_tile"):
         for ak, ai, ap in allo.grid(K, Mt // P, P):
             word_a: Int(8 * P) = A[mi * (Mt // P) + ai, ak]
             local_A[ai * P + ap, ak] = word_a[ap * 8:ap * 8 + 8]
-        for bk, bj, bp in allo.grid(K, Nt // P, P):
-            word_b: Int(8 * P) = B[bk, ni * (Nt // P) + bj]
-            local_B[bk, bj * P + bp] = word_b[bp * 8:bp * 8 + 8]
-        systolic_tile_int8xint8[K, Mt, Nt](local_A, local_B, local_C)
+        for bk, bj in allo.grid(K, Nt // 2):
+            pair: int16 = 0
+            for bp in range(2):
+                col: index = ni * Nt + 2 * bj + bp
+                word_b: Int(8 * P) = B[bk, col // P]
+                lane_b: index = col % P
+                pair[bp * 8:bp * 8 + 8] = word_b[lane_b * 8:lane_b * 8 + 8]
+            local_B[bk, bj] = pair
+        systolic_tile[int8, int16, int32, K, Mt, Nt // 2](local_A, local_B, local_C)
         for sj, si in allo.grid(Nt, Mt // P):
             word_c: Int(8 * P) = 0
+            lane_c: index = sj % 2
             for sp in range(P):
-                word_c[sp * 8:sp * 8 + 8] = local_C[si * P + sp, sj]
+                sums: int32 = local_C[si * P + sp, sj // 2]
+                word_c[sp * 8:sp * 8 + 8] = sums[lane_c * 16:lane_c * 16 + 8]
             C[mi * (Mt // P) + si, ni * Nt + sj] = word_c
 
 
@@ -180,8 +187,7 @@ def schedule_packed_systolic(s):
 
 def schedule_packed_int8xint8_systolic(s):
     """Partitions, pipelined loads/stores and PE reductions, one function per packed PE."""
-    return schedule_systolic_instance(s, s.top_func_name, "systolic_tile_int8xint8",
-                                      "PE_kernel_int8x2")
+    return schedule_systolic_instance(s, s.top_func_name, "systolic_tile", "PE_kernel")
 
 
 def schedule_systolic_tile_int8xint8(s):

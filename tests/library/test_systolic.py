@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import float32, int8, int16, int32
+from allo.ir.types import float32, int8, int16, int32, int64
 from allo.library import KERNEL2SCHEDULE
 from allo.library import systolic as S
 
@@ -21,11 +21,12 @@ def _int_case(m, k, n, ta=np.int8, tb=np.int8):
 
 @pytest.mark.parametrize("types,m,k,n,mt,nt", [
     ((int8, int8, int32), 8, 6, 4, 4, 2),
-    ((int8, int16, int32), 4, 5, 6, 2, 3),
+    ((int16, int8, int32), 4, 5, 6, 2, 3),
+    ((int8, int16, int64), 4, 5, 6, 2, 3),
     ((int8, int8, int16), 4, 4, 4, 4, 4),
 ])
 def test_systolic_matches_numpy_before_and_after_its_schedule(types, m, k, n, mt, nt):
-    np_types = {int8: np.int8, int16: np.int16, int32: np.int32}
+    np_types = {int8: np.int8, int16: np.int16, int32: np.int32, int64: np.int64}
     A, B = _int_case(m, k, n, np_types[types[0]], np_types[types[1]])
     out_t = np_types[types[2]]
     expected = (A.astype(np.int64) @ B.astype(np.int64)).astype(out_t)

@@ -112,7 +112,7 @@ def test_scheduled_packed_int8xint8_systolic_csim_matches_the_cpu_build():
     s = allo.customize(SP.packed_int8xint8_systolic, instantiate=[m, k, n, mt, nt, p])
     SP.schedule_packed_int8xint8_systolic(s)
     code = s.build(target="vhls").hls_code
-    assert code.count("void PE_kernel_int8x2_") == mt * nt // 2
+    assert code.count("void PE_kernel_") == mt * nt // 2  # the DSP-packed PE of systolic_tile
     assert "ap_int<35>" in code  # the 8 x 27-bit product of a DSP
     assert "hls::stream< int16_t > B_fifo[2][5];" in code  # int8 pairs between the PEs
     args = pack(A, p, 8, 0), pack(B, p, 8, 1)
@@ -182,3 +182,60 @@ def test_a_refused_shape_in_a_template_call():
     # located at the user's template call inside gemm
     assert "test_systolic_packed.py" in str(info.value)
     assert "SP.systolic_tile_int8xint8[6, 4, 3](A, B, C)" in str(info.value)
+
+
+# ---------------------------------------------- the DSP-packed PE of systolic_tile (int8 x int16 -> int32)
+
+def _int8_pair_case(m, k, n2):
+    """``A`` int8 [m, k]; the int8 matrix ``L`` [k, 2·n2] as int16 column pairs ``B``; the lane
+    reference: each int32 of ``C`` = the int16 sums of columns 2j, 2j+1 (wrapping)."""
+    A, L = _int8((m, k)), _int8((k, 2 * n2))
+    A[0, :], L[:, 0], L[:, 1] = -128, -128, 127  # extremes in both lanes; K·2^14 wraps int16
+    expected = pack((A.astype(np.int64) @ L).astype(np.int16), 2, 16, 1)
+    return A, pack(L, 2, 8, 1), expected
+
+
+def _pe_multiplies(module_text: str, pe: str) -> list:
+    body = module_text.split(f"func.func @{pe}(")[1].split("func.func")[0]
+    return re.findall(r"arith\.muli .* : i\d+$", body, re.MULTILINE)
+
+
+@pytest.mark.parametrize("m,k,n2,mt,nt", [(4, 9, 2, 2, 2), (6, 4, 3, 3, 1)])
+def test_int8_int16_int32_systolic_is_the_dsp_packed_array(m, k, n2, mt, nt):
+    from allo.library import systolic as S
+
+    A, B, expected = _int8_pair_case(m, k, n2)
+    s = allo.customize(S.systolic, instantiate=[int8, int16, int32, m, k, n2, mt, nt])
+    assert len(_pe_multiplies(str(s.module), "PE_kernel")) == 1  # two products, one multiplier
+    C = np.zeros_like(expected)
+    s.build()(A, B, C)
+    np.testing.assert_array_equal(C, expected)
+    S.schedule_systolic(s)
+    C = np.zeros_like(expected)
+    s.build()(A, B, C)
+    np.testing.assert_array_equal(C, expected)
+
+
+def test_int8_int16_int32_cascade_adds_lane_by_lane():
+    from allo.library import systolic as S
+
+    A, B, expected = _int8_pair_case(4, 12, 2)
+    s = allo.customize(S.cascaded_systolic, instantiate=[int8, int16, int32, 4, 12, 2, 2, 2, 4])
+    C = np.zeros_like(expected)
+    s.build()(A, B, C)
+    np.testing.assert_array_equal(C, expected)  # a carry out of lane 0 would spoil lane 1
+
+
+@pytest.mark.csim
+def test_dsp_packed_systolic_csim_matches_the_cpu_build():
+    from allo.library import systolic as S
+
+    A, B, expected = _int8_pair_case(4, 6, 2)
+    s = allo.customize(S.systolic, instantiate=[int8, int16, int32, 4, 6, 2, 2, 2])
+    S.schedule_systolic(s)
+    code = s.build(target="vhls").hls_code
+    assert "hls::stream< int16_t > B_fifo[2][3];" in code  # int8 pairs between the PEs
+    C = np.zeros_like(expected)
+    s.build()(A, B, C)
+    np.testing.assert_array_equal(C, expected)
+    check_csim(s, A, B, np.zeros_like(expected))
