@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import allo  # noqa: E402
 from allo.backend.hls import is_available  # noqa: E402
-from allo.ir.types import int8, int32  # noqa: E402
+from allo.ir.types import int8, int16, int32  # noqa: E402
 from allo.library import systolic as S  # noqa: E402
 from allo.library import systolic_packed as SP  # noqa: E402
 
@@ -44,36 +44,48 @@ def pack_lanes(X: np.ndarray, axis: int) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(word.view(np.int32), 0, axis))
 
 
+def pack_pairs(X: np.ndarray, width: int) -> np.ndarray:
+    """Adjacent columns ``2j, 2j+1`` of ``X`` as one word of two ``width``-bit lanes."""
+    lanes = X.astype(np.int64) & ((1 << width) - 1)
+    word = (lanes[:, 0::2] | (lanes[:, 1::2] << width)).astype(np.uint64)
+    signed = {8: (np.uint16, np.int16), 16: (np.uint32, np.int32)}[width]
+    return word.astype(signed[0]).view(signed[1])
+
+
 def _cases(n: int, A: np.ndarray, B: np.ndarray) -> dict:
     exact = A.astype(np.int64) @ B
+    # name: (kernel, instantiation, inputs, output, expected, PE prefix, products per PE step)
     return {
         "systolic": (S.systolic, [int8, int8, int32, n, n, n, TILE, TILE],
-                     [A, B], np.zeros((n, n), np.int32), exact.astype(np.int32), "PE_kernel_"),
+                     [A, B], np.zeros((n, n), np.int32), exact.astype(np.int32), "PE_kernel_", 1),
+        "systolic int8 x int16 pairs -> int32": (
+            S.systolic, [int8, int16, int32, n, n, n // 2, TILE, TILE // 2],
+            [A, pack_pairs(B, 8)], np.zeros((n, n // 2), np.int32),
+            pack_pairs(exact.astype(np.int16), 16), "PE_kernel_", 2),
         "cascaded_systolic": (S.cascaded_systolic, [int8, int8, int32, n, n, n, TILE, TILE,
                                                     n // 2],
                               [A, B], np.zeros((n, n), np.int32), exact.astype(np.int32),
-                              "PE_kernel_"),
+                              "PE_kernel_", 1),
         "packed_systolic (int8 lanes)": (
             SP.packed_systolic, [int8, int8, int8, n, n, n, TILE, TILE, LANES],
             [pack_lanes(A, 0), pack_lanes(B, 1)], np.zeros((n // LANES, n), np.int32),
-            pack_lanes(exact.astype(np.int8), 0), "PE_kernel_"),
+            pack_lanes(exact.astype(np.int8), 0), "PE_kernel_", 1),
         "packed_int8xint8_systolic": (
             SP.packed_int8xint8_systolic, [n, n, n, TILE, TILE, LANES],
             [pack_lanes(A, 0), pack_lanes(B, 1)], np.zeros((n // LANES, n), np.int32),
-            pack_lanes(exact.astype(np.int8), 0), "PE_kernel_int8x2_"),
+            pack_lanes(exact.astype(np.int8), 0), "PE_kernel_", 2),
     }
 
 
-def _multiplies_per_product(code: str, pe_prefix: str) -> str:
+def _multiplies_per_product(code: str, pe_prefix: str, products: int) -> str:
     body = code.split(f"void {pe_prefix}0_0(")[1].split("\n}\n")[0]
     # data multiplies only: index arithmetic (``int v7 = v6 * v3;``) is not a DSP product
     multiplies = len(re.findall(r"^\s*(?!int )\S+ v\d+ = v\d+ \* v\d+;", body, re.MULTILINE))
-    products = 2 if "int8x2" in pe_prefix else 1
     return f"{multiplies}/{products}"
 
 
 def _measure(name, case, numpy_run, target_seconds):
-    kernel, inst, args, out, expected, pe_prefix = case
+    kernel, inst, args, out, expected, pe_prefix, products = case
     s = allo.customize(kernel, instantiate=inst)
     allo.library.KERNEL2SCHEDULE[kernel](s)
     t0 = time.perf_counter()
@@ -94,7 +106,7 @@ def _measure(name, case, numpy_run, target_seconds):
         if sim.tobytes() != expected.tobytes():
             raise SystemExit(f"{name}: C simulation differs from numpy")
         csim_run = best_time(lambda: mod(*args, out.copy()), target_seconds)
-        ratio = _multiplies_per_product(mod.hls_code, pe_prefix)
+        ratio = _multiplies_per_product(mod.hls_code, pe_prefix, products)
     finally:
         shutil.rmtree(project, ignore_errors=True)
     return [name, format_seconds(cpu_build), format_seconds(cpu_run),
