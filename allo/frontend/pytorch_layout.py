@@ -56,8 +56,22 @@ def _t(tr, x):
     return x if len(x.shape) < 2 else _transpose(tr, x, 0, 1)
 
 
+def _nonempty_cat_operands(values: list, dim: int) -> list:
+    """``values`` without the operands that add nothing to ``cat`` (zero along ``dim``, or the
+    legacy 1-D ``(0,)`` torch skips): an empty KV cache would otherwise become a zero-length
+    global array, which standard C++ (and HLS) refuses."""
+    ranks = [len(_shape(v)) for v in values if _shape(v) != (0,)]
+    if not ranks:
+        return values
+    axis = _rank_dim(dim, ranks[0])
+    kept = [v for v in values if _shape(v) != (0,) and _shape(v)[axis] != 0]
+    return kept or values
+
+
 def _cat(tr, tensors, dim=0):
-    values = list(tensors)
+    values = _nonempty_cat_operands(list(tensors), dim)
+    if len(values) == 1 and isinstance(values[0], Tensor):
+        return values[0]
     first = _tensor_operands(values)
     if not first:
         raise tr.unsupported("cat of constants only")

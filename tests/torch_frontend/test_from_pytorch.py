@@ -3,6 +3,8 @@ code is emitted, C simulation matches the CPU build, weights as arguments, op_dt
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -362,6 +364,33 @@ def test_leaf_modules_with_weights_as_arguments():
 def test_causal_core_attention_leaf_square():
     model = _model(M.CachedDecoderAttention, cached=0, causal=True, batch=2)
     assert_cpu_matches_torch(model, _inputs((2, 5, 16)), leaf_modules=M.LEAVES)
+
+
+@pytest.mark.csim
+def test_an_empty_kv_cache_leaves_no_zero_length_array_and_runs_in_csim():
+    model, inputs = _model(M.CachedDecoderAttention, cached=0, causal=True, batch=2), \
+        _inputs((2, 5, 16))
+    s, _ = assert_hls_and_csim(model, inputs, ["sdp_attention_0"], leaf_modules=M.LEAVES)
+    code = s.build(target="vhls").hls_code
+    assert "k_cache" not in code and not re.search(r"\w\[0\]\[|\]\[0\];", code)
+    np.testing.assert_allclose(s.build()(*_np(inputs)), _torch_out(model, inputs), rtol=RTOL,
+                               atol=ATOL)
+
+
+def test_cat_skips_empty_operands():
+    class Prefix(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("none_yet", torch.zeros(2, 0, 3))
+            self.register_buffer("legacy", torch.zeros(0))
+
+        def forward(self, x, y):
+            return torch.cat([self.none_yet, x, self.legacy, y], dim=1) * 2.0
+
+    model, inputs = Prefix().eval(), _inputs((2, 4, 3), (2, 1, 3))
+    mod, _ = assert_cpu_matches_torch(model, inputs)
+    s = allo.frontend.from_pytorch(model, inputs, target="mlir")
+    assert "none_yet" not in str(s.module) and "legacy" not in str(s.module)
 
 
 @pytest.mark.csim
