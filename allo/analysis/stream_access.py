@@ -43,6 +43,7 @@ from .._mlir import ir
 from ..mlir_utils import (LinearForm, constant_bounds, constant_int, find_func, fold_affine_expr,
                           func_name, trip_count)
 from .access import LOAD_OPS, STORE_OPS, access_memref, subscripts
+from .op_latency import loop_latency
 
 LOOP_OPS = frozenset({"affine.for", "scf.for"})
 IF_OPS = frozenset({"affine.if", "scf.if"})
@@ -117,7 +118,12 @@ class Timing:
             if bounds is None:
                 return None
             period = self.period(op)
-            return None if period is None else trip_count(*bounds) * period
+            if period is None:
+                return None
+            # a pipelined loop's iterations are counted at its II, without the drain of the
+            # last one (the access times of the model stay periodic): its depth is its II
+            ii = period if "pipeline_ii" in op.attributes else None
+            return loop_latency(trip_count(*bounds), period, ii)
         if op.name == "func.call":
             return self.function_latency(_callee(op), op)
         if len(op.regions):

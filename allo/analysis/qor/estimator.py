@@ -1,8 +1,8 @@
 """Latency of loops and functions from their scheduled bodies (Vitis HLS's rules).
 
 * A pipelined loop of ``N`` iterations at interval ``II`` with iteration latency (depth)
-  ``D`` takes ``(N - 1) * II + D`` cycles, plus 2 to start and flush it each time it is
-  entered. A perfect nest whose innermost loop is pipelined is flattened into one pipeline
+  ``D`` takes ``(N - 1) * II + D`` cycles (:func:`~allo.analysis.op_latency.loop_latency`),
+  plus 2 to start and flush it each time it is entered. A perfect nest whose innermost loop is pipelined is flattened into one pipeline
   of the product of the trip counts (Vitis's automatic loop flattening).
 * A loop that is not pipelined takes ``N * L`` cycles, ``L`` being its body's latency
   (at least 1), plus 1 each time it is entered. ``unroll`` (factor ``u``) runs
@@ -17,6 +17,7 @@ import math
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, constant_bounds, find_func, trip_count, walk_ops
+from ..op_latency import loop_latency
 from .body import LOOP_OPS, BodyScheduler
 from .dataflow import estimate_region, fill_of
 from .memories import memory_of_type
@@ -255,7 +256,8 @@ class Estimator:
             reason = rec_reason if rec_ii >= port_ii else port_reason
         total = math.prod(trips)
         self.resources.add_loop_control(rounded(total))
-        latency = rounded((total - 1) * achieved + depth) if total >= 1 else 0
+        # below one iteration on average the pipeline is counted as never entered
+        latency = rounded(loop_latency(total, depth, achieved)) if total >= 1 else 0
         self.resources.add_pipeline(sched, achieved, depth)
         est = LoopEstimate(self._function, self.name_of(inner), self._level + len(chain) - 1,
                            rounded(total), latency, depth, pipelined=True,
@@ -306,8 +308,7 @@ class Estimator:
         self.dataflow.append(region)
         self.resources.add_loop_control(rounded(trip))
         record.iteration_latency = region.latency
-        record.latency = rounded((trip - 1) * region.interval + region.latency) \
-            if trip >= 1 else rounded(trip * region.latency)
+        record.latency = rounded(loop_latency(trip, region.latency, region.interval))
         return record
 
     def _sequential(self, op, env: dict) -> LoopEstimate:
@@ -328,5 +329,5 @@ class Estimator:
         self._count = saved
         self.resources.add_sequential(sched)
         record.iteration_latency = max(1, sched.latency)
-        record.latency = rounded(iterations * record.iteration_latency)
+        record.latency = rounded(loop_latency(iterations, record.iteration_latency))
         return record
