@@ -24,7 +24,7 @@ from .memories import memory_of_type
 from .pipeline import port_bound, recurrence_bound
 from .report import FunctionEstimate, LoopEstimate
 from .resources import ResourceTally
-from .trips import average_trip_count, mean_value, rounded
+from .trips import average_trip_count, iv_mean, rounded
 
 _FREE_IN_NEST = ("arith.constant", "affine.apply", "affine.yield", "scf.yield",
                  "arith.index_cast")
@@ -215,17 +215,9 @@ class Estimator:
 
     def _enter(self, op, trips: int) -> None:
         """Make ``op``'s induction variable known (by its mean) to inner loops' bounds."""
-        iv = op.operation.regions[0].blocks[0].arguments[0]
-        bounds = constant_bounds(op)
-        if bounds is not None:
-            self._iv_mean[iv] = mean_value(bounds[0], trips, bounds[2])
-            return
-        lower_map = ir.AffineMapAttr(op.operation.attributes["lowerBoundMap"]).value \
-            if op.operation.name == "affine.for" else None
-        if lower_map is not None and lower_map.n_dims + lower_map.n_symbols == 0:
-            step = ir.IntegerAttr(op.operation.attributes["step"]).value
-            self._iv_mean[iv] = mean_value(lower_map.results[0].maybe_downcast().value
-                                           if len(lower_map.results) == 1 else 0, trips, step)
+        mean = iv_mean(op, trips)
+        if mean is not None:
+            self._iv_mean[op.operation.regions[0].blocks[0].arguments[0]] = mean
 
     def _pipelined(self, chain: list, env: dict) -> LoopEstimate:
         inner = chain[-1]
