@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from ..._mlir import ir
-from ...mlir_utils import constant_bounds, constant_int, fold_affine_expr, trip_count
+from ...mlir_utils import constant_bounds, constant_int, fold_affine_map, trip_count
 
 _COMBINE = {
     "add": lambda a, b: a + b,
@@ -36,18 +36,8 @@ _COMBINE = {
 
 
 def _evaluate(amap, values: list) -> list[float]:
-    n_dims = amap.n_dims
-    dims, syms = values[:n_dims], values[n_dims:]
-
-    def leaf(e):
-        if isinstance(e, ir.AffineDimExpr):
-            return dims[e.position]
-        if isinstance(e, ir.AffineSymbolExpr):
-            return syms[e.position]
-        return float(e.value)
-
-    return [fold_affine_expr(e, leaf, lambda kind, a, b: _COMBINE[kind](a, b))
-            for e in amap.results]
+    return fold_affine_map(amap, values, lambda kind, a, b: _COMBINE[kind](a, b),
+                           lambda e: float(e.value))
 
 
 def average_trip_count(loop, means: dict) -> float | None:
@@ -87,7 +77,7 @@ def _scf_trip_count(op, means: dict) -> float | None:
     return max(0.0, (upper - lower) / step)
 
 
-def loop_trip_count(loop, means: dict) -> float | None:
+def _loop_trip_count(loop, means: dict) -> float | None:
     """Iterations of ``loop``: exact when its bounds are constants, else
     :func:`average_trip_count` at the enclosing induction variables' ``means``."""
     bounds = constant_bounds(loop)
@@ -98,7 +88,16 @@ def loop_trip_count(loop, means: dict) -> float | None:
 
 def iv_mean(loop, trips: float) -> float | None:
     """Mean value of the induction variable of ``loop`` over its ``trips`` iterations, or
-    ``None`` when its lower bound is not a constant."""
+    ``None`` when its lower bound is not a constant.
+
+    >>> from allo._mlir import ir, new_context
+    >>> with new_context():
+    ...     m = ir.Module.parse('''func.func @f(%n: index) {
+    ...       affine.for %i = 2 to %n step 3 { }
+    ...       return }''')
+    ...     iv_mean(m.body.operations[0].regions[0].blocks[0].operations[0], 4)
+    6.5
+    """
     op = loop.operation
     bounds = constant_bounds(op)
     if bounds is not None:
@@ -131,7 +130,7 @@ def nest_trip_counts(loops) -> list[float] | None:
     means: dict = {}
     counts = []
     for loop in loops:
-        trips = loop_trip_count(loop, means)
+        trips = _loop_trip_count(loop, means)
         if trips is None:
             return None
         mean = iv_mean(loop, trips)
