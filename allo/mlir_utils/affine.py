@@ -3,8 +3,9 @@
 Every analysis that reads an affine expression (subscripts, dependence tests, loop
 permutation, interval bounds) and every rewrite that composes one (``replace_iv``) goes
 through :func:`fold_affine_expr`, taking the values of dimensions and symbols from
-:func:`operand_leaf` (:func:`fold_affine_map` evaluates every result of a map); linear views of subscripts are :class:`LinearForm`
-``const + sum(coeff * atom)`` whatever the atoms are (SSA values, loop ops, positions).
+:func:`operand_leaf` (:func:`fold_affine_map` evaluates every result of a map); linear
+views of subscripts are :class:`LinearForm` ``const + sum(coeff * atom)`` whatever the
+atoms are (SSA values, loop ops, positions).
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():

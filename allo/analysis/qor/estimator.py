@@ -2,10 +2,11 @@
 
 * A pipelined loop of ``N`` iterations at interval ``II`` with iteration latency (depth)
   ``D`` takes ``(N - 1) * II + D`` cycles (:func:`~allo.analysis.op_latency.loop_latency`),
-  plus 2 to start and flush it each time it is entered. A perfect nest whose innermost loop is pipelined is flattened into one pipeline
-  of the product of the trip counts (Vitis's automatic loop flattening).
-* A loop that is not pipelined takes ``N * L`` cycles, ``L`` being its body's latency
-  (at least 1), plus 1 each time it is entered. ``unroll`` (factor ``u``) runs
+  plus 2 to start and flush it each time it is entered. A perfect nest whose innermost
+  loop is pipelined is flattened into one pipeline of the product of the trip counts
+  (Vitis's automatic loop flattening).
+* A loop that is not pipelined takes ``N * L`` cycles (the same function), ``L`` being
+  its body's latency (at least 1), plus 1 each time it is entered. ``unroll`` (factor ``u``) runs
   ``ceil(N / u)`` iterations of ``u`` copies of the body scheduled together.
 * A function takes its body's latency; a call costs the callee's latency plus 1 for the
   start/done handshake (nothing for an inlined callee).
