@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .._mlir import ir
-from ..mlir_utils import LinearForm, fold_affine_expr, linear_form_of
+from ..mlir_utils import LinearForm, fold_affine_expr, linear_form_of, operand_leaf
 from .loops import LOOP_OPS
 
 INF = math.inf
@@ -208,14 +208,7 @@ def _mul_interval(iv, c):
 
 def expr_interval(expr, dims, syms) -> tuple[float, float]:
     """Interval of an affine expression given intervals of its dims and symbols."""
-
-    def leaf(e):
-        if isinstance(e, ir.AffineDimExpr):
-            return dims[e.position]
-        if isinstance(e, ir.AffineSymbolExpr):
-            return syms[e.position]
-        return e.value, e.value
-
+    leaf = operand_leaf(dims, syms, lambda e: (e.value, e.value))
     return fold_affine_expr(expr, leaf, _combine_intervals)
 
 

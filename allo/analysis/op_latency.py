@@ -270,3 +270,25 @@ class _LatencyTable(dict):
 
 
 OP_LATENCY = _LatencyTable()
+
+
+# ---------------------------------------------------------------------- loops
+def loop_latency(trips: float, iteration: float, ii: int | None = None) -> float:
+    """Cycles of a loop of ``trips`` iterations, each taking ``iteration`` cycles (at least 1).
+
+    Not pipelined (``ii`` is ``None``) the iterations run one after the other:
+    ``trips * iteration``. Pipelined at initiation interval ``ii`` a new iteration starts
+    every ``ii`` cycles and the last one takes ``iteration`` cycles (the pipeline depth) to
+    drain: ``(trips - 1) * ii + iteration``. ``trips`` may be an average (a loop whose bounds
+    follow enclosing loops); below one iteration the loop costs that fraction of one
+    iteration. The cycles of entering and leaving the loop are the caller's to add (the QoR
+    estimate adds :attr:`OperatorLibrary.LOOP_OVERHEAD` or ``PIPELINE_OVERHEAD``; the
+    simulator's timing model adds none).
+
+    >>> loop_latency(8, 4), loop_latency(8, 4, ii=1), loop_latency(8, 2, ii=2), loop_latency(0, 5)
+    (32, 11, 16, 0)
+    """
+    iteration = max(iteration, 1)
+    if ii is None or trips < 1:
+        return max(trips, 0) * iteration
+    return (trips - 1) * ii + iteration

@@ -40,9 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._mlir import ir
-from ..mlir_utils import (LinearForm, constant_bounds, constant_int, find_func, fold_affine_expr,
+from ..mlir_utils import (LinearForm, constant_bounds, constant_int, find_func, fold_affine_map,
                           func_name, trip_count)
 from .access import LOAD_OPS, STORE_OPS, access_memref, subscripts
+from .op_latency import loop_latency
 
 LOOP_OPS = frozenset({"affine.for", "scf.for"})
 IF_OPS = frozenset({"affine.if", "scf.if"})
@@ -117,7 +118,12 @@ class Timing:
             if bounds is None:
                 return None
             period = self.period(op)
-            return None if period is None else trip_count(*bounds) * period
+            if period is None:
+                return None
+            # a pipelined loop's iterations are counted at its II, without the drain of the
+            # last one (the access times of the model stay periodic): its depth is its II
+            ii = period if "pipeline_ii" in op.attributes else None
+            return loop_latency(trip_count(*bounds), period, ii)
         if op.name == "func.call":
             return self.function_latency(_callee(op), op)
         if len(op.regions):
@@ -374,7 +380,7 @@ def _enumerated(op, chain: list, shape: list) -> Access | None:
     operands = list(op.operands)[2 if op.name in STORE_OPS else 1:]
     if any(v not in ivs and constant_int(v) is None for v in operands):
         return None
-    visits = _walk_nest(chain, ivs, lambda env: _affine_values(amap, operands, ivs, env))
+    visits = _walk_nest(chain, ivs, lambda env: _affine_values(amap, operands, env))
     if visits is None or any(d < 0 for d in shape):
         return None
     strides = _strides(shape)
@@ -409,8 +415,8 @@ def _walk_nest(chain: list, ivs: list, visit):
             yield visit(env)
             return
         lb, lb_args, ub, ub_args, step = ranges[depth]
-        low = max(_affine_values(lb, lb_args, ivs, env))
-        high = min(_affine_values(ub, ub_args, ivs, env))
+        low = max(_affine_values(lb, lb_args, env))
+        high = min(_affine_values(ub, ub_args, env))
         for value in range(low, high, step):
             env[ivs[depth]] = value
             yield from level(depth + 1)
@@ -418,25 +424,9 @@ def _walk_nest(chain: list, ivs: list, visit):
     return level(0)
 
 
-_INTEGER_OPS = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
-                "mod": lambda a, b: a % b, "floordiv": lambda a, b: a // b,
-                "ceildiv": lambda a, b: -(-a // b)}
-
-
-def _affine_values(amap, operands: list, ivs: list, env: dict) -> list:
+def _affine_values(amap, operands: list, env: dict) -> list:
     """The results of ``amap`` for operands bound in ``env`` (loop variables) or constants."""
-    values = [env[v] if v in env else constant_int(v) for v in operands]
-    dims, syms = values[:amap.n_dims], values[amap.n_dims:]
-
-    def leaf(e):
-        if isinstance(e, ir.AffineDimExpr):
-            return dims[e.position]
-        if isinstance(e, ir.AffineSymbolExpr):
-            return syms[e.position]
-        return ir.AffineConstantExpr(e).value
-
-    return [fold_affine_expr(e, leaf, lambda kind, a, b: _INTEGER_OPS[kind](a, b))
-            for e in amap.results]
+    return fold_affine_map(amap, [env[v] if v in env else constant_int(v) for v in operands])
 
 
 def _offset_in(op, root, timing: Timing) -> int | None:

@@ -2,9 +2,10 @@
 
 Costs come from :mod:`allo.analysis.op_latency`. Within a block, an operation starts when its
 operands are ready (critical path); loops, conditionals and calls run in program order, each
-after everything before it. A loop of ``n`` iterations costs ``n * body`` cycles, or
-``(n - 1) * II + body`` when it is pipelined (``pipeline_ii``); a conditional the cost of its
-longer branch; a call ``func.call`` plus its callee.
+after everything before it. A loop costs :func:`~allo.analysis.op_latency.loop_latency` of its
+trip count, body and ``pipeline_ii`` (``n * body``, or ``(n - 1) * II + body`` when pipelined),
+with no entry overhead; a conditional the cost of its longer branch; a call ``func.call`` plus
+its callee.
 
 :func:`clock_plan` prepares the timing model the simulator runs alongside a process: the
 loops and conditionals that contain FIFO accesses (or have run-time bounds) cannot be costed
@@ -13,9 +14,16 @@ each straight-line segment (``increments``); each FIFO access happens at its seg
 plus its offset in the segment (``offsets``), where the simulator makes it wait for the other
 side of the FIFO.
 
->>> from allo.analysis.timing import loop_cycles
->>> loop_cycles(trip=8, body=4, ii=None), loop_cycles(trip=8, body=4, ii=1)
-(32, 11)
+>>> from allo._mlir import ir, new_context
+>>> with new_context():
+...     m = ir.Module.parse('''func.func @f(%A: memref<8xi32>) {
+...       affine.for %i = 0 to 8 {
+...         %v = affine.load %A[%i] : memref<8xi32>
+...         affine.store %v, %A[%i] : memref<8xi32>
+...       } {pipeline_ii = 1 : ui32}
+...       return }''')
+...     function_cycles(m, m.body.operations[0])
+10
 """
 
 from __future__ import annotations
@@ -25,20 +33,12 @@ from dataclasses import dataclass, field
 from .._mlir import ir
 from ..mlir_utils import constant_bounds, constant_int, find_func
 from ..mlir_utils import trip_count as constant_trip_count
-from .op_latency import op_latency
+from .op_latency import loop_latency, op_latency
 
 _LOOPS = ("affine.for", "scf.for")
 _IFS = ("affine.if", "scf.if")
 _ACCESSES = ("memref.load", "memref.store", "affine.load", "affine.store")
 _BLOCK_TAGS = ("allo.stream_put", "allo.stream_get")
-
-
-def loop_cycles(trip: int, body: int, ii: int | None) -> int:
-    """Cycles of a loop of ``trip`` iterations of ``body`` cycles, pipelined at ``ii``."""
-    if trip <= 0:
-        return 0
-    body = max(body, 1)
-    return (trip - 1) * ii + body if ii else trip * body
 
 
 def trip_count(loop) -> int | None:
@@ -114,7 +114,7 @@ def op_cycles(op, ctx: _Context) -> int | None:
         body = block_cycles(op.regions[0].blocks[0], ctx)
         if trip is None or body is None:
             return None
-        return loop_cycles(trip, body, pipeline_ii(op))
+        return loop_latency(trip, body, pipeline_ii(op))
     if name == "func.call":
         return _call_cycles(op, ctx)
     if name == "scf.while":

@@ -2,8 +2,10 @@
 
 Every analysis that reads an affine expression (subscripts, dependence tests, loop
 permutation, interval bounds) and every rewrite that composes one (``replace_iv``) goes
-through :func:`fold_affine_expr`; linear views of subscripts are :class:`LinearForm`
-``const + sum(coeff * atom)`` whatever the atoms are (SSA values, loop ops, positions).
+through :func:`fold_affine_expr`, taking the values of dimensions and symbols from
+:func:`operand_leaf` (:func:`fold_affine_map` evaluates every result of a map); linear
+views of subscripts are :class:`LinearForm` ``const + sum(coeff * atom)`` whatever the
+atoms are (SSA values, loop ops, positions).
 
 >>> from allo._mlir import ir, new_context
 >>> with new_context():
@@ -98,8 +100,20 @@ def fold_affine_expr(expr, leaf: Callable[[Any], Any], combine: Callable[[str, A
     raise TypeError(f"unknown affine expression {expr}")
 
 
-def _operand_leaf(dims: Sequence, syms: Sequence, constant: Callable[[int], Any]):
-    """A ``leaf`` for :func:`fold_affine_expr`: dims/symbols by position, constants mapped."""
+def operand_leaf(dims: Sequence, syms: Sequence,
+                 constant: Callable[[Any], Any] = lambda e: e.value) -> Callable[[Any], Any]:
+    """A ``leaf`` for :func:`fold_affine_expr`: dimension ``k`` is ``dims[k]``, symbol ``k``
+    is ``syms[k]`` and a constant expression ``e`` is ``constant(e)`` (its value by default).
+
+    Every fold of an expression over the values of its operands takes its leaves from here.
+
+    >>> from allo._mlir import ir, new_context
+    >>> with new_context():
+    ...     e = ir.AffineDimExpr.get(0) * 3 + ir.AffineSymbolExpr.get(0) + 1
+    ...     add_mul = lambda kind, a, b: a + b if kind == "add" else a * b
+    ...     fold_affine_expr(e, operand_leaf([5], [10]), add_mul)
+    26
+    """
 
     def leaf(e):
         if isinstance(e, ir.AffineDimExpr):
@@ -109,6 +123,36 @@ def _operand_leaf(dims: Sequence, syms: Sequence, constant: Callable[[int], Any]
         return constant(e)
 
     return leaf
+
+
+# the integer semantics of affine expressions (floor division and a non-negative modulo)
+_INTEGER = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
+            "mod": lambda a, b: a % b, "floordiv": lambda a, b: a // b,
+            "ceildiv": lambda a, b: -(-a // b)}
+
+
+def fold_affine_map(amap, values: Sequence, combine: Callable[[str, Any, Any], Any] | None = None,
+                    constant: Callable[[Any], Any] = lambda e: e.value) -> list:
+    """Each result of ``amap`` folded over ``values`` (its dims, then its symbols):
+    :func:`fold_affine_expr` with :func:`operand_leaf`. ``combine`` defaults to integer
+    arithmetic (``floordiv``/``ceildiv`` round toward minus/plus infinity, ``mod`` is
+    non-negative for a positive divisor), so integer operands give the map's exact results.
+
+    >>> from allo._mlir import ir, new_context
+    >>> with new_context():
+    ...     d0, d1 = ir.AffineDimExpr.get(0), ir.AffineDimExpr.get(1)
+    ...     m = ir.AffineMap.get(2, 0, [ir.AffineExpr.get_floor_div(d0 - 7, 2), d0 % 4 + d1])
+    ...     fold_affine_map(m, [1, 10])
+    [-3, 11]
+    """
+    if combine is None:
+        combine = _integer_combine
+    leaf = operand_leaf(values[:amap.n_dims], values[amap.n_dims:], constant)
+    return [fold_affine_expr(e, leaf, combine) for e in amap.results]
+
+
+def _integer_combine(kind: str, lhs: int, rhs: int) -> int:
+    return _INTEGER[kind](lhs, rhs)
 
 
 _REBUILD = {
@@ -122,7 +166,7 @@ _REBUILD = {
 
 def substitute_expr(expr, dims: Sequence, syms: Sequence):
     """``expr`` with dimension ``k`` replaced by ``dims[k]`` and symbol ``k`` by ``syms[k]``."""
-    return fold_affine_expr(expr, _operand_leaf(dims, syms, lambda e: e),
+    return fold_affine_expr(expr, operand_leaf(dims, syms, lambda e: e),
                             lambda kind, a, b: _REBUILD[kind](a, b))
 
 
@@ -142,5 +186,5 @@ def _linear_combine(kind: str, lhs: LinearForm | None, rhs: LinearForm | None):
 def linear_form_of(expr, dims: Sequence, syms: Sequence) -> LinearForm | None:
     """Linear form of ``expr`` whose dims/symbols have the forms ``dims``/``syms`` (``None``
     entries for operands that are not linear), or ``None`` when ``expr`` is not linear."""
-    leaf = _operand_leaf(dims, syms, lambda e: LinearForm(const=e.value))
+    leaf = operand_leaf(dims, syms, lambda e: LinearForm(const=e.value))
     return fold_affine_expr(expr, leaf, _linear_combine)

@@ -1,11 +1,12 @@
 """Latency of loops and functions from their scheduled bodies (Vitis HLS's rules).
 
 * A pipelined loop of ``N`` iterations at interval ``II`` with iteration latency (depth)
-  ``D`` takes ``(N - 1) * II + D`` cycles, plus 2 to start and flush it each time it is
-  entered. A perfect nest whose innermost loop is pipelined is flattened into one pipeline
-  of the product of the trip counts (Vitis's automatic loop flattening).
-* A loop that is not pipelined takes ``N * L`` cycles, ``L`` being its body's latency
-  (at least 1), plus 1 each time it is entered. ``unroll`` (factor ``u``) runs
+  ``D`` takes ``(N - 1) * II + D`` cycles (:func:`~allo.analysis.op_latency.loop_latency`),
+  plus 2 to start and flush it each time it is entered. A perfect nest whose innermost
+  loop is pipelined is flattened into one pipeline of the product of the trip counts
+  (Vitis's automatic loop flattening).
+* A loop that is not pipelined takes ``N * L`` cycles (the same function), ``L`` being
+  its body's latency (at least 1), plus 1 each time it is entered. ``unroll`` (factor ``u``) runs
   ``ceil(N / u)`` iterations of ``u`` copies of the body scheduled together.
 * A function takes its body's latency; a call costs the callee's latency plus 1 for the
   start/done handshake (nothing for an inlined callee).
@@ -17,13 +18,14 @@ import math
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, constant_bounds, find_func, trip_count, walk_ops
+from ..op_latency import loop_latency
 from .body import LOOP_OPS, BodyScheduler
 from .dataflow import estimate_region, fill_of
 from .memories import memory_of_type
 from .pipeline import port_bound, recurrence_bound
 from .report import FunctionEstimate, LoopEstimate
 from .resources import ResourceTally
-from .trips import average_trip_count, mean_value, rounded
+from .trips import average_trip_count, iv_mean, rounded
 
 _FREE_IN_NEST = ("arith.constant", "affine.apply", "affine.yield", "scf.yield",
                  "arith.index_cast")
@@ -214,17 +216,9 @@ class Estimator:
 
     def _enter(self, op, trips: int) -> None:
         """Make ``op``'s induction variable known (by its mean) to inner loops' bounds."""
-        iv = op.operation.regions[0].blocks[0].arguments[0]
-        bounds = constant_bounds(op)
-        if bounds is not None:
-            self._iv_mean[iv] = mean_value(bounds[0], trips, bounds[2])
-            return
-        lower_map = ir.AffineMapAttr(op.operation.attributes["lowerBoundMap"]).value \
-            if op.operation.name == "affine.for" else None
-        if lower_map is not None and lower_map.n_dims + lower_map.n_symbols == 0:
-            step = ir.IntegerAttr(op.operation.attributes["step"]).value
-            self._iv_mean[iv] = mean_value(lower_map.results[0].maybe_downcast().value
-                                           if len(lower_map.results) == 1 else 0, trips, step)
+        mean = iv_mean(op, trips)
+        if mean is not None:
+            self._iv_mean[op.operation.regions[0].blocks[0].arguments[0]] = mean
 
     def _pipelined(self, chain: list, env: dict) -> LoopEstimate:
         inner = chain[-1]
@@ -255,7 +249,8 @@ class Estimator:
             reason = rec_reason if rec_ii >= port_ii else port_reason
         total = math.prod(trips)
         self.resources.add_loop_control(rounded(total))
-        latency = rounded((total - 1) * achieved + depth) if total >= 1 else 0
+        # below one iteration on average the pipeline is counted as never entered
+        latency = rounded(loop_latency(total, depth, achieved)) if total >= 1 else 0
         self.resources.add_pipeline(sched, achieved, depth)
         est = LoopEstimate(self._function, self.name_of(inner), self._level + len(chain) - 1,
                            rounded(total), latency, depth, pipelined=True,
@@ -306,8 +301,7 @@ class Estimator:
         self.dataflow.append(region)
         self.resources.add_loop_control(rounded(trip))
         record.iteration_latency = region.latency
-        record.latency = rounded((trip - 1) * region.interval + region.latency) \
-            if trip >= 1 else rounded(trip * region.latency)
+        record.latency = rounded(loop_latency(trip, region.latency, region.interval))
         return record
 
     def _sequential(self, op, env: dict) -> LoopEstimate:
@@ -328,5 +322,5 @@ class Estimator:
         self._count = saved
         self.resources.add_sequential(sched)
         record.iteration_latency = max(1, sched.latency)
-        record.latency = rounded(iterations * record.iteration_latency)
+        record.latency = rounded(loop_latency(iterations, record.iteration_latency))
         return record

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 
 from ..._mlir import ir
-from ...mlir_utils import constant_int, fold_affine_expr
+from ...mlir_utils import constant_bounds, constant_int, fold_affine_map, trip_count
 
 _COMBINE = {
     "add": lambda a, b: a + b,
@@ -36,18 +36,8 @@ _COMBINE = {
 
 
 def _evaluate(amap, values: list) -> list[float]:
-    n_dims = amap.n_dims
-    dims, syms = values[:n_dims], values[n_dims:]
-
-    def leaf(e):
-        if isinstance(e, ir.AffineDimExpr):
-            return dims[e.position]
-        if isinstance(e, ir.AffineSymbolExpr):
-            return syms[e.position]
-        return float(e.value)
-
-    return [fold_affine_expr(e, leaf, lambda kind, a, b: _COMBINE[kind](a, b))
-            for e in amap.results]
+    return fold_affine_map(amap, values, lambda kind, a, b: _COMBINE[kind](a, b),
+                           lambda e: float(e.value))
 
 
 def average_trip_count(loop, means: dict) -> float | None:
@@ -85,6 +75,69 @@ def _scf_trip_count(op, means: dict) -> float | None:
     if lower is None or upper is None or not step:
         return None
     return max(0.0, (upper - lower) / step)
+
+
+def _loop_trip_count(loop, means: dict) -> float | None:
+    """Iterations of ``loop``: exact when its bounds are constants, else
+    :func:`average_trip_count` at the enclosing induction variables' ``means``."""
+    bounds = constant_bounds(loop)
+    if bounds is not None:
+        return trip_count(*bounds)
+    return average_trip_count(loop, means)
+
+
+def iv_mean(loop, trips: float) -> float | None:
+    """Mean value of the induction variable of ``loop`` over its ``trips`` iterations, or
+    ``None`` when its lower bound is not a constant.
+
+    >>> from allo._mlir import ir, new_context
+    >>> with new_context():
+    ...     m = ir.Module.parse('''func.func @f(%n: index) {
+    ...       affine.for %i = 2 to %n step 3 { }
+    ...       return }''')
+    ...     iv_mean(m.body.operations[0].regions[0].blocks[0].operations[0], 4)
+    6.5
+    """
+    op = loop.operation
+    bounds = constant_bounds(op)
+    if bounds is not None:
+        return mean_value(bounds[0], trips, bounds[2])
+    if op.name != "affine.for":
+        return None
+    lower_map = ir.AffineMapAttr(op.attributes["lowerBoundMap"]).value
+    if lower_map.n_dims + lower_map.n_symbols or not len(lower_map.results):
+        return None
+    lower = max(e.maybe_downcast().value for e in lower_map.results)
+    return mean_value(lower, trips, ir.IntegerAttr(op.attributes["step"]).value)
+
+
+def nest_trip_counts(loops) -> list[float] | None:
+    """Average iterations of each loop of a nest, outermost first (each per iteration of
+    the loops around it), or ``None`` when a bound uses anything but constants and the
+    induction variables of enclosing loops.
+
+    >>> from allo._mlir import ir, new_context
+    >>> with new_context():
+    ...     m = ir.Module.parse('''func.func @f() {
+    ...       affine.for %i = 0 to 8 {
+    ...         affine.for %j = 0 to affine_map<(d0) -> (d0 + 1)>(%i) { }
+    ...       }
+    ...       return }''')
+    ...     outer = m.body.operations[0].regions[0].blocks[0].operations[0]
+    ...     nest_trip_counts([outer, outer.regions[0].blocks[0].operations[0]])
+    [8, 4.5]
+    """
+    means: dict = {}
+    counts = []
+    for loop in loops:
+        trips = _loop_trip_count(loop, means)
+        if trips is None:
+            return None
+        mean = iv_mean(loop, trips)
+        if mean is not None:
+            means[loop.operation.regions[0].blocks[0].arguments[0]] = mean
+        counts.append(trips)
+    return counts
 
 
 def mean_value(lower: float, trips: float, step: int) -> float:

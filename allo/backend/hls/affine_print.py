@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..._mlir import ir
 from ...errors import BuildError
+from ...mlir_utils import fold_affine_expr, operand_leaf
 
 
 def print_expr(expr, dims: list[str], syms: list[str], nonneg=frozenset()) -> str:
@@ -90,18 +91,9 @@ def is_nonneg(expr, dims: list[str], syms: list[str], nonneg=frozenset()) -> boo
     Conservative: ``False`` means "not proven". ``mod`` by a positive divisor is always
     non-negative under the affine (floor) semantics the printer implements.
     """
-    if isinstance(expr, ir.AffineConstantExpr):
-        return expr.value >= 0
-    if isinstance(expr, ir.AffineDimExpr):
-        return _nonneg_text(dims[expr.position], nonneg)
-    if isinstance(expr, ir.AffineSymbolExpr):
-        return _nonneg_text(syms[expr.position], nonneg)
-    if isinstance(expr, ir.AffineModExpr):
-        return True
-    if isinstance(expr, (ir.AffineAddExpr, ir.AffineMulExpr, ir.AffineFloorDivExpr,
-                         ir.AffineCeilDivExpr)):
-        return is_nonneg(expr.lhs, dims, syms, nonneg) and is_nonneg(expr.rhs, dims, syms, nonneg)
-    return False
+    leaf = operand_leaf([_nonneg_text(text, nonneg) for text in dims],
+                        [_nonneg_text(text, nonneg) for text in syms], lambda e: e.value >= 0)
+    return fold_affine_expr(expr, leaf, lambda kind, a, b: kind == "mod" or (a and b))
 
 
 def map_operands(amap, operands: list[str]) -> tuple[list[str], list[str]]:

@@ -38,7 +38,9 @@ import math
 from fractions import Fraction
 
 from ..._mlir import ir
-from ...mlir_utils import LinearForm, constant_int, walk_ops  # noqa: F401  (walk_ops: doctest)
+from ...mlir_utils import (  # noqa: F401  (walk_ops: doctest)
+    LinearForm, constant_int, fold_affine_expr, operand_leaf, walk_ops,
+)
 from .index_guards import Guarded
 
 __all__ = ["IndexRanges", "type_width", "full_range"]
@@ -206,28 +208,9 @@ class IndexRanges:
 
     def expr_form(self, expr, operands: list, n_dims: int) -> LinearForm:
         """An affine expression over ``operands`` (dims then symbols) as a linear form."""
-        expr = expr.maybe_downcast() if hasattr(expr, "maybe_downcast") else expr
-        if isinstance(expr, ir.AffineConstantExpr):
-            return LinearForm(const=expr.value)
-        if isinstance(expr, ir.AffineDimExpr):
-            return self.form(operands[expr.position])
-        if isinstance(expr, ir.AffineSymbolExpr):
-            return self.form(operands[n_dims + expr.position])
-        lhs = self.expr_form(expr.lhs, operands, n_dims)
-        rhs = self.expr_form(expr.rhs, operands, n_dims)
-        if isinstance(expr, ir.AffineAddExpr):
-            return lhs + rhs
-        if isinstance(expr, ir.AffineMulExpr):
-            if not rhs.coeffs:
-                return lhs.scaled(rhs.const)
-            if not lhs.coeffs:
-                return rhs.scaled(lhs.const)
-            return LinearForm({("mul", lhs, rhs): 1})
-        kind = ("floordiv" if isinstance(expr, ir.AffineFloorDivExpr) else
-                "ceildiv" if isinstance(expr, ir.AffineCeilDivExpr) else "mod")
-        if rhs.coeffs or rhs.const <= 0:
-            return LinearForm({("opaque", lhs, rhs): 1})
-        return LinearForm({(kind, lhs, rhs.const): 1})
+        forms = [self.form(v) for v in operands]
+        leaf = operand_leaf(forms[:n_dims], forms[n_dims:], lambda e: LinearForm(const=e.value))
+        return fold_affine_expr(expr, leaf, _combine_forms)
 
     # ------------------------------------------------------------------ extremes
     def _extreme(self, form: LinearForm, upper: bool) -> int:
@@ -377,6 +360,22 @@ class IndexRanges:
 
     def operand_const(self, op, i: int):
         return constant_int(op.operands[i])
+
+
+def _combine_forms(kind: str, lhs: LinearForm, rhs: LinearForm) -> LinearForm:
+    """An affine node as a linear form: products, quotients and remainders that are not
+    linear become atoms (``("mul", a, b)``, ``(kind, a, divisor)`` or ``("opaque", a, b)``)."""
+    if kind == "add":
+        return lhs + rhs
+    if kind == "mul":
+        if not rhs.coeffs:
+            return lhs.scaled(rhs.const)
+        if not lhs.coeffs:
+            return rhs.scaled(lhs.const)
+        return LinearForm({("mul", lhs, rhs): 1})
+    if rhs.coeffs or rhs.const <= 0:
+        return LinearForm({("opaque", lhs, rhs): 1})
+    return LinearForm({(kind, lhs, rhs.const): 1})
 
 
 def _fold_mods(form: LinearForm) -> LinearForm:

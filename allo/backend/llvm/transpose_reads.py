@@ -32,9 +32,11 @@ True
 
 from __future__ import annotations
 
+import math
+
 from ..._mlir import affine_d, ir, memref_d
-from ...mlir_utils import (LinearForm, collect_ops, constant_bounds, find_symbol, func_name,
-                           func_ops, linear_form_of, trip_count)
+from ...analysis.qor.trips import nest_trip_counts
+from ...mlir_utils import LinearForm, collect_ops, find_symbol, func_name, func_ops, linear_form_of
 from .distinct_params import functions_with_distinct_params
 
 __all__ = ["transpose_column_reads", "MIN_REUSE"]
@@ -67,66 +69,17 @@ def _uses_value(form: dict, operands: list, value) -> bool:
     return any(coeff != 0 and operands[pos] == value for pos, coeff in form.items())
 
 
-def _iv_range(value) -> tuple[int, int] | None:
-    """``(min, max)`` of an induction variable of a loop with constant bounds."""
-    if not isinstance(value, ir.BlockArgument):
-        return None
-    loop = value.owner.owner
-    bounds = constant_bounds(loop) if loop.operation.name == "affine.for" else None
-    if bounds is None or trip_count(*bounds) == 0:
-        return None
-    lower, upper, step = bounds
-    return lower, lower + (trip_count(*bounds) - 1) * step
-
-
-def _bound_range(loop, key: str, operands: list) -> tuple[int, int] | None:
-    """``(min, max)`` of a single-result loop bound affine in outer induction variables."""
-    amap = ir.AffineMapAttr(loop.attributes[key]).value
-    if len(amap.results) != 1:
-        return None
-    positions = [LinearForm({k: 1}) for k in range(amap.n_inputs)]
-    lin = linear_form_of(amap.results[0], positions[:amap.n_dims], positions[amap.n_dims:])
-    if lin is None:
-        return None
-    low = high = lin.const
-    for position, coeff in lin.coeffs.items():
-        span = _iv_range(operands[position])
-        if span is None:
-            return None
-        low += coeff * (span[0] if coeff > 0 else span[1])
-        high += coeff * (span[1] if coeff > 0 else span[0])
-    return low, high
-
-
-def _mean_trips(loop) -> float | None:
-    """Iterations of an ``affine.for``: exact for constant bounds, else the mean of the least
-    and the most its bounds allow (a triangular loop ``j < i + 1`` counts about half)."""
-    bounds = constant_bounds(loop)
-    if bounds is not None:
-        return trip_count(*bounds)
-    operands = list(loop.operands)
-    n_lower = ir.AffineMapAttr(loop.attributes["lowerBoundMap"]).value.n_inputs
-    lower = _bound_range(loop, "lowerBoundMap", operands[:n_lower])
-    upper = _bound_range(loop, "upperBoundMap", operands[n_lower:])
-    if lower is None or upper is None:
-        return None
-    step = ir.IntegerAttr(loop.attributes["step"]).value
-    return (trip_count(lower[1], upper[0], step) + trip_count(lower[0], upper[1], step)) / 2
-
-
 def _reads(load) -> float | None:
-    """Executions of ``load``: the product of the enclosing loops' trip counts."""
-    total, op = 1, _parent_op(load)
+    """Executions of ``load``: the product of the enclosing loops' (average) trip counts."""
+    loops, op = [], _parent_op(load)
     while op is not None and op.name != "func.func":
         if op.name == "affine.for":
-            trips = _mean_trips(op)
-            if trips is None:
-                return None
-            total *= trips
+            loops.append(op)
         elif op.name not in ("affine.if", "scf.if"):
             return None
         op = _parent_op(op)
-    return total
+    counts = nest_trip_counts(loops[::-1])
+    return None if counts is None else math.prod(counts)
 
 
 def _store_lanes(block) -> list:
