@@ -690,3 +690,105 @@ def test_frontend_error_caught_as_systemexit_and_alloerror():
             assert "Line: " in str(e) and "A[0] = nothing_here" in str(e)
         else:
             raise AssertionError("no error raised")
+
+
+G_FILL = 9
+
+
+def test_list_initialiser_with_a_global_and_shape_mismatch():
+    def k(A: int32[2, 2]) -> int32[2, 2]:
+        B: int32[2, 2] = [[1, 2], [3, G_FILL]]
+        for i, j in allo.grid(2, 2):
+            B[i, j] += A[i, j]
+        return B
+
+    A = np.ones((2, 2), np.int32)
+    np.testing.assert_array_equal(run(k, A), [[2, 3], [4, 10]])
+
+    def bad() -> int32[2, 2]:
+        B: int32[2, 2] = [[1, 2, 3], [4, 5, 6]]
+        return B
+
+    with pytest.raises(allo.AlloTypeError, match=r"Shape mismatch, got \(2, 3\) and \(2, 2\)"):
+        allo.customize(bad)
+
+
+def test_index_shifts_and_bitwise_with_each_operand_type():
+    def k(n: index, m: index, a: int32, u: uint32) -> (int32, int32, int32, int32, int32, int32):
+        return n << a, n >> u, n << m, a & n, u | m, n ^ m
+
+    n, m, a, u = 12, 2, 3, 1
+    assert list(run(k, n, m, a, u)) == [n << a, n >> u, n << m, a & n, u | m, n ^ m]
+
+
+def test_reduction_up_to_4d():
+    def k(A: int32[2, 3, 2, 2]) -> int32:
+        s: int32 = 0
+        for a, b, c, d in allo.reduction(2, 3, 2, 2):
+            s += A[a, b, c, d]
+        return s
+
+    text = str(allo.customize(k).module)
+    assert text.count("reduction") >= 4
+    A = np.arange(24, dtype=np.int32).reshape(2, 3, 2, 2) - 7
+    assert run(k, A) == A.sum()
+
+
+def _assign_broadcast(A: int32[4, 3], B: int32[3]):
+    B = A  # noqa: F841 - the error under test
+
+
+def _negative_slice_step(A: int32[8]) -> int32[4]:
+    return A[6:0:-2]
+
+
+def _constexpr_array(A: int32[4]):
+    n: ConstExpr[int32[4]] = 1
+    A[0] = 1
+
+
+def _constexpr_eval_fails(A: int32[4]):
+    n: ConstExpr[int32] = 1 // 0
+    A[0] = n
+
+
+def _unmatched_elif(A: int32[4]):
+    with allo.meta_elif(True):
+        A[0] = 1
+
+
+def _stateful_param(p: int32 @ Stateful) -> int32:
+    return p
+
+
+def _stateful_runtime_init(x: int32) -> int32:
+    v: int32 @ Stateful = x
+    return v
+
+
+@pytest.mark.parametrize("fn, cls, fragment", [
+    (_assign_broadcast, allo.AlloTypeError, "Cannot broadcast (4, 3) to (3,)"),
+    (_negative_slice_step, allo.AlloTypeError, "Unsupported negative step"),
+    (_constexpr_array, allo.AlloTypeError, "ConstExpr only supports scalar types"),
+    (_constexpr_eval_fails, allo.AlloSyntaxError, "Failed to evaluate ConstExpr 'n'"),
+    (_unmatched_elif, allo.AlloSyntaxError, "Unmatched allo.meta_elif()"),
+    (_stateful_param, allo.FrontendError, "Function parameter 'p' cannot be Stateful"),
+    (_stateful_runtime_init, allo.FrontendError,
+     "Stateful variable 'v' must be initialized with a compile-time constant"),
+])
+def test_catalogue_messages_not_asserted_elsewhere(fn, cls, fragment):
+    with pytest.raises(cls) as info:
+        allo.customize(fn)
+    err = info.value
+    assert fragment in str(err), str(err)
+    assert err.filename == __file__ and f"Line: {err.lineno}" in str(err)
+
+
+def test_assignment_to_a_scalar_parameter_acts_on_a_local_copy():
+    def k(q: int32, A: int32[2]) -> int32:
+        q = q + 5
+        A[0] = q
+        return q
+
+    A = np.zeros(2, np.int32)
+    assert run(k, 3, A) == 8 and A[0] == 8
