@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import float32, int32
+from allo.ir.types import float32, index, int32
 from allo.ir.utils import MockBuffer
 
 from helpers_schedule import assert_cpu_matches, assert_replay_identical
@@ -126,3 +126,38 @@ def test_buffer_at_1024_square_float_gemm():
     after = s.build()(A, B)
     np.testing.assert_array_equal(after, before)
     np.testing.assert_allclose(after, A @ B, rtol=1e-4)
+
+
+# --- test_schedule_compute: get_loops and primitives on run-time grid bounds ---------------
+
+ROWS = 6
+
+
+def runtime_grid(A: int32[ROWS, 8], n: int32, m: index) -> int32[ROWS, 8]:
+    for i, j in allo.grid(n, m, name="dyn"):
+        A[i, j] += 1
+    for r in range(A[0, 0], 8, A[0, 1]):
+        A[1, r] += 100
+    return A
+
+
+def runtime_grid_ref(A, n, m):
+    A[:n, :m] += 1
+    A[1, range(A[0, 0], 8, A[0, 1])] += 100
+    return A.copy()
+
+
+def test_runtime_grid_bounds_get_loops_build_and_run():
+    s = allo.customize(runtime_grid)
+    loops = s.get_loops()
+    assert list(loops.dyn.loops) == ["i", "j"]
+    assert list(loops.S_r_1.loops) == ["r"]
+    s.pipeline(loops.dyn.j)
+    s.unroll(loops["S_r_1"]["r"], 2)
+    text = str(s.module)
+    assert "scf.for" in text and 'loop_name = "j", pipeline_ii = 1 : ui32' in text
+    A = np.zeros((ROWS, 8), np.int32)
+    A[0, :2] = [1, 2]
+    assert_cpu_matches(s, runtime_grid_ref, A, 3, 5)
+    code = s.build(target="vhls").hls_code
+    assert "#pragma HLS pipeline II=1" in code and "#pragma HLS unroll factor=2" in code
