@@ -792,3 +792,88 @@ def test_assignment_to_a_scalar_parameter_acts_on_a_local_copy():
 
     A = np.zeros(2, np.int32)
     assert run(k, 3, A) == 8 and A[0] == 8
+
+
+def _k_raise(A: int32[4]):
+    raise ValueError("no")
+
+
+def _k_assert(A: int32[4]):
+    assert A[0] > 0
+
+
+def _k_import(A: int32[4]):
+    import math as m  # noqa: F401
+
+
+def _k_import_from(A: int32[4]):
+    from math import cos  # noqa: F401
+
+
+def _k_del(A: int32[4]):
+    x: int32 = 1
+    del x
+
+
+def _k_yield(A: int32[4]):
+    yield A[0]
+
+
+def _k_fstring(A: int32[4]):
+    s = f"{A[0]}"  # noqa: F841
+
+
+def _k_match(A: int32[4]):
+    match A[0]:
+        case 1:
+            A[1] = 2
+
+
+def _k_starred(A: int32[4]):
+    _starred_callee(*A)
+
+
+def _starred_callee(a: int32):
+    pass
+
+
+def _k_setcomp(A: int32[4]):
+    s = {x for x in range(3)}  # noqa: F841
+
+
+def _k_while_else(A: int32[4]):
+    i: index = 0
+    while i < 4:
+        i += 1
+    else:
+        A[0] = 1
+
+
+@pytest.mark.parametrize("fn, fragment", [
+    (_k_raise, 'Unsupported node "Raise"'),
+    (_k_assert, 'Unsupported node "Assert"'),
+    (_k_import, 'Unsupported node "Import"'),
+    (_k_import_from, 'Unsupported node "ImportFrom"'),
+    (_k_del, 'Unsupported node "Delete"'),
+    (_k_yield, 'Unsupported node "Yield"'),
+    (_k_fstring, 'Unsupported node "JoinedStr"'),
+    (_k_match, 'Unsupported node "Match"'),
+    (_k_starred, 'Unsupported node "Starred"'),
+    (_k_setcomp, 'Unsupported node "SetComp"'),
+    (_k_while_else, "'else' clause for 'while' not supported in Allo kernels"),
+])
+def test_unsupported_constructs_of_section_3_7(fn, fragment):
+    with pytest.raises(allo.AlloSyntaxError) as info:
+        allo.customize(fn)
+    err = info.value
+    assert fragment in str(err), str(err)
+    assert err.filename == __file__ and f"Line: {err.lineno}" in str(err)
+
+
+def _k_yield_from(A: int32[4]):
+    yield from range(3)
+
+
+def test_yield_from_is_an_unsupported_node():
+    with pytest.raises(allo.AlloSyntaxError, match='Unsupported node "YieldFrom"'):
+        allo.customize(_k_yield_from)
