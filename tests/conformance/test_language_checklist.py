@@ -877,3 +877,81 @@ def _k_yield_from(A: int32[4]):
 def test_yield_from_is_an_unsupported_node():
     with pytest.raises(allo.AlloSyntaxError, match='Unsupported node "YieldFrom"'):
         allo.customize(_k_yield_from)
+
+
+# --- §5.3 worked examples ("tests check these"): the type a new name takes from each row ---
+
+WORKED_EXAMPLES = [
+    ("int8", "int8", "a + b", "i9"),
+    ("int32", "int32", "a + b", "i33"),
+    ("int32", "int32", "a + 1", "i33"),
+    ("int8", "uint8", "a + b", "i10"),
+    ("uint8", "uint8", "a + b", "ui9"),
+    ("UInt(17)", "UInt(17)", "a + b", "ui18"),
+    ("int32", "index", "a + b", "i34"),
+    ("index", "index", "a + b", "index"),
+    ("int32", "index", "a * b", "i64"),
+    ("int8", "int8", "a * b", "i16"),
+    ("int8", "uint8", "a * b", "i16"),
+    ("UInt(4)", "UInt(4)", "a * b", "ui8"),
+    ("Fixed(8, 3)", "Fixed(12, 6)", "a + b", "fixed(13, 6)"),
+    ("Fixed(8, 3)", "Fixed(12, 6)", "a * b", "fixed(20, 9)"),
+    ("Fixed(8, 3)", "int8", "a + b", "fixed(12, 3)"),
+    ("UFixed(8, 4)", "Int(4)", "a + b", "fixed(10, 4)"),
+    ("Fixed(8, 3)", "Fixed(12, 6)", "a / b", "fixed(20, 9)"),
+    ("Fixed(8, 3)", "int8", "a / b", "fixed(16, 11)"),
+    ("int8", "Fixed(12, 6)", "a / b", "fixed(20, 6)"),
+    ("int32", "int32", "a / b", "i32"),
+    ("int8", "int32", "a / b", "i32"),
+    ("int32", "uint32", "a / b", "i33"),
+    ("uint8", "int8", "a % b", "i9"),
+    ("float32", "int32", "a * b", "f32"),
+    ("int64", "float32", "a + b", "f32"),
+    ("float16", "int32", "a + 1", "f16"),
+    ("float16", "int32", "a + 1.0", "f32"),
+    ("int32", "int32", "a ** b", "f32"),
+    ("int64", "int8", "a ** b", "f64"),
+    ("float32", "int32", "a if a > 0.0 else b", "f32"),
+    ("uint1", "uint1", "a ^ b", "ui1"),
+    ("int8", "uint16", "a & b", "i16"),
+    ("int8", "int32", "a << b", "i8"),
+    ("uint8", "int32", "-a", "i9"),
+    ("int32", "int32", "a > b", "ui1"),
+]
+
+
+def _declared_type_of_y(text: str) -> str:
+    import re
+
+    line = next(ln for ln in text.splitlines() if 'name = "y"' in ln and "memref.alloc" in ln)
+    tagged = re.search(r'allo.type = "([^"]+)"', line)
+    if tagged:
+        return tagged.group(1)
+    return re.search(r"memref<(?:\d+x)*([a-z0-9]+)>", line).group(1)
+
+
+@pytest.mark.parametrize("ta, tb, expr, expected", WORKED_EXAMPLES)
+def test_worked_typing_examples(ta, tb, expr, expected):
+    src = f"def k(a: {ta}, b: {tb}):\n    y = {expr}\n"
+    names = {name: getattr(T, name) for name in dir(T) if not name.startswith("_")}
+    s = allo.customize(src, global_vars=names)
+    text = str(s.module)
+    assert _declared_type_of_y(text) == expected, text
+    if "if" in expr:
+        assert "arith.sitofp" in text
+
+
+def test_worked_example_uint32_compared_with_int32_in_int33():
+    names = {name: getattr(T, name) for name in dir(T) if not name.startswith("_")}
+    s = allo.customize("def k(a: uint32, b: int32) -> bool:\n    return a < b\n",
+                       global_vars=names)
+    text = str(s.module)
+    assert "arith.extui" in text and "arith.cmpi slt" in text and "i33" in text
+    mod = s.build()
+    assert not mod(0xFFFFFFFF, -1) and mod(3, 4) and not mod(5, -7)
+
+
+def test_worked_example_int5_arrays_sum_to_int6():
+    names = {name: getattr(T, name) for name in dir(T) if not name.startswith("_")}
+    s = allo.customize("def k(A: Int(5)[4], B: Int(5)[4]):\n    y = A + B\n", global_vars=names)
+    assert "memref<4xi6>" in str(s.module)
