@@ -41,3 +41,12 @@ def fixed_scale[Ty, N](X: "int32[N]") -> "int32[N]":
         v: Ty = X[t]
         Y[t] = v * 2
     return Y
+
+
+def template_grid[M, N](A: "int32[M, N]", n: int32) -> "int32[M, N]":
+    B: int32[M, N] = 0
+    for i, j in allo.grid(M, N, name="fixed"):
+        B[i, j] = A[i, j] * 2
+    for r, c in allo.grid(n, N, name="dyn"):
+        B[r, c] += 1
+    return B

@@ -1,6 +1,8 @@
 """schedule.md §12 conformance checklist: the scenarios no other test file reproduces in the
 spec's exact spelling (names, sizes, printed forms). Each runs on the CPU against numpy."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -161,3 +163,29 @@ def test_runtime_grid_bounds_get_loops_build_and_run():
     assert_cpu_matches(s, runtime_grid_ref, A, 3, 5)
     code = s.build(target="vhls").hls_code
     assert "#pragma HLS pipeline II=1" in code and "#pragma HLS unroll factor=2" in code
+
+
+def test_grid_bounds_from_template_values_and_run_time_values():
+    if sys.version_info < (3, 12):
+        pytest.skip("PEP 695 needs Python 3.12")
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location(
+        "kernels_pep695_checklist", pathlib.Path(__file__).with_name("kernels_pep695_checklist.py"))
+    K = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(K)
+    s = allo.customize(K.template_grid, instantiate=[5, 7])
+    loops = s.get_loops()
+    assert list(loops.fixed.loops) == ["i", "j"] and list(loops.dyn.loops) == ["r", "c"]
+    s.split(loops.fixed.j, 3)
+    s.pipeline(loops.dyn.c)
+    A = ints(5, 7)
+
+    def ref(A, n):
+        B = A * 2
+        B[:n] += 1
+        return B
+
+    assert_cpu_matches(s, ref, A, 3)
+    assert "#pragma HLS pipeline II=1" in s.build(target="vhls").hls_code
