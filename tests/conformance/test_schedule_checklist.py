@@ -10,6 +10,7 @@ import allo
 from allo.ir.types import float32, index, int32
 from allo.ir.utils import MockBuffer
 
+from helpers import check_csim
 from helpers_schedule import assert_cpu_matches, assert_replay_identical
 
 RNG = np.random.default_rng(12)
@@ -28,9 +29,10 @@ def gemm3(A: int32[4, 5], B: int32[5, 6]) -> int32[4, 6]:
     return C
 
 
+@pytest.mark.csim
 @pytest.mark.parametrize("primitive, printed", [("unroll", "unroll = 0 : ui32"),
                                                 ("parallel", "parallel")])
-def test_fuse_three_loops_then_annotate_the_fused_name(primitive, printed):
+def test_fuse_three_loops_then_annotate_the_fused_name(primitive, printed, tmp_path):
     s = allo.customize(gemm3)
     s.fuse("i", "j", "k")
     getattr(s, primitive)("i_j_k_fused")
@@ -40,7 +42,9 @@ def test_fuse_three_loops_then_annotate_the_fused_name(primitive, printed):
     assert_cpu_matches(s, lambda A, B: A @ B, ints(4, 5), ints(5, 6))
     assert_replay_identical(gemm3, s)
     code = s.build(target="vhls").hls_code
-    assert "#pragma HLS unroll" in code
+    fused = code[code.index("l_S_i_j_k_0_i_j_k_fused: for"):].splitlines()
+    assert fused[1].strip() == "#pragma HLS unroll"
+    check_csim(s, ints(4, 5), ints(5, 6), project=str(tmp_path / "p"))
 
 
 # --- test_schedule_structure: unfold("PE", axes) with a callee named `kernel` ---------------
@@ -86,7 +90,8 @@ def func2(A: int32[8], C: int32[8]):
         C[i] = B[i] * 2
 
 
-def test_dataflow_on_func2_and_on_a_loop_handle_print_the_pragma():
+@pytest.mark.csim
+def test_dataflow_on_func2_and_on_a_loop_handle_print_the_pragma(tmp_path):
     s = allo.customize(func2)
     s.dataflow("func2")
     code = s.build(target="vhls").hls_code
@@ -103,9 +108,10 @@ def test_dataflow_on_func2_and_on_a_loop_handle_print_the_pragma():
     assert loop_lines[1].strip() == "#pragma HLS dataflow"
     assert "#pragma HLS dataflow" not in code2[code2.index("void func2("):code2.index("l_tail_i")]
     A = ints(8)
-    for sched in (s, s2):
+    for k, sched in enumerate((s, s2)):
         assert_cpu_matches(sched, lambda A, C: C.__setitem__(slice(None), (A + 1) * 2), A,
                            np.zeros(8, np.int32))
+        check_csim(sched, A, np.zeros(8, np.int32), project=str(tmp_path / f"p{k}"))
 
 
 # --- test_schedule_memory: buffer_at on the 1024 x 1024 float gemm -------------------------
