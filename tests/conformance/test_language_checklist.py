@@ -672,8 +672,12 @@ def test_uncaught_frontend_error_exits_with_line_and_source(tmp_path):
 
         allo.customize(k)
     """))
+    import os
+    import pathlib
+
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(allo.__file__).parents[1]))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=env)
     assert proc.returncode == 1, proc.stderr
     assert "Line: 6" in proc.stderr and "A[i] = undefined_name + 1" in proc.stderr, proc.stderr
     assert str(script) in proc.stderr and "AlloSyntaxError" in proc.stderr
