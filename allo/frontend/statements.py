@@ -60,6 +60,9 @@ class StatementVisitor(Part):
     def stmt_Expr(self, node):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None
+        if isinstance(node.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            # generator and coroutine constructs are named like the other unsupported nodes
+            raise AlloSyntaxError(f'Unsupported node "{type(node.value).__name__}"')
         if not isinstance(node.value, ast.Call):
             raise AlloSyntaxError("Unsupported expression")
         self.exprs.visit_expr(node.value)
