@@ -251,6 +251,7 @@ class Assignments(Part):
             raise AlloSyntaxError(f"cannot assign to function '{name}'")
         buf = sym.val
         if buf.is_array:
+            self.refuse_tensor_store()
             if value.is_const and isinstance(value.const, np.ndarray):
                 return self.initialize_array(buf, value)
             if value.is_array:
@@ -262,6 +263,18 @@ class Assignments(Part):
             raise AlloSyntaxError(f"cannot assign to scalar parameter '{name}'")
         mem.store(materialize(value, buf.dtype), Val(buf.value, buf.dtype, name=buf.name), [])
         return None
+
+    def refuse_tensor_store(self) -> None:
+        """With ``enable_tensor=True`` arrays are immutable values (``language.md`` §10.3):
+        a store into an existing array of the user's own kernels is refused, as Allo does.
+        Library kernels (``allo.*``) and generated sources (no function object, e.g. a
+        PyTorch model's program) keep their loops."""
+        if not self.ctx.module_builder.options.get("enable_tensor"):
+            return
+        module = getattr(self.ctx.fn_object, "__module__", None)
+        if module is None or module == "allo" or module.startswith("allo."):
+            return
+        raise AlloSyntaxError("MLIR tensors are immutable data structures")
 
     def fill_view(self, view: Val, value: Val):
         """Set every element of array (or view) ``view`` to the scalar ``value``."""
@@ -279,6 +292,7 @@ class Assignments(Part):
             mem.store(materialize(value, buf.dtype), buf, [])
             return None
         if base.is_array:
+            self.refuse_tensor_store()
             view = self.access.index_array(base, self.access.subscript_items(target))
             if view.is_array:
                 if value.is_const and isinstance(value.const, np.ndarray):
