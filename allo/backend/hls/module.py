@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -31,7 +30,7 @@ from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
 from .project import project_directory, project_files, write_project
-from .toolchain import tool_not_found
+from .toolchain import find_vendor_tool, tool_not_found, vendor_requirement
 from .vitis_run import run_vitis_emulation
 
 PLATFORM_MODES = {
@@ -241,13 +240,13 @@ class HLSModule:
         if self.platform == "vitis_hls" and self.mode == "csyn":
             if args:
                 raise ArgumentError("csyn runs synthesis only; call the module without arguments")
-            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+            return self._run_tool("vitis_hls", ["-f", "run.tcl"])
         if self.platform == "vitis_hls":
             return self._run_vitis(args)
         if self.platform == "pynq":
             if args:
                 raise ArgumentError(f"mode '{self.mode}' takes no arguments")
-            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+            return self._run_tool("vitis_hls", ["-f", "run.tcl"])
         return self._run_vivado_hls(args)
 
     def _run_csim(self, args):
@@ -261,9 +260,11 @@ class HLSModule:
             self._csim.result_shapes = self._result_shapes
         return self._csim(*args)
 
-    def _run_tool(self, tool: str, cmd: list, requirement: str):
-        if shutil.which(tool) is None:
-            raise tool_not_found(self.target, self.mode, requirement, self.project)
+    def _run_tool(self, tool: str, tool_args: list):
+        path = find_vendor_tool(tool)
+        if path is None:
+            raise tool_not_found(self.target, self.mode, vendor_requirement(tool), self.project)
+        cmd = [path, *tool_args]
         proc = subprocess.run(cmd, cwd=self.project, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
@@ -274,7 +275,7 @@ class HLSModule:
         if args:
             raise ArgumentError(f"mode '{self.mode}' runs the Vivado HLS flow and takes no "
                                 "arguments")
-        self._run_tool("vivado_hls", ["vivado_hls", "-f", "run.tcl"], "'vivado_hls' on PATH")
+        self._run_tool("vivado_hls", ["-f", "run.tcl"])
         if self.mode != "custom" and "csyn" in self.mode:
             print(parse_xml(self.project, "Vivado HLS", top=self.top_cname).display())
         return None
