@@ -201,11 +201,13 @@ class _Variant:
     def __init__(self, text: str, top: str, libs: list, distinct_args: bool,
                  bounds_checks: bool):
         module = invoke_mlir_parser(text)
-        self.sites = prepare_for_cpu(module, top, distinct_args=distinct_args,
-                                     bounds_checks=bounds_checks)
+        prepared = prepare_for_cpu(module, top, distinct_args=distinct_args,
+                                   bounds_checks=bounds_checks)
+        self.sites = prepared.sites
         self.intermediate_module = module
         lowered = invoke_mlir_parser(str(module))
-        lower_to_llvm_dialect(lowered, distinct_args=distinct_args, top=top)
+        lower_to_llvm_dialect(lowered, distinct_args=distinct_args,
+                              distinct_functions=prepared.distinct_functions)
         self.module = lowered
         # the variant keeps the engine alive: its machine code is freed with it
         self.engine, self.entry, _ = _compile(lowered, libs)

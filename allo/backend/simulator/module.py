@@ -128,7 +128,7 @@ class LLVMOMPModule:
         checks = os.environ.get(BOUNDS_CHECKS_ENV, "1") != "0"
         prepared = invoke_mlir_parser(str(parsed))
         self._sites = prepare_for_cpu(prepared, DISPATCH, distinct_args=False,
-                                      bounds_checks=checks)
+                                      bounds_checks=checks).sites
         lowered = invoke_mlir_parser(str(prepared))
         lower_to_llvm_dialect(lowered)
         link_fifo_runtime(lowered)
