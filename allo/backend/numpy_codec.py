@@ -30,11 +30,12 @@ def is_signed(t: AlloType) -> bool:
 
 
 def int_range(t: AlloType) -> tuple[int, int]:
-    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed).
+    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed; a
+    fixed-point type: of its raw integer; ``bool``, which is ``UInt(1)``: 0 and 1).
 
     >>> from allo.frontend.types import Int, UInt
-    >>> int_range(Int(8)), int_range(UInt(8))
-    ((-128, 127), (0, 255))
+    >>> int_range(Int(8)), int_range(UInt(8)), int_range(UInt(1)), int_range(Fixed(8, 3))
+    ((-128, 127), (0, 255), (0, 1), (-128, 127))
     """
     bits = 64 if isinstance(t, Index) else t.bits
     if not is_signed(t):
