@@ -88,3 +88,30 @@ def test_linear_packed3d_equals_linear_packed_on_each_sequence():
     np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
     flat = _build([float32] * 3, batch * m, n, k)(x.reshape(batch * m, k), packed, b)
     np.testing.assert_array_equal(out, flat.reshape(batch, m, n))
+
+
+def test_panel_product_reads_the_panel_at_its_column_offset():
+    m, k, nw = 6, 5, 96
+    x = RNG.integers(-50, 50, (m, k), dtype=np.int32)
+    w = RNG.integers(-50, 50, (k, nw), dtype=np.int32)
+    s = allo.customize(nn.panel_product, instantiate=[int32] * 3 + [m, k, nw])
+    KERNEL2SCHEDULE[nn.panel_product](s)
+    mod = s.build()
+    for c0 in (0, 32, 64):
+        np.testing.assert_array_equal(mod(x, w, c0), x @ w[:, c0:c0 + PANEL])
+
+
+@pytest.mark.parametrize("kernel, inst", [
+    (nn.linear_packed, [float32] * 3 + [6, 40, 9, 2]),
+    (nn.linear_packed3d, [float32] * 3 + [2, 6, 40, 9, 2]),
+    (nn.bmm_panels, [float32] * 3 + [2, 6, 9, 64])])
+def test_default_schedules_reach_the_panel_product_they_call(kernel, inst):
+    s = allo.customize(kernel, instantiate=inst)
+    args = [RNG.standard_normal(p.shape).astype(np.float32)
+            for p in s.build()._signature.params]
+    before = s.build()(*args)
+    KERNEL2SCHEDULE[kernel](s)
+    # the four panel-wide loops of panel_product and the bias/strip loop
+    assert str(s.module).count("pipeline_ii = 1") == 5
+    np.testing.assert_array_equal(s.build()(*args), before)
+    assert "void panel_product(" in s.build(target="vhls").hls_code
