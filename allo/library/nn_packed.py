@@ -28,65 +28,53 @@ Every output is the same sum in the same ``k`` order as ``linear2d``: results ar
 from __future__ import annotations
 
 import allo
-from ..frontend.types import float32, index, int32  # noqa: F401 - names the kernels use
+from ..frontend.types import float32, int32  # noqa: F401 - names the kernels use
 from ..frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from . import KERNEL2SCHEDULE
 from .template import type_params
 
 __all__ = ["PANEL", "bmm_panels", "linear_packed", "linear_packed3d", "pack_linear_weights",
-           "panel_count", "panel_product", "schedule_bmm_panels", "schedule_linear_packed",
-           "schedule_linear_packed3d", "schedule_panel_product"]
-
-
-@type_params("TyX", "TyW", "TyO", "M", "K", "NW")
-def panel_product(X: TyX[M, K], W: TyW[K, NW], c0: index) -> TyO[M, 32]:
-    """``X·W[:, c0:c0 + 32]``, one 32-column panel (the literal 32 is ``PANEL``): rows in
-    register blocks of four, the accumulators ``a0``..``a3``, then the ``M % 4`` rows left,
-    one by one. The product both :func:`linear_packed` (``W`` a packed panel, ``c0 = 0``)
-    and :func:`bmm_panels` (``W`` a whole matrix) are made of."""
-    P: TyO[M, 32]
-    for i0 in range(M // 4):
-        a0: TyO[32] = 0
-        a1: TyO[32] = 0
-        a2: TyO[32] = 0
-        a3: TyO[32] = 0
-        for k in range(K):
-            x0: TyX = X[i0 * 4, k]
-            x1: TyX = X[i0 * 4 + 1, k]
-            x2: TyX = X[i0 * 4 + 2, k]
-            x3: TyX = X[i0 * 4 + 3, k]
-            for jj in range(32):
-                w: TyW = W[k, c0 + jj]
-                a0[jj] += x0 * w
-                a1[jj] += x1 * w
-                a2[jj] += x2 * w
-                a3[jj] += x3 * w
-        for jb in range(32):
-            P[i0 * 4, jb] = a0[jb]
-            P[i0 * 4 + 1, jb] = a1[jb]
-            P[i0 * 4 + 2, jb] = a2[jb]
-            P[i0 * 4 + 3, jb] = a3[jb]
-    for ir in range(M % 4):
-        r: TyO[32] = 0
-        for kr in range(K):
-            xr: TyX = X[M - M % 4 + ir, kr]
-            for jr in range(32):
-                r[jr] += xr * W[kr, c0 + jr]
-        for jw in range(32):
-            P[M - M % 4 + ir, jw] = r[jw]
-    return P
+           "panel_count",
+           "schedule_bmm_panels", "schedule_linear_packed", "schedule_linear_packed3d"]
 
 
 @type_params("TyX", "TyW", "TyO", "M", "N", "K", "NP")
 def linear_packed(X: TyX[M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[M, N]:
-    """``X·Wᵀ + b`` with ``Wp = pack_linear_weights(W)`` (``NP = panel_count(N)``): one
-    :func:`panel_product` per panel, the bias added to its columns below ``N``."""
+    """``X·Wᵀ + b`` with ``Wp = pack_linear_weights(W)`` (``NP = panel_count(N)``); the
+    literal 32 is ``PANEL`` and the four accumulators ``a0``..``a3`` one register block."""
     Z: TyO[M, N]
     for p in range(NP):
-        P = panel_product[TyX, TyW, TyO, M, K, 32](X, Wp[p], 0)
-        for i, jo in allo.grid(M, 32, name="bias"):
-            if p * 32 + jo < N:
-                Z[i, p * 32 + jo] = P[i, jo] + b[p * 32 + jo]
+        for i0 in range(M // 4):
+            a0: TyO[32] = 0
+            a1: TyO[32] = 0
+            a2: TyO[32] = 0
+            a3: TyO[32] = 0
+            for k in range(K):
+                x0: TyX = X[i0 * 4, k]
+                x1: TyX = X[i0 * 4 + 1, k]
+                x2: TyX = X[i0 * 4 + 2, k]
+                x3: TyX = X[i0 * 4 + 3, k]
+                for jj in range(32):
+                    w: TyW = Wp[p, k, jj]
+                    a0[jj] += x0 * w
+                    a1[jj] += x1 * w
+                    a2[jj] += x2 * w
+                    a3[jj] += x3 * w
+            for jb in range(32):
+                if p * 32 + jb < N:
+                    Z[i0 * 4, p * 32 + jb] = a0[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 1, p * 32 + jb] = a1[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 2, p * 32 + jb] = a2[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 3, p * 32 + jb] = a3[jb] + b[p * 32 + jb]
+        for ir in range(M % 4):
+            r: TyO[32] = 0
+            for kr in range(K):
+                xr: TyX = X[M - M % 4 + ir, kr]
+                for jr in range(32):
+                    r[jr] += xr * Wp[p, kr, jr]
+            for jw in range(32):
+                if p * 32 + jw < N:
+                    Z[M - M % 4 + ir, p * 32 + jw] = r[jw] + b[p * 32 + jw]
     return Z
 
 
@@ -102,48 +90,41 @@ def linear_packed3d(X: TyX[B, M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[B, M,
 @type_params("TyA", "TyB", "TyC", "Bt", "M", "K", "N")
 def bmm_panels(A: TyA[Bt, M, K], B: TyB[Bt, K, N]) -> TyC[Bt, M, N]:
     """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`) for ``N`` a multiple of 32:
-    :func:`panel_product` over 32-column strips of ``B`` (run-time operands cannot be packed
-    ahead of time; the strips are short rows of ``B``)."""
+    :func:`linear_packed` on each ``B[b]`` laid out in 32-column panels here (run-time
+    operands cannot be packed ahead of time; the copy is ``1/M`` of the product's work),
+    with a zero bias, which changes no bit: the sums start from ``+0`` so none is ``-0``."""
     C: TyC[Bt, M, N]
+    zero: TyC[N] = 0
     for bt in range(Bt):
-        for q in range(N // 32):
-            P = panel_product[TyA, TyB, TyC, M, K, N](A[bt], B[bt], q * 32)
-            for i, jo in allo.grid(M, 32, name="strip"):
-                C[bt, i, q * 32 + jo] = P[i, jo]
+        Bp: TyB[N // 32, K, 32]
+        for q, kq, jq in allo.grid(N // 32, K, 32, name="pack"):
+            Bp[q, kq, jq] = B[bt, kq, q * 32 + jq]
+        C[bt] = linear_packed[TyA, TyB, TyC, M, N, K, N // 32](A[bt], Bp, zero)
     return C
 
 
-def schedule_panel_product(s, func: str = "panel_product"):
-    """Default schedule of :func:`panel_product` (``func``: its function in ``s``): pipeline
-    the panel-wide loops (HLS hints; the CPU build relies on LLVM vectorising them)."""
-    prefix = "" if func == s.top_func_name else f"{func}:"
+def schedule_linear_packed(s, func: str | None = None):
+    """Default schedule of :func:`linear_packed` (``func``: its function in ``s`` when it is
+    not the top): pipeline the panel-wide loops (HLS hints; the CPU build relies on LLVM
+    vectorising them)."""
+    prefix = "" if func is None else f"{func}:"
     for loop in ("jj", "jb", "jr", "jw"):
         s.pipeline(prefix + loop)
-    return s
-
-
-def schedule_bmm_panels(s):
-    """Default schedule of :func:`bmm_panels`: its :func:`panel_product` and the strip copy."""
-    schedule_panel_product(s)
-    s.pipeline("jo")
-    return s
-
-
-def schedule_linear_packed(s):
-    """Default schedule of :func:`linear_packed`: its :func:`panel_product` and the bias
-    loop."""
-    schedule_panel_product(s)
-    s.pipeline("jo" if s.top_func_name == "linear_packed" else "linear_packed:jo")
     return s
 
 
 def schedule_linear_packed3d(s):
     """Default schedule of :func:`linear_packed3d`: that of the :func:`linear_packed` it
     runs per sequence."""
-    return schedule_linear_packed(s)
+    return schedule_linear_packed(s, func="linear_packed")
 
 
-KERNEL2SCHEDULE[panel_product] = schedule_panel_product
+def schedule_bmm_panels(s):
+    """Default schedule of :func:`bmm_panels`: the panel copy and its :func:`linear_packed`."""
+    s.pipeline("jq")
+    return schedule_linear_packed(s, func="linear_packed")
+
+
 KERNEL2SCHEDULE[linear_packed] = schedule_linear_packed
 KERNEL2SCHEDULE[bmm_panels] = schedule_bmm_panels
 KERNEL2SCHEDULE[linear_packed3d] = schedule_linear_packed3d

@@ -90,28 +90,29 @@ def test_linear_packed3d_equals_linear_packed_on_each_sequence():
     np.testing.assert_array_equal(out, flat.reshape(batch, m, n))
 
 
-def test_panel_product_reads_the_panel_at_its_column_offset():
-    m, k, nw = 6, 5, 96
-    x = RNG.integers(-50, 50, (m, k), dtype=np.int32)
-    w = RNG.integers(-50, 50, (k, nw), dtype=np.int32)
-    s = allo.customize(nn.panel_product, instantiate=[int32] * 3 + [m, k, nw])
-    KERNEL2SCHEDULE[nn.panel_product](s)
-    mod = s.build()
-    for c0 in (0, 32, 64):
-        np.testing.assert_array_equal(mod(x, w, c0), x @ w[:, c0:c0 + PANEL])
-
-
-@pytest.mark.parametrize("kernel, inst", [
-    (nn.linear_packed, [float32] * 3 + [6, 40, 9, 2]),
-    (nn.linear_packed3d, [float32] * 3 + [2, 6, 40, 9, 2]),
-    (nn.bmm_panels, [float32] * 3 + [2, 6, 9, 64])])
-def test_default_schedules_reach_the_panel_product_they_call(kernel, inst):
+@pytest.mark.parametrize("kernel, inst, loops", [
+    (nn.linear_packed3d, [float32] * 3 + [2, 6, 40, 9, 2], 4),
+    (nn.bmm_panels, [float32] * 3 + [2, 6, 9, 64], 5)])
+def test_default_schedules_reach_the_linear_packed_they_run(kernel, inst, loops):
     s = allo.customize(kernel, instantiate=inst)
     args = [RNG.standard_normal(p.shape).astype(np.float32)
             for p in s.build()._signature.params]
     before = s.build()(*args)
     KERNEL2SCHEDULE[kernel](s)
-    # the four panel-wide loops of panel_product and the bias/strip loop
-    assert str(s.module).count("pipeline_ii = 1") == 5
+    # the four panel-wide loops of linear_packed (and bmm_panels' panel copy)
+    assert str(s.module).count("pipeline_ii = 1") == loops
     np.testing.assert_array_equal(s.build()(*args), before)
-    assert "void panel_product(" in s.build(target="vhls").hls_code
+    assert "void linear_packed(" in s.build(target="vhls").hls_code
+
+
+def test_bmm_panels_zero_bias_keeps_every_bit():
+    # products that are all -0.0: the sum, from +0.0, is +0.0 with or without the bias
+    a = np.zeros((2, 5, 3), np.float32)
+    b = -np.ones((2, 3, 32), np.float32)
+    s = allo.customize(nn.bmm_panels, instantiate=[float32] * 3 + [2, 5, 3, 32])
+    out = s.build()(a, b)
+    assert not np.signbit(out).any()
+    ints = allo.customize(nn.bmm_panels, instantiate=[int8, int8, int32] + [2, 5, 7, 64])
+    x = RNG.integers(-128, 128, (2, 5, 7), dtype=np.int8)
+    y = RNG.integers(-128, 128, (2, 7, 64), dtype=np.int8)
+    np.testing.assert_array_equal(ints.build()(x, y), x.astype(np.int32) @ y.astype(np.int32))
