@@ -80,7 +80,8 @@ def linear_packed(X: TyX[M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[M, N]:
 
 @type_params("TyX", "TyW", "TyO", "B", "M", "N", "K", "NP")
 def linear_packed3d(X: TyX[B, M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[B, M, N]:
-    """:func:`linear_packed` on each of the ``B`` sequences of ``X`` (no flattening copies)."""
+    """:func:`linear_packed` on each of the ``B`` sequences of ``X`` (the call copies a
+    sequence in and its result out: ``1/N`` and ``1/K`` of the product's work)."""
     Z: TyO[B, M, N]
     for s in range(B):
         Z[s] = linear_packed[TyX, TyW, TyO, M, N, K, NP](X[s], Wp, b)
@@ -89,17 +90,20 @@ def linear_packed3d(X: TyX[B, M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[B, M,
 
 @type_params("TyA", "TyB", "TyC", "Bt", "M", "K", "N")
 def bmm_panels(A: TyA[Bt, M, K], B: TyB[Bt, K, N]) -> TyC[Bt, M, N]:
-    """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`) for ``N`` a multiple of 32:
-    :func:`linear_packed` on each ``B[b]`` laid out in 32-column panels here (run-time
-    operands cannot be packed ahead of time; the copy is ``1/M`` of the product's work),
-    with a zero bias, which changes no bit: the sums start from ``+0`` so none is ``-0``."""
+    """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`): :func:`linear_packed` on each
+    ``B[b]`` laid out here in 32-column panels, zero-padded past ``N`` (run-time operands
+    cannot be packed ahead of time; the copy is ``1/M`` of the product's work), with a zero
+    bias, which changes no bit: the sums start from ``+0``, so none is ``-0``."""
     C: TyC[Bt, M, N]
     zero: TyC[N] = 0
     for bt in range(Bt):
-        Bp: TyB[N // 32, K, 32]
-        for q, kq, jq in allo.grid(N // 32, K, 32, name="pack"):
-            Bp[q, kq, jq] = B[bt, kq, q * 32 + jq]
-        C[bt] = linear_packed[TyA, TyB, TyC, M, N, K, N // 32](A[bt], Bp, zero)
+        Bp: TyB[(N + 31) // 32, K, 32]
+        for q, kq, jq in allo.grid((N + 31) // 32, K, 32, name="pack"):
+            if q * 32 + jq < N:
+                Bp[q, kq, jq] = B[bt, kq, q * 32 + jq]
+            else:
+                Bp[q, kq, jq] = 0
+        C[bt] = linear_packed[TyA, TyB, TyC, M, N, K, (N + 31) // 32](A[bt], Bp, zero)
     return C
 
 

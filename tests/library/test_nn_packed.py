@@ -61,7 +61,8 @@ def test_integer_types_are_exact():
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96)])
+@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96),
+                                         (2, 5, 4, 16), (1, 6, 3, 45)])
 def test_bmm_panels_matches_numpy_and_dsl_matmul_bit_for_bit(bt, m, k, n):
     a = RNG.standard_normal((bt, m, k)).astype(np.float32)
     b = RNG.standard_normal((bt, k, n)).astype(np.float32)
