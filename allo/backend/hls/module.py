@@ -28,7 +28,7 @@ from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
-from .prepare import prepare_module
+from .prepare import prepare_module, private_copy
 from .project import project_directory, project_files, write_project
 from .toolchain import find_vendor_tool, tool_not_found, vendor_requirement
 from .vitis_run import run_vitis_emulation
@@ -123,6 +123,8 @@ class HLSModule:
         self.ext_libs = list(ext_libs or [])
         wrap = bool(wrap_io) and platform in WRAP_IO_PLATFORMS
         self.wrap_io = wrap
+        if isinstance(mod, str):  # parsed once: the declared shapes are read before wrap_io
+            mod = private_copy(mod)
         # wrap_io flattens the top's arrays; C simulation returns results in these shapes
         self._result_shapes = declared_result_shapes(mod, top_func_name)
         # B3: everything is emitted before any file is written
@@ -349,8 +351,8 @@ def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) 
 
 
 def declared_result_shapes(mod, top: str) -> list[tuple] | None:
-    """The shape of each result of function ``top`` of ``mod`` as the kernel declares it
-    (``()`` for scalars), or ``None`` when ``mod`` is text or has no such function.
+    """The shape of each result of function ``top`` of ``mod`` (a module or its MLIR text) as
+    declared (``()`` for scalars), or ``None`` when ``mod`` has no such function.
 
     >>> import allo
     >>> from allo.ir.types import int32
@@ -358,9 +360,11 @@ def declared_result_shapes(mod, top: str) -> list[tuple] | None:
     ...     return A + 1
     >>> declared_result_shapes(allo.customize(inc).module, "inc")
     [(2, 3)]
+    >>> declared_result_shapes(str(allo.customize(inc).module), "inc")
+    [(2, 3)]
     """
     if isinstance(mod, str):
-        return None
+        mod = private_copy(mod)
     func = find_func(mod, top)
     if func is None:
         return None
