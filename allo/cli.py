@@ -23,11 +23,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Sequence
 
-from .backend.hls.toolchain import ap_types_dir, gxx
+from .backend.hls.toolchain import XILINX_ENV_VARS, ap_types_dir, gxx, vendor_tool_locations
 
-#: Environment variables a Vitis/Vivado installation sets (``settings64.sh``), each the
-#: root of an installation whose ``bin/`` holds the tools.
-XILINX_ENV_VARS = ("XILINX_HLS", "XILINX_VITIS", "XILINX_VIVADO")
 VITIS_TOOLS = ("vitis_hls", "vivado_hls")
 
 
@@ -126,21 +123,11 @@ def check_graphviz() -> Check:
 
 
 def _vitis_tool_locations() -> list[str]:
-    """Every ``vitis_hls``/``vivado_hls`` on ``PATH`` or under a ``XILINX_*`` root."""
-    found = []
-    for tool in VITIS_TOOLS:
-        path = shutil.which(tool)
-        if path is not None:
-            found.append(path)
-    for var in XILINX_ENV_VARS:
-        root = os.environ.get(var)
-        if not root:
-            continue
-        for tool in VITIS_TOOLS:
-            cand = os.path.join(root, "bin", tool)
-            if os.path.isfile(cand) and cand not in found:
-                found.append(f"{cand} (from {var})")
-    return found
+    """Every ``vitis_hls``/``vivado_hls`` on ``PATH`` or under a ``XILINX_*`` root, those on
+    ``PATH`` first (the lookup the builds use, ``toolchain.vendor_tool_locations``)."""
+    found = [loc for tool in VITIS_TOOLS for loc in vendor_tool_locations(tool)]
+    found.sort(key=lambda loc: loc.env_var is not None)
+    return [loc.describe() for loc in found]
 
 
 def check_vitis_hls() -> Check:

@@ -49,7 +49,7 @@ from .backend.signature import Port, Signature, read_signature
 from .customize import customize
 from .diagnostics import as_user_error, message_of, public_entry
 from .errors import AlloError
-from .frontend.types import Fixed, Float, Index, UFixed, UInt
+from .frontend.types import Fixed, Float, UFixed
 from .schedule import Schedule
 
 __all__ = ["verify", "INPUT_SETS"]
@@ -164,13 +164,6 @@ def _same_ir(sa, sb) -> bool:
 # --------------------------------------------------------------------------- inputs
 
 
-def _int_range(t) -> tuple[int, int]:
-    bits = 64 if isinstance(t, Index) else t.bits
-    if isinstance(t, (UInt, UFixed)):
-        return 0, (1 << bits) - 1
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-
-
 def _shape(port: Port) -> tuple:
     if not port.is_array:
         return ()
@@ -221,7 +214,7 @@ def _finfo_max(dtype: np.dtype):
 def _integer_input(port: Port, kind: str, shape: tuple, seed: int) -> np.ndarray:
     """Integers, booleans and fixed point: raw values in the type's range, then encoded."""
     t = port.allo_type
-    lo, hi = _int_range(t)
+    lo, hi = codec.int_range(t)  # raw range: fixed point too; bool (UInt(1)) is 0..1
     count = int(np.prod(shape, dtype=np.int64))
     one = (1 << t.fracs) if isinstance(t, (Fixed, UFixed)) else 1
     if kind in ("zeros", "ones", "min", "max"):

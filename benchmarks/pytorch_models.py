@@ -96,22 +96,25 @@ def run_ops(size: str, target: float) -> list:
     f32 = [float32] * 3
     rows = []
 
-    def linear2d():
+    # builders are named build_*: a kernel resolves the names it calls in the caller's frames
+    # first, so a local called linear_packed would hide the one bmm_panels runs
+    def build_linear2d():
         s = allo.customize(lib.linear2d, instantiate=[*f32, seq, hidden, hidden])
         lib.schedule_linear2d(s)
         return s.build()
 
-    rows.append(_kernel_row(f"nn.linear2d {seq}x{hidden}x{hidden} (weights [N, K])", linear2d,
+    rows.append(_kernel_row(f"nn.linear2d {seq}x{hidden}x{hidden} (weights [N, K])",
+                            build_linear2d,
                             (x, w, b), torch.nn.functional.linear, (tx, tw, tb), target))
 
-    def linear_packed():
+    def build_linear_packed():
         inst = [*f32, seq, hidden, hidden, panel_count(hidden)]
         s = allo.customize(lib.linear_packed, instantiate=inst)
         lib.schedule_linear_packed(s)
         return s.build()
 
     rows.append(_kernel_row(f"nn.linear_packed, same product, weights packed at import",
-                            linear_packed, (x, pack_linear_weights(w), b),
+                            build_linear_packed, (x, pack_linear_weights(w), b),
                             torch.nn.functional.linear, (tx, tw, tb), target))
 
     def matmul_kn():
@@ -159,10 +162,10 @@ def run_ops(size: str, target: float) -> list:
                             lambda t, g, bb: torch.nn.functional.layer_norm(t, (hidden,), g, bb),
                             (tx, tb, tb), target))
 
-    def gelu():
+    def build_gelu_erf():
         return allo.customize(lib.gelu_erf, instantiate=[float32, seq, hidden]).build()
 
-    rows.append(_kernel_row(f"nn.gelu_erf {seq}x{hidden}", gelu, (x,),
+    rows.append(_kernel_row(f"nn.gelu_erf {seq}x{hidden}", build_gelu_erf, (x,),
                             torch.nn.functional.gelu, (tx,), target))
     ffn = 4 * hidden
     xf = rng.standard_normal((seq, ffn)).astype(np.float32)

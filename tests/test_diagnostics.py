@@ -331,6 +331,8 @@ def test_build_requests_name_the_build_call():
 
 def test_a_missing_tool_names_the_call_of_the_module(monkeypatch):
     monkeypatch.setenv("PATH", "")  # no vitis_hls
+    for var in ("XILINX_HLS", "XILINX_VITIS", "XILINX_VIVADO"):
+        monkeypatch.delenv(var, raising=False)
     with tempfile.TemporaryDirectory() as tmp:
         mod = allo.customize(copy4).build(target="vitis_hls", mode="csyn", project=tmp)
         with pytest.raises(allo.ToolNotFoundError, match="'vitis_hls' on PATH") as info:

@@ -272,3 +272,15 @@ def test_input_sets_cover_zeros_ones_extremes_and_random_values():
     assert big.dtype == sig.params[0].storage_dtype  # 100-bit values in byte containers
     full = [_input_value(scalar, "full", seed) for seed in range(20)]
     assert len(set(full)) > 10
+
+
+def test_bool_inputs_take_both_values_and_no_other():
+    s = allo.customize(mixed_types)
+    mask = read_signature(s.top_func, s.func_args["mixed_types"]).params[2]  # UInt(1)[4]
+    assert _input_value(mask, "zeros", 0).tolist() == [False] * 4
+    assert _input_value(mask, "min", 0).tolist() == [False] * 4
+    assert _input_value(mask, "ones", 0).tolist() == [True] * 4
+    assert _input_value(mask, "max", 0).tolist() == [True] * 4
+    for kind in ("small", "special", "full"):
+        drawn = np.concatenate([_input_value(mask, kind, seed) for seed in range(8)])
+        assert drawn.dtype == np.bool_ and set(drawn.tolist()) == {False, True}, kind

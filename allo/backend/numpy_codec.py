@@ -30,11 +30,12 @@ def is_signed(t: AlloType) -> bool:
 
 
 def int_range(t: AlloType) -> tuple[int, int]:
-    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed).
+    """``(least, greatest)`` value of the integer type ``t`` (``index``: 64-bit signed; a
+    fixed-point type: of its raw integer; ``bool``, which is ``UInt(1)``: 0 and 1).
 
     >>> from allo.frontend.types import Int, UInt
-    >>> int_range(Int(8)), int_range(UInt(8))
-    ((-128, 127), (0, 255))
+    >>> int_range(Int(8)), int_range(UInt(8)), int_range(UInt(1)), int_range(Fixed(8, 3))
+    ((-128, 127), (0, 255), (0, 1), (-128, 127))
     """
     bits = 64 if isinstance(t, Index) else t.bits
     if not is_signed(t):
@@ -131,8 +132,15 @@ def _wrap_float_integers(raw: np.ndarray, bits: int, signed: bool, dtype: np.dty
 
 
 def fixed_to_raw(values: np.ndarray, t: AlloType) -> np.ndarray:
-    """Real values (any real dtype) → raw container array of ``t`` (see module doc)."""
-    return fixed_to_raw_checked(values, t)[0]
+    """Real values (any real dtype) → raw container array of ``t`` (see module doc).
+
+    Like :func:`fixed_to_raw_checked` without the finiteness verdict, so the conversions
+    that find it only by an extra pass over the values (wide types, non-real dtypes) skip it.
+    """
+    arr = np.asarray(values)
+    if _converted_whole(arr, t):
+        return _fixed_to_raw_whole(arr, t, is_signed(t), numpy_dtype(t, storage=True))
+    return _fixed_to_raw_blocked(arr, t)[0]
 
 
 # Elements per block of the blocked conversion: the float64 scratch and the input block stay
@@ -163,12 +171,24 @@ def fixed_to_raw_checked(values: np.ndarray, t: AlloType) -> tuple:
     >>> raw[:2].tolist(), finite
     ([10, -10], False)
     """
+    arr = np.asarray(values)
+    if _converted_whole(arr, t):  # no blocks whose min and max tell finiteness: one more pass
+        finite = arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all())
+        return _fixed_to_raw_whole(arr, t, is_signed(t), numpy_dtype(t, storage=True)), finite
+    return _fixed_to_raw_blocked(arr, t)
+
+
+def _converted_whole(arr: np.ndarray, t: AlloType) -> bool:
+    """Whether ``arr`` takes the whole-array conversion (types beyond the exact float64
+    fast path, or values that are not integers, bools or reals)."""
+    return container_bits(t.bits) > 64 or t.bits > 62 or arr.dtype.kind not in "biuf"
+
+
+def _fixed_to_raw_blocked(arr: np.ndarray, t: AlloType) -> tuple:
+    """The block-by-block conversion of :func:`fixed_to_raw_checked`; finiteness comes from
+    each block's min and max, which the range test needs anyway."""
     signed = is_signed(t)
     dtype = numpy_dtype(t, storage=True)
-    arr = np.asarray(values)
-    if container_bits(t.bits) > 64 or t.bits > 62 or arr.dtype.kind not in "biuf":
-        finite = arr.dtype.kind not in "fc" or bool(np.isfinite(arr).all())
-        return _fixed_to_raw_whole(arr, t, signed, dtype), finite
     scale = 2.0 ** t.fracs
     low, high = truncation_bounds(t.bits, signed)
     if 0 < arr.size <= _BLOCK:  # one block: fewer numpy calls (this dominates small calls)

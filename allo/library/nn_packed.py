@@ -27,6 +27,7 @@ Every output is the same sum in the same ``k`` order as ``linear2d``: results ar
 
 from __future__ import annotations
 
+import allo
 from ..frontend.types import float32, int32  # noqa: F401 - names the kernels use
 from ..frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from . import KERNEL2SCHEDULE
@@ -34,7 +35,7 @@ from .template import type_params
 
 __all__ = ["PANEL", "bmm_panels", "linear_packed", "linear_packed3d", "pack_linear_weights",
            "panel_count",
-           "schedule_bmm_panels", "schedule_linear_packed"]
+           "schedule_bmm_panels", "schedule_linear_packed", "schedule_linear_packed3d"]
 
 
 @type_params("TyX", "TyW", "TyO", "M", "N", "K", "NP")
@@ -79,99 +80,55 @@ def linear_packed(X: TyX[M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[M, N]:
 
 @type_params("TyX", "TyW", "TyO", "B", "M", "N", "K", "NP")
 def linear_packed3d(X: TyX[B, M, K], Wp: TyW[NP, K, 32], b: TyO[N]) -> TyO[B, M, N]:
-    """:func:`linear_packed` on each of the ``B`` sequences of ``X`` (no flattening copies)."""
+    """:func:`linear_packed` on each of the ``B`` sequences of ``X`` (the call copies a
+    sequence in and its result out: ``1/N`` and ``1/K`` of the product's work)."""
     Z: TyO[B, M, N]
     for s in range(B):
-        for p in range(NP):
-            for i0 in range(M // 4):
-                a0: TyO[32] = 0
-                a1: TyO[32] = 0
-                a2: TyO[32] = 0
-                a3: TyO[32] = 0
-                for k in range(K):
-                    x0: TyX = X[s, i0 * 4, k]
-                    x1: TyX = X[s, i0 * 4 + 1, k]
-                    x2: TyX = X[s, i0 * 4 + 2, k]
-                    x3: TyX = X[s, i0 * 4 + 3, k]
-                    for jj in range(32):
-                        w: TyW = Wp[p, k, jj]
-                        a0[jj] += x0 * w
-                        a1[jj] += x1 * w
-                        a2[jj] += x2 * w
-                        a3[jj] += x3 * w
-                for jb in range(32):
-                    if p * 32 + jb < N:
-                        Z[s, i0 * 4, p * 32 + jb] = a0[jb] + b[p * 32 + jb]
-                        Z[s, i0 * 4 + 1, p * 32 + jb] = a1[jb] + b[p * 32 + jb]
-                        Z[s, i0 * 4 + 2, p * 32 + jb] = a2[jb] + b[p * 32 + jb]
-                        Z[s, i0 * 4 + 3, p * 32 + jb] = a3[jb] + b[p * 32 + jb]
-            for ir in range(M % 4):
-                r: TyO[32] = 0
-                for kr in range(K):
-                    xr: TyX = X[s, M - M % 4 + ir, kr]
-                    for jr in range(32):
-                        r[jr] += xr * Wp[p, kr, jr]
-                for jw in range(32):
-                    if p * 32 + jw < N:
-                        Z[s, M - M % 4 + ir, p * 32 + jw] = r[jw] + b[p * 32 + jw]
+        Z[s] = linear_packed[TyX, TyW, TyO, M, N, K, NP](X[s], Wp, b)
     return Z
 
 
 @type_params("TyA", "TyB", "TyC", "Bt", "M", "K", "N")
 def bmm_panels(A: TyA[Bt, M, K], B: TyB[Bt, K, N]) -> TyC[Bt, M, N]:
-    """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`) for ``N`` a multiple of 32:
-    the register blocks of :func:`linear_packed` over 32-column strips of ``B`` (run-time
-    operands cannot be packed ahead of time; the strips are short rows of ``B``)."""
+    """Batched ``A[b]·B[b]`` (as :func:`allo.library.nn.bmm`): :func:`linear_packed` on each
+    ``B[b]`` laid out here in 32-column panels, zero-padded past ``N`` (run-time operands
+    cannot be packed ahead of time; the copy is ``1/M`` of the product's work), with a zero
+    bias, which changes no bit: the sums start from ``+0``, so none is ``-0``."""
     C: TyC[Bt, M, N]
+    zero: TyC[N] = 0
     for bt in range(Bt):
-        for q in range(N // 32):
-            for m0 in range(M // 4):
-                c0: TyC[32] = 0
-                c1: TyC[32] = 0
-                c2: TyC[32] = 0
-                c3: TyC[32] = 0
-                for kb in range(K):
-                    y0: TyA = A[bt, m0 * 4, kb]
-                    y1: TyA = A[bt, m0 * 4 + 1, kb]
-                    y2: TyA = A[bt, m0 * 4 + 2, kb]
-                    y3: TyA = A[bt, m0 * 4 + 3, kb]
-                    for jq in range(32):
-                        v: TyB = B[bt, kb, q * 32 + jq]
-                        c0[jq] += y0 * v
-                        c1[jq] += y1 * v
-                        c2[jq] += y2 * v
-                        c3[jq] += y3 * v
-                for jc in range(32):
-                    C[bt, m0 * 4, q * 32 + jc] = c0[jc]
-                    C[bt, m0 * 4 + 1, q * 32 + jc] = c1[jc]
-                    C[bt, m0 * 4 + 2, q * 32 + jc] = c2[jc]
-                    C[bt, m0 * 4 + 3, q * 32 + jc] = c3[jc]
-            for mr in range(M % 4):
-                cr: TyC[32] = 0
-                for kr in range(K):
-                    yr: TyA = A[bt, M - M % 4 + mr, kr]
-                    for jm in range(32):
-                        cr[jm] += yr * B[bt, kr, q * 32 + jm]
-                for jn in range(32):
-                    C[bt, M - M % 4 + mr, q * 32 + jn] = cr[jn]
+        Bp: TyB[(N + 31) // 32, K, 32]
+        for q, kq, jq in allo.grid((N + 31) // 32, K, 32, name="pack"):
+            if q * 32 + jq < N:
+                Bp[q, kq, jq] = B[bt, kq, q * 32 + jq]
+            else:
+                Bp[q, kq, jq] = 0
+        C[bt] = linear_packed[TyA, TyB, TyC, M, N, K, (N + 31) // 32](A[bt], Bp, zero)
     return C
 
 
-def schedule_bmm_panels(s):
-    """Default schedule of :func:`bmm_panels`: pipeline the strip-wide loops (HLS hints)."""
-    for loop in ("jq", "jc", "jm", "jn"):
-        s.pipeline(loop)
-    return s
-
-
-def schedule_linear_packed(s):
-    """Default schedule of :func:`linear_packed`: pipeline the panel-wide loops (HLS hints;
-    the CPU build relies on LLVM vectorising them)."""
+def schedule_linear_packed(s, func: str | None = None):
+    """Default schedule of :func:`linear_packed` (``func``: its function in ``s`` when it is
+    not the top): pipeline the panel-wide loops (HLS hints; the CPU build relies on LLVM
+    vectorising them)."""
+    prefix = "" if func is None else f"{func}:"
     for loop in ("jj", "jb", "jr", "jw"):
-        s.pipeline(loop)
+        s.pipeline(prefix + loop)
     return s
+
+
+def schedule_linear_packed3d(s):
+    """Default schedule of :func:`linear_packed3d`: that of the :func:`linear_packed` it
+    runs per sequence."""
+    return schedule_linear_packed(s, func="linear_packed")
+
+
+def schedule_bmm_panels(s):
+    """Default schedule of :func:`bmm_panels`: the panel copy and its :func:`linear_packed`."""
+    s.pipeline("jq")
+    return schedule_linear_packed(s, func="linear_packed")
 
 
 KERNEL2SCHEDULE[linear_packed] = schedule_linear_packed
 KERNEL2SCHEDULE[bmm_panels] = schedule_bmm_panels
-KERNEL2SCHEDULE[linear_packed3d] = schedule_linear_packed
+KERNEL2SCHEDULE[linear_packed3d] = schedule_linear_packed3d

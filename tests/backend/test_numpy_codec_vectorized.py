@@ -51,6 +51,30 @@ def test_non_finite_values_are_reported():
         assert not codec.fixed_to_raw_checked(values, t)[1]
 
 
+@pytest.mark.parametrize("t", [Fixed(63, 10), UFixed(64, 3), Fixed(80, 8)], ids=str)
+def test_fixed_to_raw_skips_the_finiteness_pass_it_would_not_use(t, monkeypatch):
+    values = np.array([[1.5, -2.25], [1e3, 0.0]])
+    values = values if not isinstance(t, UFixed) else abs(values)
+    raw, finite = codec.fixed_to_raw_checked(values, t)
+    ints = raw.reshape(-1).tolist() if raw.dtype.names is None else \
+        codec.bytes_array_to_ints(raw, codec.is_signed(t))
+    assert finite and ints == exact_raws(values, t)
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("an unused finiteness pass")
+
+    monkeypatch.setattr(codec.np, "isfinite", no_pass)
+    same = codec.fixed_to_raw(values, t)
+    assert same.dtype == raw.dtype and same.tolist() == raw.tolist()
+
+
+def test_whole_array_conversion_reports_non_finite_values():
+    values = np.array([1.0, np.inf])
+    with np.errstate(invalid="ignore"):
+        assert not codec.fixed_to_raw_checked(values, Fixed(63, 10))[1]
+    assert codec.fixed_to_raw_checked(values[:1], Fixed(63, 10))[1]
+
+
 def test_raw_to_fixed_is_exact():
     t = Fixed(48, 16)
     raw = np.array([0, 1, -1, 2**46 + 3, -(2**47)], np.int64)

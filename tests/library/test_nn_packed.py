@@ -61,7 +61,8 @@ def test_integer_types_are_exact():
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96)])
+@pytest.mark.parametrize("bt, m, k, n", [(2, 8, 5, 32), (3, 7, 9, 64), (1, 3, 1, 96),
+                                         (2, 5, 4, 16), (1, 6, 3, 45)])
 def test_bmm_panels_matches_numpy_and_dsl_matmul_bit_for_bit(bt, m, k, n):
     a = RNG.standard_normal((bt, m, k)).astype(np.float32)
     b = RNG.standard_normal((bt, k, n)).astype(np.float32)
@@ -88,3 +89,31 @@ def test_linear_packed3d_equals_linear_packed_on_each_sequence():
     np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
     flat = _build([float32] * 3, batch * m, n, k)(x.reshape(batch * m, k), packed, b)
     np.testing.assert_array_equal(out, flat.reshape(batch, m, n))
+
+
+@pytest.mark.parametrize("kernel, inst, loops", [
+    (nn.linear_packed3d, [float32] * 3 + [2, 6, 40, 9, 2], 4),
+    (nn.bmm_panels, [float32] * 3 + [2, 6, 9, 64], 5)])
+def test_default_schedules_reach_the_linear_packed_they_run(kernel, inst, loops):
+    s = allo.customize(kernel, instantiate=inst)
+    args = [RNG.standard_normal(p.shape).astype(np.float32)
+            for p in s.build()._signature.params]
+    before = s.build()(*args)
+    KERNEL2SCHEDULE[kernel](s)
+    # the four panel-wide loops of linear_packed (and bmm_panels' panel copy)
+    assert str(s.module).count("pipeline_ii = 1") == loops
+    np.testing.assert_array_equal(s.build()(*args), before)
+    assert "void linear_packed(" in s.build(target="vhls").hls_code
+
+
+def test_bmm_panels_zero_bias_keeps_every_bit():
+    # products that are all -0.0: the sum, from +0.0, is +0.0 with or without the bias
+    a = np.zeros((2, 5, 3), np.float32)
+    b = -np.ones((2, 3, 32), np.float32)
+    s = allo.customize(nn.bmm_panels, instantiate=[float32] * 3 + [2, 5, 3, 32])
+    out = s.build()(a, b)
+    assert not np.signbit(out).any()
+    ints = allo.customize(nn.bmm_panels, instantiate=[int8, int8, int32] + [2, 5, 7, 64])
+    x = RNG.integers(-128, 128, (2, 5, 7), dtype=np.int8)
+    y = RNG.integers(-128, 128, (2, 7, 64), dtype=np.int8)
+    np.testing.assert_array_equal(ints.build()(x, y), x.astype(np.int32) @ y.astype(np.int32))

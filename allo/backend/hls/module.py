@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -29,9 +28,9 @@ from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
-from .prepare import prepare_module
+from .prepare import prepare_module, private_copy
 from .project import project_directory, project_files, write_project
-from .toolchain import tool_not_found
+from .toolchain import find_vendor_tool, tool_not_found, vendor_requirement
 from .vitis_run import run_vitis_emulation
 
 PLATFORM_MODES = {
@@ -124,6 +123,8 @@ class HLSModule:
         self.ext_libs = list(ext_libs or [])
         wrap = bool(wrap_io) and platform in WRAP_IO_PLATFORMS
         self.wrap_io = wrap
+        if isinstance(mod, str):  # parsed once: the declared shapes are read before wrap_io
+            mod = private_copy(mod)
         # wrap_io flattens the top's arrays; C simulation returns results in these shapes
         self._result_shapes = declared_result_shapes(mod, top_func_name)
         # B3: everything is emitted before any file is written
@@ -241,13 +242,13 @@ class HLSModule:
         if self.platform == "vitis_hls" and self.mode == "csyn":
             if args:
                 raise ArgumentError("csyn runs synthesis only; call the module without arguments")
-            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+            return self._run_tool("vitis_hls", ["-f", "run.tcl"])
         if self.platform == "vitis_hls":
             return self._run_vitis(args)
         if self.platform == "pynq":
             if args:
                 raise ArgumentError(f"mode '{self.mode}' takes no arguments")
-            return self._run_tool("vitis_hls", ["vitis_hls", "-f", "run.tcl"], "'vitis_hls' on PATH")
+            return self._run_tool("vitis_hls", ["-f", "run.tcl"])
         return self._run_vivado_hls(args)
 
     def _run_csim(self, args):
@@ -261,9 +262,11 @@ class HLSModule:
             self._csim.result_shapes = self._result_shapes
         return self._csim(*args)
 
-    def _run_tool(self, tool: str, cmd: list, requirement: str):
-        if shutil.which(tool) is None:
-            raise tool_not_found(self.target, self.mode, requirement, self.project)
+    def _run_tool(self, tool: str, tool_args: list):
+        path = find_vendor_tool(tool)
+        if path is None:
+            raise tool_not_found(self.target, self.mode, vendor_requirement(tool), self.project)
+        cmd = [path, *tool_args]
         proc = subprocess.run(cmd, cwd=self.project, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
@@ -274,7 +277,7 @@ class HLSModule:
         if args:
             raise ArgumentError(f"mode '{self.mode}' runs the Vivado HLS flow and takes no "
                                 "arguments")
-        self._run_tool("vivado_hls", ["vivado_hls", "-f", "run.tcl"], "'vivado_hls' on PATH")
+        self._run_tool("vivado_hls", ["-f", "run.tcl"])
         if self.mode != "custom" and "csyn" in self.mode:
             print(parse_xml(self.project, "Vivado HLS", top=self.top_cname).display())
         return None
@@ -348,8 +351,8 @@ def estimate(schedule, part: str | None = None, clock_mhz: float | None = None) 
 
 
 def declared_result_shapes(mod, top: str) -> list[tuple] | None:
-    """The shape of each result of function ``top`` of ``mod`` as the kernel declares it
-    (``()`` for scalars), or ``None`` when ``mod`` is text or has no such function.
+    """The shape of each result of function ``top`` of ``mod`` (a module or its MLIR text) as
+    declared (``()`` for scalars), or ``None`` when ``mod`` has no such function.
 
     >>> import allo
     >>> from allo.ir.types import int32
@@ -357,9 +360,11 @@ def declared_result_shapes(mod, top: str) -> list[tuple] | None:
     ...     return A + 1
     >>> declared_result_shapes(allo.customize(inc).module, "inc")
     [(2, 3)]
+    >>> declared_result_shapes(str(allo.customize(inc).module), "inc")
+    [(2, 3)]
     """
     if isinstance(mod, str):
-        return None
+        mod = private_copy(mod)
     func = find_func(mod, top)
     if func is None:
         return None

@@ -1,20 +1,20 @@
 """Running a ``vitis_hls`` module in ``sw_emu``/``hw_emu``/``hw`` through the XRT host program.
 
-Needs ``v++`` on PATH and the ``XDEVICE`` environment variable (the platform); without them
-the call raises ``ToolNotFoundError`` while the project stays usable elsewhere.
+Needs ``v++`` (on PATH or in ``$XILINX_VITIS/bin``, see ``toolchain.find_vendor_tool``) and the
+``XDEVICE`` environment variable (the platform); without them the call raises
+``ToolNotFoundError`` while the project stays usable elsewhere.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import numpy as np
 
 from ...errors import ArgumentError, SimulationError
 from .csim import _copy_back, _to_container
-from .toolchain import tool_not_found
+from .toolchain import find_vendor_tool, tool_not_found
 
 REQUIREMENT = "'v++' on PATH and the XDEVICE environment variable"
 
@@ -22,7 +22,8 @@ REQUIREMENT = "'v++' on PATH and the XDEVICE environment variable"
 def run_vitis_emulation(mod, args) -> None:
     """Write ``input<i>.data``, build/run the host, read outputs into the trailing arguments."""
     device = os.environ.get("XDEVICE")
-    if shutil.which("v++") is None or not device:
+    vpp = find_vendor_tool("v++")
+    if vpp is None or not device:
         raise tool_not_found(mod.target, mod.mode, REQUIREMENT, mod.project)
     sig = mod._sig
     n_params = len(sig.params)
@@ -37,13 +38,13 @@ def run_vitis_emulation(mod, args) -> None:
         data.tofile(os.path.join(mod.project, f"input{i}.data"))
     xsa = os.path.splitext(os.path.basename(device))[0]
     xclbin = os.path.join(mod.project, f"build_dir.{mod.mode}.{xsa}", f"{mod.top_cname}.xclbin")
+    # The project's Makefile calls v++ by name: put the directory it was found in first.
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(vpp), os.environ.get("PATH", "")]))
     if os.path.isfile(xclbin) and os.path.isfile(os.path.join(mod.project, "host_exe")):
-        env = dict(os.environ)
         if mod.mode in ("sw_emu", "hw_emu"):
             env["XCL_EMULATION_MODE"] = mod.mode
         cmd = ["./host_exe", xclbin]
     else:
-        env = None
         cmd = ["make", "run", f"TARGET={mod.mode}", f"PLATFORM={device}"]
     proc = subprocess.run(cmd, cwd=mod.project, capture_output=True, text=True, env=env,
                           check=False)

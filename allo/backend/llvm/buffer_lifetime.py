@@ -10,8 +10,10 @@ CPU that would leak on every call and put ``malloc`` in inner loops, so:
 - a function result that is always a fresh allocation is *owned* by the caller, which frees it
   (:func:`owned_results`); the CPU entry wrapper relies on that for the top function.
 
-A value escapes when it (or a view of it) is returned, yielded, or passed to a call that
-returns memrefs (the callee might hand it back).
+A value escapes when it (or a view of it) is returned, yielded, or passed to a call that may
+hand it back: one returning a memref that is not always a fresh allocation of its own. (A
+buffer passed to a sub-kernel whose array results are all fresh is still freed here: otherwise
+every such call in a loop would leak.)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ _VIEWS = {
 }
 
 
-def _escapes(value: "ir.Value", funcs_with_memref_results: set) -> bool:
+def _escapes(value: "ir.Value", returns_arguments: set) -> bool:
     for use in value.uses:
         user = use.owner
         user = user.operation if hasattr(user, "operation") else user
@@ -35,23 +37,27 @@ def _escapes(value: "ir.Value", funcs_with_memref_results: set) -> bool:
                          "cf.br", "cf.cond_br"):
             return True
         if user.name in _VIEWS:
-            if any(_escapes(r, funcs_with_memref_results) for r in user.results):
+            if any(_escapes(r, returns_arguments) for r in user.results):
                 return True
         if user.name == "func.call":
             callee = ir.FlatSymbolRefAttr(user.attributes["callee"]).value
-            if callee in funcs_with_memref_results:
+            if callee in returns_arguments:
                 return True
         if user.name in ("scf.for", "affine.for", "scf.while", "scf.if", "affine.if"):
             return True  # carried through a loop/branch: ownership becomes unclear
     return False
 
 
-def _memref_result_funcs(module) -> set:
+def _funcs_returning_arguments(module, owned: dict) -> set:
+    """Functions with a memref result that may be one of their arguments (or a view of one):
+    any memref result not always a fresh allocation (``owned``, :func:`owned_results`)."""
     out = set()
     for f in func_ops(module):
+        name = func_name(f)
         ft = ir.FunctionType(ir.TypeAttr(f.attributes["function_type"]).value)
-        if any(isinstance(t, ir.MemRefType) for t in ft.results):
-            out.add(func_name(f))
+        if any(isinstance(t, ir.MemRefType) and not fresh
+               for t, fresh in zip(ft.results, owned.get(name, [False] * len(ft.results)))):
+            out.add(name)
     return out
 
 
@@ -122,8 +128,8 @@ def manage_buffer_lifetimes(module: "ir.Module") -> None:
 
 
 def _manage(module):
-    with_memref_results = _memref_result_funcs(module)
     owned = owned_results(module)
+    returns_arguments = _funcs_returning_arguments(module, owned)
     for f in func_ops(module):
         if not f.regions[0].blocks:
             continue
@@ -137,7 +143,7 @@ def _manage(module):
             else:
                 values = [op.results[0]]
             for value in values:
-                if _escapes(value, with_memref_results):
+                if _escapes(value, returns_arguments):
                     continue
                 mtype = ir.MemRefType(value.type)
                 size = static_bytes(mtype)

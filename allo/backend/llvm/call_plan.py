@@ -116,8 +116,8 @@ class CallPlan:
 
     def __init__(self, sig: Signature, may_write: list, entry, sites, error_slot: bool):
         ports = sig.params + sig.results
-        ranks = [len(p.shape) if p.is_array else 0 for p in ports] + ([1] * error_slot)
-        self.block = DescriptorBlock(ranks)
+        ranks = [len(p.shape) if p.is_array else 0 for p in ports]
+        self.block = DescriptorBlock(ranks, error_words=SLOT_WORDS if error_slot else 0)
         self.scalars = {}
         for index, port in enumerate(ports):
             if port.is_array:
@@ -126,11 +126,7 @@ class CallPlan:
                 ctype = _scalar_ctype(port) if index < len(sig.params) else _result_ctype(port)
                 slot = self.scalars[index] = ctype()
                 self.block.point_at(index, ctypes.addressof(slot))
-        self.error = (ctypes.c_int64 * SLOT_WORDS)() if error_slot else None
-        if error_slot:  # always passed last (bounds_checks.py)
-            last = len(ranks) - 1
-            self.block.point_at(last, ctypes.addressof(self.error))
-            self.block.set_layout(last, (SLOT_WORDS,))
+        self.error = self.block.error  # always passed last (bounds_checks.py)
         self.run = self._generate(sig, may_write, entry, sites)
 
     def __call__(self, args: tuple):

@@ -25,9 +25,10 @@ wrapper inlines ``allo_entry``, LLVM turns these attributes into scoped alias me
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ..._mlir import ir
 from ...mlir_utils import func_name, func_ops
-from .distinct_params import functions_with_distinct_params
 from .entry_wrapper import ENTRY_NAME
 
 __all__ = ["entry_memref_ranks", "mark_entry_args_noalias", "aligned_pointer_attrs",
@@ -64,15 +65,15 @@ def mark_entry_args_noalias(module: "ir.Module", ranks: list[int]) -> None:
         _mark_aligned_pointers(entry, ranks)
 
 
-def distinct_param_ranks(module: "ir.Module", top: str) -> dict:
-    """Per function whose array parameters never overlap (``top`` and the sub-kernels that
-    inherit the promise, :mod:`allo.backend.llvm.distinct_params`): the rank of each
-    parameter, ``None`` for a scalar. Taken before the LLVM lowering.
+def distinct_param_ranks(module: "ir.Module", distinct: Collection[str]) -> dict:
+    """Per function named in ``distinct`` (those whose array parameters never overlap: the
+    top function and the sub-kernels that inherit the promise,
+    :func:`~allo.backend.llvm.distinct_params.functions_with_distinct_params`): the rank of
+    each parameter, ``None`` for a scalar. Taken before the LLVM lowering.
 
     A sub-kernel the optimiser does not inline into ``allo_entry`` would otherwise lose the
     promise: its loops then reload an output row after every store and guard the vector
     code with run-time overlap tests (PolyBench ``2mm``'s ``mm``)."""
-    distinct = functions_with_distinct_params(module, top)
     ranks = {}
     for f in func_ops(module):
         name = func_name(f)

@@ -34,6 +34,7 @@ or different parameters of the top function and the caller promised they do not 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 
 from ..._mlir import ir
 from ...mlir_utils import LinearForm, block_ops, func_name, func_ops, linear_form_of
@@ -455,22 +456,25 @@ def _visit_block(block, distinct_args, counter) -> None:
                     _visit_block(b, distinct_args, counter)
 
 
-def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None = None) -> int:
+def permute_loops_for_locality(module: "ir.Module", distinct_args_of: str | None = None, *,
+                               distinct_functions: Collection[str] | None = None) -> int:
     """Permute perfect affine bands so the innermost loop is unit-stride; returns the count.
 
     ``distinct_args_of`` names the function whose array parameters are known not to overlap
     (the top function when the numpy boundary checked its arguments); functions it calls
     inherit the promise where their call sites allow it
-    (:mod:`allo.backend.llvm.distinct_params`).
+    (:mod:`allo.backend.llvm.distinct_params`). ``distinct_functions``, when given, is that
+    analysis already done (the CPU pipeline does it once per build) and replaces it.
     """
     counter = [0]
     with module.context, ir.Location.unknown():
-        _permute_all(module, distinct_args_of, counter)
+        if distinct_functions is None:
+            distinct_functions = functions_with_distinct_params(module, distinct_args_of)
+        _permute_all(module, distinct_functions, counter)
     return counter[0]
 
 
-def _permute_all(module, distinct_args_of, counter):
-    with_distinct_params = functions_with_distinct_params(module, distinct_args_of)
+def _permute_all(module, with_distinct_params, counter):
     for f in func_ops(module):
         if not f.regions[0].blocks:
             continue

@@ -16,12 +16,14 @@ Two stages, both on a private copy of the user's module:
 ...   %c0 = arith.constant 0 : index
 ...   %v = memref.load %a[%c0] : memref<4xi32>
 ...   return %v : i32 }''')
->>> sites = prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
+>>> prepared = prepare_for_cpu(m, "k"); lower_to_llvm_dialect(m)
 >>> "llvm.func @allo_entry" in str(m)
 True
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..._mlir import ir, passmanager
 from ...diagnostics import SourceLoc
@@ -32,6 +34,7 @@ from .bounds_checks import expand_bounds_checks, insert_bounds_checks
 from .buffer_lifetime import manage_buffer_lifetimes
 from .entry_noalias import (distinct_param_ranks, entry_memref_ranks, mark_entry_args_noalias,
                             mark_params_noalias)
+from .distinct_params import functions_with_distinct_params
 from .entry_wrapper import add_entry_wrapper
 from .loop_permute import permute_loops_for_locality
 from .memref_types import legalize_memref_int_widths, strip_memref_annotations
@@ -39,7 +42,8 @@ from .narrow_ints import narrow_integer_arithmetic
 from .stream_checks import insert_stream_checks
 from .transpose_reads import transpose_column_reads
 
-__all__ = ["prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline", "LLVM_PIPELINE"]
+__all__ = ["CpuPreparation", "prepare_for_cpu", "lower_to_llvm_dialect", "run_pipeline",
+           "LLVM_PIPELINE"]
 
 BUFFERIZE_PIPELINE = (
     "builtin.module(one-shot-bufferize{bufferize-function-boundaries "
@@ -99,15 +103,38 @@ def _has_tensors(module: "ir.Module") -> bool:
     return bool(collect_ops(module.operation, uses_tensor))
 
 
+@dataclass(frozen=True)
+class CpuPreparation:
+    """What :func:`prepare_for_cpu` found, for the rest of the build.
+
+    ``sites``: the bounds-checked subscripts
+    (:class:`~allo.backend.llvm.bounds_checks.BoundsSite`, indexed by site id), or ``None``
+    without bounds checks. ``distinct_functions``: the functions whose array parameters never
+    overlap (:mod:`allo.backend.llvm.distinct_params`), computed once per build and handed to
+    :func:`lower_to_llvm_dialect`; empty without the distinct-arguments promise.
+
+    >>> CpuPreparation(None, frozenset({"top"})).distinct_functions
+    frozenset({'top'})
+    """
+
+    sites: list | None
+    distinct_functions: frozenset
+
+
 def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
-                    permute_loops: bool = True, bounds_checks: bool = True):
+                    permute_loops: bool = True, bounds_checks: bool = True) -> CpuPreparation:
     """Allo-level CPU rewrites on ``module`` (a private copy), ending with ``allo_entry``.
 
     ``distinct_args`` promises that the top function's array arguments never overlap (the
     numpy boundary checks it per call); loop permutation may then reorder across them.
     With ``bounds_checks`` (the default) every subscript not proven in bounds is checked at
-    run time and ``allo_entry`` takes the error slot last; the checked sites are returned
-    (:class:`~allo.backend.llvm.bounds_checks.BoundsSite`, indexed by site id), else ``None``.
+    run time and ``allo_entry`` takes the error slot last. Returns the checked sites and the
+    functions with non-overlapping parameters (:class:`CpuPreparation`).
+
+    The latter are found once, on the loop-level IR before any of our rewrites add calls or
+    parameters (the bounds checks' error slot is shared along a call chain and would hide
+    sub-kernels whose data arrays are fresh allocations); the locality rewrites here and the
+    ``noalias`` marking of the lowering all use that one set.
     """
     sites = None
     with module.context, ir.Location.unknown():
@@ -121,13 +148,15 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
         run_pipeline(module, LINALG_PIPELINE, "lowering linalg to loops")
         insert_arith_guards(module)
         narrow_integer_arithmetic(module)
+        distinct = frozenset(functions_with_distinct_params(module, top if distinct_args
+                                                            else None))
         if permute_loops:
-            transpose_column_reads(module, top if distinct_args else None)
+            transpose_column_reads(module, distinct_functions=distinct)
         add_entry_wrapper(module, top)
         manage_buffer_lifetimes(module)
         legalize_memref_int_widths(module)
         if permute_loops:
-            permute_loops_for_locality(module, top if distinct_args else None)
+            permute_loops_for_locality(module, distinct_functions=distinct)
         if bounds_checks:
             sites = insert_bounds_checks(module, sites=stream_sites)
     try:
@@ -135,20 +164,20 @@ def prepare_for_cpu(module: "ir.Module", top: str, distinct_args: bool = False,
     except Exception as exc:  # a lowering bug, reported with MLIR's message
         raise BuildError(f"CPU lowering produced invalid IR: {exc}",
                          loc=SourceLoc.of_diagnostics(exc)) from exc
-    return sites
+    return CpuPreparation(sites, distinct)
 
 
 def lower_to_llvm_dialect(module: "ir.Module", distinct_args: bool = False,
-                          top: str | None = None) -> None:
+                          distinct_functions: frozenset = frozenset()) -> None:
     """Lower a prepared module to the LLVM dialect (upstream passes, :data:`LLVM_PIPELINE`,
     with the bounds-check markers expanded to branches once the bodies are plain CFGs).
 
     ``distinct_args`` (the arrays passed to ``allo_entry`` never overlap) marks their data
-    pointers ``noalias`` (:mod:`allo.backend.llvm.entry_noalias`), and with ``top`` (the
-    function ``allo_entry`` calls) also those of ``top`` and of the sub-kernels that inherit
-    the promise."""
+    pointers ``noalias`` (:mod:`allo.backend.llvm.entry_noalias`), and also those of the
+    functions in ``distinct_functions`` (``CpuPreparation.distinct_functions``: the top
+    function and the sub-kernels that inherit the promise)."""
     ranks = entry_memref_ranks(module) if distinct_args else None
-    param_ranks = distinct_param_ranks(module, top) if distinct_args and top else {}
+    param_ranks = distinct_param_ranks(module, distinct_functions) if distinct_args else {}
     run_pipeline(module, f"builtin.module({CFG_PASSES})", "lowering loops to branches")
     expand_bounds_checks(module)
     run_pipeline(module, f"builtin.module({LLVM_CONVERSION_PASSES})",

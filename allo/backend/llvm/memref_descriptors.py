@@ -11,6 +11,8 @@ flags numpy reports; if that fails they are ``None`` and callers use numpy's att
 True
 >>> block = DescriptorBlock([1, 0]); block.set_layout(0, (4,)); list(block.words[3:5])
 [4, 1]
+>>> block.set_array(0, np.zeros((3, 4), np.int32)[:, 1]); list(block.words[3:5])
+[3, 4]
 """
 
 from __future__ import annotations
@@ -79,9 +81,20 @@ def data_address(arr: np.ndarray) -> int:
 
 class DescriptorBlock:
     """Memref descriptors of every port in one block of int64 words, plus the packed array of
-    pointers to pointers that ``allo_entry``'s packed interface takes."""
+    pointers to pointers that ``allo_entry``'s packed interface takes (:attr:`argument`).
 
-    def __init__(self, ranks: list):
+    With ``error_words`` one more descriptor, of rank 1 and last, points at :attr:`error`:
+    that many int64 words the kernel fills when a bounds check fails
+    (allo.backend.llvm.bounds_checks); without, :attr:`error` is ``None``.
+
+    >>> block = DescriptorBlock([0], error_words=3)
+    >>> block.starts, list(block.words[5:8]), block.words[4] == ctypes.addressof(block.error)
+    ([0, 3], [0, 3, 1], True)
+    """
+
+    def __init__(self, ranks: list, error_words: int = 0):
+        if error_words:
+            ranks = list(ranks) + [1]
         self.starts = []
         total = 0
         for rank in ranks:
@@ -95,8 +108,13 @@ class DescriptorBlock:
         self.packed = (ctypes.c_void_p * max(len(ranks), 1))(
             *[first + WORD * i for i in range(len(ranks))])
         self.argument = ctypes.c_void_p(ctypes.addressof(self.packed))
+        self.error = (ctypes.c_int64 * error_words)() if error_words else None
+        if error_words:
+            self.point_at(len(ranks) - 1, ctypes.addressof(self.error))
+            self.set_layout(len(ranks) - 1, (error_words,))
 
     def set_layout(self, index: int, shape: tuple) -> None:
+        """Descriptor ``index`` describes a C-contiguous array of ``shape``."""
         start, rank = self.starts[index], len(shape)
         stride = 1
         strides = []
@@ -108,5 +126,25 @@ class DescriptorBlock:
             self.words[start + 3 + rank + axis] = strides[rank - 1 - axis]
 
     def point_at(self, index: int, address: int) -> None:
+        """Descriptor ``index`` points at ``address`` (its allocated and aligned pointers)."""
         start = self.starts[index]
         self.words[start] = self.words[start + 1] = address
+
+    def set_array(self, index: int, arr: np.ndarray) -> None:
+        """Descriptor ``index`` describes ``arr``: its data, shape and strides (in elements,
+        so any strided view); a 0-d array is a scalar slot, only its address."""
+        start = self.starts[index]
+        self.words[start] = self.words[start + 1] = data_address(arr)  # ~8x .ctypes.data
+        rank = arr.ndim
+        if rank:
+            itemsize = arr.itemsize
+            self.words[start + 3:start + 3 + rank] = arr.shape
+            self.words[start + 3 + rank:start + 3 + 2 * rank] = [st // itemsize
+                                                                 for st in arr.strides]
+
+    def fill(self, arrays: list) -> ctypes.c_void_p:
+        """Describe ``arrays`` in the first descriptors (:meth:`set_array`); returns the
+        argument for ``allo_entry``."""
+        for index, arr in enumerate(arrays):
+            self.set_array(index, arr)
+        return self.argument

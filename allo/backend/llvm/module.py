@@ -16,7 +16,6 @@ array([1, 2, 3, 4], dtype=int32)
 
 from __future__ import annotations
 
-import ctypes
 import ctypes.util
 import hashlib
 import os
@@ -32,7 +31,7 @@ from ...mlir_utils import find_func
 from ..signature import read_signature
 from .bounds_checks import SLOT_WORDS
 from .call_plan import NOT_HANDLED, build_call_plan
-from .memref_descriptors import data_address
+from .memref_descriptors import DescriptorBlock
 from .entry_wrapper import ENTRY_NAME
 from .lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
 from .numpy_boundary import marshal_arguments, unmarshal_results, write_back
@@ -124,53 +123,6 @@ def _library_path(lib) -> str:
     return os.path.abspath(path)
 
 
-# --------------------------------------------------------------------------- descriptors
-
-_DESCRIPTOR_TYPES: dict = {}
-
-
-def _descriptor_type(rank: int):
-    if rank not in _DESCRIPTOR_TYPES:
-        fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
-                  ("offset", ctypes.c_longlong)]
-        if rank:
-            fields += [("shape", ctypes.c_longlong * rank), ("strides", ctypes.c_longlong * rank)]
-        _DESCRIPTOR_TYPES[rank] = type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
-    return _DESCRIPTOR_TYPES[rank]
-
-
-class _CallSlots:
-    """Descriptors and the packed pointer array of one call signature, reused across calls.
-
-    With ``error_slot`` the last descriptor points at :attr:`error` (``SLOT_WORDS`` int64s
-    the kernel fills when a bounds check fails, allo.backend.llvm.bounds_checks)."""
-
-    def __init__(self, ranks: list, error_slot: bool = False):
-        self.error = (ctypes.c_int64 * SLOT_WORDS)() if error_slot else None
-        if error_slot:
-            ranks = ranks + [1]
-        self.descriptors = [_descriptor_type(r)() for r in ranks]
-        self.pointers = (ctypes.c_void_p * len(ranks))(
-            *[ctypes.addressof(d) for d in self.descriptors])
-        base = ctypes.addressof(self.pointers)
-        size = ctypes.sizeof(ctypes.c_void_p)
-        self.packed = (ctypes.c_void_p * len(ranks))(
-            *[base + i * size for i in range(len(ranks))])
-        if error_slot:
-            slot = self.descriptors[-1]
-            slot.allocated = slot.aligned = ctypes.addressof(self.error)
-            slot.shape[0], slot.strides[0] = SLOT_WORDS, 1
-
-    def fill(self, buffers: list):
-        for desc, arr in zip(self.descriptors, buffers):
-            desc.allocated = desc.aligned = data_address(arr)  # ~8x faster than .ctypes.data
-            if arr.ndim:
-                desc.shape[:] = arr.shape
-                itemsize = arr.itemsize
-                desc.strides[:] = [st // itemsize for st in arr.strides]
-        return self.packed
-
-
 # --------------------------------------------------------------------------- engines
 
 
@@ -201,11 +153,13 @@ class _Variant:
     def __init__(self, text: str, top: str, libs: list, distinct_args: bool,
                  bounds_checks: bool):
         module = invoke_mlir_parser(text)
-        self.sites = prepare_for_cpu(module, top, distinct_args=distinct_args,
-                                     bounds_checks=bounds_checks)
+        prepared = prepare_for_cpu(module, top, distinct_args=distinct_args,
+                                   bounds_checks=bounds_checks)
+        self.sites = prepared.sites
         self.intermediate_module = module
         lowered = invoke_mlir_parser(str(module))
-        lower_to_llvm_dialect(lowered, distinct_args=distinct_args, top=top)
+        lower_to_llvm_dialect(lowered, distinct_args=distinct_args,
+                              distinct_functions=prepared.distinct_functions)
         self.module = lowered
         # the variant keeps the engine alive: its machine code is freed with it
         self.engine, self.entry, _ = _compile(lowered, libs)
@@ -317,7 +271,8 @@ class LLVMModule:
         if slots is None:  # one set per thread: calls from several threads stay independent
             ranks = [len(p.shape) if p.is_array else 0
                      for p in self._signature.params + self._signature.results]
-            slots = self._slots.value = _CallSlots(ranks, error_slot=self._checks)
+            slots = self._slots.value = DescriptorBlock(
+                ranks, error_words=SLOT_WORDS if self._checks else 0)
         error = slots.error
         if error is not None:
             error[0] = 0

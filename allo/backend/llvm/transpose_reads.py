@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 from ..._mlir import affine_d, ir, memref_d
 from ...analysis.qor.trips import nest_trip_counts
@@ -213,16 +214,20 @@ def _all_loads(values) -> list | None:
     return loads or None
 
 
-def transpose_column_reads(module: "ir.Module", distinct_args_of: str | None = None) -> int:
+def transpose_column_reads(module: "ir.Module", distinct_args_of: str | None = None, *,
+                           distinct_functions: Collection[str] | None = None) -> int:
     """Apply the rewrite (module docstring) to every function; returns how many arrays.
 
     ``distinct_args_of`` names the function whose array parameters never overlap (the top
     function; callees inherit it, :mod:`allo.backend.llvm.distinct_params`): there a matrix
     parameter that is only read qualifies even though the function writes another one.
+    ``distinct_functions``, when given, is that analysis already done (the CPU pipeline does
+    it once per build) and replaces it.
     """
     count = 0
     with module.context, ir.Location.unknown():
-        distinct = functions_with_distinct_params(module, distinct_args_of)
+        distinct = distinct_functions if distinct_functions is not None else \
+            functions_with_distinct_params(module, distinct_args_of)
         for func in func_ops(module):
             if not func.regions[0].blocks:
                 continue

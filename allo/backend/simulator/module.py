@@ -38,7 +38,9 @@ from ..._mlir import ir
 from ...errors import ArgumentError, BuildError, DeadlockError
 from ...mlir_utils import find_func
 from ..llvm.lower_to_llvm import lower_to_llvm_dialect, prepare_for_cpu
-from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, LLVMModule, _CallSlots, _compile,
+from ..llvm.bounds_checks import SLOT_WORDS
+from ..llvm.memref_descriptors import DescriptorBlock
+from ..llvm.module import (BOUNDS_CHECKS_ENV, _RUNTIME_LIBS, LLVMModule, _compile,
                            _library_path, _module_text, invoke_mlir_parser)
 from ..llvm.numpy_boundary import marshal_arguments, write_back
 from ..signature import read_signature
@@ -128,7 +130,7 @@ class LLVMOMPModule:
         checks = os.environ.get(BOUNDS_CHECKS_ENV, "1") != "0"
         prepared = invoke_mlir_parser(str(parsed))
         self._sites = prepare_for_cpu(prepared, DISPATCH, distinct_args=False,
-                                      bounds_checks=checks)
+                                      bounds_checks=checks).sites
         lowered = invoke_mlir_parser(str(prepared))
         lower_to_llvm_dialect(lowered)
         link_fifo_runtime(lowered)
@@ -218,7 +220,8 @@ class _Run:
 
     def _process(self, p: int) -> None:
         try:
-            slots = _CallSlots(self.mod._ranks, error_slot=self.mod._checks)
+            slots = DescriptorBlock(self.mod._ranks,
+                                    error_words=SLOT_WORDS if self.mod._checks else 0)
             which = np.array(p, dtype=np.int64)
             if slots.error is not None:
                 slots.error[0] = 0

@@ -52,8 +52,42 @@ def test_several_results_keep_their_shapes(target, tmp_path):
     assert total == int(X.sum())
 
 
-def test_declared_result_shapes_of_text_is_unknown():
+def test_declared_result_shapes_of_modules_and_text():
     s = allo.customize(grid_and_sum)
     assert declared_result_shapes(s.module, "grid_and_sum") == [(3, 5), ()]
-    assert declared_result_shapes(str(s.module), "grid_and_sum") is None
+    assert declared_result_shapes(str(s.module), "grid_and_sum") == [(3, 5), ()]
     assert declared_result_shapes(s.module, "missing") is None
+
+
+TEXT_KERNEL = """
+func.func @scale3d(%x: memref<2x3x4xi32>) -> (memref<2x3x4xi32>, memref<6xi32>) {
+  %out = memref.alloc() : memref<2x3x4xi32>
+  %rows = memref.alloc() : memref<6xi32>
+  affine.for %i = 0 to 2 {
+    affine.for %j = 0 to 3 {
+      affine.for %k = 0 to 4 {
+        %v = affine.load %x[%i, %j, %k] : memref<2x3x4xi32>
+        %d = arith.muli %v, %v : i32
+        affine.store %d, %out[%i, %j, %k] : memref<2x3x4xi32>
+      }
+      %first = affine.load %x[%i, %j, 0] : memref<2x3x4xi32>
+      affine.store %first, %rows[%i * 3 + %j] : memref<6xi32>
+    }
+  }
+  return %out, %rows : memref<2x3x4xi32>, memref<6xi32>
+}
+"""
+
+
+@pytest.mark.parametrize("platform", ["vivado_hls", "vitis_hls"])
+def test_module_from_mlir_text_returns_the_declared_shapes(platform, tmp_path):
+    x = np.arange(24, dtype=np.int32).reshape(2, 3, 4) - 7
+    cpu_out, cpu_rows = allo.LLVMModule(TEXT_KERNEL, "scale3d")(x)
+    sim = allo.HLSModule(TEXT_KERNEL, "scale3d", platform=platform, mode="csim",
+                         project=str(tmp_path / "p"))
+    out, rows = sim(x)
+    assert out.shape == (2, 3, 4) and rows.shape == (6,)
+    np.testing.assert_array_equal(out, x * x)
+    np.testing.assert_array_equal(out, cpu_out)
+    np.testing.assert_array_equal(rows, x[:, :, 0].reshape(-1))
+    np.testing.assert_array_equal(rows, cpu_rows)

@@ -3,11 +3,14 @@
 import os
 import re
 import shutil
+import stat
 
 import numpy as np
 import pytest
 
 import allo
+from allo import cli
+from allo.backend.hls.toolchain import XILINX_ENV_VARS, find_vendor_tool, vendor_tool_locations
 from allo.ir.types import int32
 
 from helpers import check_csim
@@ -63,15 +66,72 @@ def test_every_vitis_mode_builds_without_vitis(tmp_path, mode):
     assert "#ifndef KERNEL_H" in header and 'extern "C"' in header and "int32_t *v0" in header
 
 
-@pytest.mark.skipif(shutil.which("vitis_hls") is not None, reason="Vitis HLS is installed")
-def test_csyn_without_vitis_names_the_tool(tmp_path):
+@pytest.fixture
+def no_vendor_tools(tmp_path, monkeypatch):
+    """A PATH holding only an empty directory (returned) and no Xilinx installation roots."""
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for var in XILINX_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    return empty
+
+
+def fake_vendor_tool(directory, name: str, label: str):
+    """An executable ``name`` in ``directory`` that records ``label`` and its arguments in
+    ``ran.txt`` of its working directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f'#!/bin/sh\necho "{label} $@" >> ran.txt\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def test_csyn_without_vitis_names_the_tool(tmp_path, no_vendor_tools):
     project = str(tmp_path / "p")
     mod = allo.customize(vadd).build(target="vitis_hls", mode="csyn", project=project)
     with pytest.raises(allo.ToolNotFoundError) as info:
         mod()
     msg = str(info.value)
-    assert "vitis_hls mode 'csyn' needs 'vitis_hls' on PATH, which was not found" in msg
+    assert ("vitis_hls mode 'csyn' needs 'vitis_hls' on PATH or in $XILINX_HLS/bin, "
+            "$XILINX_VITIS/bin, $XILINX_VIVADO/bin, which was not found") in msg
     assert os.path.abspath(project) in msg
+
+
+@pytest.mark.parametrize("var", ["XILINX_HLS", "XILINX_VITIS"])
+def test_csyn_runs_vitis_hls_of_a_xilinx_root(tmp_path, no_vendor_tools, monkeypatch, var):
+    root = tmp_path / "Xilinx" / "2024.1"
+    tool = fake_vendor_tool(root / "bin", "vitis_hls", "from-root")
+    monkeypatch.setenv(var, str(root))
+    assert find_vendor_tool("vitis_hls") == str(tool)
+    assert allo.backend.hls.is_available("vitis_hls")
+    project = str(tmp_path / "p")
+    allo.customize(vadd).build(target="vitis_hls", mode="csyn", project=project)()
+    assert _read(project, "ran.txt") == "from-root -f run.tcl\n"
+    # The doctor reports the very tool the build ran.
+    assert cli.check_vitis_hls().detail == f"{tool} (from {var})"
+
+
+def test_vendor_tool_on_path_comes_before_xilinx_roots(tmp_path, no_vendor_tools, monkeypatch):
+    on_path = fake_vendor_tool(no_vendor_tools, "vivado_hls", "on-path")
+    root = tmp_path / "Vivado"
+    in_root = fake_vendor_tool(root / "bin", "vivado_hls", "from-root")
+    monkeypatch.setenv("XILINX_VIVADO", str(root))
+    assert [loc.path for loc in vendor_tool_locations("vivado_hls")] == [str(on_path),
+                                                                          str(in_root)]
+    project = str(tmp_path / "p")
+    allo.customize(vadd).build(target="vhls", mode="cosim", project=project)()
+    assert _read(project, "ran.txt") == "on-path -f run.tcl\n"
+    assert cli.check_vitis_hls().detail == f"{on_path}; {in_root} (from XILINX_VIVADO)"
+
+
+def test_xilinx_root_without_the_tool_is_not_a_match(tmp_path, no_vendor_tools, monkeypatch):
+    root = tmp_path / "Vitis"
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "vitis_hls").write_text("not executable\n")
+    monkeypatch.setenv("XILINX_VITIS", str(root))
+    assert find_vendor_tool("vitis_hls") is None
+    assert not allo.backend.hls.is_available("vitis_hls")
 
 
 @pytest.mark.skipif(shutil.which("v++") is not None, reason="Vitis is installed")

@@ -3,6 +3,7 @@ calls skip the general numpy boundary; every result must equal the general path'
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import warnings
 
@@ -11,7 +12,7 @@ import pytest
 
 import allo
 from allo.backend.llvm.call_plan import NOT_HANDLED
-from allo.backend.llvm.memref_descriptors import data_address
+from allo.backend.llvm.memref_descriptors import DescriptorBlock, data_address
 from allo.ir.types import Fixed, Int, UInt, float32, float64, index, int8, int32, uint8
 
 
@@ -36,6 +37,22 @@ def test_data_address_matches_ctypes_for_views():
     base = np.arange(60, dtype=np.int16).reshape(6, 10)
     for arr in (base, base[2:], base[:, 3:], base[::2], np.empty(0, np.float64)):
         assert data_address(arr) == arr.ctypes.data
+
+
+def test_descriptor_block_describes_views_scalars_and_the_error_slot():
+    base = np.arange(60, dtype=np.int32).reshape(6, 10)
+    view, scalar = base[1::2, 7:2:-2], np.array(5, np.int64)
+    block = DescriptorBlock([2, 0], error_words=3)
+    assert block.fill([view, scalar]).value == ctypes.addressof(block.packed)
+    words = list(block.words)
+    # {allocated, aligned, offset, shape, strides in elements}, then the scalar's address
+    assert words[:7] == [view.ctypes.data, view.ctypes.data, 0, 3, 3, 20, -2]
+    assert words[7:10] == [scalar.ctypes.data, scalar.ctypes.data, 0]
+    error = ctypes.addressof(block.error)
+    assert words[10:15] == [error, error, 0, 3, 1] and list(block.error) == [0, 0, 0]
+    pointers = list(block.packed)
+    assert [ctypes.c_void_p.from_address(p).value for p in pointers] == [
+        ctypes.addressof(block.words) + 8 * start for start in (0, 7, 10)]
 
 
 def test_scalars_take_the_plan_from_the_second_call():

@@ -7,7 +7,7 @@ import numpy as np
 
 import allo
 from allo.backend.llvm.entry_noalias import aligned_pointer_attrs
-from allo.ir.types import float32
+from allo.ir.types import float32, int32
 
 
 def row_update(alpha: float32, C: float32[6, 20], A: float32[6, 5], B: float32[5, 20]):
@@ -127,3 +127,53 @@ def test_sub_kernel_given_one_array_twice_is_not_marked():
     mod(Z, W)
     np.testing.assert_array_equal(W, 1 + np.arange(20, dtype=np.float32).reshape(4, 5))
     np.testing.assert_array_equal(Z, 2 * np.arange(20, dtype=np.float32).reshape(4, 5))
+
+
+def test_distinct_functions_are_found_once_per_build(monkeypatch):
+    import allo.backend.llvm.distinct_params as distinct_params
+    import allo.backend.llvm.lower_to_llvm as pipeline
+
+    calls = []
+    analyse = distinct_params.functions_with_distinct_params
+
+    def counted(module, top):
+        calls.append(top)
+        return analyse(module, top)
+
+    monkeypatch.setattr(pipeline, "functions_with_distinct_params", counted)
+    mod = allo.customize(two_sums).build()
+    assert calls == ["two_sums"]  # the distinct-arguments form, analysed once
+    assert function_noalias(mod.module, "scaled_sum") == [2, 9, 16]
+
+
+def shifted_add(s: int32, X: float32[4, 5], Y: float32[4, 5]):
+    for i, j in allo.grid(4, 5):
+        Y[i, j] += X[i, (j + s) % 5]  # not provably in bounds: checked, so an error slot
+
+
+def via_locals(P: float32[4, 5], Q: float32[4, 5]):
+    L: float32[4, 5] = 0.0
+    M: float32[4, 5] = 0.0
+    for i, j in allo.grid(4, 5):
+        L[i, j] = P[i, j]
+    shifted_add(1, L, M)
+    for i, j in allo.grid(4, 5):
+        Q[i, j] += M[i, j]
+
+
+def same_twice(Z: float32[4, 5]):
+    via_locals(Z, Z)
+
+
+def test_sub_kernel_on_fresh_arrays_is_marked_under_a_caller_without_the_promise():
+    # via_locals gets one array twice, so it has no promise; shifted_add only ever gets its
+    # fresh locals, and the bounds checks' error slot (shared along the call chain) does not
+    # take that away
+    mod = allo.customize(same_twice).build()
+    assert function_noalias(mod.module, "via_locals") == []
+    marked = function_noalias(mod.module, "shifted_add")
+    assert marked[:2] == [2, 9]  # X and Y (s is one argument)
+    Z = np.arange(20, dtype=np.float32).reshape(4, 5)
+    expected = Z + Z[:, [1, 2, 3, 4, 0]]
+    mod(Z)
+    np.testing.assert_array_equal(Z, expected)
