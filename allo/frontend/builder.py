@@ -114,7 +114,8 @@ class ModuleBuilder:
         if key in self.in_progress:
             raise AlloSyntaxError(f"recursive call to '{fn.__name__}'")
         src = KernelSource.of_function(fn)
-        env = PyEnv(fn, self.options.get("frames"), self.options.get("global_vars"), bindings)
+        env = PyEnv(fn, self.options.get("frames"), self.options.get("global_vars"), bindings,
+                    self.options["home_globals"])
         name = self.unique_func_name(base)
         return self._compile_into(key, src, env, name, fn, suffix, caller, ())
 
@@ -345,7 +346,9 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
     ctx.allow_unregistered_dialects = True
     options = {"typing_rule_set": typing_rule_set, "global_vars": global_vars,
                "frames": frames if frames is not None else _caller_frames(),
-               "enable_tensor": enable_tensor, "lower_linalg": lower_linalg, "unroll": unroll}
+               "enable_tensor": enable_tensor, "lower_linalg": lower_linalg, "unroll": unroll,
+               # the customized kernel's own module: kernels from elsewhere resolve names there
+               "home_globals": fn.__globals__ if not isinstance(fn, str) else None}
     with ctx, ir.Location.unknown():
         module = ir.Module.create()
         mb = ModuleBuilder(ctx, module, options)
@@ -365,7 +368,8 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
                 check_template_bounds(fn, targs)
             except FrontendError as err:
                 raise src.locate(err, src.tree, name) from err
-        env = PyEnv(fn if not isinstance(fn, str) else None, options["frames"], global_vars, bindings)
+        env = PyEnv(fn if not isinstance(fn, str) else None, options["frames"], global_vars,
+                    bindings, options["home_globals"])
         mb.used_names.add(name)
         fb, info, ip = mb.compile(src, env, name, fn, "")
         key = (fn, _key(targs) if params else (), "")

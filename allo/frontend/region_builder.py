@@ -430,7 +430,8 @@ def build_region_module(rf: RegionFunction, global_vars=None, context=None,
     ctx.allow_unregistered_dialects = True
     options = {"typing_rule_set": typing_rule_set, "global_vars": global_vars,
                "frames": frames if frames is not None else _caller_frames(),
-               "enable_tensor": enable_tensor, "lower_linalg": False, "unroll": True}
+               "enable_tensor": enable_tensor, "lower_linalg": False, "unroll": True,
+               "home_globals": rf.fn.__globals__}
     with ctx, ir.Location.unknown():
         module = ir.Module.create()
         mb = ModuleBuilder(ctx, module, options)

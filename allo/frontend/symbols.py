@@ -70,20 +70,28 @@ class PyEnv:
     ``extra`` holds template parameters; ``global_vars`` replaces the automatic sources.
     """
 
-    def __init__(self, fn, frames=None, global_vars=None, extra=None):
+    def __init__(self, fn, frames=None, global_vars=None, extra=None, home_globals=_MISSING):
         self.fn = fn
         self.frames = frames or []
         self.global_vars = global_vars
         self.extra = dict(extra or {})
+        # ``home_globals``: the module globals of the customized kernel (None for a source
+        # string). A kernel defined in another module (a library kernel) resolves names in
+        # its own scope first: the user's locals, globals or ``global_vars`` must not capture
+        # the names it calls (decision)
+        self.foreign = (home_globals is not _MISSING and isinstance(fn, pytypes.FunctionType)
+                        and fn.__globals__ is not home_globals)
+        self.home_globals = home_globals
 
     def child(self, fn, extra=None) -> "PyEnv":
         """Environment of a called kernel: its own Python scope (decision)."""
-        env = PyEnv(fn, self.frames, self.global_vars, extra)
-        return env
+        return PyEnv(fn, self.frames, self.global_vars, extra, self.home_globals)
 
     def lookup(self, name: str, default=_MISSING):
         if name in self.extra:
             return self.extra[name]
+        if self.foreign:
+            return self._lookup_foreign(name, default)
         if self.global_vars is not None:
             # decision: global_vars replaces closures and caller frames; the kernel's module
             # globals still resolve names it does not define (types such as int32)
@@ -108,6 +116,26 @@ class PyEnv:
                     return frame_locals[name]
             if isinstance(fn, pytypes.FunctionType) and name in fn.__globals__:
                 return fn.__globals__[name]
+        return self._builtin(name, default)
+
+    def _lookup_foreign(self, name: str, default):
+        """Closure, own module globals, then ``global_vars`` and builtins (no caller frames)."""
+        fn = self.fn
+        if fn.__closure__:
+            for var, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                if var == name:
+                    try:
+                        return cell.cell_contents
+                    except ValueError:
+                        break
+        if name in fn.__globals__:
+            return fn.__globals__[name]
+        if self.global_vars is not None and name in self.global_vars:
+            return self.global_vars[name]
+        return self._builtin(name, default)
+
+    @staticmethod
+    def _builtin(name: str, default):
         if hasattr(builtins, name):
             return getattr(builtins, name)
         if default is _MISSING:
