@@ -139,16 +139,21 @@ def type_width(type_str: str) -> tuple[str, int]:
     return "i", 32
 
 
-def multiplier_dsps(width: int) -> int:
-    """DSP48E2 slices (27x18) for a ``width``-bit product truncated to ``width`` bits: the
-    partial products that reach the kept bits; products below 10 bits go to LUTs.
+def multiplier_dsps(width: int, operand_widths: tuple[int, int] | None = None) -> int:
+    """DSP48E2 slices (27x18) for a product kept to ``width`` bits: the partial products
+    that reach the kept bits, the wider operand on the 27-bit port; products below 10 bits
+    go to LUTs. ``operand_widths`` are the factors' own widths (default: ``width`` each).
 
     >>> [multiplier_dsps(w) for w in (8, 16, 32, 64)]
     [0, 1, 3, 8]
+    >>> multiplier_dsps(35, (8, 27))  # an int8 times a 27-bit word: one DSP
+    1
     """
     if width < 10:
         return 0
-    return sum(1 for a in range(math.ceil(width / 27)) for b in range(math.ceil(width / 18))
+    wide, narrow = sorted((min(w, width) for w in (operand_widths or (width, width))),
+                          reverse=True)
+    return sum(1 for a in range(math.ceil(wide / 27)) for b in range(math.ceil(narrow / 18))
                if 27 * a + 18 * b < width)
 
 
@@ -175,8 +180,10 @@ class OperatorLibrary:
             return OpTiming(0, delay * self.part.speed, dsp, lut, ff)
         return OpTiming(self.stages(lat, delay), delay, dsp, lut, ff)
 
-    def timing(self, op_name: str, type_str: str) -> OpTiming:
-        """Timing and cost of ``op_name`` producing (or comparing) values of ``type_str``."""
+    def timing(self, op_name: str, type_str: str,
+               operand_widths: tuple[int, int] | None = None) -> OpTiming:
+        """Timing and cost of ``op_name`` producing (or comparing) values of ``type_str``;
+        ``operand_widths``: an integer product's factor widths, when narrower."""
         kind, width = type_width(type_str)
         if op_name in _FREE_OPS:
             return OpTiming(0, 0.0)
@@ -189,7 +196,7 @@ class OperatorLibrary:
         if op_name.startswith("math."):
             return self._math(op_name[5:], width)
         if op_name == "arith.muli":
-            dsp = multiplier_dsps(width)
+            dsp = multiplier_dsps(width, operand_widths)
             delay = 2.5 + 0.06 * width
             lat = self.stages(1, delay) if dsp else 0
             lut = 0 if dsp else width * width // 2

@@ -369,3 +369,17 @@ def test_calls_count_latency_and_instances():
     assert report.resources["DSP"] == 2 * 3  # one 32-bit multiplier per call site
     a = np.arange(16, dtype=np.int32)
     np.testing.assert_array_equal(s.build()(a), a ** 4)
+
+
+def test_dsp_packed_pe_counts_one_dsp_per_two_products():
+    from allo.ir.types import int8, int16
+    from allo.library import systolic as S
+
+    dsps = {}
+    for types in ((int8, int8, int32), (int8, int16, int32)):
+        s = allo.customize(S.systolic, instantiate=[*types, 8, 16, 8, 4, 4])
+        S.schedule_systolic(s)
+        dsps[types[1]] = allo.estimate(s).resources["DSP"]
+    # 16 PEs each: one int8 x int8 product, or two from one 8 x 27-bit multiply (one DSP48E2,
+    # although the product's type is 36 bits wide)
+    assert dsps == {int8: 16, int16: 16}

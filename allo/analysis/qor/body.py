@@ -122,6 +122,15 @@ def _effective_type(op) -> str:
     return f"i{width}"
 
 
+def _factor_widths(op) -> tuple[int, int] | None:
+    """The widths of an integer product's factors before the frontend widened them (an int8
+    times a 27-bit word fits one DSP however wide the product's type)."""
+    if op.operation.name != "arith.muli":
+        return None
+    widths = [_source_width(v) for v in op.operation.operands]
+    return tuple(widths) if all(w is not None for w in widths) else None
+
+
 def _substitute(form, env: dict):
     if form is None:
         return None
@@ -204,7 +213,7 @@ class BodyScheduler:
         name = op.operation.name
         if name == "arith.muli" and any(_is_shift_add_constant(v) for v in operands):
             name = "arith.addi"  # by a constant with at most two set bits: shifts and an add
-        timing = self.lib.timing(name, _effective_type(op))
+        timing = self.lib.timing(name, _effective_type(op), _factor_widths(op))
         start = self._ready_of(operands)
         if timing.latency == 0:
             cycle, offset = start
