@@ -11,6 +11,7 @@ import allo
 from allo._mlir import ir, new_context
 from allo.backend.hls import is_available
 from allo.backend.hls.toolchain import SHIM_DIR, ap_types_dir
+from allo.library.template import type_params
 from allo.ir.types import (Fixed, Int, UFixed, UInt, bool as abool, bfloat16, float16, float32,
                            float64, int32, uint16)
 
@@ -400,3 +401,33 @@ def test_two_dimensional_top_array_into_a_callee_needs_wrap_io():
     with pytest.raises(allo.BuildError, match="wrap_io") as info:
         allo.customize(outer_2d).build("vitis_hls", wrap_io=False)
     assert isinstance(info.value, RuntimeError)
+
+
+@type_params("N")
+def tally(x: int32) -> int32:
+    total: int32 @ allo.ir.types.Stateful = 0
+    total += x * N
+    return total
+
+
+def two_tallies(x: int32) -> int32:
+    a = tally[1, "A1"](x)
+    b = tally[2, "A2"](x)
+    return a * 1000 + b
+
+
+@pytest.mark.csim
+def test_composed_stateful_instances_have_their_own_statics(tmp_path):
+    from helpers import check_csim
+
+    s = allo.customize(two_tallies)
+    s.compose(allo.customize(tally, instantiate=[1]), id="A1")
+    s.compose(allo.customize(tally, instantiate=[2]), id="A2")
+    mod = s.build()
+    assert [mod(1), mod(2), mod(3)] == [1002, 3006, 6012]  # separate running sums
+    code = s.build("vhls").hls_code
+    statics = re.findall(r"^  static int32_t (\w+) = \{0\};$", code, flags=re.M)
+    assert len(statics) == 2
+    assert "A1" in statics[0] and "A2" in statics[1]
+    compiles(code, tmp_path)
+    check_csim(s, 5, project=str(tmp_path / "p"))
