@@ -27,6 +27,7 @@ from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
+from . import catapult
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
@@ -38,6 +39,7 @@ PLATFORM_MODES = {
     "vivado_hls": None,  # '|'-joined subset of VHLS_STEPS
     "vitis_hls": ("csim", "csyn", "sw_emu", "hw_emu", "hw"),
     "pynq": ("csim", "csyn", "impl"),
+    "catapult": ("csim", "csyn"),
 }
 VHLS_STEPS = ("csim", "csyn", "csynth", "cosim", "impl", "debug", "custom")
 WRAP_IO_PLATFORMS = ("vitis_hls", "pynq")
@@ -137,15 +139,21 @@ class HLSModule:
         self.hls_code = emitter.emit()
         self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
+        if platform == "catapult":
+            self.hls_code = catapult.catapult_code(self.hls_code, self._sig.cname,
+                                                   str(self.module))
         self._dataflow_code = None
-        if mode == "csim" and has_dataflow_region(self.module):
+        if mode == "csim" and platform != "catapult" and has_dataflow_region(self.module):
             options.csim_threads = True
             self._dataflow_code = ModuleEmitter(self.module, top_func_name, options).emit()
         self.top_cname = self._sig.cname
         self.args = self._c_args()
         self.configs["_param_names"] = self.func_args.get(top_func_name, [])
-        files = project_files(platform, self.top_cname, self.hls_code, self._sig, self.module,
-                              self.configs, ip_sources)
+        if platform == "catapult":
+            files = catapult.project_files(self.hls_code, self._sig, self.configs, mode)
+        else:
+            files = project_files(platform, self.top_cname, self.hls_code, self._sig,
+                                  self.module, self.configs, ip_sources)
         self.configs.pop("_param_names", None)
         self.host_code = files.get("host.cpp", "")
         self.project = None
@@ -236,6 +244,8 @@ class HLSModule:
     def __call__(self, *args):
         if self.mode is None:
             raise BuildError("built for code generation only (mode=None)")
+        if self.platform == "catapult":
+            return catapult.run(self, args)
         if self.mode == "csim":
             return self._run_csim(args)
         if self.platform == "vitis_hls" and self.mode == "csyn":
