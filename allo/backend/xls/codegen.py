@@ -102,9 +102,6 @@ def _ports(hls_mod, memories: dict) -> list:
             ports.append(Port(r.name, r.array.elem, tuple(r.array.shape), True,
                               memories.get(r.name)))
     for port in ports:
-        if port.ctype.kind == "fixed":
-            raise BuildError("fixed-point ports cannot be expressed by the XLS [CC] backend "
-                             "of this version; use integers")
         if port.shape and port.memory is None and port.ctype.width > 32:
             raise BuildError(f"array '{port.name}' has {port.ctype.width}-bit elements; XLS "
                              "channels carry int (32 bits): use narrower types or use_memory")
@@ -211,6 +208,11 @@ def generate(hls_mod, use_memory: bool) -> XlsCode:
     memories = memory_kinds(hls_mod) if use_memory else {}
     ports = _ports(hls_mod, memories)
     cname = hls_mod._sig.cname
+    for pattern, what in ((r"\bap_u?fixed<", "fixed-point values"),
+                          (r"\bhls::stream<", "streams (FIFOs inside the design)")):
+        if re.search(pattern, hls_mod.hls_code):
+            raise BuildError(f"{what} cannot be expressed by the XLS [CC] backend of this "
+                             "version")
     code = replace_prelude(hls_mod.hls_code, [])
     code = re.sub(r'extern "C" \{\n|\} // extern "C"\n', "", code)
     code = translate_pragmas(to_ac(code, "XLS [CC]"), xls_pragma)

@@ -163,3 +163,34 @@ def test_aie_module_class_is_absent():
     import allo.backend
 
     assert allo.backend.AIE_MLIRModule is None
+
+
+def test_fixed_point_and_inner_streams_are_refused_cleanly():
+    from allo.ir.types import Fixed
+
+    def fx(a: Fixed(12, 4), b: Fixed(12, 4)) -> Fixed(12, 4):
+        return a + b
+
+    with pytest.raises(allo.BuildError, match=r"fixed-point values cannot be expressed by the "
+                                              r"XLS \[CC\] backend"):
+        allo.customize(fx).build(target="xls")
+
+    def produce(A: int32[8], B: int32[8]):
+        for i in range(8):
+            B[i] = A[i] + 1
+
+    def consume(B: int32[8], C: int32[8]):
+        for i in range(8):
+            C[i] = B[i] * 2
+
+    def pipe(A: int32[8]) -> int32[8]:
+        B: int32[8]
+        C: int32[8]
+        produce(A, B)
+        consume(B, C)
+        return C
+
+    s = allo.customize(pipe)
+    s.to(s.B, "consume")
+    with pytest.raises(allo.BuildError, match="streams"):
+        s.build(target="xls")
