@@ -165,3 +165,35 @@ def test_hierarchical_hls_module_keeps_affine_loops():
     assert "scf.for" not in text and "affine.for" in text
     for name in ("k_0", "k_1", "send_0_0", "echo_0_0", "send_0_1", "echo_0_1"):
         assert f"void {name}(" in mod.hls_code, name
+
+
+LANE_W = np.array([10, 20, 30, 40, 50], dtype=np.int32)
+
+
+def lane_scale(v: int32, k: int32) -> int32:
+    return v * k + 1
+
+
+@df.region()
+def lanes(X: int32[4], Y: int32[4]):
+    q: Stream[int32, 1][4]
+
+    @df.kernel(mapping=[4], args=[X])
+    def produce(x: int32[4]):
+        p = df.get_pid()
+        q[p].put(lane_scale(x[p], LANE_W[p + 1]))
+
+    @df.kernel(mapping=[4], args=[Y])
+    def consume(x: int32[4]):  # the same parameter name as in produce
+        p = df.get_pid()
+        x[p] = q[p].get() - LANE_W[p]
+
+
+@pytest.mark.csim
+def test_helper_calls_and_pid_indexed_constants_in_c_simulation(tmp_path):
+    X = np.array([1, -2, 3, 40000], dtype=np.int32)
+    ref = X * LANE_W[1:] + 1 - LANE_W[:4]
+    check_design(lanes, [X, np.zeros(4, np.int32)], {1: ref}, str(tmp_path / "lanes"))
+    code = df.build(lanes, target="vhls", mode=None, project=None).hls_code
+    assert "void lane_scale(" in code
+    assert [f"produce_{p}" in code and f"consume_{p}" in code for p in range(4)] == [True] * 4
