@@ -78,6 +78,7 @@ class XLSCCModule:
         if self.rewrites_textproto:
             files["rewrites.textproto"] = self.rewrites_textproto
         if mode == "sw_emu":
+            harness.check_emulated_widths(self.final_cpp)
             files["test_harness.cpp"] = harness.harness_code(self._code, hls._sig.cname)
             files["Makefile"] = harness.MAKEFILE.format(include=harness.INCLUDE_DIR)
         self.project = None

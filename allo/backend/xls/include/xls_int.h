@@ -30,6 +30,17 @@ class ac_int {
   template <typename T, typename = typename std::enable_if<std::is_arithmetic<T>::value>::type>
   ac_int(T x) : v_(wrap((__int128)x)) {}
   ac_int(__int128 x) : v_(wrap(x)) {}
+  // constants too wide for a C literal are written as digit strings
+  ac_int(const char *digits, int radix) {
+    bool negative = *digits == '-';
+    if (negative || *digits == '+') digits++;
+    unsigned __int128 u = 0;
+    for (; *digits; digits++) {
+      int d = *digits <= '9' ? *digits - '0' : (*digits | 32) - 'a' + 10;
+      u = u * (unsigned)radix + (unsigned)d;
+    }
+    v_ = wrap(negative ? -(__int128)u : (__int128)u);
+  }
   template <int W2, bool S2>
   ac_int(const ac_int<W2, S2> &o) : v_(wrap((__int128)o)) {}
 
