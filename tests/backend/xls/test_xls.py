@@ -194,3 +194,26 @@ def test_fixed_point_and_inner_streams_are_refused_cleanly():
     s.to(s.B, "consume")
     with pytest.raises(allo.BuildError, match="streams"):
         s.build(target="xls")
+
+
+def wide_constant(a: int32) -> int32:
+    b: Int(70) = a
+    c: Int(70) = b + 300000000000000000000
+    d: int32 = c >> 40
+    return d
+
+
+@needs_emulation
+def test_constants_wider_than_64_bits_and_the_emulation_limit():
+    emu = allo.customize(wide_constant).build(target="xls", mode="sw_emu")
+    assert '"300000000000000000000", 10)' in emu.final_cpp
+    cpu = allo.customize(wide_constant).build()
+    for a in (5, -7, 2**31 - 1):
+        assert emu(a) == cpu(a) == (a + 300000000000000000000) >> 40
+
+    def mul64(a: Int(64), b: Int(64), c: Int(64)) -> Int(64):
+        return a * b * c
+
+    allo.customize(mul64).build(target="xls")  # code generation has no width limit
+    with pytest.raises(allo.BuildError, match="up to 127 bits"):
+        allo.customize(mul64).build(target="xls", mode="sw_emu")
