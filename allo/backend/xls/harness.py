@@ -111,6 +111,16 @@ clean:
 """
 
 
+def _wrap(value: int, ct) -> int:
+    """``value`` as the ``ct`` integer it encodes (channels print every value as signed)."""
+    if ct.kind == "index":
+        return value
+    value &= (1 << ct.width) - 1
+    if ct.signed and ct.kind != "bool" and value >> (ct.width - 1):
+        value -= 1 << ct.width
+    return value
+
+
 def _dtype(ct) -> np.dtype:
     if ct.kind == "bool":
         return np.dtype(np.bool_)
@@ -160,10 +170,11 @@ def _outputs(mod, code, args):
         else:
             n = _count(p.shape) if p.shape else 1
             values, pos = np.array([int(v) for v in channel[pos:pos + n]], dtype=object), pos + n
-        out = np.array([int(v) for v in values], dtype=object).astype(np.int64)
+        ints = [_wrap(int(v), p.ctype) for v in values]
+        out = np.array([v & (2**64 - 1) for v in ints], dtype=np.uint64)
         if p.is_result:
             results.append(out.astype(_dtype(p.ctype)).reshape(p.shape) if p.shape
-                           else int(out[0]))
+                           else ints[0])
         else:
             arg = args[k]
             arg.reshape(-1)[...] = out.astype(arg.dtype)

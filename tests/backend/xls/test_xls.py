@@ -217,3 +217,22 @@ def test_constants_wider_than_64_bits_and_the_emulation_limit():
     allo.customize(mul64).build(target="xls")  # code generation has no width limit
     with pytest.raises(allo.BuildError, match="up to 127 bits"):
         allo.customize(mul64).build(target="xls", mode="sw_emu")
+
+
+@needs_emulation
+def test_sw_emu_unsigned_64_bit_values_round_trip():
+    from allo.ir.types import uint64
+
+    def flip(A: uint64[3]) -> (uint64[3], uint64):
+        B: uint64[3] = 0
+        for i in range(3):
+            B[i] = ~A[i]
+        return B, B[0]
+
+    A = np.array([0, 1, 2**63 + 5], np.uint64)
+    emu = allo.customize(flip).build(target="xls", mode="sw_emu", use_memory=True)
+    b, first = emu(A)
+    cpu_b, cpu_first = allo.customize(flip).build()(A)
+    assert b.dtype == np.uint64
+    np.testing.assert_array_equal(b, cpu_b)
+    assert first == cpu_first == 2**64 - 1
