@@ -27,7 +27,7 @@ from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
-from . import catapult
+from . import catapult, tapa
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
@@ -40,6 +40,7 @@ PLATFORM_MODES = {
     "vitis_hls": ("csim", "csyn", "sw_emu", "hw_emu", "hw"),
     "pynq": ("csim", "csyn", "impl"),
     "catapult": ("csim", "csyn"),
+    "tapa": tapa.MODES,
 }
 VHLS_STEPS = ("csim", "csyn", "csynth", "cosim", "impl", "debug", "custom")
 WRAP_IO_PLATFORMS = ("vitis_hls", "pynq")
@@ -135,6 +136,8 @@ class HLSModule:
         ip_sources = self._ip_sources()
         options = EmitOptions(vitis=platform in WRAP_IO_PLATFORMS, pynq=platform == "pynq",
                               func_args=self.func_args, ip_headers=sorted(ip_sources))
+        if platform == "tapa":
+            options.flat_funcs = tapa.task_functions(self.module, top_func_name)
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
         self._emitter = emitter  # maps lines of hls_code back to the user's source
@@ -142,8 +145,12 @@ class HLSModule:
         if platform == "catapult":
             self.hls_code = catapult.catapult_code(self.hls_code, self._sig.cname,
                                                    str(self.module))
+        elif platform == "tapa":
+            self.hls_code = tapa.tapa_code(self.hls_code, emitter, self.module, top_func_name,
+                                           options.flat_funcs)
         self._dataflow_code = None
-        if mode == "csim" and platform != "catapult" and has_dataflow_region(self.module):
+        if mode == "csim" and platform in ("vivado_hls", "vitis_hls", "pynq") \
+                and has_dataflow_region(self.module):
             options.csim_threads = True
             self._dataflow_code = ModuleEmitter(self.module, top_func_name, options).emit()
         self.top_cname = self._sig.cname
@@ -246,6 +253,8 @@ class HLSModule:
             raise BuildError("built for code generation only (mode=None)")
         if self.platform == "catapult":
             return catapult.run(self, args)
+        if self.platform == "tapa":
+            return tapa.run(self, args)
         if self.mode == "csim":
             return self._run_csim(args)
         if self.platform == "vitis_hls" and self.mode == "csyn":

@@ -262,6 +262,13 @@ def project_files(platform: str, top: str, hls_code: str, sig, module, configs: 
                                  prelude_defines(hls_code)))
     elif platform == "pynq":
         files.update(pynq_files(top, sig, configs, ip_files, prelude_defines(hls_code)))
+    elif platform == "tapa":
+        from .tapa import host_code as tapa_host, makefile as tapa_makefile
+        files.update(vitis_files(top, sig, module, configs, ip_files,
+                                 prelude_defines(hls_code)))
+        files["tapa_host.cpp"] = tapa_host(sig, COPYRIGHT_CPP)
+        files["Makefile"] = tapa_makefile(top, configs["frequency"])
+        files.pop("run.tcl", None)
     else:
         files["run.tcl"] = run_tcl(top, configs, ip_files)
         files["Makefile"] = _vhls_makefile()
