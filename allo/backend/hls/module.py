@@ -27,7 +27,7 @@ from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
-from . import catapult, tapa
+from . import catapult, intel_hls, tapa
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module
@@ -41,6 +41,7 @@ PLATFORM_MODES = {
     "pynq": ("csim", "csyn", "impl"),
     "catapult": ("csim", "csyn"),
     "tapa": tapa.MODES,
+    "intel_hls": ("csim", "csyn"),
 }
 VHLS_STEPS = ("csim", "csyn", "csynth", "cosim", "impl", "debug", "custom")
 WRAP_IO_PLATFORMS = ("vitis_hls", "pynq")
@@ -138,6 +139,9 @@ class HLSModule:
                               func_args=self.func_args, ip_headers=sorted(ip_sources))
         if platform == "tapa":
             options.flat_funcs = tapa.task_functions(self.module, top_func_name)
+        elif platform == "intel_hls":
+            intel_hls.check_single_function(self.module)
+            options.flat_funcs = {top_func_name}
         emitter = ModuleEmitter(self.module, top_func_name, options)
         self.hls_code = emitter.emit()
         self._emitter = emitter  # maps lines of hls_code back to the user's source
@@ -148,6 +152,8 @@ class HLSModule:
         elif platform == "tapa":
             self.hls_code = tapa.tapa_code(self.hls_code, emitter, self.module, top_func_name,
                                            options.flat_funcs)
+        elif platform == "intel_hls":
+            self.hls_code = intel_hls.sycl_code(self.hls_code, self._sig)
         self._dataflow_code = None
         if mode == "csim" and platform in ("vivado_hls", "vitis_hls", "pynq") \
                 and has_dataflow_region(self.module):
@@ -255,6 +261,9 @@ class HLSModule:
             return catapult.run(self, args)
         if self.platform == "tapa":
             return tapa.run(self, args)
+        if self.platform == "intel_hls":
+            raise BuildError("the ihls target generates code only; compile the project's "
+                             "kernel.cpp with icpx -fsycl -fintelfpga")
         if self.mode == "csim":
             return self._run_csim(args)
         if self.platform == "vitis_hls" and self.mode == "csyn":
