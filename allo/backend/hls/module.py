@@ -135,25 +135,11 @@ class HLSModule:
                                                     self.configs.get("mappings"))
         self._check_vitis_interface()
         ip_sources = self._ip_sources()
-        options = EmitOptions(vitis=platform in WRAP_IO_PLATFORMS, pynq=platform == "pynq",
-                              func_args=self.func_args, ip_headers=sorted(ip_sources))
-        if platform == "tapa":
-            options.flat_funcs = tapa.task_functions(self.module, top_func_name)
-        elif platform == "intel_hls":
-            intel_hls.check_single_function(self.module)
-            options.flat_funcs = {top_func_name}
+        options = self._emit_options(ip_sources)
         emitter = ModuleEmitter(self.module, top_func_name, options)
-        self.hls_code = emitter.emit()
         self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
-        if platform == "catapult":
-            self.hls_code = catapult.catapult_code(self.hls_code, self._sig.cname,
-                                                   str(self.module))
-        elif platform == "tapa":
-            self.hls_code = tapa.tapa_code(self.hls_code, emitter, self.module, top_func_name,
-                                           options.flat_funcs)
-        elif platform == "intel_hls":
-            self.hls_code = intel_hls.sycl_code(self.hls_code, self._sig)
+        self.hls_code = self._platform_code(emitter.emit(), options)
         self._dataflow_code = None
         if mode == "csim" and platform in ("vivado_hls", "vitis_hls", "pynq") \
                 and has_dataflow_region(self.module):
@@ -175,6 +161,29 @@ class HLSModule:
                 tempfile.mkdtemp(prefix="allo_hls_")
             write_project(self.project, files)
         self._csim = None
+
+    # ------------------------------------------------------------------ emission
+    def _emit_options(self, ip_sources: dict) -> EmitOptions:
+        options = EmitOptions(vitis=self.platform in WRAP_IO_PLATFORMS,
+                              pynq=self.platform == "pynq", func_args=self.func_args,
+                              ip_headers=sorted(ip_sources))
+        if self.platform == "tapa":
+            options.flat_funcs = tapa.task_functions(self.module, self.top_func_name)
+        elif self.platform == "intel_hls":
+            intel_hls.check_single_function(self.module)
+            options.flat_funcs = {self.top_func_name}
+        return options
+
+    def _platform_code(self, code: str, options: EmitOptions) -> str:
+        """The Vitis HLS emission ``code`` respelled for Catapult, TAPA or SYCL (§7)."""
+        if self.platform == "catapult":
+            return catapult.catapult_code(code, self._sig.cname, str(self.module))
+        if self.platform == "tapa":
+            return tapa.tapa_code(code, self._emitter, self.module, self.top_func_name,
+                                  options.flat_funcs)
+        if self.platform == "intel_hls":
+            return intel_hls.sycl_code(code, self._sig)
+        return code
 
     # ------------------------------------------------------------------ checks
     def _check_vitis_interface(self) -> None:
