@@ -431,3 +431,28 @@ def test_composed_stateful_instances_have_their_own_statics(tmp_path):
     assert "A1" in statics[0] and "A2" in statics[1]
     compiles(code, tmp_path)
     check_csim(s, 5, project=str(tmp_path / "p"))
+
+
+def collatz(n: int32) -> int32:
+    steps: int32 = 0
+    x: int32 = n
+    while x != 1:
+        if x % 2 == 0:
+            x = x // 2
+        else:
+            x = 3 * x + 1
+        steps += 1
+    return steps
+
+
+@pytest.mark.csim
+def test_python_while_loop_emits_while_true_and_break(tmp_path):
+    from helpers import check_csim
+
+    code = hls(collatz)
+    assert "while (true) {" in code
+    assert re.search(r"if \(!\(v\d+\)\) break;", code)
+    s = allo.customize(collatz)
+    for n in (1, 6, 27):
+        (steps,) = check_csim(s, n, project=str(tmp_path / "c"))
+        assert int(steps) == {1: 0, 6: 8, 27: 111}[n]
