@@ -93,7 +93,7 @@ def _makefile() -> str:
 AC_INCLUDE ?= $(MGC_HOME)/shared/include
 .PHONY: csim csyn clean
 csim:
-\tg++ -std=c++11 -I$(AC_INCLUDE) -I. kernel.cpp host.cpp -o csim_exe && ./csim_exe
+\tg++ -std=c++11 -ffp-contract=off -I$(AC_INCLUDE) -I. kernel.cpp host.cpp -o csim_exe && ./csim_exe
 csyn:
 \tcatapult -shell -f run.tcl
 clean:
@@ -200,7 +200,8 @@ def run(mod, args) -> None:
         if not is_result:
             with open(os.path.join(mod.project, f"input{k}.data"), "w", encoding="utf-8") as f:
                 f.write("\n".join(encode(value, ct)) + "\n")
-    _check_run([compiler, "-std=c++11", f"-I{include}", "-I.", "kernel.cpp", "host.cpp", "-o",
+    _check_run([compiler, "-std=c++11", "-ffp-contract=off", f"-I{include}", "-I.", "kernel.cpp",
+                "host.cpp", "-o",
                 "csim_exe"], mod.project, BuildError)
     _check_run(["./csim_exe"], mod.project, SimulationError)
     for k, ((kind, name, ct, shape, is_result), value) in enumerate(zip(ports, args)):
