@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import Int, UInt, float16, int32
+from allo.ir.types import Int, UInt, float16, float32, int32
 
 XLS_INCLUDE = os.path.join(os.path.dirname(allo.__file__), "backend", "xls", "include")
 
@@ -130,8 +130,8 @@ template <typename T> class ac_channel {
 """
 
 
-@pytest.mark.csim
-def test_catapult_csim_with_ac_headers(tmp_path, monkeypatch):
+@pytest.fixture
+def ac_headers(tmp_path, monkeypatch):
     if shutil.which("g++") is None:
         pytest.skip("needs g++")
     ac = tmp_path / "ac"
@@ -141,6 +141,11 @@ def test_catapult_csim_with_ac_headers(tmp_path, monkeypatch):
     (ac / "ac_channel.h").write_text("#pragma once\n" + textwrap.dedent(AC_CHANNEL))
     monkeypatch.delenv("MGC_HOME", raising=False)
     monkeypatch.setenv("AC_TYPES_DIR", str(ac))
+    return ac
+
+
+@pytest.mark.csim
+def test_catapult_csim_with_ac_headers(tmp_path, ac_headers):
     s = gemm_schedule()
     mod = s.build(target="catapult", mode="csim", project=str(tmp_path / "p"))
     rng = np.random.default_rng(1)
@@ -156,3 +161,21 @@ def test_catapult_csim_with_ac_headers(tmp_path, monkeypatch):
         res = np.zeros(1, np.int16)
         mod(a, b, res)
         assert int(res[0]) == cpu(a, b)
+
+
+def smooth(X: float32[6, 5], w: float32) -> float32[6, 5]:
+    Y: float32[6, 5]
+    for i, j in allo.grid(6, 5):
+        Y[i, j] = allo.exp(X[i, j] * w) / (1.0 + allo.sqrt(abs(X[i, j])))
+    return Y
+
+
+@pytest.mark.csim
+def test_catapult_csim_floats_are_bit_exact(tmp_path, ac_headers):
+    s = allo.customize(smooth)
+    s.pipeline("j")
+    mod = s.build(target="catapult", mode="csim", project=str(tmp_path / "f"))
+    X = np.random.default_rng(3).standard_normal((6, 5)).astype(np.float32)
+    out = np.zeros((6, 5), np.float32)
+    mod(X, 0.37, out)
+    assert out.tobytes() == s.build()(X, 0.37).tobytes()
