@@ -8,6 +8,7 @@ bit accesses are written the AC way (``backends.md`` §7):
 * ``x.range(hi, lo)`` read → ``x.template slc<W>(lo)``, and the statement
   ``x.range(hi, lo) = v;`` → ``x.set_slc(lo, ac_int<W, false>(v));``, ``W = hi - lo + 1``
   (both bounds literal, or ``hi`` written ``lo + k``);
+* ``x.to_ap_int_base()`` (the integer part of a fixed-point value) → ``x.to_ac_int()``;
 * ``#pragma HLS`` lines are handed to a per-target translation (``None`` drops the line).
 
 Constructs without an AC spelling (``half``, ``hls::vector`` block streams, ``.reverse()``)
@@ -110,6 +111,6 @@ def replace_prelude(code: str, includes: list[str]) -> str:
 def to_ac(code: str, target: str) -> str:
     """Types and bit ranges of every line in the AC spelling (pragmas untouched)."""
     check_expressible(code, target)
-    code = ac_types(code)
+    code = ac_types(code).replace(".to_ap_int_base()", ".to_ac_int()")
     return "\n".join(ac_bit_ranges(line, target) if ".range(" in line else line
                      for line in code.split("\n"))
