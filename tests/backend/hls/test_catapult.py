@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import allo
-from allo.ir.types import Int, UInt, float16, float32, int32
+from allo.ir.types import Fixed, Int, UFixed, UInt, float16, float32, int32
 
 XLS_INCLUDE = os.path.join(os.path.dirname(allo.__file__), "backend", "xls", "include")
 
@@ -179,3 +179,15 @@ def test_catapult_csim_floats_are_bit_exact(tmp_path, ac_headers):
     out = np.zeros((6, 5), np.float32)
     mod(X, 0.37, out)
     assert out.tobytes() == s.build()(X, 0.37).tobytes()
+
+
+def fixed_mix(a: Fixed(12, 4), b: UFixed(8, 6)) -> int32:
+    c: Fixed(16, 8) = a * b + a
+    d: int32 = c
+    return d
+
+
+def test_catapult_fixed_point_spellings():
+    code = allo.customize(fixed_mix).build(target="catapult").hls_code
+    assert "ac_fixed<12, 8, true> v0" in code and "ac_fixed<8, 2, false> v1" in code
+    assert ".to_ac_int()" in code and "ap_" not in code and "to_ap_int_base" not in code
