@@ -21,6 +21,7 @@ from ...errors import BuildError
 from ...frontend.arg_directions import analyze_arg_load_store
 from ...mlir_utils import find_func
 from ..hls.ac_text import replace_prelude, to_ac, translate_pragmas
+from .fixed import PRELUDE as FIXED_PRELUDE, fixed_types
 
 INCLUDES = ["algorithm", "cstdint"]  # min/max of loop bounds and of values
 LOCAL_INCLUDES = ["xls_int.h", "xls_builtin.h"]
@@ -173,6 +174,21 @@ def _loops(shape: tuple, body: str, indent: str) -> list[str]:
     return lines
 
 
+def is_fixed_struct(ct) -> bool:
+    """Whether values of ``ct`` are ``Fixed`` structs (fixed point with fraction bits; without
+    any, fixed point is the plain ``ac_int``)."""
+    return ct.kind == "fixed" and ct.frac != 0
+
+
+def _from_channel(p: Port, expr: str) -> str:
+    """A value read from a channel: fixed point travels as its raw bits."""
+    return f"{p.ctype.spelling}::from_raw({expr})" if is_fixed_struct(p.ctype) else expr
+
+
+def _to_channel(p: Port, value: str, channel: str) -> str:
+    return f"({channel}){value}.raw" if is_fixed_struct(p.ctype) else f"({channel}){value}"
+
+
 def _block(top: str, body: list[str], ports: list, use_memory: bool) -> list[str]:
     """``class TestBlock`` around the top's body."""
     members, head, tail = [], [], []
@@ -189,22 +205,25 @@ def _block(top: str, body: list[str], ports: list, use_memory: bool) -> list[str
         if not p.is_result:
             members.append(f"  __xls_channel<{channel_type([p])}, __xls_channel_dir_In> "
                            f"{p.name}_in;")
+            received = _from_channel(p, f"{p.name}_in.read()")
             if p.shape:
                 head.append(f"    {spelling} {p.name}" + "".join(f"[{d}]" for d in p.shape) + ";")
-                head += _loops(p.shape, f"{p.name}{{idx}} = {p.name}_in.read();", "    ")
+                head += _loops(p.shape, f"{p.name}{{idx}} = {received};", "    ")
             else:
-                head.append(f"    {spelling} {p.name} = {p.name}_in.read();")
+                head.append(f"    {spelling} {p.name} = {received};")
         elif p.shape:
             head.append(f"    {spelling} {p.name}" + "".join(f"[{d}]" for d in p.shape) + ";")
-            tail += _loops(p.shape, f"out.write(({out_type}){p.name}{{idx}});", "    ")
+            tail += _loops(p.shape, f"out.write({_to_channel(p, p.name + '{idx}', out_type)});",
+                           "    ")
         else:  # the body stores ``*v<k> = x;``
             head += [f"    {spelling} {p.name}_value;", f"    {spelling} *{p.name} = &{p.name}_value;"]
-            tail.append(f"    out.write(({out_type}){p.name}_value);")
+            tail.append(f"    out.write({_to_channel(p, p.name + '_value', out_type)});")
     results = [p for p in ports if p.is_result]
     if not results and not use_memory:  # a void top: its written arrays are the outputs
         for p in ports:
             if p.shape and p.written:
-                tail += _loops(p.shape, f"out.write(({out_type}){p.name}{{idx}});", "    ")
+                tail += _loops(p.shape, f"out.write({_to_channel(p, p.name + '{idx}', out_type)});",
+                               "    ")
     if not use_memory or any(not p.shape for p in results):
         members.append(f"  __xls_channel<{out_type}, __xls_channel_dir_Out> out;")
     return (["class TestBlock {", " public:"] + members + ["", "  #pragma hls_top",
@@ -216,11 +235,9 @@ def generate(hls_mod, use_memory: bool) -> XlsCode:
     memories = memory_kinds(hls_mod) if use_memory else {}
     ports = _ports(hls_mod, memories)
     cname = hls_mod._sig.cname
-    for pattern, what in ((r"\bap_u?fixed<", "fixed-point values"),
-                          (r"\bhls::stream<", "streams (FIFOs inside the design)")):
-        if re.search(pattern, hls_mod.hls_code):
-            raise BuildError(f"{what} cannot be expressed by the XLS [CC] backend of this "
-                             "version")
+    if re.search(r"\bhls::stream<", hls_mod.hls_code):
+        raise BuildError("streams (FIFOs inside the design) cannot be expressed by the XLS [CC] "
+                         "backend of this version")
     code = replace_prelude(hls_mod.hls_code, [])
     code = re.sub(r'extern "C" \{\n|\} // extern "C"\n', "", code)
     code = translate_pragmas(to_ac(code, "XLS [CC]"), xls_pragma)
@@ -243,6 +260,10 @@ def generate(hls_mod, use_memory: bool) -> XlsCode:
     helpers = "\n".join(before).strip("\n")
     final = "\n".join(prelude + [""] + ([helpers, ""] if helpers else []) + top) + "\n"
     final = to_ac(final, "XLS [CC]")
+    if "ac_fixed<" in final:
+        final = fixed_types(final).replace("using namespace std;\n",
+                                           "using namespace std;\n\n" + FIXED_PRELUDE, 1)
+        core = fixed_types(core)
     return XlsCode(core, final, rewrites_textproto(ports), style, ports)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import allo
 from allo.backend.xls import XLSCCModule, is_available
-from allo.ir.types import Int, UInt, float32, int32
+from allo.ir.types import Fixed, Int, UFixed, UInt, float32, int32
 
 needs_emulation = pytest.mark.skipif(not is_available(), reason="needs g++ or xlscc")
 
@@ -165,16 +165,42 @@ def test_aie_module_class_is_absent():
     assert allo.backend.AIE_MLIRModule is None
 
 
-def test_fixed_point_and_inner_streams_are_refused_cleanly():
-    from allo.ir.types import Fixed
+def fixed_mac(X: Fixed(12, 4)[8], W: UFixed(8, 6)[8], b: Fixed(12, 4)) -> Fixed(16, 8):
+    acc: Fixed(16, 8) = b
+    for i in range(8):
+        acc += X[i] * W[i]
+    return acc
 
-    def fx(a: Fixed(12, 4), b: Fixed(12, 4)) -> Fixed(12, 4):
-        return a + b
 
-    with pytest.raises(allo.BuildError, match=r"fixed-point values cannot be expressed by the "
-                                              r"XLS \[CC\] backend"):
-        allo.customize(fx).build(target="xls")
+def fixed_scale(X: Fixed(10, 3)[6], k: Fixed(8, 0)) -> (Fixed(12, 5)[6], int32):
+    Y: Fixed(12, 5)[6]
+    n: int32 = 0
+    for i in range(6):
+        Y[i] = X[i] * k - 1
+        if Y[i] > X[i]:
+            n += 1
+    return Y, n
 
+
+@needs_emulation
+def test_fixed_point_structs_are_bit_exact_with_the_cpu():
+    code = allo.customize(fixed_mac).build(target="xls").final_cpp
+    assert "template <int WIDTH, int FRAC, bool SIGNED>\nstruct Fixed {" in code
+    assert "Fixed<12, 4, true> v0[8];" in code and "ac_fixed" not in code
+    rng = np.random.default_rng(6)
+    for kernel, args in [
+        (fixed_mac, (rng.uniform(-100, 100, 8), rng.uniform(0, 3.9, 8), 3.3)),
+        (fixed_scale, (rng.uniform(-60, 60, 6), -3)),
+    ]:
+        for use_memory in (False, True):
+            emu = allo.customize(kernel).build(target="xls", mode="sw_emu", use_memory=use_memory)
+            got, want = emu(*args), allo.customize(kernel).build()(*args)
+            got, want = (got, want) if isinstance(want, list) else ([got], [want])
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_inner_streams_are_refused_cleanly():
     def produce(A: int32[8], B: int32[8]):
         for i in range(8):
             B[i] = A[i] + 1
