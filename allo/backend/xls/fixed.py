@@ -155,9 +155,11 @@ def fixed_types(code: str) -> str:
     code = _integer_fixed(code)
     code = _AC_FIXED.sub(lambda m: f"Fixed<{m.group(1)}, {int(m.group(1)) - int(m.group(2))}, "
                                    f"{m.group(3)}>", code)
-    if re.search(r'Fixed<[^>]*>\("', code):
-        raise BuildError("fixed-point constants wider than 53 bits cannot be expressed by the "
-                         "XLS [CC] backend")
+    # constants wider than a double are decimal strings: their exact raw bits, in base 10
+    code = re.sub(r'\b(Fixed<(\d+), (\d+), (true|false)>)\("([^"]+)"\)',
+                  lambda m: f'{m.group(1)}::from_raw(ac_int<{m.group(2)}, {m.group(4)}>'
+                            f'("{_raw(m.group(5), int(m.group(3)))}", 10))', code)
+    code = re.sub(r'\b(ac_int<\d+, (?:true|false)>)\("([^"]+)"\)', r'\1("\2", 10)', code)
     out = []
     for line in code.split("\n"):
         m = _DECL.match(line)
