@@ -81,8 +81,7 @@ def run_tcl(top: str, configs: dict, mode: str) -> str:
         lines += ["solution app linkage", "solution app execution"]
     elif mode == "csyn":
         lines += ["solution library add nangate-45nm_beh -- -rtlsyntool OasysRTL",
-                  "solution library add ccs_sample_mem", "go libraries", "go assembly",
-                  "go architect", "go allocate", "go extract"]
+                  "solution library add ccs_sample_mem", "go assembly", "go extract"]
     lines += ["exit", ""]
     return "\n".join(lines)
 
