@@ -26,6 +26,7 @@ from .backend.llvm import LLVMModule, invoke_mlir_parser  # noqa: F401
 
 from .backend.hls import HLSModule, IPModule, estimate  # noqa: F401
 from .backend import simulator as _simulator  # noqa: F401,E402 - registers target "simulator"
+from .backend import xls as _xls  # noqa: F401,E402 - registers targets "xls", "xlscc"
 from .verify import verify  # noqa: F401,E402
 from . import passes, primitives, utils, memory, dataflow  # noqa: F401,E402 - reachable as allo.<name> after import allo
 from . import library  # noqa: F401,E402 - allo.library.KERNEL2SCHEDULE; kernels in allo.library.nn

@@ -5,6 +5,7 @@ import pytest
 
 import allo
 import allo.dataflow as df
+from allo.ir.types import Stream, int32
 
 import designs as d
 from df_helpers import check_design, csimulate, simulate
@@ -120,3 +121,79 @@ def test_repeated_runs_are_deterministic():
     np.testing.assert_array_equal(first, d.systolic_ref(A, B))
     for _ in range(10):
         np.testing.assert_array_equal(simulate(sim, A, B, np.zeros_like(first))[2], first)
+
+
+# ----------------------------------------------------------------------------- checklist (§12)
+
+
+def test_uint16_streams_keep_their_unsigned_type_in_hls():
+    code = df.build(d.double_put, target="vhls", mode=None, project=None).hls_code
+    assert "hls::stream< uint16_t > q;" in code
+    assert "hls::stream< uint16_t > &q" in code
+    assert "#pragma HLS stream variable=q depth=2" in code
+    assert "hls::stream< ap_" not in code and "hls::stream< int" not in code
+
+
+@df.region()
+def four_through_two(X: int32[4], Y: int32[4]):
+    q: Stream[int32, 2]
+
+    @df.kernel(mapping=[1], args=[X])
+    def put4(x: int32[4]):
+        for i in range(4):
+            q.put(x[i] * x[i])
+
+    @df.kernel(mapping=[1], args=[Y])
+    def get4(y: int32[4]):
+        for i in range(4):
+            y[i] = q.get() + i
+
+
+@pytest.mark.csim
+def test_a_depth_two_stream_carries_four_elements(tmp_path):
+    X = np.array([3, -4, 5, 100000], np.int32)
+    ref = X * X + np.arange(4, dtype=np.int32)
+    check_design(four_through_two, [X, np.zeros(4, np.int32)], {1: ref}, str(tmp_path / "p"))
+    code = df.build(four_through_two, target="vhls", mode=None, project=None).hls_code
+    assert "#pragma HLS stream variable=q depth=2" in code
+    assert "put4_0(v0, q);" in code and "get4_0(v1, q);" in code
+
+
+def test_hierarchical_hls_module_keeps_affine_loops():
+    mod = df.build(d.nested, target="vhls", mode=None, project=None)
+    text = str(mod.module)
+    assert "scf.for" not in text and "affine.for" in text
+    for name in ("k_0", "k_1", "send_0_0", "echo_0_0", "send_0_1", "echo_0_1"):
+        assert f"void {name}(" in mod.hls_code, name
+
+
+LANE_W = np.array([10, 20, 30, 40, 50], dtype=np.int32)
+
+
+def lane_scale(v: int32, k: int32) -> int32:
+    return v * k + 1
+
+
+@df.region()
+def lanes(X: int32[4], Y: int32[4]):
+    q: Stream[int32, 1][4]
+
+    @df.kernel(mapping=[4], args=[X])
+    def produce(x: int32[4]):
+        p = df.get_pid()
+        q[p].put(lane_scale(x[p], LANE_W[p + 1]))
+
+    @df.kernel(mapping=[4], args=[Y])
+    def consume(x: int32[4]):  # the same parameter name as in produce
+        p = df.get_pid()
+        x[p] = q[p].get() - LANE_W[p]
+
+
+@pytest.mark.csim
+def test_helper_calls_and_pid_indexed_constants_in_c_simulation(tmp_path):
+    X = np.array([1, -2, 3, 40000], dtype=np.int32)
+    ref = X * LANE_W[1:] + 1 - LANE_W[:4]
+    check_design(lanes, [X, np.zeros(4, np.int32)], {1: ref}, str(tmp_path / "lanes"))
+    code = df.build(lanes, target="vhls", mode=None, project=None).hls_code
+    assert "void lane_scale(" in code
+    assert [f"produce_{p}" in code and f"consume_{p}" in code for p in range(4)] == [True] * 4

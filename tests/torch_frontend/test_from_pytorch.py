@@ -58,6 +58,43 @@ def assert_hls_and_csim(model, inputs, functions, **kwargs):
     return s, outs
 
 
+# ----------------------------------------------------------------------- int8 linear
+
+
+class IntLinear(torch.nn.Module):
+    """A linear layer whose weights and bias hold integers (a quantized layer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 8)
+        gen = torch.Generator().manual_seed(8)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.randint(-128, 128, (8, 16), generator=gen).float())
+            self.fc.bias.copy_(torch.randint(-1000, 1000, (8,), generator=gen).float())
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+@pytest.mark.csim
+def test_int8_linear_matches_torch_exactly():
+    from allo.ir.types import int8, int32  # noqa: PLC0415
+
+    model = IntLinear().eval()
+    x = torch.randint(-128, 128, (4, 16), generator=torch.Generator().manual_seed(9)).float()
+    op_dtypes = {"inputs": int8, "fc": [int8, int8, int32], "outputs": int32}
+    expected = torch.nn.functional.linear(x.int(), model.fc.weight.int(), model.fc.bias.int())
+    mod = allo.frontend.from_pytorch(model, [x], op_dtypes=op_dtypes)
+    out = mod(x.numpy().astype(np.int8))
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out, expected.numpy())
+    s = allo.frontend.from_pytorch(model, [x], target="mlir", op_dtypes=op_dtypes)
+    code = s.build(target="vhls").hls_code
+    assert "void linear2d_0(" in code and "int8_t v0[4][16]" in code
+    (csim_out,) = check_csim(s, x.numpy().astype(np.int8))
+    np.testing.assert_array_equal(csim_out, expected.numpy())
+
+
 # ----------------------------------------------------------------------- MLP
 
 

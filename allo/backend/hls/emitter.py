@@ -49,6 +49,9 @@ class EmitOptions:
     csim_threads: bool = False
     func_args: dict = field(default_factory=dict)
     ip_headers: list = field(default_factory=list)
+    # functions whose array parameters are pointers with linearized accesses (TAPA's mmap
+    # ports: the top and the tasks of a region top)
+    flat_funcs: set = field(default_factory=set)
 
 
 @dataclass
@@ -228,7 +231,7 @@ class ModuleEmitter:
         outs = _elem_ctypes(func_op, res_types, "allo.otypes", "otypes")
         scope = NameScope(reserved=self.module_scope.taken)
         is_top = sym == self.top
-        top_pointers = is_top and self.options.vitis
+        top_pointers = (is_top and self.options.vitis) or sym in self.options.flat_funcs
         src_names = self.options.func_args.get(sym, [])
         ip_kinds = _string_list(func_op, "allo.ip_args") or []
         block_streams = ({int(ir.IntegerAttr(a).value)

@@ -26,6 +26,7 @@ from ...mlir_utils import find_func, func_ops
 from ...frontend.arg_directions import analyze_arg_load_store
 from ..config import DEFAULT_CONFIG, PART_NUMBER
 from ..report import parse_xml
+from . import catapult, intel_hls, tapa
 from .csim import CSimRunner
 from .emitter import EmitOptions, ModuleEmitter
 from .prepare import prepare_module, private_copy
@@ -37,6 +38,9 @@ PLATFORM_MODES = {
     "vivado_hls": None,  # '|'-joined subset of VHLS_STEPS
     "vitis_hls": ("csim", "csyn", "sw_emu", "hw_emu", "hw"),
     "pynq": ("csim", "csyn", "impl"),
+    "catapult": ("csim", "csyn"),
+    "tapa": tapa.MODES,
+    "intel_hls": ("csim", "csyn"),
 }
 VHLS_STEPS = ("csim", "csyn", "csynth", "cosim", "impl", "debug", "custom")
 WRAP_IO_PLATFORMS = ("vitis_hls", "pynq")
@@ -132,21 +136,24 @@ class HLSModule:
                                                     self.configs.get("mappings"))
         self._check_vitis_interface()
         ip_sources = self._ip_sources()
-        options = EmitOptions(vitis=platform in WRAP_IO_PLATFORMS, pynq=platform == "pynq",
-                              func_args=self.func_args, ip_headers=sorted(ip_sources))
+        options = self._emit_options(ip_sources)
         emitter = ModuleEmitter(self.module, top_func_name, options)
-        self.hls_code = emitter.emit()
         self._emitter = emitter  # maps lines of hls_code back to the user's source
         self._sig = emitter.signature(top_func_name)
+        self.hls_code = self._platform_code(emitter.emit(), options)
         self._dataflow_code = None
-        if mode == "csim" and has_dataflow_region(self.module):
+        if mode == "csim" and platform in ("vivado_hls", "vitis_hls", "pynq") \
+                and has_dataflow_region(self.module):
             options.csim_threads = True
             self._dataflow_code = ModuleEmitter(self.module, top_func_name, options).emit()
         self.top_cname = self._sig.cname
         self.args = self._c_args()
         self.configs["_param_names"] = self.func_args.get(top_func_name, [])
-        files = project_files(platform, self.top_cname, self.hls_code, self._sig, self.module,
-                              self.configs, ip_sources)
+        if platform == "catapult":
+            files = catapult.project_files(self.hls_code, self._sig, self.configs, mode)
+        else:
+            files = project_files(platform, self.top_cname, self.hls_code, self._sig,
+                                  self.module, self.configs, ip_sources)
         self.configs.pop("_param_names", None)
         self.host_code = files.get("host.cpp", "")
         self.project = None
@@ -155,6 +162,29 @@ class HLSModule:
                 tempfile.mkdtemp(prefix="allo_hls_")
             write_project(self.project, files)
         self._csim = None
+
+    # ------------------------------------------------------------------ emission
+    def _emit_options(self, ip_sources: dict) -> EmitOptions:
+        options = EmitOptions(vitis=self.platform in WRAP_IO_PLATFORMS,
+                              pynq=self.platform == "pynq", func_args=self.func_args,
+                              ip_headers=sorted(ip_sources))
+        if self.platform == "tapa":
+            options.flat_funcs = tapa.task_functions(self.module, self.top_func_name)
+        elif self.platform == "intel_hls":
+            intel_hls.check_single_function(self.module)
+            options.flat_funcs = {self.top_func_name}
+        return options
+
+    def _platform_code(self, code: str, options: EmitOptions) -> str:
+        """The Vitis HLS emission ``code`` respelled for Catapult, TAPA or SYCL (§7)."""
+        if self.platform == "catapult":
+            return catapult.catapult_code(code, self._sig.cname, str(self.module))
+        if self.platform == "tapa":
+            return tapa.tapa_code(code, self._emitter, self.module, self.top_func_name,
+                                  options.flat_funcs)
+        if self.platform == "intel_hls":
+            return intel_hls.sycl_code(code, self._sig)
+        return code
 
     # ------------------------------------------------------------------ checks
     def _check_vitis_interface(self) -> None:
@@ -237,6 +267,13 @@ class HLSModule:
     def __call__(self, *args):
         if self.mode is None:
             raise BuildError("built for code generation only (mode=None)")
+        if self.platform == "catapult":
+            return catapult.run(self, args)
+        if self.platform == "tapa":
+            return tapa.run(self, args)
+        if self.platform == "intel_hls":
+            raise BuildError("the ihls target generates code only; compile the project's "
+                             "kernel.cpp with icpx -fsycl -fintelfpga")
         if self.mode == "csim":
             return self._run_csim(args)
         if self.platform == "vitis_hls" and self.mode == "csyn":

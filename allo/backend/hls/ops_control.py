@@ -352,7 +352,7 @@ def _call_argument(fe, value, spec, sig) -> str:
             and info.form == "array":
         return "&" + info.access(["0"] * info.rank)
     if info.form == "flat" and info.base is None and len(info.shape) > 1 and spec.array is not None \
-            and len(spec.array.shape) > 1:
+            and len(spec.array.shape) > 1 and spec.array.form != "flat":
         raise BuildError(
             f"the top-level array '{info.name}' is passed to the multi-dimensional parameter of "
             f"'{sig.source_name}' without wrap_io; use 1-D callee parameters or wrap_io=True")

@@ -262,6 +262,21 @@ def project_files(platform: str, top: str, hls_code: str, sig, module, configs: 
                                  prelude_defines(hls_code)))
     elif platform == "pynq":
         files.update(pynq_files(top, sig, configs, ip_files, prelude_defines(hls_code)))
+    elif platform == "tapa":
+        from .tapa import host_code as tapa_host, makefile as tapa_makefile
+        files.update(vitis_files(top, sig, module, configs, ip_files,
+                                 prelude_defines(hls_code)))
+        files["tapa_host.cpp"] = tapa_host(sig, COPYRIGHT_CPP)
+        files["Makefile"] = tapa_makefile(top, configs["frequency"])
+        files.pop("run.tcl", None)
+    elif platform == "intel_hls":
+        files["Makefile"] = COPYRIGHT_SCRIPT + (
+            "\n# oneAPI SYCL flow for Intel FPGAs: make fpga_emu | fpga_sim | fpga\n"
+            "fpga_emu:\n\ticpx -fsycl -fintelfpga -DFPGA_EMULATOR kernel.cpp -o kernel.fpga_emu\n"
+            "fpga_sim:\n\ticpx -fsycl -fintelfpga -DFPGA_SIMULATOR -Xssimulation kernel.cpp "
+            "-o kernel.fpga_sim\n"
+            "fpga:\n\ticpx -fsycl -fintelfpga -DFPGA_HARDWARE -Xshardware kernel.cpp "
+            "-o kernel.fpga\n")
     else:
         files["run.tcl"] = run_tcl(top, configs, ip_files)
         files["Makefile"] = _vhls_makefile()

@@ -11,6 +11,7 @@ import allo
 from allo._mlir import ir, new_context
 from allo.backend.hls import is_available
 from allo.backend.hls.toolchain import SHIM_DIR, ap_types_dir
+from allo.library.template import type_params
 from allo.ir.types import (Fixed, Int, UFixed, UInt, bool as abool, bfloat16, float16, float32,
                            float64, int32, uint16)
 
@@ -292,3 +293,166 @@ def test_emission_error_writes_nothing(tmp_path):
     with pytest.raises(allo.BuildError):
         allo.customize(bf).build("vhls", mode="csim", project=str(project))
     assert not project.exists()
+
+
+# --------------------------------------------------------------------------- checklist (§12)
+
+
+def gemm_split(A: int32[16, 16], B: int32[16, 16]) -> int32[16, 16]:
+    C: int32[16, 16] = 0
+    for i, j in allo.grid(16, 16, name="C"):
+        for k in allo.reduction(16):
+            C[i, j] += A[i, k] * B[k, j]
+    return C
+
+
+def reduce_sum(A: float32[10]) -> float32:
+    total: float32 = 0.0
+    for k in allo.reduction(10):
+        total += A[k]
+    return total
+
+
+@pytest.mark.csim
+def test_split_reorder_and_reduction_labels(tmp_path):
+    from helpers import check_csim
+
+    s = allo.customize(gemm_split)
+    s.split("i", 4)
+    s.split("j", 4)
+    s.reorder("i.outer", "j.outer", "i.inner", "j.inner")
+    code = s.build("vhls").hls_code
+    for label in ("l_C_i_outer: for (int i_outer = 0; i_outer < 4; i_outer++) {",
+                  "l_j_outer: for (int j_outer = 0; j_outer < 4; j_outer++) {",
+                  "l_i_inner: for (int i_inner = 0; i_inner < 4; i_inner++) {",
+                  "l_j_inner: for (int j_inner = 0; j_inner < 4; j_inner++) {",
+                  "l_k: for (int k = 0; k < 16; k++) {"):
+        assert label in code, label
+    assert code.index("l_C_i_outer") < code.index("l_j_outer") < code.index("l_i_inner") \
+        < code.index("l_j_inner") < code.index("l_k:")
+    A = np.arange(256, dtype=np.int32).reshape(16, 16) % 23 - 11
+    B = (np.arange(256, dtype=np.int32).reshape(16, 16) * 7) % 19 - 9
+    (C,) = check_csim(s, A, B, project=str(tmp_path / "gemm"))
+    np.testing.assert_array_equal(C, A @ B)
+    code = hls(reduce_sum)
+    assert "l_S_k_0_k: for (int k = 0; k < 10; k++) {" in code
+    check_csim(allo.customize(reduce_sum), np.linspace(-1, 1, 10, dtype=np.float32),
+               project=str(tmp_path / "sum"))
+
+
+def flag_top(inst: abool, C: int32[3]):
+    flag: abool = inst
+    if flag:
+        C[0] += 1
+
+
+def single(A: int32[1]) -> int32[1]:
+    B: int32[1]
+    B[0] = A[0] * 3
+    return B
+
+
+@pytest.mark.csim
+def test_bool_scalar_pointer_result_and_one_element_arrays(tmp_path):
+    from helpers import check_csim
+
+    code = hls(flag_top)
+    assert "bool v0,\n  int32_t v1[3]\n) {" in code and ",," not in code
+    compiles(code, tmp_path)
+    C = np.array([4, 5, 6], np.int32)
+    check_csim(allo.customize(flag_top), True, C, project=str(tmp_path / "flag"))
+    code = hls(f_scalar)
+    assert "int32_t *v1" in code and "*v1 = " in code
+    code = hls(single)
+    assert "int32_t v0[1],\n  int32_t v1[1]\n) {" in code
+    (B,) = check_csim(allo.customize(single), np.array([-7], np.int32),
+                      project=str(tmp_path / "one"))
+    assert B.tolist() == [-21]
+
+
+def test_vitis_wrap_io_strings():
+    code = allo.customize(siblings).build("vitis_hls").hls_code
+    assert 'using namespace std;\nextern "C" {' in code
+    assert code.rstrip().endswith('} // extern "C"')
+    helpers = code[:code.index("/// This is top function.")]
+    assert "void load_buf0(\n  int32_t v0[20],\n  int32_t v1[4][5]\n) {" in helpers
+    assert "void store_res1(\n  int32_t v0[4][5],\n  int32_t v1[20]\n) {" in helpers
+    assert "l_S_load_buf0_i: for (int i = 0; i < 4; i++) {" in helpers
+    assert "v0[((i * 5) + j)]" in helpers and "v1[((i * 5) + j)] = " in helpers
+    assert helpers.count("#pragma HLS pipeline II=1 rewind") == 2
+    top = code[code.index("/// This is top function."):]
+    assert "void siblings(\n  int32_t *v0,\n  int32_t *v1\n) {\n" \
+        "  #pragma HLS interface m_axi port=v0 offset=slave bundle=gmem0\n" \
+        "  #pragma HLS interface m_axi port=v1 offset=slave bundle=gmem1\n" in top
+    assert "int32_t buf0[4][5];" in top and "load_buf0(v0, buf0);" in top
+    assert re.search(r"store_res1\(\w+, v1\);", top)
+
+
+def inner_2d(X: int32[4, 5]):
+    for i, j in allo.grid(4, 5):
+        X[i, j] += 1
+
+
+def outer_2d(X: int32[4, 5]):
+    inner_2d(X)
+
+
+def test_two_dimensional_top_array_into_a_callee_needs_wrap_io():
+    with pytest.raises(allo.BuildError, match="wrap_io") as info:
+        allo.customize(outer_2d).build("vitis_hls", wrap_io=False)
+    assert isinstance(info.value, RuntimeError)
+
+
+@type_params("N")
+def tally(x: int32) -> int32:
+    total: int32 @ allo.ir.types.Stateful = 0
+    total += x * N
+    return total
+
+
+def two_tallies(x: int32) -> int32:
+    a = tally[1, "A1"](x)
+    b = tally[2, "A2"](x)
+    return a * 1000 + b
+
+
+@pytest.mark.csim
+def test_composed_stateful_instances_have_their_own_statics(tmp_path):
+    from helpers import check_csim
+
+    s = allo.customize(two_tallies)
+    s.compose(allo.customize(tally, instantiate=[1]), id="A1")
+    s.compose(allo.customize(tally, instantiate=[2]), id="A2")
+    mod = s.build()
+    assert [mod(1), mod(2), mod(3)] == [1002, 3006, 6012]  # separate running sums
+    code = s.build("vhls").hls_code
+    statics = re.findall(r"^  static int32_t (\w+) = \{0\};$", code, flags=re.M)
+    assert len(statics) == 2
+    assert "A1" in statics[0] and "A2" in statics[1]
+    compiles(code, tmp_path)
+    check_csim(s, 5, project=str(tmp_path / "p"))
+
+
+def collatz(n: int32) -> int32:
+    steps: int32 = 0
+    x: int32 = n
+    while x != 1:
+        if x % 2 == 0:
+            x = x // 2
+        else:
+            x = 3 * x + 1
+        steps += 1
+    return steps
+
+
+@pytest.mark.csim
+def test_python_while_loop_emits_while_true_and_break(tmp_path):
+    from helpers import check_csim
+
+    code = hls(collatz)
+    assert "while (true) {" in code
+    assert re.search(r"if \(!\(v\d+\)\) break;", code)
+    s = allo.customize(collatz)
+    for n in (1, 6, 27):
+        (steps,) = check_csim(s, n, project=str(tmp_path / "c"))
+        assert int(steps) == {1: 0, 6: 8, 27: 111}[n]

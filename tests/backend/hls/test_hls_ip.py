@@ -115,3 +115,46 @@ def test_ip_inside_a_kernel_hls_and_csim(ip_dir, tmp_path):
     mod(X, Y, out)
     np.testing.assert_array_equal(out, 2 * (X + Y))
     np.testing.assert_array_equal(s.build()(X, Y), out)
+
+
+@needs_gxx
+def test_ip_in_a_vitis_project_is_copied_wrapped_and_simulated(ip_dir, tmp_path):
+    ip = allo.IPModule("vadd", str(ip_dir / "vadd.cpp"))
+    vadd_ip = ip  # noqa: F841 - the kernel resolves the name from this frame
+
+    def twice_sum(X: int32[4], Y: int32[4]) -> int32[4]:
+        Z: int32[4]
+        vadd_ip(X, Y, Z)
+        for i in range(4):
+            Z[i] = Z[i] + Z[i]
+        return Z
+
+    s = allo.customize(twice_sum)
+    project = tmp_path / "vitis"
+    mod = s.build("vitis_hls", mode="csim", project=str(project))
+    kernel = (project / "kernel.cpp").read_text()
+    assert kernel == mod.hls_code
+    assert kernel.index("#include <stdint.h>") < kernel.index('#include "vadd.cpp"')
+    copied = (project / "vadd.cpp").read_text()
+    assert 'extern "C"' in copied and "void vadd(int A[4]" in copied and "m_axi" not in copied
+    tcl = (project / "run.tcl").read_text()
+    assert tcl.index("# Add design and testbench files") < tcl.index("add_files vadd.cpp")
+    X, Y = np.arange(4, dtype=np.int32), np.full(4, -9, np.int32)
+    out = np.zeros(4, np.int32)
+    mod(X, Y, out)
+    np.testing.assert_array_equal(out, 2 * (X + Y))
+    np.testing.assert_array_equal(s.build()(X, Y), out)
+
+
+def test_an_ip_file_named_kernel_cpp_is_refused(tmp_path):
+    (tmp_path / "kernel.cpp").write_text(VADD)
+    ip = allo.IPModule("vadd", str(tmp_path / "kernel.cpp"))
+    vadd_ip = ip  # noqa: F841
+
+    def uses(X: int32[4], Y: int32[4]) -> int32[4]:
+        Z: int32[4]
+        vadd_ip(X, Y, Z)
+        return Z
+
+    with pytest.raises(allo.BuildError, match="kernel.cpp is reserved for the top function"):
+        allo.customize(uses).build("vhls", mode="csim", project=str(tmp_path / "p"))

@@ -1,6 +1,7 @@
 """allo.backend.report, allo.backend.vitis and allo.backend.config (backends.md §11.3, §4.4)."""
 
 import json
+import shutil
 import os
 
 import pytest
@@ -95,3 +96,18 @@ def test_config_tables():
                               "mode": "csim|csynth|cosim|impl"}
     assert PART_NUMBER["vck190"] == "xcvc1902-vsva2197-2MP-e-S"
     assert len(PART_NUMBER) == 12
+
+
+def test_is_available_never_reports_g_plus_plus_as_a_vendor_tool(tmp_path, monkeypatch):
+    from allo.backend.hls import is_available
+
+    assert is_available("vitis_hls") == (shutil.which("vitis_hls") is not None)
+    assert is_available() == (shutil.which("vivado_hls") is not None)
+    gxx = shutil.which("g++")
+    if gxx is None:
+        pytest.skip("needs g++ to show that it does not count as Vitis")
+    # a PATH holding g++ and nothing else: csim may be available, the vendor flows are not
+    (tmp_path / "g++").symlink_to(gxx)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    for backend in ("vitis_hls", "vivado_hls", "tapa", "pynq", "anything"):
+        assert is_available(backend) is False, backend

@@ -10,7 +10,7 @@ import pytest
 
 import allo
 from allo.ir.types import (Fixed, Int, UFixed, UInt, bfloat16, bool as abool, float16, float32,
-                           index, int4, int8, int32, int128, uint8)
+                           index, int4, int8, int32, int64, int128, uint8)
 from allo.utils import get_np_struct_type
 
 
@@ -313,3 +313,64 @@ def test_lossy_float_to_int_conversion_warns_at_the_call_line():
     with pytest.warns(allo.DTypeWarning) as rec:
         mod(np.array([1.0, 2.0, 3.0, 4.0]), 0)  # whole values: a plain conversion notice
     assert str(rec[0].message) == "argument 'A': converting float64 to int32"
+
+
+# --------------------------------------------------------------------------- checklist (§12)
+
+
+def test_dynamic_length_parameters_take_any_extent():
+    def add_one(A: float32[...], B: float32[...], size: int32):
+        for i in range(size):
+            B[i] = A[i] + 1.0
+
+    mod = build(add_one)
+    for n in (10, 37):
+        A = np.linspace(-2.0, 3.0, n, dtype=np.float32)
+        B = np.zeros(n, np.float32)
+        mod(A, B, n)
+        np.testing.assert_array_equal(B, A + np.float32(1.0))
+
+
+@pytest.mark.parametrize("bits", range(3, 18))
+def test_odd_width_gemm_fed_int32_containers(bits):
+    """Reference-style programs pass int32 arrays to Int(n)/UInt(n) parameters: each is
+    converted (with a DTypeWarning) and the product is exact in the wide result type."""
+    def gemm(A: Int(bits)[3, 4], B: UInt(bits)[4, 2]) -> int64[3, 2]:
+        C: int64[3, 2] = 0
+        for i, j, k in allo.grid(3, 4, 2):
+            C[i, k] += A[i, j] * B[j, k]
+        return C
+
+    rng = np.random.default_rng(bits)
+    A = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (3, 4)).astype(np.int32)
+    B = rng.integers(0, 1 << bits, (4, 2)).astype(np.int32)
+    s = allo.customize(gemm, global_vars={"bits": bits})
+    with pytest.warns(allo.DTypeWarning, match="converting int32 to"):
+        C = s.build()(A, B)
+    np.testing.assert_array_equal(C, A.astype(np.int64) @ B.astype(np.int64))
+
+
+@pytest.mark.parametrize("bits", [256, 512])
+def test_very_wide_integers_via_struct_arrays(bits):
+    def add_pair(A: UInt(bits)[3], B: UInt(bits)[3]) -> UInt(bits)[3]:
+        C: UInt(bits)[3] = 0
+        for i in range(3):
+            C[i] = A[i] + B[i]
+        return C
+
+    nbytes = bits // 8
+    mask = (1 << bits) - 1
+    a = [mask, (1 << (bits - 1)) + 12345, 7]
+    b = [1, (1 << (bits - 1)) + 1, (1 << (bits - 3)) - 1]
+
+    def pack(values):
+        raw = b"".join(v.to_bytes(nbytes, "little") for v in values)
+        return np.frombuffer(raw, np.uint8).copy().view(get_np_struct_type(bits))
+
+    with warnings.catch_warnings():  # the 513-bit intermediate sum of the 512-bit case
+        warnings.simplefilter("ignore", allo.DTypeWarning)
+        s = allo.customize(add_pair, global_vars={"bits": bits})
+    out = s.build()(pack(a), pack(b))
+    assert out.dtype == get_np_struct_type(bits) and out.shape == (3,)
+    got = [int.from_bytes(bytes(r), "little") for r in out.view(np.uint8).reshape(3, nbytes)]
+    assert got == [(x + y) & mask for x, y in zip(a, b)]
