@@ -227,6 +227,8 @@ def _linear(tr, x, weight, bias=None, fx_name=""):
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
     if tr.for_cpu and isinstance(weight, Const) and weight.array.ndim == 2:
         return _linear_packed(tr, x, weight, bias, (tx, tw, to))
+    if tr.for_cpu and isinstance(weight, Tensor) and len(weight.shape) == 2:
+        return _linear_run_time_panels(tr, x, weight, bias, (tx, tw, to))
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
     xs, ws = tr.operand(x, tx), tr.operand(weight, tw)
     out_shape = (*x.shape[:-1], n)
@@ -259,15 +261,40 @@ def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
     packed = entry[1]
     if bias is None:
         bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
+    return _packed_product(tr, x, tr.operand(packed, tw), (n, k), bias, dtypes)
+
+
+def _packed_product(tr, x: Tensor, panels: str, nk: tuple, bias, dtypes: tuple) -> Tensor:
+    """``nn.linear_packed3d`` (3-D ``x``) or ``nn.linear_packed`` (a 2-D view of ``x``) on
+    the packed weights named ``panels`` of an ``[N, K]`` layer (``nk``)."""
+    tx, tw, to = dtypes
+    (n, k), np_ = nk, panel_count(nk[0])
     x = tr.convert(x, tx) if x.dtype != tx else x
-    args = [tr.operand(packed, tw), tr.operand(bias, to)]
+    args = [panels, tr.operand(bias, to)]
     if len(x.shape) == 3:  # the common [batch, sequence, features]: no flattening copies
-        inst = [tx, tw, to, *x.shape[:2], n, k, panel_count(n)]
+        inst = [tx, tw, to, *x.shape[:2], n, k, np_]
         return tr.kernel("linear_packed3d", inst, [x.name, *args], (*x.shape[:2], n), to)
     flat = _as_2d(tr, x)
-    inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
+    inst = [tx, tw, to, flat.shape[0], n, k, np_]
     out = tr.kernel("linear_packed", inst, [flat.name, *args], (flat.shape[0], n), to)
     return tr.view(out, (*x.shape[:-1], n))
+
+
+def _linear_run_time_panels(tr, x: Tensor, weight: Tensor, bias, dtypes: tuple) -> Tensor:
+    """CPU build, weights passed as arguments: ``nn.pack_panels`` packs each weight once per
+    call (shared by every layer that uses it), then ``nn.linear_packed(3d)`` as for constant
+    weights; the sums are those of ``linear2d``, in the same order."""
+    n, k = weight.shape
+    ws = tr.operand(weight, dtypes[1])
+    packed = tr.packed_weights.get(("run-time", ws))
+    if packed is None:
+        shape = (panel_count(n), k, PANEL)
+        packed = tr.kernel("pack_panels", [dtypes[1], n, k, panel_count(n)], [ws], shape,
+                           dtypes[1], name=f"{ws}_panels")
+        tr.packed_weights[("run-time", ws)] = packed
+    if bias is None:
+        bias = Const(np.zeros(n, dtype=np.float32), f"g_{ws}_nobias")
+    return _packed_product(tr, x, packed.name, (n, k), bias, dtypes)
 
 
 def _linear_module(tr, module, name, x):

@@ -33,9 +33,10 @@ from ..frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from . import KERNEL2SCHEDULE
 from .template import type_params
 
-__all__ = ["PANEL", "bmm_panels", "linear_packed", "linear_packed3d", "pack_linear_weights",
-           "panel_count",
-           "schedule_bmm_panels", "schedule_linear_packed", "schedule_linear_packed3d"]
+__all__ = ["PANEL", "bmm_panels", "linear_packed", "linear_packed3d", "linear_panels",
+           "pack_linear_weights", "pack_panels", "panel_count",
+           "schedule_bmm_panels", "schedule_linear_packed", "schedule_linear_packed3d",
+           "schedule_linear_panels", "schedule_pack_panels"]
 
 
 @type_params("TyX", "TyW", "TyO", "M", "N", "K", "NP")
@@ -107,6 +108,44 @@ def bmm_panels(A: TyA[Bt, M, K], B: TyB[Bt, K, N]) -> TyC[Bt, M, N]:
     return C
 
 
+@type_params("TyW", "N", "K", "NP")
+def pack_panels(W: TyW[N, K]) -> TyW[NP, K, 32]:
+    """:func:`pack_linear_weights` inside a kernel, for weights known only at run time:
+    ``Wp[p, k, jp] = W[p·32 + jp, k]``, zero past ``N`` (``NP = panel_count(N)``). The copy
+    writes each panel contiguously and reads 32 rows of ``W`` at once (32 cache lines, each
+    used for 16 ``k``; measured faster than reading ``W`` along ``k``); it is ``1/M`` of the
+    work of the product that uses it."""
+    Wp: TyW[NP, K, 32]
+    for p, kp, jp in allo.grid(NP, K, 32, name="pack"):
+        if p * 32 + jp < N:
+            Wp[p, kp, jp] = W[p * 32 + jp, kp]
+        else:
+            Wp[p, kp, jp] = 0
+    return Wp
+
+
+@type_params("TyX", "TyW", "TyO", "M", "N", "K")
+def linear_panels(X: TyX[M, K], W: TyW[N, K], b: TyO[N]) -> TyO[M, N]:
+    """``X·Wᵀ + b`` like :func:`allo.library.nn.linear2d` (same arguments, bit-identical
+    results) for a CPU build: packs ``W`` with :func:`pack_panels` on every call, then runs
+    :func:`linear_packed`."""
+    Wp: TyW[(N + 31) // 32, K, 32] = pack_panels[TyW, N, K, (N + 31) // 32](W)
+    return linear_packed[TyX, TyW, TyO, M, N, K, (N + 31) // 32](X, Wp, b)
+
+
+def schedule_pack_panels(s, func: str | None = None):
+    """Default schedule of :func:`pack_panels`: pipeline the copy's inner loop (an HLS
+    hint; the CPU build leaves it to LLVM)."""
+    s.pipeline(("" if func is None else f"{func}:") + "jp")
+    return s
+
+
+def schedule_linear_panels(s):
+    """Default schedule of :func:`linear_panels`: its copy's and its product's."""
+    schedule_pack_panels(s, func="pack_panels")
+    return schedule_linear_packed(s, func="linear_packed")
+
+
 def schedule_linear_packed(s, func: str | None = None):
     """Default schedule of :func:`linear_packed` (``func``: its function in ``s`` when it is
     not the top): pipeline the panel-wide loops (HLS hints; the CPU build relies on LLVM
@@ -132,3 +171,5 @@ def schedule_bmm_panels(s):
 KERNEL2SCHEDULE[linear_packed] = schedule_linear_packed
 KERNEL2SCHEDULE[bmm_panels] = schedule_bmm_panels
 KERNEL2SCHEDULE[linear_packed3d] = schedule_linear_packed3d
+KERNEL2SCHEDULE[pack_panels] = schedule_pack_panels
+KERNEL2SCHEDULE[linear_panels] = schedule_linear_panels
