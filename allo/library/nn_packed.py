@@ -23,6 +23,13 @@ Every output is the same sum in the same ``k`` order as ``linear2d``: results ar
 >>> X, b = np.ones((1, 3), np.float32), np.zeros(2, np.float32)
 >>> s.build()(X, pack_linear_weights(W), b).tolist()
 [[3.0, 12.0]]
+
+Weights known only at run time (``from_pytorch(..., weights_as_args=True)``) are packed inside
+the kernel by :func:`pack_panels`; :func:`linear_panels` takes ``W`` in torch's layout:
+
+>>> s = allo.customize(linear_panels, instantiate=[float32, float32, float32, 1, 2, 3])
+>>> s.build()(X, W, b).tolist()
+[[3.0, 12.0]]
 """
 
 from __future__ import annotations
