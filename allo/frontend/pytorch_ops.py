@@ -281,20 +281,19 @@ def _packed_product(tr, x: Tensor, panels: str, nk: tuple, bias, dtypes: tuple) 
 
 
 def _linear_run_time_panels(tr, x: Tensor, weight: Tensor, bias, dtypes: tuple) -> Tensor:
-    """CPU build, weights passed as arguments: ``nn.pack_panels`` packs each weight once per
-    call (shared by every layer that uses it), then ``nn.linear_packed(3d)`` as for constant
-    weights; the sums are those of ``linear2d``, in the same order."""
+    """CPU build, weights passed as arguments: ``nn.linear_panels`` on a 2-D view of ``x``,
+    which packs each 32-column panel of the weights just before using it (the views copy
+    ``1/N`` and ``1/K`` of the product's work; one pass over ``X`` and ``W`` per panel keeps
+    the packing out of memory). The sums are those of ``linear2d``, in the same order."""
+    tx, tw, to = dtypes
     n, k = weight.shape
-    ws = tr.operand(weight, dtypes[1])
-    packed = tr.packed_weights.get(("run-time", ws))
-    if packed is None:
-        shape = (panel_count(n), k, PANEL)
-        packed = tr.kernel("pack_panels", [dtypes[1], n, k, panel_count(n)], [ws], shape,
-                           dtypes[1], name=f"{ws}_panels")
-        tr.packed_weights[("run-time", ws)] = packed
+    ws = tr.operand(weight, tw)
     if bias is None:
         bias = Const(np.zeros(n, dtype=np.float32), f"g_{ws}_nobias")
-    return _packed_product(tr, x, packed.name, (n, k), bias, dtypes)
+    flat = _as_2d(tr, tr.convert(x, tx) if x.dtype != tx else x)
+    out = tr.kernel("linear_panels", [tx, tw, to, flat.shape[0], n, k],
+                    [flat.name, ws, tr.operand(bias, to)], (flat.shape[0], n), to)
+    return tr.view(out, (*x.shape[:-1], n))
 
 
 def _linear_module(tr, module, name, x):

@@ -375,11 +375,9 @@ class Translator:
             raise self.unsupported("expected a tensor result")
         return tuple(int(d) for d in value.shape)
 
-    def bind(self, expr: str, shape: tuple, dtype: AlloType, declare: bool = False,
-             name: str | None = None) -> Tensor:
-        """``<name> = expr`` (or a declaration converting to ``dtype``) for the current node
-        (``name``: the variable's name, default the node's)."""
-        name = self.writer.fresh(name or self.node.name)
+    def bind(self, expr: str, shape: tuple, dtype: AlloType, declare: bool = False) -> Tensor:
+        """``<name> = expr`` (or a declaration converting to ``dtype``) for the current node."""
+        name = self.writer.fresh(self.node.name)
         if declare:
             self.emit(f"{name}: {self.array_type(dtype, shape)} = {expr}")
         else:
@@ -390,9 +388,8 @@ class Translator:
         return self.bind(f"{DSL_NAME}.{op}({', '.join(args)})", shape, dtype, declare)
 
     def kernel(self, kernel: str, instantiate: list, args: list, shape: tuple,
-               dtype: AlloType, name: str | None = None) -> Tensor:
-        """Call library kernel ``nn.<kernel>`` with the next id of its kind (result bound to
-        ``name``, default the node's name)."""
+               dtype: AlloType) -> Tensor:
+        """Call library kernel ``nn.<kernel>`` with the next id of its kind."""
         k = self.kernel_counts.get(kernel, 0)
         self.kernel_counts[kernel] = k + 1
         inst_id = str(k)
@@ -400,7 +397,7 @@ class Translator:
                   for a in instantiate]
         expr = f'{LIBRARY_NAME}.{kernel}[{", ".join(params)}, "{inst_id}"]({", ".join(args)})'
         self.kernel_uses.append(KernelUse(kernel, list(instantiate), inst_id))
-        return self.bind(expr, shape, dtype, name=name)
+        return self.bind(expr, shape, dtype)
 
     def loop_nest(self, shape: tuple, dtype: AlloType, element) -> Tensor:
         """A fresh array filled by ``element(ivs) -> source text`` over ``shape``."""

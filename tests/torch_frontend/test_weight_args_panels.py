@@ -1,6 +1,6 @@
-"""CPU builds with weights_as_args=True pack each linear weight into column panels at run time
-(nn.pack_panels, once per weight and call) and run nn.linear_packed(3d): results bit-identical
-to the linear2d/linear3d build they replace, close to torch; HLS targets keep linear2d."""
+"""CPU builds with weights_as_args=True run linear layers through nn.linear_panels, which packs
+the run-time weights into 32-column panels as it goes: results bit-identical to the
+linear2d/linear3d build they replace, close to torch; HLS targets keep linear2d."""
 
 from __future__ import annotations
 
@@ -36,12 +36,12 @@ def _previous_path(model, inputs, weights, **kwargs):
                                    **kwargs)
     names = s._state.function_names()
     assert any(n.startswith(("linear2d_", "linear3d_")) for n in names)
-    assert not any(n.startswith("pack_panels") for n in names)
+    assert not any(n.startswith("linear_panels") for n in names)
     return s.build()(*_np(inputs), *weights)
 
 
 def _linear_count(model) -> int:
-    return sum(isinstance(m, torch.nn.Linear) for m in model.modules())
+    return sum(isinstance(m, torch.nn.Linear) for m in model.modules())  # each called once
 
 
 @pytest.mark.parametrize("cls, shape", [(M.MLP, (4, 16)), (M.BertLayer, (1, 16, 64)),
@@ -51,7 +51,7 @@ def test_models_pack_run_time_weights_bit_identical_to_linear2d(cls, shape):
     model = M.randomize_norms(cls().eval(), 1)
     inputs = [torch.randn(*shape, generator=torch.Generator().manual_seed(2))]
     source = translate_model(model, inputs, weights_as_args=True, for_cpu=True).source
-    assert source.count("nn.pack_panels[") == _linear_count(model)
+    assert source.count("nn.linear_panels[") == _linear_count(model)
     assert "linear2d" not in source and "linear3d" not in source
     mod = allo.frontend.from_pytorch(model, inputs, weights_as_args=True)
     out = mod(*_np(inputs))
@@ -60,12 +60,11 @@ def test_models_pack_run_time_weights_bit_identical_to_linear2d(cls, shape):
 
 
 @pytest.mark.parametrize("shape", [(2, 7, 20), (7, 20), (2, 2, 3, 20)])
-def test_shared_weight_is_packed_once_and_new_weights_are_used(shape):
+def test_any_rank_and_new_weights_are_used(shape):
     torch.manual_seed(3)
     model, inputs = TwoLayers().eval(), [torch.randn(*shape)]
     source = translate_model(model, inputs, weights_as_args=True, for_cpu=True).source
-    assert source.count("nn.pack_panels[") == 2  # fc (used twice) and out
-    assert source.count("fc_weight_panels") == 3  # packed once, read by both layers
+    assert source.count("nn.linear_panels[") == 3  # fc twice, out (no bias: zero bias)
     mod = allo.frontend.from_pytorch(model, inputs, weights_as_args=True)
     np.testing.assert_allclose(mod(*_np(inputs)), _torch_out(model, inputs),
                                rtol=RTOL, atol=ATOL)
@@ -86,7 +85,7 @@ def test_fixed_point_layers_match_the_previous_path():
     op_dtypes = {"fc": [ty, ty, ty], "out": ["float32", "float32", "float32"]}
     source = translate_model(model, inputs, op_dtypes=op_dtypes, weights_as_args=True,
                              for_cpu=True).source
-    assert source.count("nn.linear_packed3d[") == 3
+    assert source.count("nn.linear_panels[") == 3
     mod = allo.frontend.from_pytorch(model, inputs, op_dtypes=op_dtypes, weights_as_args=True)
     out = mod(*_np(inputs))
     previous = _previous_path(model, inputs, mod.weight_data, op_dtypes=op_dtypes)
@@ -98,7 +97,7 @@ def test_hls_targets_keep_linear2d_with_weights_as_args():
     torch.manual_seed(1)
     model, inputs = M.MLP().eval(), [torch.randn(4, 16)]
     source = translate_model(model, inputs, weights_as_args=True).source
-    assert "pack_panels" not in source and "linear_packed" not in source
+    assert "panels" not in source and "linear_packed" not in source
     code = allo.frontend.from_pytorch(model, inputs, target="vhls",
                                       weights_as_args=True).hls_code
-    assert "void linear2d_0(" in code and "pack_panels" not in code
+    assert "void linear2d_0(" in code and "panels" not in code
