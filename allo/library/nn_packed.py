@@ -25,7 +25,8 @@ Every output is the same sum in the same ``k`` order as ``linear2d``: results ar
 [[3.0, 12.0]]
 
 Weights known only at run time (``from_pytorch(..., weights_as_args=True)``) are packed inside
-the kernel by :func:`pack_panels`; :func:`linear_panels` takes ``W`` in torch's layout:
+the kernel: :func:`pack_panels` packs a whole matrix, :func:`linear_panels` takes ``W`` in
+torch's layout and packs one panel at a time as it computes:
 
 >>> s = allo.customize(linear_panels, instantiate=[float32, float32, float32, 1, 2, 3])
 >>> s.build()(X, W, b).tolist()
@@ -137,7 +138,7 @@ def linear_panels(X: TyX[M, K], W: TyW[N, K], b: TyO[N]) -> TyO[M, N]:
     results) for CPU builds with run-time weights: :func:`linear_packed`'s register blocks,
     each panel packed from ``W`` into ``P`` just before its row blocks run. Packing panel by
     panel keeps the copy in L2 and needs one ``K·32`` buffer instead of a packed matrix per
-    call (measured 15-20 % faster than :func:`pack_panels` then :func:`linear_packed` on the
+    call (measured 5-20 % faster than :func:`pack_panels` then :func:`linear_packed` on the
     BERT/GPT-2 FFN shapes). The body repeats :func:`linear_packed`'s on ``P``: a kernel
     cannot take a loop body as a parameter, and a call per panel would copy its results."""
     Z: TyO[M, N]
