@@ -261,30 +261,22 @@ def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
     packed = entry[1]
     if bias is None:
         bias = Const(np.zeros(n, dtype=weight.array.dtype), weight.label + "_nobias")
-    return _packed_product(tr, x, tr.operand(packed, tw), (n, k), bias, dtypes)
-
-
-def _packed_product(tr, x: Tensor, panels: str, nk: tuple, bias, dtypes: tuple) -> Tensor:
-    """``nn.linear_packed3d`` (3-D ``x``) or ``nn.linear_packed`` (a 2-D view of ``x``) on
-    the packed weights named ``panels`` of an ``[N, K]`` layer (``nk``)."""
-    tx, tw, to = dtypes
-    (n, k), np_ = nk, panel_count(nk[0])
     x = tr.convert(x, tx) if x.dtype != tx else x
-    args = [panels, tr.operand(bias, to)]
+    args = [tr.operand(packed, tw), tr.operand(bias, to)]
     if len(x.shape) == 3:  # the common [batch, sequence, features]: no flattening copies
-        inst = [tx, tw, to, *x.shape[:2], n, k, np_]
+        inst = [tx, tw, to, *x.shape[:2], n, k, panel_count(n)]
         return tr.kernel("linear_packed3d", inst, [x.name, *args], (*x.shape[:2], n), to)
     flat = _as_2d(tr, x)
-    inst = [tx, tw, to, flat.shape[0], n, k, np_]
+    inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
     out = tr.kernel("linear_packed", inst, [flat.name, *args], (flat.shape[0], n), to)
     return tr.view(out, (*x.shape[:-1], n))
 
 
 def _linear_run_time_panels(tr, x: Tensor, weight: Tensor, bias, dtypes: tuple) -> Tensor:
-    """CPU build, weights passed as arguments: ``nn.linear_panels`` on a 2-D view of ``x``,
-    which packs each 32-column panel of the weights just before using it (the views copy
-    ``1/N`` and ``1/K`` of the product's work; one pass over ``X`` and ``W`` per panel keeps
-    the packing out of memory). The sums are those of ``linear2d``, in the same order."""
+    """CPU build, weights passed as arguments: ``nn.linear_panels`` on a 2-D view of ``x``.
+    It packs each 32-column panel of the weights into one L2-resident buffer just before
+    using it; the views copy ``1/N`` and ``1/K`` of the product's work. The sums are those
+    of ``linear2d``, in the same order."""
     tx, tw, to = dtypes
     n, k = weight.shape
     ws = tr.operand(weight, tw)
