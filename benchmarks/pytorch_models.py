@@ -1,9 +1,12 @@
 """PyTorch models through ``allo.frontend.from_pytorch``: import + build time, CPU run time of
-our build, torch eager on the CPU with the same thread count (one), and their ratio.
+our build, torch eager on the CPU with the same thread count (one), and their ratio; each
+model with constant weights (packed at import) and with ``weights_as_args=True`` (packed into
+panels on every call).
 
     python benchmarks/pytorch_models.py            # default sizes (a few minutes)
     python benchmarks/pytorch_models.py --quick    # small sizes (seconds)
     python benchmarks/pytorch_models.py --full     # attention at sequence 512
+    python benchmarks/pytorch_models.py --weights args --tables models  # weights_as_args only
 
 Run it from the repository root with ``PYTHONPATH=.`` to measure the working tree's ``allo``.
 
@@ -57,21 +60,26 @@ def model_cases(size: str) -> list:
     ]
 
 
-def run_models(size: str, target: float) -> list:
+def run_models(size: str, target: float, weights: str = "both") -> list:
+    """One row per model and weight mode: ``constant`` (packed at import) and/or ``args``
+    (``weights_as_args=True``: the weights are call arguments, packed on every call)."""
+    modes = {"both": (False, True), "constant": (False,), "args": (True,)}[weights]
     rows = []
     for label, model, inputs in model_cases(size):
         model = M.randomize_norms(model)
-        start = time.perf_counter()
-        mod = allo.frontend.from_pytorch(model, inputs)
-        build = time.perf_counter() - start
         arrays = [t.numpy().copy() for t in inputs]
         with torch.no_grad():
             expected = model(*inputs).numpy()
-            ours = best_time(lambda: mod(*arrays), target_seconds=target, min_repeat=2)
             eager = best_time(lambda: model(*inputs), target_seconds=target)
-        error = float(np.max(np.abs(mod(*arrays) - expected)))
-        rows.append([label, format_seconds(build), format_seconds(ours), format_seconds(eager),
-                     format_ratio(ours, eager), f"{error:.1e}"])
+        for as_args in modes:
+            start = time.perf_counter()
+            mod = allo.frontend.from_pytorch(model, inputs, weights_as_args=as_args)
+            build = time.perf_counter() - start
+            ours = best_time(lambda: mod(*arrays), target_seconds=target, min_repeat=2)
+            error = float(np.max(np.abs(mod(*arrays) - expected)))
+            rows.append([label, "args" if as_args else "constant", format_seconds(build),
+                         format_seconds(ours), format_seconds(eager), format_ratio(ours, eager),
+                         f"{error:.1e}"])
         print(f"  {label}: done", file=sys.stderr)
     return rows
 
@@ -115,6 +123,15 @@ def run_ops(size: str, target: float) -> list:
 
     rows.append(_kernel_row(f"nn.linear_packed, same product, weights packed at import",
                             build_linear_packed, (x, pack_linear_weights(w), b),
+                            torch.nn.functional.linear, (tx, tw, tb), target))
+
+    def build_linear_panels():
+        s = allo.customize(lib.linear_panels, instantiate=[*f32, seq, hidden, hidden])
+        lib.schedule_linear_panels(s)
+        return s.build()
+
+    rows.append(_kernel_row(f"nn.linear_panels, same product, weights [N, K] packed per call",
+                            build_linear_panels, (x, w, b),
                             torch.nn.functional.linear, (tx, tw, tb), target))
 
     def matmul_kn():
@@ -185,6 +202,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--full", action="store_true", help="attention at sequence 512")
     parser.add_argument("--target", type=float, default=1.0, help="seconds per measurement")
+    parser.add_argument("--weights", choices=("both", "constant", "args"), default="both",
+                        help="model weights as constants (packed at import), as call "
+                             "arguments (weights_as_args=True), or both")
+    parser.add_argument("--tables", choices=("both", "models", "ops"), default="both",
+                        help="which tables to print")
     args = parser.parse_args()
     size = "quick" if args.quick else "full" if args.full else "default"
     torch.set_num_threads(1)
@@ -192,12 +214,15 @@ def main() -> None:
     print(machine_summary())
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread; allo CPU builds are "
           f"single-threaded\n")
-    headers = ["model", "import + build", "allo CPU run", "torch eager", "allo / torch",
-               "max |diff|"]
-    print(render_table(headers, run_models(size, args.target), left_columns=1))
-    print()
-    headers = ["operation (BERT layer sizes)", "allo CPU", "torch eager", "allo / torch"]
-    print(render_table(headers, run_ops(size, args.target), left_columns=1))
+    if args.tables in ("both", "models"):
+        headers = ["model", "weights", "import + build", "allo CPU run", "torch eager",
+                   "allo / torch", "max |diff|"]
+        print(render_table(headers, run_models(size, args.target, args.weights),
+                           left_columns=2))
+        print()
+    if args.tables in ("both", "ops"):
+        headers = ["operation (BERT layer sizes)", "allo CPU", "torch eager", "allo / torch"]
+        print(render_table(headers, run_ops(size, args.target), left_columns=1))
 
 
 if __name__ == "__main__":

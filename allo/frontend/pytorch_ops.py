@@ -227,6 +227,8 @@ def _linear(tr, x, weight, bias=None, fx_name=""):
     tx, tw, to = tr.linear_dtypes(fx_name or tr.node.name)
     if tr.for_cpu and isinstance(weight, Const) and weight.array.ndim == 2:
         return _linear_packed(tr, x, weight, bias, (tx, tw, to))
+    if tr.for_cpu and isinstance(weight, Tensor) and len(weight.shape) == 2:
+        return _linear_run_time_panels(tr, x, weight, bias, (tx, tw, to))
     n, k = weight.shape if isinstance(weight, Tensor) else weight.array.shape
     xs, ws = tr.operand(x, tx), tr.operand(weight, tw)
     out_shape = (*x.shape[:-1], n)
@@ -267,6 +269,22 @@ def _linear_packed(tr, x: Tensor, weight: Const, bias, dtypes: tuple) -> Tensor:
     flat = _as_2d(tr, x)
     inst = [tx, tw, to, flat.shape[0], n, k, panel_count(n)]
     out = tr.kernel("linear_packed", inst, [flat.name, *args], (flat.shape[0], n), to)
+    return tr.view(out, (*x.shape[:-1], n))
+
+
+def _linear_run_time_panels(tr, x: Tensor, weight: Tensor, bias, dtypes: tuple) -> Tensor:
+    """CPU build, weights passed as arguments: ``nn.linear_panels`` on a 2-D view of ``x``.
+    It packs each 32-column panel of the weights into one L2-resident buffer just before
+    using it; the views copy ``1/N`` and ``1/K`` of the product's work. The sums are those
+    of ``linear2d``, in the same order."""
+    tx, tw, to = dtypes
+    n, k = weight.shape
+    ws = tr.operand(weight, tw)
+    if bias is None:
+        bias = Const(np.zeros(n, dtype=np.float32), f"g_{ws}_nobias")
+    flat = _as_2d(tr, tr.convert(x, tx) if x.dtype != tx else x)
+    out = tr.kernel("linear_panels", [tx, tw, to, flat.shape[0], n, k],
+                    [flat.name, ws, tr.operand(bias, to)], (flat.shape[0], n), to)
     return tr.view(out, (*x.shape[:-1], n))
 
 

@@ -27,8 +27,9 @@ from .template import type_params
 from . import KERNEL2SCHEDULE
 from .systolic import schedule_systolic_instance, systolic
 from .nn_packed import (bmm_panels, linear_packed, linear_packed3d,  # noqa: F401 - nn.*
-                        schedule_bmm_panels, schedule_linear_packed,
-                        schedule_linear_packed3d)
+                        linear_panels, pack_panels, schedule_bmm_panels,
+                        schedule_linear_packed, schedule_linear_packed3d,
+                        schedule_linear_panels, schedule_pack_panels)
 
 # Coefficients of Abramowitz & Stegun 7.1.26: |erf(x) - approximation| < 1.5e-7 for x >= 0.
 ERF_P = 0.3275911

@@ -117,3 +117,39 @@ def test_bmm_panels_zero_bias_keeps_every_bit():
     x = RNG.integers(-128, 128, (2, 5, 7), dtype=np.int8)
     y = RNG.integers(-128, 128, (2, 7, 64), dtype=np.int8)
     np.testing.assert_array_equal(ints.build()(x, y), x.astype(np.int32) @ y.astype(np.int32))
+
+
+@pytest.mark.parametrize("n, k, ty, dtype", [(70, 3, float32, np.float32),
+                                             (32, 5, float32, np.float32),
+                                             (33, 4, int8, np.int8)])
+def test_pack_panels_in_a_kernel_equals_packing_at_import(n, k, ty, dtype):
+    w = (RNG.standard_normal((n, k)) * 50).astype(dtype)
+    s = allo.customize(nn.pack_panels, instantiate=[ty, n, k, panel_count(n)])
+    KERNEL2SCHEDULE[nn.pack_panels](s)
+    np.testing.assert_array_equal(s.build()(w), pack_linear_weights(w))
+
+
+@pytest.mark.parametrize("m, n, k", [(4, 32, 8), (7, 45, 20), (1, 3, 5), (12, 70, 33)])
+def test_linear_panels_takes_torch_layout_weights_bit_identical_to_linear2d(m, n, k):
+    x = RNG.standard_normal((m, k)).astype(np.float32)
+    w = RNG.standard_normal((n, k)).astype(np.float32)
+    b = RNG.standard_normal(n).astype(np.float32)
+    s = allo.customize(nn.linear_panels, instantiate=[float32] * 3 + [m, n, k])
+    before = s.build()(x, w, b)
+    KERNEL2SCHEDULE[nn.linear_panels](s)
+    assert str(s.module).count("pipeline_ii = 1") == 5  # the copy and linear_packed's four
+    out = s.build()(x, w, b)
+    np.testing.assert_array_equal(out, before)
+    np.testing.assert_allclose(out, x @ w.T + b, rtol=1e-5, atol=1e-5)
+    reference = allo.customize(nn.linear2d, instantiate=[float32] * 3 + [m, n, k])
+    np.testing.assert_array_equal(out, reference.build()(x, w, b))
+
+
+def test_linear_panels_integer_types_are_exact():
+    m, n, k = 5, 33, 17
+    x = RNG.integers(-128, 128, (m, k), dtype=np.int8)
+    w = RNG.integers(-128, 128, (n, k), dtype=np.int8)
+    b = RNG.integers(-1000, 1000, n, dtype=np.int32)
+    s = allo.customize(nn.linear_panels, instantiate=[int8, int8, int32, m, n, k])
+    expected = x.astype(np.int32) @ w.T.astype(np.int32) + b
+    np.testing.assert_array_equal(s.build()(x, w, b), expected)

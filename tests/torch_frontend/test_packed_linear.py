@@ -1,6 +1,6 @@
 """CPU builds of from_pytorch pack constant linear weights once (nn.linear_packed), run products
 through nn.bmm_panels; reshapes are copied only when read. HLS and
-"mlir" targets and weights passed as arguments keep nn.linear2d/linear3d."""
+"mlir" targets keep nn.linear2d/linear3d (weights passed as arguments: test_weight_args_panels)."""
 
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ def test_other_targets_keep_the_torch_weight_layout():
     assert "linear_packed" not in translate_model(model, inputs).source
     s = allo.frontend.from_pytorch(model, inputs, target="mlir")
     assert "linear3d_0" in s._state.function_names()
-    weighted = translate_model(model, inputs, weights_as_args=True, for_cpu=True).source
-    assert "linear_packed" not in weighted
+    weighted = translate_model(model, inputs, weights_as_args=True).source
+    assert "linear_packed" not in weighted and "panels" not in weighted
 
 
 def test_packed_layers_follow_per_layer_op_dtypes():
