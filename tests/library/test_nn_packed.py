@@ -11,6 +11,8 @@ from allo.frontend.weight_panels import PANEL, pack_linear_weights, panel_count
 from allo.ir.types import float32, int8, int32
 from allo.library import KERNEL2SCHEDULE, nn
 
+from helpers import check_csim
+
 RNG = np.random.default_rng(11)
 
 
@@ -153,3 +155,14 @@ def test_linear_panels_integer_types_are_exact():
     s = allo.customize(nn.linear_panels, instantiate=[int8, int8, int32, m, n, k])
     expected = x.astype(np.int32) @ w.T.astype(np.int32) + b
     np.testing.assert_array_equal(s.build()(x, w, b), expected)
+
+
+@pytest.mark.csim
+def test_panel_kernels_emit_hls_and_simulate_like_the_cpu_build():
+    rng = np.random.default_rng(9)
+    X, W = rng.random((4, 6), np.float32), rng.random((40, 6), np.float32)
+    b = rng.random(40, np.float32)
+    s = allo.customize(nn.linear_panels, instantiate=[float32, float32, float32, 4, 40, 6])
+    np.testing.assert_array_equal(check_csim(s, X, W, b)[0], s.build()(X, W, b))
+    s = allo.customize(nn.pack_panels, instantiate=[float32, 40, 6, 2])
+    np.testing.assert_array_equal(check_csim(s, W)[0], pack_linear_weights(W))
