@@ -211,7 +211,9 @@ def function_cycles(module, func_op) -> int | None:
 class ClockPlan:
     """Where a process advances its clock, and when its FIFO accesses happen."""
 
-    increments: list = field(default_factory=list)  # (op, cycles, "before" | "after")
+    # (op, cycles, "before" | "after" | "drain"); "drain": after loop ``op`` if it ran at all
+    # (its clock moved), possibly negative: ``(n - 1) * II + depth`` after ``n`` steps of II
+    increments: list = field(default_factory=list)
     offsets: list = field(default_factory=list)     # (FIFO access or block nest, cycles)
 
 
@@ -267,14 +269,15 @@ def _plan_dynamic(op, ctx: _Context, plan: ClockPlan) -> None:
             for block in region.blocks:
                 _plan_block(block, ctx, plan, minimum=1 if op.name in _LOOPS else 0)
         return
-    # pipelined: one iteration starts every II cycles; the last one drains after the loop
+    # pipelined: one iteration starts every II cycles; the last one ends ``depth`` cycles
+    # after its start, i.e. ``depth - II`` after the loop's clock (shorter when depth < II)
     body = op.regions[0].blocks[0]
     ops = [_op(o) for o in body.operations]
     depth = _plan_flat(ops, ctx, plan)
     plan.increments.append((ops[-1], ii, "before"))
     drain = max(depth, 1) - ii
-    if drain > 0:
-        plan.increments.append((op, drain, "after"))
+    if drain != 0:
+        plan.increments.append((op, drain, "drain"))
 
 
 def _plan_flat(ops: list, ctx: _Context, plan: ClockPlan, base: int = 0) -> int:

@@ -57,6 +57,18 @@ def test_pipelining_shortens_the_estimate():
     assert _run_twostage(s2.build(target="simulator"))["src_0"].stalls > 0
 
 
+def test_a_pipeline_shallower_than_its_ii_ends_depth_after_its_last_start():
+    """II 20 > one iteration's depth: the last of 10 iterations starts at 9 * 20 and ends
+    ``depth`` cycles later, (n - 1) * II + depth as in the static estimate, not n * II."""
+    s = df.customize(d.twostage, fifo_depths={"q": 60})
+    s.pipeline("src_0:b", initiation_interval=20)
+    report = _run_twostage(s.build(target="simulator"))
+    depth = LOAD + MUL + PUT
+    assert depth < 20
+    assert report["src_0"].cycles == 6 * (9 * 20 + depth + 1)
+    assert report["src_0"].stalls == 0
+
+
 def test_report_is_a_table_and_deterministic():
     sim = df.build(d.systolic, target="simulator")
     A = np.ones((d.SM, d.SK), np.int16)

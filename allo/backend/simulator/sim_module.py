@@ -157,12 +157,31 @@ def _apply_clock_plan(plan, state, proc) -> None:
     for op, offset in plan.offsets:
         op.attributes[OFFSET_ATTR] = ir.IntegerAttr.get(i64, offset)
     for op, cycles, where in plan.increments:
+        if where == "drain":
+            _apply_drain(op, cycles, state, proc)
+            continue
         point = ir.InsertionPoint(op) if where == "before" else ir.InsertionPoint.after(op)
         with point, op.location:
             word = _index(CLOCK)
             now = memref_d.LoadOp(state, [proc, word]).result
             later = arith_d.AddIOp(now, arith_d.ConstantOp(i64, cycles).result).result
             memref_d.StoreOp(later, state, [proc, word])
+
+
+def _apply_drain(loop, cycles: int, state, proc) -> None:
+    """After pipelined ``loop``, add ``cycles`` (the last iteration's drain, negative when its
+    depth is below the II) if the loop ran: every iteration advances the clock, so an
+    unchanged clock means no iteration."""
+    i64 = ir.IntegerType.get_signless(64)
+    with ir.InsertionPoint(loop), loop.location:
+        before = memref_d.LoadOp(state, [proc, _index(CLOCK)]).result
+    with ir.InsertionPoint.after(loop), loop.location:
+        word = _index(CLOCK)
+        now = memref_d.LoadOp(state, [proc, word]).result
+        ran = arith_d.CmpIOp(1, now, before).result  # 1: ne
+        step = arith_d.SelectOp(ran, arith_d.ConstantOp(i64, cycles).result,
+                                arith_d.ConstantOp(i64, 0).result).result
+        memref_d.StoreOp(arith_d.AddIOp(now, step).result, state, [proc, word])
 
 
 def _offset(anchor) -> int:
