@@ -1,0 +1,146 @@
+"""Element-wise loop nests → ``linalg.generic`` on tensors (``enable_tensor=True``).
+
+A whole-array op such as ``A + B``, ``allo.relu(A)``, ``allo.exp(A)`` or a slice copy is built
+as one perfectly nested ``affine.for`` nest (``0..N`` step 1 per dimension) whose innermost
+body reads input elements at affine positions of the loop variables, computes with pure
+``arith``/``math`` ops and stores one element at ``out[i, j, ...]``. Such a nest is exactly a
+``linalg.generic`` with one input per read (its access map), an identity output map and
+parallel iterators; :func:`pointwise_generic` rewrites it so when every buffer involved is a
+tensor value of the function being raised (:class:`~allo.frontend.tensor_form.FunctionRaiser`).
+
+>>> # out = A + B on 4x4 arrays becomes
+>>> # %e = tensor.empty() : tensor<4x4xf32>
+>>> # %r = linalg.generic {indexing_maps = [id, id, id], iterator_types = [parallel, parallel]}
+>>> #        ins(%A, %B : ...) outs(%e : ...) {^bb0(%a, %b, %o): linalg.yield (%a + %b)}
+"""
+
+from __future__ import annotations
+
+from .._mlir import ir, linalg_d
+
+_PURE_PREFIXES = ("arith.", "math.")
+
+
+def constant_bound(for_op, key: str):
+    """The constant value of ``for_op``'s bound map ``key`` (``None`` when not constant)."""
+    amap = ir.AffineMapAttr(for_op.attributes[key]).value
+    if len(amap.results) != 1 or not isinstance(amap.results[0], ir.AffineConstantExpr):
+        return None
+    return ir.AffineConstantExpr(amap.results[0]).value
+
+
+def perfect_nest(op):
+    """``(loops, innermost ops)`` of a perfect ``0..N`` step-1 ``affine.for`` nest, or ``None``."""
+    loops = []
+    current = op.operation
+    while True:
+        if current.name != "affine.for" or len(current.operands) != 0:
+            return None
+        step = ir.IntegerAttr(current.attributes["step"]).value
+        if step != 1 or constant_bound(current, "lowerBoundMap") != 0 or \
+                constant_bound(current, "upperBoundMap") is None:
+            return None
+        loops.append(current)
+        body = list(current.regions[0].blocks[0].operations)
+        if len(body) == 2 and body[0].operation.name == "affine.for":
+            current = body[0].operation
+            continue
+        return loops, body[:-1]
+
+
+class NestShape:
+    """What :func:`pointwise_generic` learns from a nest's innermost body."""
+
+    def __init__(self, loops, body):
+        self.loops = loops
+        self.ivs = [loop.regions[0].blocks[0].arguments[0] for loop in loops]
+        self.extents = [constant_bound(loop, "upperBoundMap") for loop in loops]
+        self.loads = [op for op in body if op.operation.name == "affine.load"]
+        self.stores = [op for op in body if op.operation.name == "affine.store"]
+        self.compute = [op for op in body
+                        if op.operation.name not in ("affine.load", "affine.store")]
+
+    def access_map(self, load):
+        """The load's subscripts as a map over the nest's loop variables (or ``None``)."""
+        amap = ir.AffineMapAttr(load.attributes["map"]).value
+        operands = list(load.operation.operands)[1:]
+        if amap.n_symbols or any(v not in self.ivs for v in operands):
+            return None
+        substitution = ir.AffineMap.get(len(self.ivs), 0, [
+            ir.AffineDimExpr.get(self.ivs.index(v)) for v in operands])
+        return ir.AffineMap.get(len(self.ivs), 0,
+                                [expr.compose(substitution) for expr in amap.results])
+
+    def stores_identity(self, store) -> bool:
+        amap = ir.AffineMapAttr(store.attributes["map"]).value
+        operands = list(store.operation.operands)[2:]
+        target = ir.MemRefType(store.operation.operands[1].type)
+        return operands == self.ivs and amap == ir.AffineMap.get_identity(len(self.ivs)) \
+            and list(target.shape) == self.extents
+
+    def pure_compute(self) -> bool:
+        for op in self.compute:
+            name = op.operation.name
+            if not name.startswith(_PURE_PREFIXES) or len(op.operation.regions):
+                return False
+            if any(v in self.ivs for v in op.operation.operands):
+                return False
+        return True
+
+
+def pointwise_generic(raiser, op) -> bool:
+    """Rewrite element-wise nest ``op`` as a ``linalg.generic`` on the tensors of ``raiser``.
+
+    Returns ``False`` (changing nothing) when ``op`` is not such a nest.
+    """
+    found = perfect_nest(op)
+    if found is None:
+        return False
+    nest = NestShape(*found)
+    if len(nest.stores) != 1 or not nest.pure_compute():
+        return False
+    store = nest.stores[0]
+    target = store.operation.operands[1]
+    if target not in raiser.current or not nest.stores_identity(store):
+        return False
+    maps = []
+    for load in nest.loads:
+        source = load.operation.operands[0]
+        access = nest.access_map(load)
+        if source not in raiser.current or source == target or access is None:
+            return False
+        maps.append(access)
+    build_generic(raiser, op, nest, maps, target, store)
+    return True
+
+
+def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> None:
+    """Emit the ``linalg.generic`` for a checked nest and make it ``target``'s new value."""
+    old = op.operation
+    ip = ir.InsertionPoint(old)
+    inputs = [raiser.tensor_of(load.operation.operands[0], old) for load in nest.loads]
+    out = raiser.tensor_of(target, old)
+    identity = ir.AffineMap.get_identity(len(nest.ivs))
+    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    generic = linalg_d.GenericOp(
+        [out.type], inputs, [out],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps + [identity]]),
+        ir.ArrayAttr.get([parallel] * len(nest.ivs)), loc=old.location, ip=ip)
+    if "op_name" in old.attributes:
+        generic.operation.attributes["op_name"] = old.attributes["op_name"]
+    element_types = [ir.ShapedType(v.type).element_type for v in inputs + [out]]
+    block = generic.regions[0].blocks.append(*element_types)
+    mapping = {load.operation.results[0]: block.arguments[k]
+               for k, load in enumerate(nest.loads)}
+    with ir.InsertionPoint(block):
+        for inner in nest.compute:
+            copy = inner.operation.clone()
+            for k, v in enumerate(inner.operation.operands):
+                if v in mapping:
+                    copy.operands[k] = mapping[v]
+            for r_old, r_new in zip(inner.operation.results, copy.results):
+                mapping[r_old] = r_new
+        stored = store.operation.operands[0]
+        linalg_d.YieldOp([mapping.get(stored, stored)])
+    raiser.current[target] = generic.result
+    old.erase()
