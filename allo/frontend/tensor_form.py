@@ -84,8 +84,12 @@ def inside(op, ancestor) -> bool:
 
 def linalg_outputs(op) -> range:
     """Operand positions of the ``outs`` of a linalg op (its destination buffers)."""
-    sizes = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
-    return range(sizes[0], sizes[0] + sizes[1])
+    if "operandSegmentSizes" in op.attributes:
+        sizes = list(ir.DenseI32ArrayAttr(op.attributes["operandSegmentSizes"]))
+        return range(sizes[0], sizes[0] + sizes[1])
+    if op.name in ("linalg.yield", "linalg.index"):
+        return range(0)
+    return range(len(op.operands) - 1, len(op.operands))  # transpose, broadcast: (in, init)
 
 
 def writes_operand(owner, number: int) -> bool:
