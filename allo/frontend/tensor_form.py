@@ -205,6 +205,14 @@ class FunctionRaiser:
             self.current[buf] = value
         return value
 
+    def fresh_name(self, buf):
+        """The ``name`` of alloc ``buf`` while it has no contents yet (its first writer
+        carries it, so the buffer made for it at build time gets it back), else ``None``."""
+        if self.current.get(buf, 0) is not None or not self._is_alloc(buf):
+            return None
+        attrs = buf.owner.operation.attributes
+        return attrs["name"] if "name" in attrs else None
+
     def bridge(self, value, before, loc):
         """A read-only buffer view of tensor ``value`` (``bufferization.to_buffer``)."""
         op = bufferization_d.ToBufferOp(buffer_type_of(value.type), value, read_only=True,
@@ -317,6 +325,7 @@ class FunctionRaiser:
         """A named linalg op on buffers → the same op on tensors, returning its outs."""
         old = op.operation
         outs = linalg_outputs(old)
+        names = [self.fresh_name(old.operands[k]) for k in outs]
         operands, result_types, targets = [], [], []
         for k, v in enumerate(old.operands):
             if not isinstance(v.type, ir.MemRefType):
@@ -332,6 +341,8 @@ class FunctionRaiser:
                                   attributes=attrs, regions=len(old.regions),
                                   loc=old.location, ip=ir.InsertionPoint(old))
         linalg_d.fill_builtin_region(new)
+        if names and names[0] is not None:
+            new.attributes["name"] = names[0]
         for buf, value in zip(targets, new.results):
             self.current[buf] = value
         old.erase()

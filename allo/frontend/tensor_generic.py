@@ -119,6 +119,7 @@ def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> Non
     old = op.operation
     ip = ir.InsertionPoint(old)
     inputs = [raiser.tensor_of(load.operation.operands[0], old) for load in nest.loads]
+    name = raiser.fresh_name(target)
     out = raiser.tensor_of(target, old)
     identity = ir.AffineMap.get_identity(len(nest.ivs))
     parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
@@ -128,6 +129,8 @@ def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> Non
         ir.ArrayAttr.get([parallel] * len(nest.ivs)), loc=old.location, ip=ip)
     if "op_name" in old.attributes:
         generic.operation.attributes["op_name"] = old.attributes["op_name"]
+    if name is not None:
+        generic.operation.attributes["name"] = name
     element_types = [ir.ShapedType(v.type).element_type for v in inputs + [out]]
     block = generic.regions[0].blocks.append(*element_types)
     mapping = {load.operation.results[0]: block.arguments[k]

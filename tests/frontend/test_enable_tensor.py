@@ -51,7 +51,7 @@ def test_matmul_add_relu_are_linalg_on_tensors():
     text = func_text(s)
     assert "(%arg0: tensor<4x4xf32>, %arg1: tensor<4x4xf32>) -> tensor<4x4xf32>" in text
     assert "tensor.empty() : tensor<4x4xf32>" in text
-    assert "linalg.fill ins(%cst : f32) outs(%0 : tensor<4x4xf32>) -> tensor<4x4xf32>" in text
+    assert "linalg.fill {name = \"C\"} ins(%cst : f32) outs(%0 : tensor<4x4xf32>) -> tensor<4x4xf32>" in text
     assert 'linalg.matmul {op_name = "matmul_0"}' in text
     assert text.count("linalg.generic") == 2  # the add and the relu
     assert "memref" not in text and "affine.for" not in text
