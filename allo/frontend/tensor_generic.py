@@ -1,4 +1,5 @@
-"""Element-wise loop nests → ``linalg.generic`` on tensors (``enable_tensor=True``).
+"""Element-wise loop nests → ``linalg.generic`` (slice copies: ``tensor.extract_slice``) on
+tensors (``enable_tensor=True``).
 
 A whole-array op such as ``A + B``, ``allo.relu(A)``, ``allo.exp(A)`` or a slice copy is built
 as one perfectly nested ``affine.for`` nest (``0..N`` step 1 per dimension) whose innermost
@@ -16,7 +17,7 @@ tensor value of the function being raised (:class:`~allo.frontend.tensor_form.Fu
 
 from __future__ import annotations
 
-from .._mlir import ir, linalg_d
+from .._mlir import ir, linalg_d, tensor_d
 
 _PURE_PREFIXES = ("arith.", "math.")
 
@@ -110,8 +111,51 @@ def pointwise_generic(raiser, op) -> bool:
         if source not in raiser.current or source == target or access is None:
             return False
         maps.append(access)
+    if not nest.compute and len(maps) == 1 and \
+            nest.loads[0].operation.results[0] == store.operation.operands[0]:
+        window = slice_window(maps[0], nest.extents,
+                              ir.ShapedType(nest.loads[0].operation.operands[0].type).shape)
+        if window is not None:
+            build_slice(raiser, op, nest, window, target)
+            return True
     build_generic(raiser, op, nest, maps, target, store)
     return True
+
+
+def slice_window(access, extents: list, source_shape) -> tuple | None:
+    """``(offsets, sizes)`` when ``access`` reads a unit-stride box of the source (a slice
+    such as ``A[1:3, :]`` or ``A[2]``: each loop variable once, in order, plus a constant
+    offset; constant subscripts are dropped unit dimensions), else ``None``."""
+    offsets, sizes, dim = [], [], 0
+    for expr, bound in zip(access.results, source_shape):
+        base, offset = expr, 0
+        if isinstance(expr, ir.AffineAddExpr) and isinstance(expr.rhs, ir.AffineConstantExpr):
+            base, offset = expr.lhs, expr.rhs.value
+        if isinstance(expr, ir.AffineConstantExpr):
+            offsets.append(expr.value)
+            sizes.append(1)
+        elif isinstance(base, ir.AffineDimExpr) and base.position == dim:
+            offsets.append(offset)
+            sizes.append(extents[dim])
+            dim += 1
+        else:
+            return None
+        if offsets[-1] < 0 or offsets[-1] + sizes[-1] > bound:
+            return None
+    return (offsets, sizes) if dim == len(extents) else None
+
+
+def build_slice(raiser, op, nest: NestShape, window: tuple, target) -> None:
+    """Emit ``tensor.extract_slice`` for a checked slice-copy nest as ``target``'s value."""
+    old = op.operation
+    source = raiser.tensor_of(nest.loads[0].operation.operands[0], old)
+    offsets, sizes = window
+    result = ir.RankedTensorType.get(nest.extents, ir.ShapedType(source.type).element_type)
+    sliced = tensor_d.ExtractSliceOp(result, source, [], [], [], offsets, sizes,
+                                     [1] * len(sizes), loc=old.location,
+                                     ip=ir.InsertionPoint(old))
+    raiser.current[target] = sliced.result
+    old.erase()
 
 
 def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> None:

@@ -81,14 +81,17 @@ def test_element_reads_slices_and_scalars():
     def k(A: float32[4, 6]) -> float32[2, 6]:
         x: float32 = A[1, 2]
         S = A[1:3, :]
-        T = S * x
+        r = A[3]
+        T = S * x + r
         return T
 
     A = RNG.standard_normal((4, 6)).astype(np.float32)
     s, out = assert_same_as_buffers(k, A)
-    np.testing.assert_array_equal(out, A[1:3] * A[1, 2])
+    np.testing.assert_array_equal(out, A[1:3] * A[1, 2] + A[3])
     text = func_text(s)
     assert "tensor.extract %arg0" in text
+    assert "tensor.extract_slice %arg0[1, 0] [2, 6] [1, 1] : tensor<4x6xf32> to tensor<2x6xf32>" in text
+    assert "tensor.extract_slice %arg0[3, 0] [1, 6] [1, 1] : tensor<4x6xf32> to tensor<6xf32>" in text
     assert "memref<f32>" in text  # the scalar keeps its cell
     assert "-> tensor<2x6xf32>" in text
 
