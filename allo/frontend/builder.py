@@ -23,7 +23,7 @@ import numpy as np
 
 from .._mlir import ir, memref_d, new_context
 from ..diagnostics import SourceLoc
-from ..errors import AlloSyntaxError, AlloTypeError, FrontendError, InternalError
+from ..errors import AlloSyntaxError, AlloTypeError, FrontendError, InternalError, warn
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
@@ -389,20 +389,25 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             first = str(err).splitlines()[0] if str(err) else "verification failed"
             raise InternalError(f"the generated IR is invalid ({first})",
                                 loc=SourceLoc.of_diagnostics(err)) from err
-        if enable_tensor:
-            _raise_to_tensors(module, mb.tensor_funcs)
+        tensor_ir = False
+        if enable_tensor and mb.tensor_funcs:
+            module, tensor_ir = _raise_to_tensors(module, mb.tensor_funcs)
         if verbose:
             print(module)
-    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs,
-                       tensor_ir=bool(enable_tensor and mb.tensor_funcs))
+    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs, tensor_ir=tensor_ir)
 
 
-def _raise_to_tensors(module, names) -> None:
-    """``enable_tensor=True``: the user's kernels become tensor-level IR (tensor_form.py)."""
-    raise_functions(module, names)
+def _raise_to_tensors(module, names):
+    """``enable_tensor=True``: ``(module, True)`` with the user's kernels ``names`` raised to
+    tensor-level IR (tensor_form.py) in a copy of ``module``; ``(module, False)`` with a
+    warning when the raising does not apply to a construct (the kernels keep their buffers,
+    which build to the same results)."""
+    copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True))
     try:
-        module.operation.verify()
-    except ir.MLIRError as err:  # a bug of the raising, reported without an MLIR dump
-        first = str(err).splitlines()[0] if str(err) else "verification failed"
-        raise InternalError(f"the tensor-level IR is invalid ({first})",
-                            loc=SourceLoc.of_diagnostics(err)) from err
+        raised = raise_functions(copy, names)
+        copy.operation.verify()
+    except (ir.MLIRError, ValueError, KeyError, IndexError, TypeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        warn(f"enable_tensor=True: the kernels keep their buffer IR ({first})")
+        return module, False
+    return copy, bool(raised)

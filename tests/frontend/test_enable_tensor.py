@@ -214,3 +214,20 @@ def test_buffer_schedules_are_unchanged():
 
     assert "tensor" not in str(allo.customize(k).module)
     assert not allo.customize(k).built.tensor_ir
+
+
+def test_a_kernel_the_raising_cannot_handle_keeps_its_buffers(monkeypatch):
+    import allo.frontend.builder as builder
+
+    def refuse(module, names):
+        raise ValueError("an op the raising does not know")
+
+    def k(A: int32[8]) -> int32[8]:
+        return A + 1
+
+    monkeypatch.setattr(builder, "raise_functions", refuse)
+    with pytest.warns(UserWarning, match="an op the raising does not know"):
+        s = allo.customize(k, enable_tensor=True)
+    assert not s.built.tensor_ir and "memref<8xi32>" in func_text(s)
+    np.testing.assert_array_equal(s.build()(np.arange(8, dtype=np.int32)),
+                                  np.arange(8, dtype=np.int32) + 1)
