@@ -133,7 +133,7 @@ def raise_functions(module, names) -> list[str]:
     """
     funcs = {op.attributes["sym_name"].value: op for op in module.body.operations
              if op.operation.name == "func.func"}
-    chosen = {n for n in names if n in funcs}
+    chosen = {n for n in names if n in funcs and not uses_memory_spaces(funcs[n])}
     changed = True
     while changed:
         changed = False
@@ -148,6 +148,26 @@ def raise_functions(module, names) -> list[str]:
         if name in chosen:
             FunctionRaiser(funcs[name], chosen, module).run()
     return sorted(chosen)
+
+
+def uses_memory_spaces(fop) -> bool:
+    """Whether ``fop`` has an array placed by ``allo.Memory`` (a memref memory space, which
+    tensors do not carry: such a kernel keeps its buffers)."""
+    found = []
+
+    def placed(t) -> bool:
+        return isinstance(t, ir.MemRefType) and t.memory_space is not None
+
+    def visit(op):
+        if any(placed(r.type) for r in op.results) or \
+                any(placed(a.type) for region in op.regions for block in region.blocks
+                    for a in block.arguments):
+            found.append(op)
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+
+    fop.operation.walk(visit)
+    return bool(found)
 
 
 def called_names(fop) -> set[str]:

@@ -231,3 +231,12 @@ def test_a_kernel_the_raising_cannot_handle_keeps_its_buffers(monkeypatch):
     assert not s.built.tensor_ir and "memref<8xi32>" in func_text(s)
     np.testing.assert_array_equal(s.build()(np.arange(8, dtype=np.int32)),
                                   np.arange(8, dtype=np.int32) + 1)
+
+
+def test_arrays_placed_by_memory_keep_their_buffers():
+    def k(A: int32[2, 2] @ allo.Memory(resource="BRAM", storage_type="RAM_2P")) -> int32[2, 2]:
+        return A + 1
+
+    s = allo.customize(k, enable_tensor=True)
+    assert not s.built.tensor_ir and "memref<2x2xi32, " in func_text(s)
+    np.testing.assert_array_equal(s.build()(np.ones((2, 2), np.int32)), np.full((2, 2), 2))
