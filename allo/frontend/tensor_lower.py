@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-from .._mlir import ir, passmanager
+from .._mlir import ir, linalg_d, passmanager
 from ..errors import BuildError
 
 BUFFERIZE = ("builtin.module(one-shot-bufferize{bufferize-function-boundaries "
@@ -26,7 +26,7 @@ BUFFERIZE = ("builtin.module(one-shot-bufferize{bufferize-function-boundaries "
 
 def bufferize_copy(module, context):
     """A buffer-IR copy of tensor-level ``module`` (the original is not changed)."""
-    with context:
+    with context, ir.Location.unknown():
         text = module.operation.get_asm(enable_debug_info=True)
         copy = ir.Module.parse(text)
         try:
@@ -35,6 +35,7 @@ def bufferize_copy(module, context):
             first = str(err).splitlines()[0] if str(err) else "bufferization failed"
             raise BuildError(f"cannot lower the enable_tensor=True program to buffers "
                              f"({first})") from err
+        strided_copies_as_linalg(copy)
         restore_names(copy)
     return copy
 
@@ -53,3 +54,34 @@ def restore_names(module) -> None:
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(visit)
+
+
+def strided_copies_as_linalg(module) -> None:
+    """``memref.copy`` from or into a strided view (a slice of a tensor, bufferized) becomes
+    ``linalg.copy``: the CPU lowering would otherwise call a runtime copy routine that the
+    execution engine does not link."""
+    copies = [op for op in all_ops(module.operation)
+              if op.name == "memref.copy" and any(not plain(v.type) for v in op.operands)]
+    for op in copies:
+        src, dst = op.operands
+        new = linalg_d.CopyOp([], [src], [dst], loc=op.location, ip=ir.InsertionPoint(op))
+        linalg_d.fill_builtin_region(new.operation)
+        op.erase()
+
+
+def plain(t) -> bool:
+    """Whether memref type ``t`` has the identity layout (no strides or offset)."""
+    shaped = ir.MemRefType(t)
+    return t == ir.MemRefType.get(shaped.shape, shaped.element_type,
+                                  memory_space=shaped.memory_space)
+
+
+def all_ops(root) -> list:
+    """Every operation nested in ``root``, in pre-order (a list: safe to rewrite after)."""
+    found = []
+    for region in root.regions:
+        for block in region.blocks:
+            for op in block.operations:
+                found.append(op.operation)
+                found.extend(all_ops(op.operation))
+    return found

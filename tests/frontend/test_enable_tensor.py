@@ -240,3 +240,20 @@ def test_arrays_placed_by_memory_keep_their_buffers():
     s = allo.customize(k, enable_tensor=True)
     assert not s.built.tensor_ir and "memref<2x2xi32, " in func_text(s)
     np.testing.assert_array_equal(s.build()(np.ones((2, 2), np.int32)), np.full((2, 2), 2))
+
+
+CUBE = np.arange(24, dtype=np.int32).reshape(2, 3, 4)
+
+
+@pytest.mark.csim
+def test_slice_of_a_constant_builds_for_cpu_and_csim():
+    def k(A: int32[2, 2]) -> int32[2, 2]:
+        sub: int32[2, 2] = CUBE[1, 0:2, 1:3]
+        return sub - A
+
+    A = np.arange(4, dtype=np.int32).reshape(2, 2)
+    s, out = assert_same_as_buffers(k, A)
+    np.testing.assert_array_equal(out, CUBE[1, 0:2, 1:3] - A)
+    assert "tensor.extract_slice %cst[1, 0, 1] [1, 2, 2] [1, 1, 1]" in func_text(s)
+    (got,) = check_csim(s, A)
+    np.testing.assert_array_equal(got, out)
