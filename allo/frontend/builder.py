@@ -389,18 +389,19 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             first = str(err).splitlines()[0] if str(err) else "verification failed"
             raise InternalError(f"the generated IR is invalid ({first})",
                                 loc=SourceLoc.of_diagnostics(err)) from err
-        tensor_ir = False
+        raised: list = []
         if enable_tensor and mb.tensor_funcs:
-            module, tensor_ir = _raise_to_tensors(module, mb.tensor_funcs)
+            module, raised = _raise_to_tensors(module, mb.tensor_funcs)
         if verbose:
             print(module)
-    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs, tensor_ir=tensor_ir)
+    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs, tensor_ir=bool(raised),
+                       tensor_funcs=tuple(raised))
 
 
 def _raise_to_tensors(module, names):
-    """``enable_tensor=True``: ``(module, True)`` with the user's kernels ``names`` raised to
-    tensor-level IR (tensor_form.py) in a copy of ``module``; ``(module, False)`` with a
-    warning when the raising does not apply to a construct (the kernels keep their buffers,
+    """``enable_tensor=True``: ``(copy, raised names)`` with the user's kernels ``names``
+    raised to tensor-level IR (tensor_form.py) in a copy of ``module``; ``(module, [])`` with
+    a warning when the raising does not apply to a construct (the kernels keep their buffers,
     which build to the same results)."""
     copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True))
     try:
@@ -409,5 +410,5 @@ def _raise_to_tensors(module, names):
     except (ir.MLIRError, ValueError, KeyError, IndexError, TypeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         warn(f"enable_tensor=True: the kernels keep their buffer IR ({first})")
-        return module, False
-    return copy, bool(raised)
+        return module, []
+    return copy, raised

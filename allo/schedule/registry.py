@@ -27,6 +27,7 @@ from typing import Any, Callable
 from .._mlir import ir
 from ..errors import InternalError, ScheduleError
 from .processors import ArgContext, Processor
+from .tensor_guard import guard_tensor_functions
 
 #: Set to ``1`` to verify the whole module after every primitive (the test suite does).
 VERIFY_ENV = "ALLO_VERIFY_IR"
@@ -118,10 +119,10 @@ def apply_primitive(state, name: str, args, kwargs: dict | None = None) -> Any:
     entry = PRIMITIVES.get(name)
     if entry is None:
         raise ScheduleError(f"unknown primitive {name!r}; known: {', '.join(sorted(PRIMITIVES))}")
-    refuse_tensor_schedule(state, name)
     state.touched_roots = []
     try:
-        with state.context, ir.Location.unknown(state.context):
+        with state.context, ir.Location.unknown(state.context), \
+                guard_tensor_functions(state, name):
             result = entry(state, *args, **kwargs)
     except ScheduleError:
         raise  # refused before any change: analyses are still valid
@@ -136,15 +137,6 @@ def apply_primitive(state, name: str, args, kwargs: dict | None = None) -> Any:
         verify_module(state, name)
     state.primitive_sequences.append((name, list(args), kwargs))
     return result
-
-
-def refuse_tensor_schedule(state, name: str) -> None:
-    """Primitives rewrite buffer IR: an ``enable_tensor=True`` schedule (tensor-level IR)
-    refuses them, before any change."""
-    if getattr(state.built, "tensor_ir", False):
-        raise ScheduleError(f"{name}: the schedule was built with enable_tensor=True (tensor-level "
-                            f"IR); customization primitives need the buffer IR of "
-                            f"enable_tensor=False")
 
 
 def verify_after_primitives() -> bool:

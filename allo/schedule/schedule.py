@@ -291,8 +291,11 @@ class Schedule:
         """The buffer-IR schedule a tensor-level one builds as (``enable_tensor=True``)."""
         built = self.built
         module = bufferize_copy(self.module, self.context)
-        return Schedule(BuiltModule(module, built.context, built.top_func_name,
+        twin = Schedule(BuiltModule(module, built.context, built.top_func_name,
                                     built.func_args, built.ext_libs))
+        for record in ScheduleState.CHECKPOINTED:  # what primitives on buffer functions noted
+            setattr(twin._state, record, getattr(self._state, record))
+        return twin
 
 
 def _state_of(item: Any, instantiate: list | None) -> ScheduleState | None:

@@ -257,3 +257,29 @@ def test_slice_of_a_constant_builds_for_cpu_and_csim():
     assert "tensor.extract_slice %cst[1, 0, 1] [1, 2, 2] [1, 1, 1]" in func_text(s)
     (got,) = check_csim(s, A)
     np.testing.assert_array_equal(got, out)
+
+
+def test_library_schedules_compose_into_a_tensor_kernel():
+    from allo.library import nn
+
+    def k(X: float32[4, 8], W: float32[16, 8], b: float32[16]) -> float32[4, 16]:
+        Y = nn.linear2d[float32, float32, float32, 4, 16, 8](X, W, b)
+        return allo.relu(Y)
+
+    inst = [float32, float32, float32, 4, 16, 8]
+    s = allo.customize(k, enable_tensor=True)
+    s.compose(nn.linear2d, instantiate=inst)
+    assert ("pipeline", ["linear2d:j"], {}) in s.primitive_sequences
+    assert "tensor<4x16xf32>" in func_text(s)
+    reference = allo.customize(k)
+    reference.compose(nn.linear2d, instantiate=inst)
+    X = RNG.standard_normal((4, 8)).astype(np.float32)
+    W = RNG.standard_normal((16, 8)).astype(np.float32)
+    b = RNG.standard_normal(16).astype(np.float32)
+    assert s.build()(X, W, b).tobytes() == reference.build()(X, W, b).tobytes()
+    assert "#pragma HLS pipeline" in s.build(target="vhls").hls_code
+    # the user's kernel itself is tensor-level: a primitive on it is undone and refused
+    before = str(s.module)
+    with pytest.raises(allo.ScheduleError, match="enable_tensor=True"):
+        s.pipeline("relu_0.L_1")
+    assert str(s.module) == before
