@@ -199,7 +199,6 @@ class FunctionRaiser:
         self.tensor_funcs = tensor_funcs
         self.module = module
         self.current: dict = {}
-        self.bridges: list = []  # to_buffer ops standing for raised values (erased if unused)
 
     def run(self) -> None:
         """Rewrite the body, then the signature; drop buffers nothing uses any more."""
@@ -252,7 +251,6 @@ class FunctionRaiser:
         handle.operation.move_after(new.owner)
         old.replace_all_uses_with(handle.result)
         self.current[handle.result] = new
-        self.bridges.append(handle)
 
     # ------------------------------------------------------------------ boundary
     def _raise_parameters(self) -> list:
@@ -269,7 +267,6 @@ class FunctionRaiser:
                                                 ip=ir.InsertionPoint(first))
             arg.replace_all_uses_except(handle.result, handle.operation)
             self.current[handle.result] = arg
-            self.bridges.append(handle)
             types.append(arg.type)
         return types
 
