@@ -25,8 +25,11 @@ BUFFERIZE = ("builtin.module(one-shot-bufferize{bufferize-function-boundaries "
              "function-boundary-type-conversion=identity-layout-map})")
 
 
-def bufferize_copy(module, context):
-    """A buffer-IR copy of tensor-level ``module`` (the original is not changed)."""
+def bufferize_copy(module, context, func_args: dict | None = None):
+    """A buffer-IR copy of tensor-level ``module`` (the original is not changed).
+
+    ``func_args`` (function name → parameter names) names the loads that bufferization
+    makes from parameters (``from = "A"``), as the backends' messages expect."""
     with context, ir.Location.unknown():
         text = module.operation.get_asm(enable_debug_info=True)
         copy = ir.Module.parse(text)
@@ -38,6 +41,7 @@ def bufferize_copy(module, context):
                              f"({first})") from err
         strided_copies_as_linalg(copy)
         restore_names(copy)
+        restore_access_names(copy, func_args or {})
     return copy
 
 
@@ -55,6 +59,36 @@ def restore_names(module) -> None:
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(visit)
+
+
+def restore_access_names(module, func_args: dict) -> None:
+    """Tag each unnamed load/store of a parameter or named alloc with its array's name."""
+    for fop in module.body.operations:
+        if fop.operation.name != "func.func":
+            continue
+        params = func_args.get(ir.StringAttr(fop.attributes["sym_name"]).value, [])
+        for op in all_ops(fop.operation):
+            key = {"memref.load": "from", "affine.load": "from", "memref.store": "to",
+                   "affine.store": "to"}.get(op.name)
+            if key is None or "from" in op.attributes or "to" in op.attributes:
+                continue
+            buf = op.operands[0 if key == "from" else 1]
+            name = array_name(buf, params)
+            if name is not None:
+                op.attributes[key] = ir.StringAttr.get(name)
+
+
+def array_name(buf, params: list) -> str | None:
+    """The source name of buffer ``buf``: a parameter's, or its alloc's ``name``."""
+    owner = buf.owner
+    if isinstance(owner, ir.Block):
+        number = buf.arg_number
+        in_entry = owner.owner.operation.name == "func.func"
+        return params[number] if in_entry and number < len(params) else None
+    attrs = owner.operation.attributes
+    if owner.operation.name == "memref.alloc" and "name" in attrs:
+        return ir.StringAttr(attrs["name"]).value
+    return None
 
 
 def strided_copies_as_linalg(module) -> None:

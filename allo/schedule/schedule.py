@@ -290,7 +290,7 @@ class Schedule:
     def _buffer_twin(self) -> "Schedule":
         """The buffer-IR schedule a tensor-level one builds as (``enable_tensor=True``)."""
         built = self.built
-        module = bufferize_copy(self.module, self.context)
+        module = bufferize_copy(self.module, self.context, built.func_args)
         twin = Schedule(BuiltModule(module, built.context, built.top_func_name,
                                     built.func_args, built.ext_libs))
         for record in ScheduleState.CHECKPOINTED:  # what primitives on buffer functions noted

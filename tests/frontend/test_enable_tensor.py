@@ -283,3 +283,15 @@ def test_library_schedules_compose_into_a_tensor_kernel():
     with pytest.raises(allo.ScheduleError, match="enable_tensor=True"):
         s.pipeline("relu_0.L_1")
     assert str(s.module) == before
+
+
+def test_run_time_errors_name_the_users_arrays():
+    def gather(A: int32[4], idx: int32) -> int32:
+        return A[idx]
+
+    mod = allo.customize(gather, enable_tensor=True).build()
+    A = np.array([5, 6, 7, 8], np.int32)
+    assert mod(A, 1) == 6
+    with pytest.raises(allo.IndexOutOfBoundsError) as info:
+        mod(A, 9)
+    assert (info.value.array, info.value.index, info.value.size) == ("A", 9, 4)
