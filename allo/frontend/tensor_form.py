@@ -7,8 +7,9 @@ arrays become ``arith.constant dense<...>``, element reads ``tensor.extract``, s
 ``tensor.extract_slice``, and calls between the user's kernels pass tensors. Scalars keep
 their ``memref<T>`` cells.
 
-A loop nest that computes one element per iteration (``A + B``, ``allo.relu``, ``allo.exp``,
-a slice copy) becomes a ``linalg.generic`` on tensors. Any other nest (reductions such as
+A loop nest that computes one element per iteration (``A + B``, ``allo.relu``, ``allo.exp``)
+becomes a ``linalg.generic`` on tensors, a slice copy a ``tensor.extract_slice``, a
+concatenation two ``tensor.insert_slice`` (tensor_generic.py). Any other nest (reductions such as
 ``allo.softmax``, user loops) and every call to a kernel that stays on buffers (library
 kernels, ``allo.library.nn``) keeps its loops on buffers, bridged to the tensor values around
 it by ``bufferization.to_buffer`` (reads) and a fresh buffer closed by

@@ -90,13 +90,16 @@ class NestShape:
 
 
 def pointwise_generic(raiser, op) -> bool:
-    """Rewrite element-wise nest ``op`` as a ``linalg.generic`` on the tensors of ``raiser``.
+    """Rewrite element-wise nest ``op`` as a ``linalg.generic`` on the tensors of ``raiser``
+    (a concatenation nest as two ``tensor.insert_slice``).
 
     Returns ``False`` (changing nothing) when ``op`` is not such a nest.
     """
     found = perfect_nest(op)
     if found is None:
         return False
+    if concat_slices(raiser, op, *found):
+        return True
     nest = NestShape(*found)
     if len(nest.stores) != 1 or not nest.pure_compute():
         return False
@@ -191,3 +194,56 @@ def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> Non
         linalg_d.YieldOp([mapping.get(stored, stored)])
     raiser.current[target] = generic.result
     old.erase()
+
+
+def branch_copy(block, nest: NestShape):
+    """``(load, store)`` of an ``scf.if`` branch that only copies one element, else ``None``."""
+    ops = list(block.operations)
+    if [o.operation.name for o in ops] != ["affine.load", "affine.store", "scf.yield"]:
+        return None
+    load, store = ops[0], ops[1]
+    if store.operation.operands[0] != load.operation.results[0] or \
+            not nest.stores_identity(store):
+        return None
+    return load, store
+
+
+def concat_slices(raiser, op, loops, body) -> bool:
+    """``allo.concat(x, y, axis)`` of one element type: the nest ``out[ivs] = ivs[axis] < s ?
+    x[ivs] : y[ivs - s·e_axis]`` becomes ``y`` inserted at ``s`` into ``x`` inserted at 0."""
+    names = [o.operation.name for o in body]
+    if names != ["arith.constant", "arith.cmpi", "scf.if"] or \
+            len(body[2].operation.regions[1].blocks) != 1:
+        return False
+    nest = NestShape(loops, [])
+    cmp = body[1].operation
+    split = ir.IntegerAttr(body[0].operation.attributes["value"]).value
+    if ir.IntegerAttr(cmp.attributes["predicate"]).value != 2 or \
+            cmp.operands[1] != body[0].operation.results[0] or cmp.operands[0] not in nest.ivs:
+        return False  # predicate 2: slt
+    axis = nest.ivs.index(cmp.operands[0])
+    regions = body[2].operation.regions
+    first, second = branch_copy(regions[0].blocks[0], nest), branch_copy(regions[1].blocks[0], nest)
+    if first is None or second is None:
+        return False
+    target = first[1].operation.operands[1]
+    sources = [first[0].operation.operands[0], second[0].operation.operands[0]]
+    if second[1].operation.operands[1] != target or target not in raiser.current or \
+            any(v not in raiser.current or v == target for v in sources):
+        return False
+    expected = ir.AffineMap.get(len(loops), 0, [
+        ir.AffineDimExpr.get(d) + (-split if d == axis else 0) for d in range(len(loops))])
+    if nest.access_map(first[0]) != ir.AffineMap.get_identity(len(loops)) or \
+            nest.access_map(second[0]) != expected:
+        return False
+    old = op.operation
+    value = raiser.tensor_of(target, old)
+    for source, offset in zip(sources, (0, split)):
+        part = raiser.tensor_of(source, old)
+        sizes = list(ir.ShapedType(part.type).shape)
+        offsets = [offset if d == axis else 0 for d in range(len(sizes))]
+        value = tensor_d.InsertSliceOp(part, value, [], [], [], offsets, sizes, [1] * len(sizes),
+                                       loc=old.location, ip=ir.InsertionPoint(old)).result
+    raiser.current[target] = value
+    old.erase()
+    return True

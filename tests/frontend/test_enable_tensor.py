@@ -246,15 +246,19 @@ CUBE = np.arange(24, dtype=np.int32).reshape(2, 3, 4)
 
 
 @pytest.mark.csim
-def test_slice_of_a_constant_builds_for_cpu_and_csim():
-    def k(A: int32[2, 2]) -> int32[2, 2]:
+def test_slice_of_a_constant_and_concat_build_for_cpu_and_csim():
+    def k(A: int32[2, 2]) -> int32[4, 2]:
         sub: int32[2, 2] = CUBE[1, 0:2, 1:3]
-        return sub - A
+        D: int32[2, 2] = sub - A
+        return allo.concat(D, A)
 
     A = np.arange(4, dtype=np.int32).reshape(2, 2)
     s, out = assert_same_as_buffers(k, A)
-    np.testing.assert_array_equal(out, CUBE[1, 0:2, 1:3] - A)
-    assert "tensor.extract_slice %cst[1, 0, 1] [1, 2, 2] [1, 1, 1]" in func_text(s)
+    np.testing.assert_array_equal(out, np.concatenate([CUBE[1, 0:2, 1:3] - A, A]))
+    text = func_text(s)
+    assert "tensor.extract_slice %cst[1, 0, 1] [1, 2, 2] [1, 1, 1]" in text
+    assert "tensor.insert_slice %arg0 into %inserted_slice[2, 0] [2, 2] [1, 1]" in text
+    assert "affine.for" not in text
     (got,) = check_csim(s, A)
     np.testing.assert_array_equal(got, out)
 
