@@ -164,48 +164,62 @@ def build_slice(raiser, op, nest: NestShape, window: tuple, target) -> None:
 def build_generic(raiser, op, nest: NestShape, maps: list, target, store) -> None:
     """Emit the ``linalg.generic`` for a checked nest and make it ``target``'s new value."""
     old = op.operation
-    ip = ir.InsertionPoint(old)
     inputs = [raiser.tensor_of(load.operation.operands[0], old) for load in nest.loads]
     name = raiser.fresh_name(target)
     out = raiser.tensor_of(target, old)
-    identity = ir.AffineMap.get_identity(len(nest.ivs))
-    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
-    generic = linalg_d.GenericOp(
-        [out.type], inputs, [out],
-        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps + [identity]]),
-        ir.ArrayAttr.get([parallel] * len(nest.ivs)), loc=old.location, ip=ip)
+    generic = elementwise_generic(inputs, out, maps, nest.loads, nest.compute,
+                                  store.operation.operands[0], old)
     if "op_name" in old.attributes:
         generic.operation.attributes["op_name"] = old.attributes["op_name"]
     if name is not None:
         generic.operation.attributes["name"] = name
+    raiser.current[target] = generic.result
+    old.erase()
+
+
+def elementwise_generic(inputs: list, out, maps: list, loads: list, compute: list, stored,
+                        before):
+    """A parallel ``linalg.generic`` (before op ``before``) whose body is a copy of the
+    scalar ops ``compute``, the values of ``loads`` being its input elements, and yields
+    ``stored``."""
+    rank = ir.ShapedType(out.type).rank
+    identity = ir.AffineMap.get_identity(rank)
+    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    generic = linalg_d.GenericOp(
+        [out.type], inputs, [out],
+        ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps + [identity]]),
+        ir.ArrayAttr.get([parallel] * rank), loc=before.location,
+        ip=ir.InsertionPoint(before))
     element_types = [ir.ShapedType(v.type).element_type for v in inputs + [out]]
     block = generic.regions[0].blocks.append(*element_types)
-    mapping = {load.operation.results[0]: block.arguments[k]
-               for k, load in enumerate(nest.loads)}
+    mapping = {load.operation.results[0]: block.arguments[k] for k, load in enumerate(loads)}
     with ir.InsertionPoint(block):
-        for inner in nest.compute:
+        for inner in compute:
             copy = inner.operation.clone()
             for k, v in enumerate(inner.operation.operands):
                 if v in mapping:
                     copy.operands[k] = mapping[v]
             for r_old, r_new in zip(inner.operation.results, copy.results):
                 mapping[r_old] = r_new
-        stored = store.operation.operands[0]
         linalg_d.YieldOp([mapping.get(stored, stored)])
-    raiser.current[target] = generic.result
-    old.erase()
+    return generic
 
 
 def branch_copy(block, nest: NestShape):
-    """``(load, store)`` of an ``scf.if`` branch that only copies one element, else ``None``."""
+    """``(load, store, conversion ops)`` of an ``scf.if`` branch that copies one element
+    (converted by pure scalar ops), else ``None``."""
     ops = list(block.operations)
-    if [o.operation.name for o in ops] != ["affine.load", "affine.store", "scf.yield"]:
+    names = [o.operation.name for o in ops]
+    if len(ops) < 3 or names[0] != "affine.load" or names[-2:] != ["affine.store", "scf.yield"]:
         return None
-    load, store = ops[0], ops[1]
-    if store.operation.operands[0] != load.operation.results[0] or \
-            not nest.stores_identity(store):
+    load, store, conversion = ops[0], ops[-2], ops[1:-2]
+    inner = NestShape(nest.loops, conversion)
+    if not inner.pure_compute() or not nest.stores_identity(store):
         return None
-    return load, store
+    produced = [load.operation.results[0]] + [r for o in conversion for r in o.operation.results]
+    if store.operation.operands[0] != produced[-1]:
+        return None
+    return load, store, conversion
 
 
 def concat_slices(raiser, op, loops, body) -> bool:
@@ -238,12 +252,23 @@ def concat_slices(raiser, op, loops, body) -> bool:
         return False
     old = op.operation
     value = raiser.tensor_of(target, old)
-    for source, offset in zip(sources, (0, split)):
+    element = ir.ShapedType(value.type).element_type
+    for source, offset, branch in zip(sources, (0, split), (first, second)):
         part = raiser.tensor_of(source, old)
         sizes = list(ir.ShapedType(part.type).shape)
+        if branch[2]:  # the second operand converted to the first's type
+            load, store, conversion = branch
+            empty = tensor_d.EmptyOp(sizes, element, loc=old.location, ip=ir.InsertionPoint(old))
+            identity = ir.AffineMap.get_identity(len(sizes))
+            part = elementwise_generic([part], empty.result, [identity], [load], conversion,
+                                       store.operation.operands[0], old).result
         offsets = [offset if d == axis else 0 for d in range(len(sizes))]
-        value = tensor_d.InsertSliceOp(part, value, [], [], [], offsets, sizes, [1] * len(sizes),
-                                       loc=old.location, ip=ir.InsertionPoint(old)).result
+        inserted = tensor_d.InsertSliceOp(part, value, [], [], [], offsets, sizes,
+                                          [1] * len(sizes), loc=old.location,
+                                          ip=ir.InsertionPoint(old))
+        if "op_name" in old.attributes:
+            inserted.operation.attributes["op_name"] = old.attributes["op_name"]
+        value = inserted.result
     raiser.current[target] = value
     old.erase()
     return True
