@@ -38,6 +38,7 @@ def tensor_function_texts(state) -> list[str]:
 
 
 def refusal(name: str, reason: Exception | None) -> ScheduleError:
+    """The ``ScheduleError`` refusing primitive ``name`` (with the primitive's own error)."""
     detail = f" ({reason})" if reason is not None else ""
     return ScheduleError(
         f"{name}: the kernels of an enable_tensor=True schedule are tensor-level IR, which "
