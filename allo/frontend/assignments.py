@@ -20,6 +20,7 @@ from .context import Part
 from .expressions import BINARY_OPS
 from .scalars import materialize
 from .symbols import Sym
+from .tensor_form import immutable_arrays
 from .types import Index, Stream, Struct
 from .values import Val
 
@@ -271,8 +272,7 @@ class Assignments(Part):
         PyTorch model's program) keep their loops."""
         if not self.ctx.module_builder.options.get("enable_tensor"):
             return
-        module = getattr(self.ctx.fn_object, "__module__", None)
-        if module is None or module == "allo" or module.startswith("allo."):
+        if not immutable_arrays(self.ctx.fn_object):
             return
         raise AlloSyntaxError("MLIR tensors are immutable data structures")
 

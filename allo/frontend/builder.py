@@ -23,7 +23,7 @@ import numpy as np
 
 from .._mlir import ir, memref_d, new_context
 from ..diagnostics import SourceLoc
-from ..errors import AlloSyntaxError, AlloTypeError, FrontendError, InternalError
+from ..errors import AlloSyntaxError, AlloTypeError, FrontendError, InternalError, warn
 from . import memory as mem
 from .annotations import eval_compile_time
 from .casting import tag_buffer, wrap_int
@@ -31,6 +31,7 @@ from .function import FunctionBuilder, FunctionInfo
 from .module import BuiltModule
 from .source import KernelSource, caller_location
 from .symbols import NestedKernel, PyEnv
+from .tensor_form import immutable_arrays, raise_functions
 from .template_infer import infer_bindings
 from .types import AlloType, Index, UInt, float32, float64, int32, int64
 from .typing_rules import RULE_SETS
@@ -52,6 +53,7 @@ class ModuleBuilder:
         self.ext_libs: list = []
         self.global_names: set = set()
         self.param_directions: dict = {}  # callee name -> directions (see CallLowering)
+        self.tensor_funcs: set = set()  # the user's kernels, raised with enable_tensor=True
 
     # ---------------------------------------------------------------- functions
     def unique_func_name(self, name):
@@ -66,6 +68,8 @@ class ModuleBuilder:
         fb = FunctionBuilder(self, src, env, name, fn_object, suffix, runtime_forbidden)
         info = fb.signature()
         self.func_args[name] = [p for p, _ in info.params]
+        if self.options.get("enable_tensor") and immutable_arrays(fn_object):
+            self.tensor_funcs.add(name)
         if before is not None:
             ip = ir.InsertionPoint(before)
         else:
@@ -385,6 +389,26 @@ def build_module(fn, instantiate=None, global_vars=None, context=None, enable_te
             first = str(err).splitlines()[0] if str(err) else "verification failed"
             raise InternalError(f"the generated IR is invalid ({first})",
                                 loc=SourceLoc.of_diagnostics(err)) from err
+        raised: list = []
+        if enable_tensor and mb.tensor_funcs:
+            module, raised = _raise_to_tensors(module, mb.tensor_funcs)
         if verbose:
             print(module)
-    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs)
+    return BuiltModule(module, ctx, name, mb.func_args, mb.ext_libs, tensor_ir=bool(raised),
+                       tensor_funcs=tuple(raised))
+
+
+def _raise_to_tensors(module, names):
+    """``enable_tensor=True``: ``(copy, raised names)`` with the user's kernels ``names``
+    raised to tensor-level IR (tensor_form.py) in a copy of ``module``; ``(module, [])`` with
+    a warning when the raising does not apply to a construct (the kernels keep their buffers,
+    which build to the same results)."""
+    copy = ir.Module.parse(module.operation.get_asm(enable_debug_info=True))
+    try:
+        raised = raise_functions(copy, names)
+        copy.operation.verify()
+    except (ir.MLIRError, ValueError, KeyError, IndexError, TypeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        warn(f"enable_tensor=True: the kernels keep their buffer IR ({first})")
+        return module, []
+    return copy, raised

@@ -21,6 +21,8 @@ class BuiltModule:
     top_func_name: str
     func_args: dict = field(default_factory=dict)
     ext_libs: list = field(default_factory=list)
+    tensor_ir: bool = False  # enable_tensor=True raised some kernels to tensors
+    tensor_funcs: tuple = ()  # ... these ones (the others keep buffer IR)
 
     def find_func(self, name: str):
         """The ``func.func`` op named ``name`` in the module, or ``None``."""

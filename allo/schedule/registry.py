@@ -27,6 +27,7 @@ from typing import Any, Callable
 from .._mlir import ir
 from ..errors import InternalError, ScheduleError
 from .processors import ArgContext, Processor
+from .tensor_guard import guard_tensor_functions
 
 #: Set to ``1`` to verify the whole module after every primitive (the test suite does).
 VERIFY_ENV = "ALLO_VERIFY_IR"
@@ -120,7 +121,8 @@ def apply_primitive(state, name: str, args, kwargs: dict | None = None) -> Any:
         raise ScheduleError(f"unknown primitive {name!r}; known: {', '.join(sorted(PRIMITIVES))}")
     state.touched_roots = []
     try:
-        with state.context, ir.Location.unknown(state.context):
+        with state.context, ir.Location.unknown(state.context), \
+                guard_tensor_functions(state, name):
             result = entry(state, *args, **kwargs)
     except ScheduleError:
         raise  # refused before any change: analyses are still valid

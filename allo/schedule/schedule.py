@@ -20,6 +20,7 @@ from ..analysis.dataflow_graph import DataflowGraph
 from ..analysis.layout import equivalent_variables
 from ..diagnostics import as_user_error
 from ..frontend.module import BuiltModule
+from ..frontend.tensor_lower import bufferize_copy
 from . import buffer_at, compute_at, functions, loops, memory, reuse, streams, unfold  # noqa: F401 - registers them
 from .args import resolve_function
 from .compose import compose_schedules, library_schedule
@@ -280,8 +281,21 @@ class Schedule:
         """
         with self.context:
             streams.check_stream_readers(self._state)
+        if self.built.tensor_ir:
+            return build_schedule(self._buffer_twin(), target, mode=mode, project=project,
+                                  configs=configs, wrap_io=wrap_io, use_memory=use_memory)
         return build_schedule(self, target, mode=mode, project=project, configs=configs,
                               wrap_io=wrap_io, use_memory=use_memory)
+
+    def _buffer_twin(self) -> "Schedule":
+        """The buffer-IR schedule a tensor-level one builds as (``enable_tensor=True``)."""
+        built = self.built
+        module = bufferize_copy(self.module, self.context, built.func_args)
+        twin = Schedule(BuiltModule(module, built.context, built.top_func_name,
+                                    built.func_args, built.ext_libs))
+        for record in ScheduleState.CHECKPOINTED:  # what primitives on buffer functions noted
+            setattr(twin._state, record, getattr(self._state, record))
+        return twin
 
 
 def _state_of(item: Any, instantiate: list | None) -> ScheduleState | None:

@@ -508,8 +508,6 @@ def test_enable_tensor_refuses_stores_into_existing_arrays():
     np.testing.assert_array_equal(out, np.full((2, 4), 4, np.float32))
 
 
-@pytest.mark.xfail(strict=True, reason="enable_tensor=True builds memref IR: tensor-level IR "
-                   "(language.md §10.3, P2) is not implemented")
 def test_enable_tensor_builds_tensor_ir():
     def k(A: float32[4, 4], B: float32[4, 4]) -> float32[4, 4]:
         C = allo.matmul(A, B)
