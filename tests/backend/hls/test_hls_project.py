@@ -13,6 +13,7 @@ from allo import cli
 from allo.backend.hls.toolchain import XILINX_ENV_VARS, find_vendor_tool, vendor_tool_locations
 from allo.ir.types import int32
 
+from fake_tools import install_tools
 from helpers import check_csim
 
 
@@ -141,6 +142,19 @@ def test_hw_emu_without_vitis_names_the_tool(tmp_path):
     A = np.zeros((4, 5), np.int32)
     with pytest.raises(allo.ToolNotFoundError, match=r"'v\+\+' on PATH and the XDEVICE"):
         mod(A, A, A.copy())
+
+
+def test_hw_emu_run_writes_inputs_runs_make_and_reads_the_output(tmp_path, monkeypatch):
+    install_tools(tmp_path, monkeypatch, ["output.data"], "v++")
+    monkeypatch.setenv("XDEVICE", "/opt/platforms/xilinx_u280/xilinx_u280.xpfm")
+    project = str(tmp_path / "p")
+    mod = allo.customize(vadd).build(target="vitis_hls", mode="hw_emu", project=project)
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    C = np.zeros((4, 5), np.int32)
+    mod(A, A, C)
+    np.testing.assert_array_equal(C, 2 * A)
+    with open(os.path.join(project, "make_args.txt")) as log:
+        assert log.read() == "run TARGET=hw_emu PLATFORM=/opt/platforms/xilinx_u280/xilinx_u280.xpfm"
 
 
 def test_vhls_project_files_and_steps(tmp_path):

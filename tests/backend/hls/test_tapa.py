@@ -10,6 +10,8 @@ import allo
 import allo.dataflow as df
 from allo.ir.types import Stream, int32
 
+from fake_tools import install_tools
+
 
 @df.region()
 def twostage(X: int32[6, 10], Y: int32[6, 10]):
@@ -71,3 +73,17 @@ def test_plain_top_has_mmap_ports_and_a_project(tmp_path):
         allo.customize(vadd).build(target="tapa", mode="sw_emu", project=str(tmp_path / "q"))
     for mode in ("fast_hw_emu", "hw_emu", "hw"):
         allo.customize(vadd).build(target="tapa", mode=mode, project=str(tmp_path / mode))
+
+
+def test_a_tapa_run_writes_inputs_runs_make_and_reads_outputs(tmp_path, monkeypatch):
+    install_tools(tmp_path, monkeypatch, ["output2.data", "output3.data"], "tapa")
+    project = str(tmp_path / "t.prj")
+    mod = allo.customize(vadd).build(target="tapa", mode="csim", project=project)
+    A = np.arange(20, dtype=np.int32).reshape(4, 5)
+    B = np.full((4, 5), 7, np.int32)
+    C, first = np.zeros((4, 5), np.int32), np.zeros(1, np.int32)
+    mod(A, B, C, first)
+    np.testing.assert_array_equal(C, A + B)
+    assert first[0] == A[0, 0]
+    with open(os.path.join(project, "make_args.txt")) as log:
+        assert log.read() == "csim"
