@@ -19,17 +19,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 
 import numpy as np
 
 from ...analysis.processes import is_region_like
-from ...errors import ArgumentError, BuildError, SimulationError
+from ...errors import BuildError
 from ...frontend.arg_directions import analyze_arg_load_store
 from ...mlir_utils import find_func, walk_ops
 from ..._mlir import ir
-from .csim import _copy_back, _to_container
 from .toolchain import tool_not_found
+from .vitis_run import read_output_files, run_in_project, write_input_files
 
 MODES = ("csim", "fast_hw_emu", "hw_emu", "hw")
 _STREAM_DECL = re.compile(r"^(\s*)hls::stream< (.*) > (\w+);(\t//.*)?$")
@@ -219,26 +218,9 @@ def run(mod, args) -> None:
     if mod.mode in ("hw_emu", "hw") and not device:
         raise tool_not_found("tapa", mod.mode, "'tapa' on PATH and the XDEVICE environment "
                              "variable", mod.project)
-    sig = mod._sig
-    outs = [r for r in sig.results if r.kind != "alias"]
-    if len(args) != len(sig.params) + len(outs):
-        raise ArgumentError(f"expected {len(sig.params) + len(outs)} arguments (inputs then "
-                            f"outputs), got {len(args)}")
-    for i, p in enumerate(sig.params):
-        ct = p.ctype if p.kind == "scalar" else p.array.elem
-        shape = () if p.kind == "scalar" else p.array.shape
-        data = _to_container(args[i], ct, shape, i, "scalar" if p.kind == "scalar" else "array")
-        data.tofile(os.path.join(mod.project, f"input{i}.data"))
+    outs = write_input_files(mod, args)
     target = {"csim": ["csim"], "fast_hw_emu": ["fast_hw_emu"]}.get(
         mod.mode, ["run", f"TARGET={mod.mode}", f"PLATFORM={device}"])
-    proc = subprocess.run(["make"] + target, cwd=mod.project, capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-        raise SimulationError(f"make {' '.join(target)} failed in {mod.project}:\n{tail}")
-    for j, r in enumerate(outs):
-        k = len(sig.params) + j
-        ct = r.ctype if r.kind == "scalar" else r.array.elem
-        template = _to_container(np.zeros(1), ct, (None,), 0, "result_array")
-        raw = np.fromfile(os.path.join(mod.project, f"output{k}.data"), dtype=template.dtype)
-        _copy_back(args[k], raw, ct)
+    run_in_project(["make"] + target, mod.project)
+    n_params = len(mod._sig.params)
+    read_output_files(mod, args, outs, lambda j: f"output{n_params + j}.data")
