@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FrontendError, UnsupportedTorchOpError, warn
+from ..mlir_utils import fresh_name
 from . import types as allo_types
 from .types import AlloType, Float, UInt, float32, float64, int32, int64
 
@@ -121,10 +122,7 @@ class SourceWriter:
         if name[0].isdigit():
             name = "v_" + name
         if keyword.iskeyword(name) or name in self.used:
-            stem, k = name, 1
-            while f"{stem}_{k}" in self.used:
-                k += 1
-            name = f"{stem}_{k}"
+            name = fresh_name(name, self.used)
         self.used.add(name)
         return name
 

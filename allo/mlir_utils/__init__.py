@@ -15,7 +15,7 @@ from .affine import (  # noqa: F401
 )
 from .loops import constant_bounds, loop_body, loop_iv, trip_count  # noqa: F401
 from .symbols import (  # noqa: F401
-    find_func, find_symbol, func_name, func_ops, module_of, top_level_ops,
+    find_func, find_symbol, fresh_name, func_name, func_ops, module_of, top_level_ops,
 )
 from .walk import (  # noqa: F401
     block_ops, collect_ops, constant_int, is_nested_in, ops_named, string_attr, walk_ops,

@@ -14,6 +14,18 @@ from __future__ import annotations
 from .._mlir import ir
 
 
+def fresh_name(stem: str, taken, sep: str = "_") -> str:
+    """``stem<sep>1``, ``stem<sep>2``, ...: the first one not in ``taken``.
+
+    >>> fresh_name("A", {"A", "A_1"})
+    'A_2'
+    """
+    k = 1
+    while f"{stem}{sep}{k}" in taken:
+        k += 1
+    return f"{stem}{sep}{k}"
+
+
 def module_of(op) -> "ir.Operation | None":
     """The ``builtin.module`` operation enclosing ``op`` (``op`` itself when it is one)."""
     op = op.operation

@@ -29,7 +29,8 @@ from .._mlir import affine_d, arith_d, ir, memref_d
 from ..analysis import access
 from ..analysis.loops import LOOP_OPS, enclosing_loops, str_attr
 from ..errors import NotAffineError, ScheduleError
-from ..mlir_utils import constant_bounds, is_nested_in, loop_iv, trip_count, walk_ops
+from ..mlir_utils import (constant_bounds, fresh_name, is_nested_in, loop_iv, trip_count,
+                          walk_ops)
 from .handles import MockBuffer
 from .args import BufferRef, LoopRef
 from .buffer_init import reduction_identity, undefined_before
@@ -174,12 +175,7 @@ def unique_buffer_name(func_op, base: str, param_names) -> str:
         name = str_attr(op, "name")
         if name:
             taken.add(name)
-    if base not in taken:
-        return base
-    k = 1
-    while f"{base}_{k}" in taken:
-        k += 1
-    return f"{base}_{k}"
+    return base if base not in taken else fresh_name(base, taken)
 
 
 def new_buffer(before, shape, elem, name: str, tag):

@@ -18,6 +18,7 @@ fork rebuilds the splitter with one more output, under the same name.
 from __future__ import annotations
 
 from .._mlir import affine_d, func_d, ir
+from ..mlir_utils import fresh_name
 from . import rewrite as tf
 from .args import forget
 
@@ -36,10 +37,7 @@ def splitter_name(state, func: str, buffer: str) -> str:
     for name in (f"{buffer}_split", f"{func}_{buffer}_split"):
         if name not in taken:
             return name
-    k = 1
-    while f"{func}_{buffer}_split_{k}" in taken:
-        k += 1
-    return f"{func}_{buffer}_split_{k}"
+    return fresh_name(f"{func}_{buffer}_split", taken)
 
 
 def _callee(call) -> str:

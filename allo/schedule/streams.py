@@ -31,6 +31,7 @@ from ..analysis.layout import (CALL_RESULT, FUNC_RESULT, GLOBAL, LOCAL, PARAM, V
 from ..analysis.stream_access import (Access, Timing, before, process_accesses,
                                       processes)
 from ..errors import LoopNotFoundError, ScheduleError
+from ..mlir_utils import fresh_name
 from . import rewrite as tf
 from .args import BufferRef, FuncRef, alias_graph, forget, resolve_buffer, resolve_function
 from .diagnostics import schedule_error
@@ -275,11 +276,7 @@ def _alloc_name(op) -> str:
 
 
 def _fork_name(state, ref: BufferRef) -> str:
-    taken = set(state.buffers(ref.func))
-    k = 1
-    while f"{ref.name}_{k}" in taken:
-        k += 1
-    return f"{ref.name}_{k}"
+    return fresh_name(ref.name, set(state.buffers(ref.func)))
 
 
 # --------------------------------------------------------------------------- rewrite

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ...mlir_utils import fresh_name
+
 CPP_KEYWORDS = frozenset("""
 alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
 char32_t class compl concept const consteval constexpr constinit const_cast continue co_await
@@ -83,10 +85,7 @@ class NameScope:
         base = sanitize(name)
         if base not in self.taken:
             return self._claim(base)
-        k = 1
-        while f"{base}{k}" in self.taken:
-            k += 1
-        return self._claim(f"{base}{k}")
+        return self._claim(fresh_name(base, self.taken, sep=""))
 
     def fresh(self) -> str:
         """``v<k>``, ``k`` = the number of names given so far (skipping taken spellings)."""
