@@ -11,8 +11,9 @@ rows ``r·P … r·P+P-1`` of column ``c``) or columns (``B``: word ``[r, c]`` h
 - ``PE_kernel_int8x2`` computes two int8 products with **one** multiply: the int8 operand ``a``
   times ``b1·2¹⁸ + b0`` (27 bits, a DSP48's wide port) gives ``a·b0`` in the low 18 bits (signed)
   and ``a·b1`` in the bits above, exactly. ``systolic_tile_int8xint8`` is the ``Mt×Nt/2`` grid
-  of them, ``packed_int8xint8_systolic[M, K, N, Mt, Nt, P]`` its packed int8 GEMM (sums in
-  int32, each lane of ``C`` keeps the low 8 bits, i.e. int8 wrap-around).
+  of them (int32 sums). ``packed_int8xint8_systolic[M, K, N, Mt, Nt, P]`` is the packed int8
+  GEMM on the DSP-packed ``systolic_tile[int8, int16, int32, ...]`` (the same split inside
+  ``PE_kernel``, int16 sums; each lane of ``C`` keeps the low 8 bits, i.e. int8 wrap-around).
 - ``int8xint8_mat_vec[L, D, P]``: ``out[d] = Σ_l X[d, l]·y[l]`` on a ``D×L`` int8 matrix packed
   along ``D``, ``P/2`` :func:`pe_kernel` lanes each doing two products per multiply.
 
