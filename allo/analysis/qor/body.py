@@ -106,29 +106,27 @@ def _needed_width(value, width: int, depth: int = 4) -> int:
     return min(width, need)
 
 
-def _effective_type(op) -> str:
+def _source_widths(op) -> tuple | None:
+    """The widths of ``op``'s integer operands before the frontend widened them (``None``
+    when one is not an integer)."""
+    widths = tuple(_source_width(v) for v in op.operation.operands)
+    return widths if all(w is not None for w in widths) else None
+
+
+def _effective_type(op, sources: tuple | None) -> str:
     """The type an integer operator really needs: HLS narrows a product or sum whose
-    result is truncated, or whose operands were only widened, to the bits that matter."""
+    result is truncated, or whose operands (of widths ``sources``) were only widened, to
+    the bits that matter."""
     type_str = _result_type(op)
     width = _int_width(type_str)
     name = op.operation.name
     if width is None or name not in _LOW_BITS_OPS:
         return type_str
     width = _needed_width(op.operation.results[0], width)
-    sources = [_source_width(v) for v in op.operation.operands]
-    if all(w is not None for w in sources):
+    if sources is not None:
         need = sum(sources) if name == "arith.muli" else max(sources) + 1
         width = min(width, need)
     return f"i{width}"
-
-
-def _factor_widths(op) -> tuple[int, int] | None:
-    """The widths of an integer product's factors before the frontend widened them (an int8
-    times a 27-bit word fits one DSP however wide the product's type)."""
-    if op.operation.name != "arith.muli":
-        return None
-    widths = [_source_width(v) for v in op.operation.operands]
-    return tuple(widths) if all(w is not None for w in widths) else None
 
 
 def _substitute(form, env: dict):
@@ -213,7 +211,11 @@ class BodyScheduler:
         name = op.operation.name
         if name == "arith.muli" and any(_is_shift_add_constant(v) for v in operands):
             name = "arith.addi"  # by a constant with at most two set bits: shifts and an add
-        timing = self.lib.timing(name, _effective_type(op), _factor_widths(op))
+        sources = _source_widths(op) if op.operation.name in _LOW_BITS_OPS else None
+        type_str = _effective_type(op, sources)
+        # a product is sized by its factors' own widths: an int8 times a 27-bit word fits
+        # one DSP however wide the product's type
+        timing = self.lib.timing(name, type_str, sources if name == "arith.muli" else None)
         start = self._ready_of(operands)
         if timing.latency == 0:
             cycle, offset = start
@@ -232,7 +234,7 @@ class BodyScheduler:
             if passthrough and reads:
                 self.load_of[r] = reads[0]
         if timing.dsp or timing.lut or timing.ff or timing.latency:
-            self.result.ops.append(OpUse((name, _effective_type(op)), timing, cycle))
+            self.result.ops.append(OpUse((name, type_str), timing, cycle))
         self._finish_at(done)
 
     # ------------------------------------------------------------------ memory
