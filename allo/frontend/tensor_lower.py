@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .._mlir import ir, linalg_d, passmanager
 from ..errors import BuildError
+from ..mlir_utils import func_name, func_ops, walk_ops
 
 BUFFERIZE = ("builtin.module(one-shot-bufferize{bufferize-function-boundaries "
              "function-boundary-type-conversion=identity-layout-map})")
@@ -63,11 +64,9 @@ def restore_names(module) -> None:
 
 def restore_access_names(module, func_args: dict) -> None:
     """Tag each unnamed load/store of a parameter or named alloc with its array's name."""
-    for fop in module.body.operations:
-        if fop.operation.name != "func.func":
-            continue
-        params = func_args.get(ir.StringAttr(fop.attributes["sym_name"]).value, [])
-        for op in all_ops(fop.operation):
+    for fop in func_ops(module):
+        params = func_args.get(func_name(fop), [])
+        for op in walk_ops(fop):
             key = {"memref.load": "from", "affine.load": "from", "memref.store": "to",
                    "affine.store": "to"}.get(op.name)
             if key is None or "from" in op.attributes or "to" in op.attributes:
@@ -95,7 +94,7 @@ def strided_copies_as_linalg(module) -> None:
     """``memref.copy`` from or into a strided view (a slice of a tensor, bufferized) becomes
     ``linalg.copy``: the CPU lowering would otherwise call a runtime copy routine that the
     execution engine does not link."""
-    copies = [op for op in all_ops(module.operation)
+    copies = [op for op in walk_ops(module.operation)
               if op.name == "memref.copy" and any(not plain(v.type) for v in op.operands)]
     for op in copies:
         src, dst = op.operands
@@ -110,13 +109,3 @@ def plain(t) -> bool:
     return t == ir.MemRefType.get(shaped.shape, shaped.element_type,
                                   memory_space=shaped.memory_space)
 
-
-def all_ops(root) -> list:
-    """Every operation nested in ``root``, in pre-order (a list: safe to rewrite after)."""
-    found = []
-    for region in root.regions:
-        for block in region.blocks:
-            for op in block.operations:
-                found.append(op.operation)
-                found.extend(all_ops(op.operation))
-    return found
