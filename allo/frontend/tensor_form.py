@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 from .._mlir import affine_d, arith_d, bufferization_d, func_d, ir, linalg_d, tensor_d
+from ..mlir_utils import ops_named
 from .tensor_generic import pointwise_generic
 
 _LOADS = ("affine.load", "memref.load")
@@ -175,15 +176,8 @@ def uses_memory_spaces(fop) -> bool:
 
 def called_names(fop) -> set[str]:
     """Names of the functions ``func.call``-ed anywhere in ``fop``."""
-    names: set[str] = set()
-
-    def visit(op):
-        if op.operation.name == "func.call":
-            names.add(ir.FlatSymbolRefAttr(op.attributes["callee"]).value)
-        return ir.WalkResult.ADVANCE
-
-    fop.operation.walk(visit)
-    return names
+    return {ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+            for op in ops_named(fop.operation, "func.call")}
 
 
 class FunctionRaiser:
